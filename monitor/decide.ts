@@ -1,0 +1,159 @@
+/**
+ * The monitor's brain: a pure function from observed facts to the next action. No I/O, no clock, no LLM.
+ * Every branch here has a row in tests/monitor/decide.test.ts.
+ */
+import type { Evidence, TaskState } from '../registry/types.js';
+import type { FailureEvidence } from './evidence.js';
+
+export type SessionFacts =
+  | { kind: 'none' }
+  | { kind: 'starting'; started_at: number }
+  | { kind: 'running'; started_at: number; last_output_at: number | null }
+  | { kind: 'exited'; exit_code: number | null; signal: string | null; error?: string; log_tail: string }
+  | { kind: 'lost'; log_tail: string };
+
+export type CiFacts =
+  | { kind: 'none' }
+  | { kind: 'pending' }
+  | { kind: 'running'; started_at: number }
+  | { kind: 'passed' }
+  | { kind: 'failed'; exit_code: number | null; failure: FailureEvidence; step?: string }
+  | { kind: 'lost' }
+  /** The forge could not be asked (API error, rate limit): wait, never read it as red. */
+  | { kind: 'unknown'; why: string };
+
+export interface Snapshot {
+  now: number;
+  task: { id: number; state: TaskState; retries: number; max_retries: number };
+  limits: { stuck_ms: number; agent_timeout_ms: number; ci_timeout_ms: number; has_ci: boolean };
+  agent: SessionFacts;
+  /** Known once the agent has exited. */
+  work?: { commits_ahead: number; uncommitted: string[] };
+  ci: CiFacts;
+  /** null: not checked, or the forge is still computing it. */
+  conflicts: string[] | null;
+  pr: { state: 'open' | 'merged' | 'closed' } | null;
+  review?: { decision: 'approved' | 'changes_requested' | 'review_required' | 'none'; comments: string[] };
+}
+
+export type Action =
+  | { type: 'none'; why?: string }
+  | { type: 'open_pr' }
+  | { type: 'start_ci' }
+  | { type: 'kill_agent'; then: Action }
+  | { type: 'kill_ci'; then: Action }
+  | { type: 'respawn'; evidence: Evidence }
+  | { type: 'needs_help'; evidence: Evidence }
+  | { type: 'ready' }
+  | { type: 'done' }
+  | { type: 'cancel'; why: string }
+  | { type: 'mark_agent_exited'; then: Action };
+
+/** A failed attempt becomes a respawn while retries remain, else needs_help. */
+export function failAttempt(snapshot: Snapshot, evidence: Evidence): Action {
+  if (snapshot.task.retries < snapshot.task.max_retries) return { type: 'respawn', evidence };
+  return { type: 'needs_help', evidence };
+}
+
+function minutes(ms: number): string {
+  const m = ms / 60_000;
+  return m >= 1 ? `${Math.round(m * 10) / 10} minutes` : `${Math.round(ms / 1000)} seconds`;
+}
+
+function afterAgentExit(s: Snapshot, agent: Extract<SessionFacts, { kind: 'exited' }>): Action {
+  if (agent.exit_code !== 0) {
+    const how = agent.signal ? `was killed by ${agent.signal}` : `exited with code ${String(agent.exit_code)}`;
+    return failAttempt(s, {
+      reason: 'crash',
+      summary: `The agent ${how}${agent.error ? ` (${agent.error})` : ''} before finishing.`,
+      exit_code: agent.exit_code,
+      log_tail: agent.log_tail,
+    });
+  }
+  if (!s.work) return { type: 'none', why: 'waiting for git facts' };
+  if (s.work.commits_ahead === 0) {
+    const dirty = s.work.uncommitted.length > 0 ? ` It left uncommitted changes in: ${s.work.uncommitted.slice(0, 20).join(', ')}. Commit your work.` : '';
+    return failAttempt(s, { reason: 'no_commits', summary: `The agent exited (code 0) without committing anything on the task branch.${dirty}`, exit_code: 0, files: s.work.uncommitted.slice(0, 20) });
+  }
+  return { type: 'open_pr' };
+}
+
+function afterGreen(s: Snapshot): Action {
+  if (s.conflicts === null) return { type: 'none', why: 'mergeability not known yet' };
+  if (s.conflicts.length > 0) {
+    return failAttempt(s, { reason: 'conflict', summary: `The branch conflicts with base. Merge or rebase onto base and resolve: ${s.conflicts.join(', ')}.`, files: s.conflicts });
+  }
+  if (s.review?.decision === 'changes_requested') {
+    return failAttempt(s, { reason: 'changes_requested', summary: 'A reviewer requested changes.', assertions: s.review.comments });
+  }
+  if (s.review?.decision === 'review_required') return { type: 'none', why: 'waiting for a review' };
+  return { type: 'ready' };
+}
+
+export function decide(s: Snapshot): Action {
+  if (s.pr?.state === 'merged' && s.task.state !== 'done') return { type: 'done' };
+  if (s.pr?.state === 'closed' && s.task.state !== 'cancelled') return { type: 'cancel', why: 'the pull request was closed without merging' };
+
+  switch (s.task.state) {
+    case 'running': {
+      const agent = s.agent;
+      if (agent.kind === 'exited') return { type: 'mark_agent_exited', then: afterAgentExit(s, agent) };
+      if (agent.kind === 'lost' || agent.kind === 'none') {
+        return failAttempt(s, { reason: 'session_lost', summary: 'The agent session vanished without an exit code (its holder process died, e.g. the machine rebooted).', log_tail: agent.kind === 'lost' ? agent.log_tail : undefined });
+      }
+      if (agent.kind === 'running') {
+        const quietFor = s.now - (agent.last_output_at ?? agent.started_at);
+        if (quietFor >= s.limits.stuck_ms) {
+          return { type: 'kill_agent', then: failAttempt(s, { reason: 'stuck', summary: `The agent printed nothing for ${minutes(quietFor)} and was killed for it. Avoid commands that wait for input or never end; run long commands with a timeout.` }) };
+        }
+        if (s.now - agent.started_at >= s.limits.agent_timeout_ms) {
+          return { type: 'kill_agent', then: failAttempt(s, { reason: 'timeout', summary: `The agent ran for ${minutes(s.now - agent.started_at)}, past its time limit, and was killed. Narrow the change and finish sooner.` }) };
+        }
+      }
+      return { type: 'none' };
+    }
+    case 'agent_exited':
+      return s.agent.kind === 'exited' ? afterAgentExit(s, s.agent) : { type: 'none', why: 'agent exit not readable' };
+    case 'pr_open':
+      if (!s.limits.has_ci) return afterGreen(s);
+      return s.ci.kind === 'unknown' ? { type: 'none', why: s.ci.why } : { type: 'start_ci' };
+    case 'ci_running': {
+      const ci = s.ci;
+      switch (ci.kind) {
+        case 'none':
+        case 'lost':
+          return { type: 'start_ci' };
+        case 'pending':
+          return { type: 'none', why: 'CI pending' };
+        case 'unknown':
+          return { type: 'none', why: ci.why };
+        case 'running':
+          if (s.now - ci.started_at >= s.limits.ci_timeout_ms) {
+            return { type: 'kill_ci', then: failAttempt(s, { reason: 'ci_failed', summary: `CI ran for ${minutes(s.now - ci.started_at)}, past its time limit, and was killed. A test probably hangs.` }) };
+          }
+          return { type: 'none' };
+        case 'failed': {
+          const names = ci.failure.failing_tests;
+          return failAttempt(s, {
+            reason: 'ci_failed',
+            summary: `CI failed${ci.step ? ` in step "${ci.step}"` : ''}${ci.exit_code !== null ? ` (exit code ${ci.exit_code})` : ''}${names.length ? `: ${names.length} failing test(s)` : ''}.`,
+            exit_code: ci.exit_code,
+            failing_tests: names,
+            assertions: ci.failure.assertions,
+            log_tail: ci.failure.log_tail,
+          });
+        }
+        case 'passed':
+          return afterGreen(s);
+      }
+      return { type: 'none' };
+    }
+    case 'ready':
+      // Base may have moved on: a ready PR that now conflicts goes back to an agent.
+      if (s.conflicts && s.conflicts.length > 0) return afterGreen(s);
+      if (s.review?.decision === 'changes_requested') return afterGreen(s);
+      return { type: 'none' };
+    default:
+      return { type: 'none' };
+  }
+}

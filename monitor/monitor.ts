@@ -1,0 +1,184 @@
+/** observe -> decide -> act, for every task that is in flight. Deterministic: no LLM call anywhere here. */
+import type { Logger } from 'pino';
+import type { Registry } from '../registry/registry.js';
+import type { Evidence, TaskRow, TaskState } from '../registry/types.js';
+import type { SwarmConfig } from '../src/config/schema.js';
+import { errorMessage } from '../src/errors.js';
+import type { Forge } from '../src/forge/forge.js';
+import { needsHelpMessage, readyMessage } from '../src/notify/messages.js';
+import { killSession, lastOutputAt, readSessionExit, readTranscriptTail, sessionLiveness } from '../src/sessions/sessions.js';
+import { commitsAhead, uncommittedFiles } from '../src/workspace/git.js';
+import { waitFor } from '../src/wait.js';
+import { decide, type Action, type SessionFacts, type Snapshot } from './decide.js';
+import { stripAnsi, tail } from './evidence.js';
+
+export const WATCHED_STATES: readonly TaskState[] = ['running', 'agent_exited', 'pr_open', 'ci_running', 'ready'];
+
+export interface MonitorDeps {
+  repoRoot: string;
+  config: SwarmConfig;
+  registry: Registry;
+  forge: Forge;
+  channels: readonly string[];
+  log: Logger;
+  agentTimeoutMinutes: (agent: string) => number;
+  now?: () => number;
+}
+
+function transcriptTail(dir: string): string {
+  return tail(stripAnsi(readTranscriptTail(dir, 64 * 1024)).split('\n'), 40, 3_000);
+}
+
+export class Monitor {
+  constructor(private readonly deps: MonitorDeps) {}
+
+  private now(): number {
+    return (this.deps.now ?? Date.now)();
+  }
+
+  private observeAgent(task: TaskRow): SessionFacts {
+    const attempt = this.deps.registry.latestAttempt(task.id, 'agent');
+    if (!attempt || attempt.n !== task.attempt) return { kind: 'none' };
+    const live = sessionLiveness(attempt.session_dir);
+    switch (live.kind) {
+      case 'starting':
+        return { kind: 'starting', started_at: attempt.started_at };
+      case 'running':
+        return { kind: 'running', started_at: attempt.started_at, last_output_at: lastOutputAt(attempt.session_dir) };
+      case 'lost':
+        return { kind: 'lost', log_tail: transcriptTail(attempt.session_dir) };
+      case 'exited':
+        if (attempt.ended_at === null) {
+          this.deps.registry.updateAttempt(attempt.id, { ended_at: live.exit.ended_at, exit_code: live.exit.exit_code, signal: live.exit.signal, outcome: live.exit.exit_code === 0 ? 'exited' : 'crashed' });
+        }
+        return { kind: 'exited', exit_code: live.exit.exit_code, signal: live.exit.signal, error: live.exit.error, log_tail: transcriptTail(attempt.session_dir) };
+    }
+  }
+
+  async observe(task: TaskRow): Promise<Snapshot> {
+    const { config } = this.deps;
+    const agent = task.state === 'running' || task.state === 'agent_exited' ? this.observeAgent(task) : { kind: 'none' as const };
+    let work: Snapshot['work'];
+    if (agent.kind === 'exited' && agent.exit_code === 0) {
+      work = { commits_ahead: await commitsAhead(this.deps.repoRoot, task.base, task.branch), uncommitted: await uncommittedFiles(task.worktree).catch(() => []) };
+    }
+    const wantsForge = task.state === 'pr_open' || task.state === 'ci_running' || task.state === 'ready';
+    const forge = wantsForge
+      ? await this.deps.forge.observe(task, { ci: task.state === 'ci_running', conflicts: task.state === 'ready' || task.state === 'pr_open' || task.state === 'ci_running' })
+      : { pr: null, ci: { kind: 'none' as const }, conflicts: null };
+    // Only ask about conflicts once CI has passed (or there is no CI): it is the last gate.
+    return {
+      now: this.now(),
+      task: { id: task.id, state: task.state, retries: task.retries, max_retries: task.max_retries },
+      limits: {
+        stuck_ms: config.stuck_minutes * 60_000,
+        agent_timeout_ms: this.deps.agentTimeoutMinutes(task.agent) * 60_000,
+        ci_timeout_ms: config.ci.timeout_minutes * 60_000,
+        has_ci: config.ci.command !== undefined,
+      },
+      agent,
+      work,
+      ci: forge.ci,
+      conflicts: forge.conflicts,
+      pr: forge.pr,
+      review: forge.review,
+    };
+  }
+
+  /** One pass over every task in flight. A task may move several steps in one pass (exited -> PR -> CI). */
+  async tick(): Promise<{ acted: number }> {
+    let acted = 0;
+    for (const task of this.deps.registry.listTasks(WATCHED_STATES)) {
+      try {
+        let current: TaskRow | null = task;
+        for (let step = 0; current && step < 6; step++) {
+          const action = decide(await this.observe(current));
+          if (action.type === 'none') break;
+          acted++;
+          current = await this.act(current, action);
+        }
+      } catch (err) {
+        this.deps.log.error({ task: task.id, error: errorMessage(err) }, 'monitor could not handle task; will try again next tick');
+      }
+    }
+    return { acted };
+  }
+
+  /** Performs one action; returns the task as it is now, or null when nothing more should happen this tick. */
+  async act(task: TaskRow, action: Action): Promise<TaskRow | null> {
+    const { registry, forge, log } = this.deps;
+    log.debug({ task: task.id, state: task.state, action: action.type }, 'act');
+    switch (action.type) {
+      case 'none':
+        return null;
+      case 'mark_agent_exited': {
+        const attempt = registry.latestAttempt(task.id, 'agent');
+        const exit = attempt ? readSessionExit(attempt.session_dir) : null;
+        const next = registry.transition(task.id, 'running', 'agent_exited', { event: 'agent_exited', data: { attempt: task.attempt, exit_code: exit?.exit_code ?? null, signal: exit?.signal ?? null } });
+        return next ? this.act(next, action.then) : null;
+      }
+      case 'open_pr': {
+        const pr = await forge.openPr(task);
+        return registry.transition(task.id, 'agent_exited', 'pr_open', { event: 'pr_opened', data: { pr: pr.number, head: pr.head_sha }, patch: { pr_at: task.pr_at ?? this.now() } });
+      }
+      case 'start_ci': {
+        await forge.startCi(task);
+        if (task.state === 'ci_running') {
+          registry.recordEvent(task.id, 'ci_restarted', { attempt: task.attempt });
+          return null;
+        }
+        return registry.transition(task.id, 'pr_open', 'ci_running', { event: 'ci_started', data: { attempt: task.attempt } });
+      }
+      case 'kill_agent': {
+        const attempt = registry.latestAttempt(task.id, 'agent');
+        if (attempt) {
+          killSession(attempt.session_dir);
+          await waitFor(() => (sessionLiveness(attempt.session_dir).kind === 'running' ? undefined : true), { timeoutMs: 8_000, what: 'the agent to exit' }).catch(() => undefined);
+          registry.updateAttempt(attempt.id, { ended_at: this.now(), outcome: 'killed' });
+        }
+        return this.act(task, action.then);
+      }
+      case 'kill_ci':
+        await forge.killCi(task);
+        return this.act(task, action.then);
+      case 'respawn':
+        return this.fail(task, action.evidence, true);
+      case 'needs_help':
+        return this.fail(task, action.evidence, false);
+      case 'ready': {
+        const pr = registry.getPr(task.id);
+        return registry.transition(task.id, task.state, 'ready', {
+          event: 'ready',
+          data: { pr: pr?.number ?? null },
+          patch: { ready_at: this.now(), evidence: null },
+          notify: { dedupe: `${task.id}:ready:${task.attempt}`, channels: this.deps.channels, message: readyMessage(task, pr?.number ?? null, this.deps.config.ci.command !== undefined) },
+        });
+      }
+      case 'done':
+        registry.transition(task.id, task.state, 'done', { event: 'merged', patch: { done_at: this.now() } });
+        return null;
+      case 'cancel':
+        registry.transition(task.id, task.state, 'cancelled', { event: 'cancelled', data: { why: action.why }, patch: { reason: action.why } });
+        return null;
+    }
+  }
+
+  private fail(task: TaskRow, evidence: Evidence, respawn: boolean): TaskRow | null {
+    const { registry } = this.deps;
+    const attempt = registry.latestAttempt(task.id, 'agent');
+    if (attempt && attempt.n === task.attempt) registry.updateAttempt(attempt.id, { evidence: JSON.stringify(evidence), outcome: attempt.outcome ?? evidence.reason });
+    if (respawn) {
+      this.deps.log.info({ task: task.id, reason: evidence.reason, retries: task.retries + 1 }, 'respawning');
+      registry.transition(task.id, task.state, 'queued', { event: 'respawn', data: { reason: evidence.reason, summary: evidence.summary, retry: task.retries + 1 }, patch: { retries: task.retries + 1, evidence: JSON.stringify(evidence) } });
+      return null;
+    }
+    const reason = evidence.summary;
+    registry.transition(task.id, task.state, 'needs_help', {
+      event: 'needs_help',
+      data: { reason: evidence.reason, summary: reason },
+      patch: { reason, evidence: JSON.stringify(evidence) },
+      notify: { dedupe: `${task.id}:needs_help:${task.attempt}`, channels: this.deps.channels, message: needsHelpMessage(task, reason) },
+    });
+    return null;
+  }
+}

@@ -1,0 +1,137 @@
+import { z } from 'zod';
+
+export const TASK_STATES = [
+  'queued',
+  'preparing',
+  'running',
+  'agent_exited',
+  'pr_open',
+  'ci_running',
+  'ready',
+  'needs_help',
+  'done',
+  'cancelled',
+] as const;
+export const TaskState = z.enum(TASK_STATES);
+export type TaskState = z.infer<typeof TaskState>;
+
+export const TERMINAL_STATES: readonly TaskState[] = ['done', 'cancelled'];
+/** States in which a task holds a live session (agent or CI) that counts against the concurrency cap. */
+export const ACTIVE_STATES: readonly TaskState[] = ['preparing', 'running', 'agent_exited', 'pr_open', 'ci_running'];
+
+/** What went wrong on an attempt, recorded deterministically by the monitor and fed to the next prompt. */
+export const Evidence = z.object({
+  reason: z.enum(['crash', 'no_commits', 'stuck', 'timeout', 'ci_failed', 'conflict', 'session_lost', 'infra', 'changes_requested', 'manual']),
+  summary: z.string(),
+  exit_code: z.number().int().nullable().optional(),
+  failing_tests: z.array(z.string()).optional(),
+  assertions: z.array(z.string()).optional(),
+  files: z.array(z.string()).optional(),
+  log_tail: z.string().optional(),
+});
+export type Evidence = z.infer<typeof Evidence>;
+
+const intOrNull = z.number().int().nullable();
+const strOrNull = z.string().nullable();
+
+export const TaskRow = z.object({
+  id: z.number().int(),
+  title: z.string(),
+  prompt: z.string(),
+  agent: z.string(),
+  model: strOrNull,
+  kind: strOrNull,
+  state: TaskState,
+  base: z.string(),
+  branch: z.string(),
+  worktree: z.string(),
+  attempt: z.number().int(),
+  retries: z.number().int(),
+  max_retries: z.number().int(),
+  evidence: strOrNull,
+  reason: strOrNull,
+  created_at: z.number().int(),
+  updated_at: z.number().int(),
+  started_at: intOrNull,
+  pr_at: intOrNull,
+  ready_at: intOrNull,
+  done_at: intOrNull,
+});
+export type TaskRow = z.infer<typeof TaskRow>;
+
+export const AttemptKind = z.enum(['agent', 'ci']);
+export type AttemptKind = z.infer<typeof AttemptKind>;
+
+export const AttemptRow = z.object({
+  id: z.number().int(),
+  task_id: z.number().int(),
+  n: z.number().int(),
+  kind: AttemptKind,
+  agent: z.string(),
+  session_id: z.string(),
+  session_dir: z.string(),
+  prompt: strOrNull,
+  holder_pid: intOrNull,
+  holder_start: strOrNull,
+  child_pid: intOrNull,
+  child_start: strOrNull,
+  head_sha: strOrNull,
+  started_at: z.number().int(),
+  ended_at: intOrNull,
+  exit_code: intOrNull,
+  signal: strOrNull,
+  outcome: strOrNull,
+  evidence: strOrNull,
+});
+export type AttemptRow = z.infer<typeof AttemptRow>;
+
+export const PrRow = z.object({
+  id: z.number().int(),
+  task_id: z.number().int(),
+  forge: z.string(),
+  number: intOrNull,
+  url: strOrNull,
+  branch: z.string(),
+  base: z.string(),
+  head_sha: strOrNull,
+  state: z.enum(['open', 'merged', 'closed']),
+  opened_at: z.number().int(),
+  closed_at: intOrNull,
+});
+export type PrRow = z.infer<typeof PrRow>;
+
+export const EventRow = z.object({
+  id: z.number().int(),
+  task_id: z.number().int(),
+  at: z.number().int(),
+  kind: z.string(),
+  from_state: strOrNull,
+  to_state: strOrNull,
+  data: strOrNull,
+});
+export type EventRow = z.infer<typeof EventRow>;
+
+export const NotificationRow = z.object({
+  id: z.number().int(),
+  key: z.string(),
+  task_id: z.number().int(),
+  event: z.string(),
+  channel: z.string(),
+  title: z.string(),
+  body: z.string(),
+  click_url: strOrNull,
+  status: z.enum(['pending', 'sent', 'failed']),
+  attempts: z.number().int(),
+  next_attempt_at: z.number().int(),
+  last_error: strOrNull,
+  created_at: z.number().int(),
+  sent_at: intOrNull,
+});
+export type NotificationRow = z.infer<typeof NotificationRow>;
+
+export interface NotificationInput {
+  event: string;
+  title: string;
+  body: string;
+  click_url?: string | null;
+}

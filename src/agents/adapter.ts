@@ -1,0 +1,63 @@
+import { accessSync, constants } from 'node:fs';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import type { AgentConfig } from '../config/schema.js';
+
+export interface LaunchContext {
+  taskId: number;
+  attempt: number;
+  prompt: string;
+  /** The prompt, written to a file in the session directory (mode 0600). */
+  promptFile: string;
+  worktree: string;
+  repoRoot: string;
+  agentName: string;
+  model: string | null;
+  config: AgentConfig;
+}
+
+export interface Launch {
+  argv: string[];
+  env: Record<string, string>;
+}
+
+/** One coding CLI. Adding Claude Code, Codex, aider, ... means adding one of these, nothing else. */
+export interface AgentAdapter {
+  readonly type: string;
+  readonly defaultTimeoutMinutes: number;
+  /** The program that must be on PATH (or a path) for this agent to run. */
+  executable(config: AgentConfig, repoRoot: string): string;
+  build(context: LaunchContext): Launch;
+}
+
+/** Variables that make a nested agent think it runs inside another one, or leak the daemon's own secrets. */
+export const STRIPPED_ENV = ['CLAUDECODE', 'CLAUDE_CODE_ENTRYPOINT', 'CODEX_SANDBOX', 'SWARM_DAEMON_TOKEN', 'VITEST', 'VITEST_WORKER_ID', 'VITEST_POOL_ID', 'NODE_OPTIONS'];
+
+export function agentEnv(context: LaunchContext, extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !STRIPPED_ENV.includes(key)) env[key] = value;
+  }
+  return {
+    ...env,
+    ...context.config.env,
+    ...extra,
+    SWARM_TASK_ID: String(context.taskId),
+    SWARM_ATTEMPT: String(context.attempt),
+    SWARM_PROMPT_FILE: context.promptFile,
+    SWARM_WORKTREE: context.worktree,
+  };
+}
+
+/** Where `program` would be run from, or null: a path is resolved against the repo, a bare name against PATH. */
+export function resolveExecutable(program: string, repoRoot: string, path = process.env.PATH ?? ''): string | null {
+  const candidates = program.includes('/') ? [isAbsolute(program) ? program : resolve(repoRoot, program)] : path.split(delimiter).filter(Boolean).map((dir) => join(dir, program));
+  for (const candidate of candidates) {
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // keep looking
+    }
+  }
+  return null;
+}

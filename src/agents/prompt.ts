@@ -1,0 +1,22 @@
+import type { Evidence } from '../../registry/types.js';
+
+/** Pure: the task prompt, the house rules, and on a respawn a "what went wrong last time" section built from evidence. */
+export function composePrompt(input: { taskId: number; prompt: string; base: string; branch: string; attempt: number; history: readonly Evidence[]; hasCi: boolean }): string {
+  const parts: string[] = [input.prompt.trim(), ''];
+  parts.push('## How to work');
+  parts.push(`- You are on branch \`${input.branch}\` (task ${input.taskId}), started from \`${input.base}\`. Stay on it.`);
+  parts.push('- Commit your work with a meaningful message when done; uncommitted changes are lost.');
+  if (input.hasCi) parts.push('- Run the tests before you finish; the same checks run after you exit.');
+  parts.push('- Exit when the work is done. Do not wait for input.');
+  const latest = input.history.at(-1);
+  if (latest) {
+    parts.push('', `## What went wrong last time (attempt ${input.attempt - 1})`, latest.summary);
+    if (latest.failing_tests?.length) parts.push('', 'Failing tests:', ...latest.failing_tests.map((name) => `- ${name}`));
+    if (latest.assertions?.length) parts.push('', 'Assertion messages:', '```', ...latest.assertions, '```');
+    if (latest.files?.length) parts.push('', 'Files:', ...latest.files.map((file) => `- ${file}`));
+    if (latest.log_tail) parts.push('', 'End of the log:', '```', latest.log_tail, '```');
+    const earlier = input.history.slice(0, -1);
+    if (earlier.length) parts.push('', 'Earlier attempts:', ...earlier.map((e, i) => `- attempt ${i + 1}: ${e.summary}`));
+  }
+  return `${parts.join('\n')}\n`;
+}

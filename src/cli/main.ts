@@ -1,0 +1,290 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { z } from 'zod';
+import { SwarmConfig } from '../config/schema.js';
+import { openProject, type Project } from '../config/project.js';
+import { DaemonClient } from '../daemon/client.js';
+import { ExitCode, SwarmError, UsageError, errorMessage } from '../errors.js';
+import { cleanupFinished } from '../workspace/cleanup.js';
+import { VERSION } from '../version.js';
+import { daemonStatus, runDaemon, startDaemon, stopDaemon } from './daemon.js';
+import { initProject } from './init.js';
+import { ago, json, stdio, table, taskLine, type Out } from './output.js';
+import { attach, pickSession, streamLogs } from './sessions.js';
+import { getTask, killTask, mergeTask, parseTaskId, retryTask, spawnTask } from './tasks.js';
+import { TaskState } from '../../registry/types.js';
+
+async function withProject<T>(cwd: string | undefined, fn: (project: Project) => Promise<T>): Promise<T> {
+  const project = await openProject(cwd ?? process.cwd());
+  try {
+    return await fn(project);
+  } finally {
+    project.registry.close();
+  }
+}
+
+async function nudge(project: Project): Promise<boolean> {
+  const client = DaemonClient.find(project.paths);
+  return client ? client.nudge() : false;
+}
+
+function readStdin(): string {
+  return readFileSync(0, 'utf8');
+}
+
+export function buildProgram(io: Out = stdio): Command {
+  const program = new Command('swarm')
+    .description('Run a team of coding agents on your repository, locally.')
+    .version(VERSION)
+    .option('-C, --cwd <dir>', 'run as if started in <dir>')
+    .showHelpAfterError('(run `swarm --help` for usage)')
+    .exitOverride();
+  const cwd = (): string | undefined => program.opts<{ cwd?: string }>().cwd;
+
+  program
+    .command('init')
+    .description('write swarm.config.json for this repository')
+    .option('--force', 'overwrite an existing config')
+    .option('--base <branch>', 'branch tasks start from and merge into')
+    .action(async (options: { force?: boolean; base?: string }) => {
+      const { file } = await initProject(cwd() ?? process.cwd(), options);
+      io.out(`Wrote ${file}. Edit the agents and CI command, then run \`swarm daemon start\`.`);
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of swarm.config.json (for editors)')
+    .action(() => io.out(json(z.toJSONSchema(SwarmConfig, { io: 'input' }))));
+
+  const daemon = program.command('daemon').description('the background process that runs and watches agents');
+  daemon
+    .command('start')
+    .description('start the daemon in the background')
+    .option('--json', 'machine-readable output')
+    .action((options: { json?: boolean }) =>
+      withProject(cwd(), async (project) => {
+        const { status, already } = await startDaemon(project);
+        if (options.json) io.out(json({ ...status, already_running: already }));
+        else io.out(already ? `Daemon already running (pid ${status.pid}).` : `Daemon started (pid ${status.pid}, up to ${status.concurrency} agents at once). Logs: ${project.paths.daemonLog}`);
+      }),
+    );
+  daemon
+    .command('run')
+    .description('run the daemon in the foreground')
+    .action(() => withProject(cwd(), (project) => runDaemon(project)));
+  daemon
+    .command('stop')
+    .description('stop the daemon (agents keep running and are picked up on the next start)')
+    .action(() =>
+      withProject(cwd(), async (project) => {
+        io.out((await stopDaemon(project)) ? 'Daemon stopped. Running agents keep running.' : 'No daemon is running.');
+      }),
+    );
+  daemon
+    .command('status')
+    .description('is the daemon running, and how is it doing')
+    .option('--json', 'machine-readable output')
+    .action((options: { json?: boolean }) =>
+      withProject(cwd(), async (project) => {
+        const status = await daemonStatus(project);
+        if (options.json) io.out(json({ running: status !== null, ...(status ?? {}) }));
+        else if (!status) io.out('Daemon not running. Start it with `swarm daemon start`.');
+        else io.out(`Daemon running: pid ${status.pid}, up ${ago(status.started_at)}, forge ${status.forge}, ${status.sessions_watched} live session(s), concurrency ${status.concurrency}, ${status.ticks} passes (last ${status.last_tick_ms?.toFixed(1) ?? '-'} ms), ${status.notifications_pending} notification(s) pending.`);
+        if (!status) process.exitCode = ExitCode.daemon;
+      }),
+    );
+
+  program
+    .command('spawn')
+    .description('queue a task for an agent (prompt as argument, or - to read stdin)')
+    .argument('<prompt...>', 'what the agent should do')
+    .option('-a, --agent <name>', 'agent from swarm.config.json')
+    .option('-m, --model <model>', 'model for the agent')
+    .option('-k, --kind <kind>', 'task kind (bugfix, docs, ...)')
+    .option('-t, --title <title>', 'short title (default: first line of the prompt)')
+    .option('-b, --branch <name>', 'branch name (default swarm/<id>-<slug>); must not exist')
+    .option('--base <branch>', 'start from and merge into this branch instead of the configured base')
+    .option('--json', 'machine-readable output')
+    .action((words: string[], options: { agent?: string; model?: string; kind?: string; title?: string; branch?: string; base?: string; json?: boolean }) =>
+      withProject(cwd(), async (project) => {
+        const prompt = words.length === 1 && words[0] === '-' ? readStdin() : words.join(' ');
+        const task = await spawnTask(project, { prompt, ...options });
+        const running = await nudge(project);
+        if (options.json) io.out(json({ ...task, daemon_running: running }));
+        else {
+          io.out(`Task ${task.id} queued: ${task.title}\n  agent ${task.agent}, branch ${task.branch}`);
+          if (!running) io.out('  The daemon is not running; the task waits until `swarm daemon start`.');
+        }
+      }),
+    );
+
+  program
+    .command('ls')
+    .description('list tasks')
+    .option('-s, --state <state>', 'only tasks in this state')
+    .option('-a, --all', 'include done and cancelled tasks')
+    .option('--json', 'machine-readable output')
+    .action((options: { state?: string; all?: boolean; json?: boolean }) =>
+      withProject(cwd(), async (project) => {
+        let states: TaskState[] | undefined;
+        if (options.state) {
+          const parsed = TaskState.safeParse(options.state);
+          if (!parsed.success) throw new UsageError(`Unknown state "${options.state}". States: ${TaskState.options.join(', ')}.`);
+          states = [parsed.data];
+        } else if (!options.all) states = TaskState.options.filter((s) => s !== 'done' && s !== 'cancelled');
+        const tasks = project.registry.listTasks(states);
+        if (options.json) io.out(json(tasks));
+        else if (tasks.length === 0) io.out(options.all ? 'No tasks yet. Queue one with `swarm spawn "..."`.' : 'No open tasks (`swarm ls --all` shows finished ones).');
+        else io.out(table(['ID', 'STATE', 'AGENT', 'RETRIES', 'UPDATED', 'TITLE'], tasks.map((t) => taskLine(t))));
+      }),
+    );
+
+  program
+    .command('show')
+    .description('one task: state, attempts, PR, events, notifications')
+    .argument('<id>')
+    .option('--json', 'machine-readable output')
+    .action((id: string, options: { json?: boolean }) =>
+      withProject(cwd(), async (project) => {
+        const task = getTask(project, parseTaskId(id));
+        const detail = {
+          task,
+          pr: project.registry.getPr(task.id),
+          attempts: project.registry.attempts(task.id).map(({ prompt: _prompt, ...rest }) => rest),
+          events: project.registry.events(task.id),
+          notifications: project.registry.notifications(task.id),
+        };
+        if (options.json) return io.out(json(detail));
+        const lines = [
+          `Task ${task.id}: ${task.title}`,
+          `  state     ${task.state}${task.reason ? ` (${task.reason})` : ''}`,
+          `  agent     ${task.agent}${task.model ? ` (${task.model})` : ''}, attempt ${task.attempt}, retries ${task.retries}/${task.max_retries}`,
+          `  branch    ${task.branch} from ${task.base}`,
+          `  worktree  ${task.worktree}`,
+        ];
+        if (detail.pr) lines.push(`  PR        #${String(detail.pr.number)} ${detail.pr.state}`);
+        lines.push('', 'Sessions:');
+        for (const a of detail.attempts) lines.push(`  ${a.session_id.padEnd(14)} ${a.kind.padEnd(5)} ${a.outcome ?? (a.ended_at === null ? 'running' : 'ended')}${a.exit_code !== null ? ` (exit ${a.exit_code})` : ''}`);
+        lines.push('', 'Events:');
+        for (const e of detail.events) lines.push(`  ${new Date(e.at).toISOString()}  ${e.kind.padEnd(16)} ${e.from_state ?? ''} -> ${e.to_state ?? ''}`);
+        io.out(lines.join('\n'));
+      }),
+    );
+
+  program
+    .command('logs')
+    .description("print an agent's terminal output (or CI's with --ci)")
+    .argument('<id>')
+    .option('-f, --follow', 'keep printing until the session ends')
+    .option('--ci', 'the CI run instead of the agent')
+    .option('--attempt <n>', 'a given attempt (default: the latest)')
+    .option('--json', 'machine-readable output (whole transcript)')
+    .action((id: string, options: { follow?: boolean; ci?: boolean; attempt?: string; json?: boolean }) =>
+      withProject(cwd(), async (project) => {
+        const session = pickSession(project, parseTaskId(id), { ci: options.ci, attempt: options.attempt ? Number(options.attempt) : undefined });
+        if (options.json) {
+          const chunks: Buffer[] = [];
+          await streamLogs(session, (c) => chunks.push(c), { follow: false });
+          return io.out(json({ task: session.task_id, session: session.session_id, kind: session.kind, transcript: Buffer.concat(chunks).toString('utf8') }));
+        }
+        await streamLogs(session, (chunk) => process.stdout.write(chunk), { follow: options.follow === true });
+      }),
+    );
+
+  program
+    .command('attach')
+    .description("take over an agent's live terminal (Ctrl-] detaches, the agent keeps running)")
+    .argument('<id>')
+    .option('--ci', 'the CI run instead of the agent')
+    .action((id: string, options: { ci?: boolean }) =>
+      withProject(cwd(), async (project) => {
+        const session = pickSession(project, parseTaskId(id), { ci: options.ci });
+        await attach(session, { stdin: process.stdin, stdout: process.stdout, err: io.err });
+      }),
+    );
+
+  program
+    .command('kill')
+    .description('cancel a task and stop its agent (the worktree stays until `swarm cleanup`)')
+    .argument('<id>')
+    .option('--json', 'machine-readable output')
+    .action((id: string, options: { json?: boolean }) =>
+      withProject(cwd(), async (project) => {
+        const result = killTask(project, parseTaskId(id));
+        await nudge(project);
+        if (options.json) io.out(json(result));
+        else io.out(`Task ${result.task.id} cancelled${result.sessionsKilled ? `; stopped ${result.sessionsKilled} session(s)` : ''}.`);
+      }),
+    );
+
+  program
+    .command('retry')
+    .description('give a task that needs help another round (retries start from zero)')
+    .argument('<id>')
+    .option('-n, --note <text>', 'a note for the next agent (what to do differently)')
+    .option('--json', 'machine-readable output')
+    .action((id: string, options: { note?: string; json?: boolean }) =>
+      withProject(cwd(), async (project) => {
+        const task = retryTask(project, parseTaskId(id), options.note);
+        await nudge(project);
+        if (options.json) io.out(json(task));
+        else io.out(`Task ${task.id} queued again.`);
+      }),
+    );
+
+  program
+    .command('merge')
+    .description('merge a ready task into its base branch; the task is done and its worktree removed')
+    .argument('<id>')
+    .option('--json', 'machine-readable output')
+    .action((id: string, options: { json?: boolean }) =>
+      withProject(cwd(), async (project) => {
+        const result = await mergeTask(project, parseTaskId(id));
+        await nudge(project);
+        if (options.json) io.out(json(result));
+        else io.out(`Task ${result.task.id} merged into ${result.task.base} (${result.commit.slice(0, 10)}).${result.cleanup ? ` ${result.cleanup}` : ' Worktree removed.'}`);
+      }),
+    );
+
+  program
+    .command('cleanup')
+    .description('remove worktrees and branches of done and cancelled tasks (never uncommitted work unless --force)')
+    .option('--force', 'also remove worktrees with uncommitted changes')
+    .option('--json', 'machine-readable output')
+    .action((options: { force?: boolean; json?: boolean }) =>
+      withProject(cwd(), async (project) => {
+        const report = await cleanupFinished(project.repo.root, project.registry, { force: options.force });
+        if (options.json) return io.out(json(report));
+        for (const r of report.removed) io.out(`removed task ${r.task}: ${r.path}`);
+        for (const k of report.kept) io.out(`kept task ${k.task}: ${k.why}`);
+        if (report.removed.length + report.kept.length === 0) io.out('Nothing to clean up.');
+      }),
+    );
+
+  return program;
+}
+
+export async function main(argv: string[], io: Out = stdio): Promise<void> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? 0 : ExitCode.usage;
+      return;
+    }
+    if (err instanceof SwarmError) {
+      io.err(`swarm: ${err.message}`);
+      process.exitCode = err.exitCode;
+      return;
+    }
+    if (err instanceof z.ZodError) {
+      io.err(`swarm: invalid input: ${err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      process.exitCode = ExitCode.usage;
+      return;
+    }
+    io.err(`swarm: unexpected error: ${errorMessage(err)}\nThis is a bug; please report it with the output of \`swarm daemon status\`.`);
+    process.exitCode = ExitCode.internal;
+  }
+}
+

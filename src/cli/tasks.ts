@@ -1,0 +1,128 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { TaskRow } from '../../registry/types.js';
+import { TERMINAL_STATES } from '../../registry/types.js';
+import { resolveAgent } from '../agents/registry.js';
+import type { Project } from '../config/project.js';
+import { GitError, InvalidStateError, TaskNotFoundError, UsageError } from '../errors.js';
+import { LocalForge } from '../forge/local.js';
+import { killSession } from '../sessions/sessions.js';
+import { branchExists, refExists } from '../workspace/git.js';
+import { removeWorktree, slugify, worktreesRoot } from '../workspace/worktrees.js';
+
+export const SpawnInput = z.object({
+  prompt: z.string(),
+  agent: z.string().optional(),
+  model: z.string().optional(),
+  kind: z.string().optional(),
+  title: z.string().optional(),
+  branch: z.string().optional(),
+  base: z.string().optional(),
+});
+export type SpawnInput = z.infer<typeof SpawnInput>;
+
+const BRANCH_NAME = /^(?!-)(?!.*\.\.)(?!.*\/\/)(?!.*@\{)[A-Za-z0-9._\/-]+(?<!\.lock)(?<![./])$/;
+
+/** Queues a task. Durable the moment it returns, daemon or not; nothing is created on disk until it starts. */
+export async function spawnTask(project: Project, raw: SpawnInput): Promise<TaskRow> {
+  const input = SpawnInput.parse(raw);
+  const prompt = input.prompt.trim();
+  if (prompt === '') throw new UsageError('The prompt is empty. Say what the agent should do: swarm spawn "Fix the failing login test".');
+  const { config, repo, registry } = project;
+  const base = input.base ?? config.base;
+  if (!(await refExists(repo.root, base))) {
+    throw new GitError('SWARM_BASE_MISSING', `Base branch "${base}" does not exist in ${repo.root}. Create it (git branch ${base}), or set "base" in swarm.config.json.`);
+  }
+  const agent = resolveAgent(config, repo.root, input.agent);
+  const title = (input.title ?? prompt.split('\n')[0]!).trim().slice(0, 100);
+  const root = worktreesRoot(config, repo.root);
+  const slug = slugify(title);
+  if (input.branch !== undefined) {
+    if (!BRANCH_NAME.test(input.branch)) throw new UsageError(`"${input.branch}" is not a valid branch name.`);
+    if ((await branchExists(repo.root, input.branch)) || registry.branchTaken(input.branch)) {
+      throw new GitError('SWARM_BRANCH_EXISTS', `Branch "${input.branch}" already exists. Pick another --branch, or leave it out and swarm names one.`);
+    }
+  }
+  const task = registry.createTask({
+    title,
+    prompt,
+    agent: agent.name,
+    model: input.model ?? null,
+    kind: input.kind ?? null,
+    base,
+    branch: input.branch ?? `swarm/{id}-${slug}`,
+    worktree: join(root, `{id}-${slug}`),
+    max_retries: config.max_retries,
+  });
+  if (input.branch === undefined && (await branchExists(repo.root, task.branch))) {
+    // A leftover branch from an older registry: never reuse someone's work, pick a fresh name.
+    let n = 2;
+    while ((await branchExists(repo.root, `${task.branch}-${n}`)) || registry.branchTaken(`${task.branch}-${n}`)) n++;
+    return registry.transition(task.id, 'queued', 'queued', { event: 'branch_renamed', data: { from: task.branch }, patch: { branch: `${task.branch}-${n}`, worktree: `${task.worktree}-${n}` } }) ?? task;
+  }
+  return task;
+}
+
+export function getTask(project: Project, id: number): TaskRow {
+  const task = project.registry.getTask(id);
+  if (!task) throw new TaskNotFoundError(id);
+  return task;
+}
+
+export function parseTaskId(text: string): number {
+  const id = Number(text.replace(/^#/, ''));
+  if (!Number.isInteger(id) || id <= 0) throw new UsageError(`"${text}" is not a task id. Task ids are numbers, as shown by \`swarm ls\`.`);
+  return id;
+}
+
+function killTaskSessions(project: Project, taskId: number): number {
+  let killed = 0;
+  for (const attempt of project.registry.attempts(taskId)) {
+    if (attempt.ended_at !== null) continue;
+    if (killSession(attempt.session_dir)) killed++;
+    project.registry.updateAttempt(attempt.id, { ended_at: Date.now(), outcome: 'killed' });
+  }
+  return killed;
+}
+
+/** Cancels a task: its sessions are killed; its worktree stays until `swarm cleanup`, so nothing is lost. */
+export function killTask(project: Project, id: number): { task: TaskRow; sessionsKilled: number } {
+  const task = getTask(project, id);
+  if (TERMINAL_STATES.includes(task.state)) throw new InvalidStateError(`Task ${id} is already ${task.state}.`);
+  const cancelled = project.registry.transition(id, task.state, 'cancelled', { event: 'cancelled', data: { by: 'swarm kill' }, patch: { reason: 'cancelled with swarm kill' } });
+  if (!cancelled) throw new InvalidStateError(`Task ${id} changed state while cancelling; run \`swarm kill ${id}\` again.`);
+  return { task: cancelled, sessionsKilled: killTaskSessions(project, id) };
+}
+
+/** Another round for a task that needs help (or was cancelled): retries start from zero, with an optional note for the agent. */
+export function retryTask(project: Project, id: number, note?: string): TaskRow {
+  const task = getTask(project, id);
+  const from = ['needs_help', 'cancelled', 'ready'] as const;
+  if (!(from as readonly string[]).includes(task.state)) throw new InvalidStateError(`Task ${id} is ${task.state}; only a task that needs help, is ready or was cancelled can be retried.`);
+  killTaskSessions(project, id);
+  const evidence = note ? JSON.stringify({ reason: 'manual', summary: note }) : task.evidence;
+  const latest = project.registry.latestAttempt(id, 'agent');
+  if (note && latest) project.registry.updateAttempt(latest.id, { evidence });
+  const next = project.registry.transition(id, from, 'queued', { event: 'retry', data: { note: note ?? null }, patch: { retries: 0, reason: null, evidence } });
+  if (!next) throw new InvalidStateError(`Task ${id} changed state meanwhile; look at \`swarm show ${id}\`.`);
+  return next;
+}
+
+/** The human's gate: merges a ready task into base, marks it done, removes its worktree and branch. */
+export async function mergeTask(project: Project, id: number): Promise<{ task: TaskRow; commit: string; cleanup: string | null }> {
+  const task = getTask(project, id);
+  if (task.state !== 'ready') throw new InvalidStateError(`Task ${id} is ${task.state}, not ready. Only a ready task can be merged (see \`swarm show ${id}\`).`);
+  const forge = new LocalForge({ repoRoot: project.repo.root, config: project.config, registry: project.registry, sessionsDir: project.paths.sessions });
+  const { commit } = await forge.merge(task);
+  const done = project.registry.transition(id, 'ready', 'done', { event: 'merged', data: { commit }, patch: { done_at: Date.now() } });
+  if (!done) throw new InvalidStateError(`Task ${id} changed state during the merge; ${task.base} now has commit ${commit}.`);
+  project.registry.updatePr(id, { state: 'merged', closed_at: Date.now() });
+  let cleanup: string | null = null;
+  if (existsSync(task.worktree)) {
+    const result = await removeWorktree(project.repo.root, task.worktree, task.branch, { deleteBranch: true });
+    cleanup = result.removed ? null : `worktree kept: ${result.why ?? 'unknown'}`;
+    if (result.removed) project.registry.recordEvent(id, 'cleaned_up', { worktree: task.worktree, branch: task.branch });
+  }
+  return { task: done, commit, cleanup };
+}

@@ -1,0 +1,87 @@
+import { z } from 'zod';
+
+/** An argument vector: never a shell string. */
+export const Argv = z.array(z.string().min(1, 'must not be empty')).min(1, 'needs at least the program name');
+
+export const AgentConfig = z.strictObject({
+  /** Adapter that turns a prompt into a launch: `custom` here; the CLI adapters add their own. */
+  type: z.string().min(1).default('custom'),
+  /** For `custom`: the argument vector; `{prompt_file}`, `{prompt}`, `{worktree}`, `{task_id}`, `{model}` are substituted per element. */
+  command: Argv.optional(),
+  model: z.string().min(1).optional(),
+  env: z.record(z.string(), z.string()).default({}),
+  timeout_minutes: z.number().positive().optional(),
+  /** Extra arguments appended to the adapter's own. */
+  args: z.array(z.string()).default([]),
+});
+export type AgentConfig = z.infer<typeof AgentConfig>;
+
+export const NtfyConfig = z.strictObject({
+  server: z.url().default('https://ntfy.sh'),
+  topic: z.string().min(1),
+  /** Name of the environment variable that holds the access token; never the token itself. */
+  token_env: z.string().min(1).optional(),
+  click_url: z.string().optional(),
+  priority: z.number().int().min(1).max(5).optional(),
+});
+
+export const WebhookConfig = z.strictObject({
+  url: z.url(),
+  /** Name of the environment variable that holds a bearer token, if the receiver wants one. */
+  token_env: z.string().min(1).optional(),
+});
+
+export const NotifyConfig = z.strictObject({
+  desktop: z.boolean().default(true),
+  ntfy: NtfyConfig.optional(),
+  webhook: WebhookConfig.optional(),
+  /** Attempts per notification before it is given up (logged, never fatal). */
+  max_attempts: z.number().int().positive().default(8),
+});
+
+export const SwarmConfig = z.strictObject({
+  $schema: z.string().optional(),
+  /** Branch that tasks start from and merge into. */
+  base: z.string().min(1).default('main'),
+  forge: z.enum(['local', 'github']).default('local'),
+  default_agent: z.string().min(1).optional(),
+  agents: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'agent names are letters, digits, - and _'), AgentConfig).default({}),
+  ci: z
+    .strictObject({
+      command: Argv.optional(),
+      timeout_minutes: z.number().positive().default(30),
+    })
+    .default({ timeout_minutes: 30 }),
+  /** Agents running at once; default from free memory at about 3 GB per agent, at least 1. */
+  concurrency: z.number().int().positive().optional(),
+  stagger_ms: z.number().int().nonnegative().default(1500),
+  max_retries: z.number().int().nonnegative().default(3),
+  /** No terminal output for this long means stuck: killed and respawned. */
+  stuck_minutes: z.number().positive().default(15),
+  monitor: z
+    .strictObject({
+      /** node-cron expression (5 fields, or 6 with seconds). */
+      schedule: z.string().min(1).default('* * * * *'),
+    })
+    .default({ schedule: '* * * * *' }),
+  cleanup: z
+    .strictObject({
+      /** node-cron expression for removing worktrees of done and cancelled tasks; null turns it off. */
+      schedule: z.string().min(1).nullable().default('17 * * * *'),
+    })
+    .default({ schedule: '17 * * * *' }),
+  worktree: z
+    .strictObject({
+      /** Where task worktrees live; default outside the repository, under the user's data dir. */
+      dir: z.string().min(1).optional(),
+      /** Untracked files copied from the main checkout into each worktree (e.g. .env). */
+      copy: z.array(z.string().min(1)).default([]),
+      /** Commands run in each new worktree before the agent starts. */
+      setup: z.array(Argv).default([]),
+      setup_timeout_minutes: z.number().positive().default(10),
+    })
+    .default({ copy: [], setup: [], setup_timeout_minutes: 10 }),
+  notify: NotifyConfig.default({ desktop: true, max_attempts: 8 }),
+});
+export type SwarmConfig = z.infer<typeof SwarmConfig>;
+export type SwarmConfigInput = z.input<typeof SwarmConfig>;

@@ -1,0 +1,261 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Logger } from 'pino';
+import { Monitor } from '../../monitor/monitor.js';
+import { ACTIVE_STATES } from '../../registry/types.js';
+import { resolveAgent } from '../agents/registry.js';
+import type { Project } from '../config/project.js';
+import { ConfigError, errorMessage } from '../errors.js';
+import type { Forge } from '../forge/forge.js';
+import { LocalForge } from '../forge/local.js';
+import { channelsFromConfig, deliverDue } from '../notify/outbox.js';
+import type { NotifyChannel } from '../notify/channel.js';
+import { readSessionState, connectSession, type SessionConnection } from '../sessions/sessions.js';
+import { cleanupFinished } from '../workspace/cleanup.js';
+import { removeDaemonInfo, writeDaemonInfo, type DaemonStatus } from './info.js';
+import { launch, recoverPreparing, type LauncherDeps } from './launcher.js';
+import { DaemonLock } from './lock.js';
+import { admit, defaultConcurrency } from './scheduler.js';
+import { VERSION } from '../version.js';
+
+export interface DaemonOptions {
+  log: Logger;
+  channels?: NotifyChannel[];
+}
+
+/** The long-running process: one per state directory. Agents live in their own holders, not here. */
+export class Daemon {
+  private lock: DaemonLock | null = null;
+  private server: Server | null = null;
+  private crons: ScheduledTask[] = [];
+  private readonly watchers = new Map<string, SessionConnection>();
+  private readonly token = randomBytes(24).toString('hex');
+  private readonly monitor: Monitor;
+  private readonly forge: Forge;
+  private readonly launcherDeps: LauncherDeps;
+  private readonly channels: NotifyChannel[];
+  private readonly concurrency: number;
+  private loopRunning: Promise<void> | null = null;
+  private loopAgain = false;
+  private stopping = false;
+  private wakeTimer: NodeJS.Timeout | null = null;
+  private lastStartAt: number | null = null;
+  private ticks = 0;
+  private lastTickAt: number | null = null;
+  private lastTickMs: number | null = null;
+  private readonly startedAt = Date.now();
+  private stopResolve: () => void = () => undefined;
+  readonly stopped = new Promise<void>((resolve) => (this.stopResolve = resolve));
+
+  constructor(private readonly project: Project, private readonly options: DaemonOptions) {
+    const { config, registry, repo, paths } = project;
+    this.channels = options.channels ?? channelsFromConfig(config);
+    const channelNames = this.channels.map((c) => c.name);
+    this.forge = new LocalForge({ repoRoot: repo.root, config, registry, sessionsDir: paths.sessions });
+    this.concurrency = config.concurrency ?? defaultConcurrency();
+    this.launcherDeps = { repoRoot: repo.root, config, registry, sessionsDir: paths.sessions, channels: channelNames, log: options.log };
+    this.monitor = new Monitor({
+      repoRoot: repo.root,
+      config,
+      registry,
+      forge: this.forge,
+      channels: channelNames,
+      log: options.log,
+      agentTimeoutMinutes: (agent) => {
+        try {
+          return resolveAgent(config, repo.root, agent).timeoutMinutes;
+        } catch {
+          return 60;
+        }
+      },
+    });
+    for (const expression of [config.monitor.schedule, config.cleanup.schedule]) {
+      if (expression && !cron.validate(expression)) throw new ConfigError(`swarm.config.json is invalid:\n  schedule "${expression}" is not a valid cron expression.`);
+    }
+  }
+
+  async start(): Promise<{ port: number }> {
+    const { paths, config, registry } = this.project;
+    this.lock = DaemonLock.acquire(paths.lock);
+    recoverPreparing(this.launcherDeps);
+    const port = await this.listen();
+    writeDaemonInfo(paths.daemonInfo, { pid: process.pid, port, token: this.token, started_at: this.startedAt, version: VERSION });
+    this.crons.push(cron.schedule(config.monitor.schedule, () => this.kick(), { noOverlap: true, name: 'monitor' }));
+    if (config.cleanup.schedule) {
+      this.crons.push(
+        cron.schedule(
+          config.cleanup.schedule,
+          async () => {
+            const report = await cleanupFinished(this.project.repo.root, registry).catch((err: unknown) => {
+              this.options.log.warn({ error: errorMessage(err) }, 'scheduled cleanup failed');
+              return null;
+            });
+            if (report?.removed.length) this.options.log.info({ removed: report.removed.length }, 'cleaned up finished worktrees');
+          },
+          { noOverlap: true, name: 'cleanup' },
+        ),
+      );
+    }
+    this.options.log.info({ port, concurrency: this.concurrency, forge: this.forge.name }, 'daemon started');
+    this.kick();
+    return { port };
+  }
+
+  /** Runs the loop now, or once more right after the current pass: nudges are never lost, never run twice at once. */
+  kick(): void {
+    if (this.stopping) return;
+    if (this.loopRunning) {
+      this.loopAgain = true;
+      return;
+    }
+    this.loopRunning = this.runLoop().finally(() => {
+      this.loopRunning = null;
+    });
+  }
+
+  private async runLoop(): Promise<void> {
+    do {
+      this.loopAgain = false;
+      const began = performance.now();
+      try {
+        await this.monitor.tick();
+        await this.admitQueued();
+        await deliverDue(this.project.registry, this.channels, this.project.config.notify.max_attempts, this.options.log);
+        await this.watchSessions();
+      } catch (err) {
+        this.options.log.error({ error: errorMessage(err) }, 'daemon loop failed; will retry on the next tick');
+      }
+      this.ticks++;
+      this.lastTickAt = Date.now();
+      this.lastTickMs = performance.now() - began;
+    } while (this.loopAgain && !this.stopping);
+  }
+
+  private async admitQueued(): Promise<void> {
+    const { registry, config } = this.project;
+    for (;;) {
+      const queued = registry.listTasks(['queued']).map((t) => t.id);
+      const active = registry.listTasks(ACTIVE_STATES).length;
+      const decision = admit({ now: Date.now(), queued, active, cap: this.concurrency, staggerMs: config.stagger_ms, lastStartAt: this.lastStartAt });
+      if (decision.wakeInMs !== null) this.wakeIn(decision.wakeInMs);
+      if (decision.start.length === 0 || this.stopping) return;
+      for (const id of decision.start) {
+        this.lastStartAt = Date.now();
+        await launch(this.launcherDeps, id);
+      }
+      if (config.stagger_ms > 0) return;
+    }
+  }
+
+  private wakeIn(ms: number): void {
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = null;
+      this.kick();
+    }, ms);
+  }
+
+  /** Re-attaches to every live session so an exit is acted on at once, not at the next tick. */
+  private async watchSessions(): Promise<void> {
+    const open = this.project.registry.openSessions();
+    const wanted = new Set(open.map((a) => a.session_id));
+    for (const [id, connection] of this.watchers) {
+      if (!wanted.has(id)) {
+        connection.close();
+        this.watchers.delete(id);
+      }
+    }
+    for (const attempt of open) {
+      if (this.watchers.has(attempt.session_id)) continue;
+      const state = readSessionState(attempt.session_dir);
+      if (!state) continue;
+      try {
+        const connection = await connectSession(state, { onMessage: (message) => message.t === 'exit' && this.kick() });
+        this.watchers.set(attempt.session_id, connection);
+        void connection.closed.then(() => {
+          this.watchers.delete(attempt.session_id);
+          this.kick();
+        });
+      } catch {
+        // The holder is gone: the next tick reads exit.json or declares the session lost.
+      }
+    }
+  }
+
+  private listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const server = createServer((req, res) => void this.handle(req, res));
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        if (address === null || typeof address === 'string') reject(new Error('no port'));
+        else resolve(address.port);
+      });
+      this.server = server;
+    });
+  }
+
+  private authorized(req: IncomingMessage): boolean {
+    const header = req.headers.authorization ?? '';
+    const expected = Buffer.from(`Bearer ${this.token}`);
+    const given = Buffer.from(header);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const send = (status: number, body: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (!this.authorized(req)) return send(401, { error: 'missing or wrong token' });
+    const route = `${req.method ?? 'GET'} ${req.url ?? '/'}`;
+    switch (route) {
+      case 'GET /v1/status':
+        return send(200, this.status());
+      case 'POST /v1/nudge':
+        this.kick();
+        return send(202, { ok: true });
+      case 'POST /v1/stop':
+        send(202, { ok: true });
+        void this.stop();
+        return;
+      default:
+        return send(404, { error: `no route ${route}` });
+    }
+  }
+
+  status(): DaemonStatus {
+    return {
+      pid: process.pid,
+      started_at: this.startedAt,
+      version: VERSION,
+      concurrency: this.concurrency,
+      forge: this.forge.name,
+      ticks: this.ticks,
+      last_tick_at: this.lastTickAt,
+      last_tick_ms: this.lastTickMs,
+      sessions_watched: this.watchers.size,
+      notifications_pending: this.project.registry.notifications().filter((n) => n.status === 'pending').length,
+    };
+  }
+
+  /** Graceful: finishes the current pass, leaves agents running in their holders, releases the lock. */
+  async stop(): Promise<void> {
+    if (this.stopping) return this.stopped;
+    this.stopping = true;
+    for (const task of this.crons) await task.destroy();
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    await this.loopRunning;
+    for (const connection of this.watchers.values()) connection.close();
+    this.watchers.clear();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server?.closeAllConnections();
+    removeDaemonInfo(this.project.paths.daemonInfo, process.pid);
+    this.lock?.release();
+    this.project.registry.close();
+    this.options.log.info('daemon stopped');
+    this.stopResolve();
+  }
+}

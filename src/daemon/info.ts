@@ -1,0 +1,46 @@
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/** How the CLI finds the daemon: loopback port and bearer token, in a file only the user can read. */
+export const DaemonInfo = z.object({
+  pid: z.number().int(),
+  port: z.number().int(),
+  token: z.string().min(16),
+  started_at: z.number().int(),
+  version: z.string(),
+});
+export type DaemonInfo = z.infer<typeof DaemonInfo>;
+
+export function writeDaemonInfo(file: string, info: DaemonInfo): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(info), { mode: 0o600 });
+  renameSync(tmp, file);
+}
+
+export function readDaemonInfo(file: string): DaemonInfo | null {
+  try {
+    const parsed = DaemonInfo.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+export function removeDaemonInfo(file: string, pid: number): void {
+  const current = readDaemonInfo(file);
+  if (current && current.pid === pid) rmSync(file, { force: true });
+}
+
+export const DaemonStatus = z.object({
+  pid: z.number().int(),
+  started_at: z.number().int(),
+  version: z.string(),
+  concurrency: z.number().int(),
+  forge: z.string(),
+  ticks: z.number().int(),
+  last_tick_at: z.number().int().nullable(),
+  last_tick_ms: z.number().nullable(),
+  sessions_watched: z.number().int(),
+  notifications_pending: z.number().int(),
+});
+export type DaemonStatus = z.infer<typeof DaemonStatus>;

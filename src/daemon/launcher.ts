@@ -1,0 +1,91 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Registry } from '../../registry/registry.js';
+import { Evidence, type TaskRow } from '../../registry/types.js';
+import { composePrompt } from '../agents/prompt.js';
+import { resolveAgent } from '../agents/registry.js';
+import type { SwarmConfig } from '../config/schema.js';
+import { errorMessage } from '../errors.js';
+import { SESSION_FILES } from '../sessions/protocol.js';
+import { sessionLiveness, startSession } from '../sessions/sessions.js';
+import { ensureWorktree, setupWorktree } from '../workspace/worktrees.js';
+import { needsHelpMessage } from '../notify/messages.js';
+
+export interface LauncherDeps {
+  repoRoot: string;
+  config: SwarmConfig;
+  registry: Registry;
+  sessionsDir: string;
+  channels: readonly string[];
+  log: Logger;
+}
+
+export function evidenceHistory(registry: Registry, taskId: number): Evidence[] {
+  const history: Evidence[] = [];
+  for (const attempt of registry.attempts(taskId)) {
+    if (attempt.evidence === null) continue;
+    const parsed = Evidence.safeParse(JSON.parse(attempt.evidence));
+    if (parsed.success) history.push(parsed.data);
+  }
+  return history;
+}
+
+/** Takes one queued task to running: worktree, setup, prompt with evidence, a session that outlives us. */
+export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRow | null> {
+  const { registry, config, log } = deps;
+  const queued = registry.getTask(taskId);
+  if (!queued) return null;
+  const n = queued.attempt + 1;
+  const task = registry.transition(taskId, 'queued', 'preparing', { event: 'preparing', data: { attempt: n }, patch: { attempt: n, started_at: queued.started_at ?? Date.now() } });
+  if (!task) return null; // someone else moved it (killed, or another launch)
+  try {
+    const agent = resolveAgent(config, deps.repoRoot, task.agent);
+    const how = await ensureWorktree(deps.repoRoot, task.worktree, task.branch, task.base);
+    await setupWorktree(config, deps.repoRoot, task.worktree);
+    const prompt = composePrompt({ taskId: task.id, prompt: task.prompt, base: task.base, branch: task.branch, attempt: n, history: evidenceHistory(registry, task.id), hasCi: config.ci.command !== undefined });
+    const sessionId = `t${task.id}-a${n}`;
+    const dir = join(deps.sessionsDir, sessionId);
+    const promptFile = join(dir, SESSION_FILES.prompt);
+    const launchSpec = agent.adapter.build({ taskId: task.id, attempt: n, prompt, promptFile, worktree: task.worktree, repoRoot: deps.repoRoot, agentName: agent.name, model: task.model ?? agent.config.model ?? null, config: agent.config });
+    // The attempt row exists before the holder does, so a crash in between is recoverable.
+    const attempt = registry.insertAttempt({ task_id: task.id, n, kind: 'agent', agent: agent.name, session_id: sessionId, session_dir: dir, prompt });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(promptFile, prompt, { mode: 0o600 });
+    const state = await startSession(dir, { argv: [agent.executable, ...launchSpec.argv.slice(1)], cwd: task.worktree, env: launchSpec.env, cols: 120, rows: 40, scrollback_bytes: 256 * 1024 });
+    registry.updateAttempt(attempt.id, { holder_pid: state.holder_pid, holder_start: state.holder_start, child_pid: state.child_pid, child_start: state.child_start });
+    const running = registry.transition(task.id, 'preparing', 'running', { event: 'agent_started', data: { attempt: n, session: sessionId, pid: state.child_pid, worktree: how } });
+    log.info({ task: task.id, attempt: n, session: sessionId, pid: state.child_pid }, 'agent started');
+    return running;
+  } catch (err) {
+    const message = errorMessage(err);
+    log.error({ task: task.id, error: message }, 'could not start agent');
+    const latest = registry.latestAttempt(task.id, 'agent');
+    if (latest && latest.n === n && latest.ended_at === null) registry.updateAttempt(latest.id, { ended_at: Date.now(), outcome: 'failed_to_start' });
+    const reason = `could not start the agent: ${message}`;
+    return registry.transition(task.id, 'preparing', 'needs_help', {
+      event: 'needs_help',
+      data: { reason },
+      patch: { reason },
+      notify: { dedupe: `${task.id}:needs_help:${n}`, channels: deps.channels, message: needsHelpMessage(task, reason) },
+    });
+  }
+}
+
+/**
+ * After a daemon crash: a task left in `preparing` either got its session (adopt it) or did not (queue it again,
+ * without spending a retry, since the agent never ran).
+ */
+export function recoverPreparing(deps: LauncherDeps): void {
+  for (const task of deps.registry.listTasks(['preparing'])) {
+    const attempt = deps.registry.latestAttempt(task.id, 'agent');
+    const live = attempt && attempt.n === task.attempt ? sessionLiveness(attempt.session_dir) : null;
+    if (attempt && live && (live.kind === 'running' || live.kind === 'exited')) {
+      if (live.kind === 'running') deps.registry.updateAttempt(attempt.id, { holder_pid: live.state.holder_pid, holder_start: live.state.holder_start, child_pid: live.state.child_pid, child_start: live.state.child_start });
+      deps.registry.transition(task.id, 'preparing', 'running', { event: 'agent_adopted', data: { attempt: task.attempt } });
+    } else {
+      if (attempt && attempt.n === task.attempt && attempt.ended_at === null) deps.registry.updateAttempt(attempt.id, { ended_at: Date.now(), outcome: 'interrupted' });
+      deps.registry.transition(task.id, 'preparing', 'queued', { event: 'requeued', data: { why: 'daemon stopped while preparing' } });
+    }
+  }
+}

@@ -1,0 +1,21 @@
+import type { CiFacts } from '../../monitor/decide.js';
+import type { PrRow, TaskRow } from '../../registry/types.js';
+
+export interface ForgeObservation {
+  pr: { state: 'open' | 'merged' | 'closed' } | null;
+  ci: CiFacts;
+  /** null: not asked this time, or the forge is still computing mergeability. */
+  conflicts: string[] | null;
+  review?: { decision: 'approved' | 'changes_requested' | 'review_required' | 'none'; comments: string[] };
+}
+
+/** Where pull requests and CI live. `local` keeps everything on the machine; `github` is the next issue. */
+export interface Forge {
+  readonly name: string;
+  openPr(task: TaskRow): Promise<PrRow>;
+  startCi(task: TaskRow): Promise<void>;
+  killCi(task: TaskRow): Promise<void>;
+  observe(task: TaskRow, wants: { ci: boolean; conflicts: boolean }): Promise<ForgeObservation>;
+  /** Merges the task's branch into base; throws a SwarmError that says what to do when it cannot. */
+  merge(task: TaskRow): Promise<{ commit: string }>;
+}

@@ -1,0 +1,105 @@
+import { join } from 'node:path';
+import { extractFailure } from '../../monitor/evidence.js';
+import type { Registry } from '../../registry/registry.js';
+import type { PrRow, TaskRow } from '../../registry/types.js';
+import { agentEnv } from '../agents/adapter.js';
+import type { SwarmConfig } from '../config/schema.js';
+import { GitError } from '../errors.js';
+import { killSession, readTranscriptTail, sessionLiveness, startSession } from '../sessions/sessions.js';
+import { git, listWorktrees, mergeCommit, mergeConflicts, revParse, runGit } from '../workspace/git.js';
+import type { Forge, ForgeObservation } from './forge.js';
+import type { CiFacts } from '../../monitor/decide.js';
+
+export interface LocalForgeDeps {
+  repoRoot: string;
+  config: SwarmConfig;
+  registry: Registry;
+  sessionsDir: string;
+}
+
+/** A PR is a registry record for a branch; CI is the configured command in the worktree, in its own logged session. */
+export class LocalForge implements Forge {
+  readonly name = 'local';
+  constructor(private readonly deps: LocalForgeDeps) {}
+
+  async openPr(task: TaskRow): Promise<PrRow> {
+    const head = await revParse(this.deps.repoRoot, task.branch);
+    return this.deps.registry.openPr({ task_id: task.id, forge: 'local', branch: task.branch, base: task.base, head_sha: head });
+  }
+
+  async startCi(task: TaskRow): Promise<void> {
+    const command = this.deps.config.ci.command;
+    if (!command) return;
+    const { registry } = this.deps;
+    const runs = registry.attempts(task.id).filter((a) => a.kind === 'ci' && a.n === task.attempt).length;
+    const sessionId = `t${task.id}-a${task.attempt}-ci${runs + 1}`;
+    const dir = join(this.deps.sessionsDir, sessionId);
+    const head = await revParse(this.deps.repoRoot, task.branch);
+    const row = registry.insertAttempt({ task_id: task.id, n: task.attempt, kind: 'ci', agent: 'ci', session_id: sessionId, session_dir: dir, prompt: null, head_sha: head });
+    const env = agentEnv({ taskId: task.id, attempt: task.attempt, prompt: '', promptFile: '', worktree: task.worktree, repoRoot: this.deps.repoRoot, agentName: 'ci', model: null, config: { type: 'custom', env: {}, args: [] } });
+    try {
+      const state = await startSession(dir, { argv: command, cwd: task.worktree, env: { ...env, CI: 'true' }, cols: 160, rows: 50, scrollback_bytes: 256 * 1024 });
+      registry.updateAttempt(row.id, { holder_pid: state.holder_pid, holder_start: state.holder_start, child_pid: state.child_pid, child_start: state.child_start });
+    } catch (err) {
+      registry.updateAttempt(row.id, { ended_at: Date.now(), exit_code: 127, outcome: 'failed_to_start', evidence: JSON.stringify({ error: String(err) }) });
+      throw err;
+    }
+  }
+
+  async killCi(task: TaskRow): Promise<void> {
+    const ci = this.deps.registry.latestAttempt(task.id, 'ci');
+    if (ci && ci.ended_at === null) {
+      killSession(ci.session_dir);
+      this.deps.registry.updateAttempt(ci.id, { ended_at: Date.now(), outcome: 'killed' });
+    }
+  }
+
+  private observeCi(task: TaskRow): CiFacts {
+    const ci = this.deps.registry.latestAttempt(task.id, 'ci');
+    if (!ci || ci.n !== task.attempt) return { kind: 'none' };
+    if (ci.outcome === 'killed') return { kind: 'lost' };
+    const live = sessionLiveness(ci.session_dir);
+    switch (live.kind) {
+      case 'starting':
+        return { kind: 'running', started_at: ci.started_at };
+      case 'running':
+        return { kind: 'running', started_at: ci.started_at };
+      case 'lost':
+        return { kind: 'lost' };
+      case 'exited': {
+        if (ci.ended_at === null) {
+          this.deps.registry.updateAttempt(ci.id, { ended_at: live.exit.ended_at, exit_code: live.exit.exit_code, signal: live.exit.signal, outcome: live.exit.exit_code === 0 ? 'passed' : 'failed' });
+        }
+        if (live.exit.exit_code === 0) return { kind: 'passed' };
+        return { kind: 'failed', exit_code: live.exit.exit_code, step: (this.deps.config.ci.command ?? []).join(' '), failure: extractFailure(readTranscriptTail(ci.session_dir, 512 * 1024)) };
+      }
+    }
+  }
+
+  async observe(task: TaskRow, wants: { ci: boolean; conflicts: boolean }): Promise<ForgeObservation> {
+    const pr = this.deps.registry.getPr(task.id);
+    return {
+      pr: pr ? { state: pr.state } : null,
+      ci: wants.ci ? this.observeCi(task) : { kind: 'none' },
+      conflicts: wants.conflicts ? await mergeConflicts(this.deps.repoRoot, task.base, task.branch) : null,
+    };
+  }
+
+  async merge(task: TaskRow): Promise<{ commit: string }> {
+    const repo = this.deps.repoRoot;
+    const conflicts = await mergeConflicts(repo, task.base, task.branch);
+    if (conflicts.length > 0) throw new GitError('SWARM_MERGE_CONFLICT', `Task ${task.id} conflicts with ${task.base} in ${conflicts.join(', ')}. Run \`swarm retry ${task.id}\` so an agent resolves it.`);
+    const { commit, baseSha } = await mergeCommit(repo, task.base, task.branch, `Merge task ${task.id}: ${task.title}\n\nBranch ${task.branch} (worktree-swarm).`);
+    const holder = (await listWorktrees(repo)).find((entry) => entry.branch === task.base);
+    if (holder) {
+      // Base is checked out (usually the user's own checkout): move it forward only if that touches nothing of theirs.
+      const result = await runGit(holder.path, ['merge', '--ff-only', commit]);
+      if (result.code !== 0) {
+        throw new GitError('SWARM_MERGE_BLOCKED', `Could not fast-forward ${task.base} in ${holder.path}: ${result.stderr.trim()}\nCommit or stash your changes there (or pull), then run \`swarm merge ${task.id}\` again.`);
+      }
+    } else {
+      await git(repo, ['update-ref', `refs/heads/${task.base}`, commit, baseSha]);
+    }
+    return { commit };
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * The session holder: one small process per session, detached from the daemon, that owns the
+ * pseudo-terminal. A daemon crash or upgrade leaves it (and the agent) running; the daemon re-attaches
+ * through the unix socket and learns the exit code from exit.json.
+ *
+ * Usage: node holder.js <sessionDir>
+ */
+import { appendFileSync, createWriteStream, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { dirname, join } from 'node:path';
+import pty from 'node-pty';
+import { processStartTime } from './process.js';
+import { ClientMessage, SESSION_FILES, SessionSpec, socketPathFor, type HolderMessage, type SessionExit, type SessionState } from './protocol.js';
+
+const KILL_GRACE_MS = 5_000;
+
+function writeAtomic(file: string, data: unknown): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(data), { mode: 0o600 });
+  renameSync(tmp, file);
+}
+
+function main(): void {
+  const sessionDir = process.argv[2];
+  if (!sessionDir) {
+    process.stderr.write('usage: holder <sessionDir>\n');
+    process.exit(2);
+  }
+  const log = (line: string): void => appendFileSync(join(sessionDir, SESSION_FILES.holderLog), `${new Date().toISOString()} ${line}\n`);
+  const spec = SessionSpec.parse(JSON.parse(readFileSync(join(sessionDir, SESSION_FILES.spec), 'utf8')));
+  const transcript = createWriteStream(join(sessionDir, SESSION_FILES.transcript), { flags: 'a' });
+  const exitFile = join(sessionDir, SESSION_FILES.exit);
+
+  let scrollback = '';
+  const clients = new Set<Socket>();
+  const broadcast = (message: HolderMessage): void => {
+    const line = `${JSON.stringify(message)}\n`;
+    for (const client of clients) client.write(line);
+  };
+
+  let child: pty.IPty;
+  try {
+    child = pty.spawn(spec.argv[0]!, spec.argv.slice(1), {
+      name: 'xterm-256color',
+      cols: spec.cols,
+      rows: spec.rows,
+      cwd: spec.cwd,
+      env: { ...spec.env, TERM: 'xterm-256color' },
+    });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    log(`spawn failed: ${message}`);
+    transcript.end(`swarm: could not start ${spec.argv[0]}: ${message}\n`, () => {
+      const exit: SessionExit = { exit_code: 127, signal: null, ended_at: Date.now(), error: message };
+      writeAtomic(exitFile, exit);
+      process.exit(0);
+    });
+    return;
+  }
+
+  child.onData((data) => {
+    transcript.write(data);
+    scrollback += data;
+    if (scrollback.length > spec.scrollback_bytes) scrollback = scrollback.slice(scrollback.length - spec.scrollback_bytes);
+    broadcast({ t: 'output', data });
+  });
+
+  const killGroup = (signal: NodeJS.Signals): void => {
+    // The pty child leads its own process group: signal the group so the agent's children go too.
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      try {
+        process.kill(child.pid, signal);
+      } catch {
+        // already gone
+      }
+    }
+  };
+  let killTimer: NodeJS.Timeout | null = null;
+  const terminate = (signal: NodeJS.Signals): void => {
+    killGroup(signal);
+    if (signal !== 'SIGKILL' && !killTimer) killTimer = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
+  };
+
+  const socketPath = socketPathFor(sessionDir);
+  mkdirSync(dirname(socketPath), { recursive: true, mode: 0o700 });
+  rmSync(socketPath, { force: true });
+  const server = createServer((socket) => {
+    clients.add(socket);
+    socket.setEncoding('utf8');
+    socket.write(`${JSON.stringify({ t: 'replay', data: scrollback } satisfies HolderMessage)}\n`);
+    let buffer = '';
+    socket.on('data', (chunk: string) => {
+      buffer += chunk;
+      let newline: number;
+      while ((newline = buffer.indexOf('\n')) !== -1) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        if (!line.trim()) continue;
+        let parsed: ReturnType<typeof ClientMessage.safeParse>;
+        try {
+          parsed = ClientMessage.safeParse(JSON.parse(line));
+        } catch {
+          continue;
+        }
+        if (!parsed.success) continue;
+        const message = parsed.data;
+        if (message.t === 'input') child.write(message.data);
+        else if (message.t === 'resize') child.resize(message.cols, message.rows);
+        else terminate(message.signal);
+      }
+    });
+    socket.on('close', () => clients.delete(socket));
+    socket.on('error', () => clients.delete(socket));
+  });
+  server.listen(socketPath, () => {
+    const state: SessionState = {
+      holder_pid: process.pid,
+      holder_start: processStartTime(process.pid) ?? '',
+      child_pid: child.pid,
+      child_start: processStartTime(child.pid),
+      socket: socketPath,
+      started_at: Date.now(),
+    };
+    writeAtomic(join(sessionDir, SESSION_FILES.state), state);
+  });
+
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => terminate('SIGTERM'));
+
+  child.onExit(({ exitCode, signal }) => {
+    if (killTimer) clearTimeout(killTimer);
+    killGroup('SIGKILL'); // leave no stray grandchildren behind
+    const exit: SessionExit = {
+      exit_code: signal ? null : exitCode,
+      signal: signal ? signalName(signal) : null,
+      ended_at: Date.now(),
+    };
+    transcript.end(() => {
+      writeAtomic(exitFile, exit);
+      broadcast({ t: 'exit', exit_code: exit.exit_code, signal: exit.signal });
+      for (const client of clients) client.end();
+      server.close();
+      rmSync(socketPath, { force: true });
+      log(`child exited code=${String(exit.exit_code)} signal=${String(exit.signal)}`);
+      setTimeout(() => process.exit(0), 50).unref();
+    });
+  });
+}
+
+function signalName(signal: number): string {
+  const names: Record<number, string> = { 1: 'SIGHUP', 2: 'SIGINT', 9: 'SIGKILL', 15: 'SIGTERM', 6: 'SIGABRT', 11: 'SIGSEGV' };
+  return names[signal] ?? `signal ${signal}`;
+}
+
+main();

@@ -1,0 +1,69 @@
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+/** What the session holder is told to run. Written by the daemon before the holder starts. */
+export const SessionSpec = z.object({
+  argv: z.array(z.string()).min(1),
+  cwd: z.string(),
+  env: z.record(z.string(), z.string()),
+  cols: z.number().int().positive().default(120),
+  rows: z.number().int().positive().default(40),
+  /** Bytes of recent output kept in memory for `swarm attach` to replay. */
+  scrollback_bytes: z.number().int().positive().default(256 * 1024),
+});
+export type SessionSpec = z.infer<typeof SessionSpec>;
+
+/** Written by the holder once the child runs: who to check for liveness, where to attach. */
+export const SessionState = z.object({
+  holder_pid: z.number().int(),
+  holder_start: z.string(),
+  child_pid: z.number().int(),
+  child_start: z.string().nullable(),
+  socket: z.string(),
+  started_at: z.number().int(),
+});
+export type SessionState = z.infer<typeof SessionState>;
+
+/** Written atomically by the holder when the child has exited; survives any daemon restart. */
+export const SessionExit = z.object({
+  exit_code: z.number().int().nullable(),
+  signal: z.string().nullable(),
+  ended_at: z.number().int(),
+  error: z.string().optional(),
+});
+export type SessionExit = z.infer<typeof SessionExit>;
+
+/** JSON lines over the holder's unix socket. */
+export const ClientMessage = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('input'), data: z.string() }),
+  z.object({ t: z.literal('resize'), cols: z.number().int().positive(), rows: z.number().int().positive() }),
+  z.object({ t: z.literal('kill'), signal: z.enum(['SIGTERM', 'SIGKILL', 'SIGINT', 'SIGHUP']).default('SIGTERM') }),
+]);
+export type ClientMessage = z.infer<typeof ClientMessage>;
+
+export const HolderMessage = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('replay'), data: z.string() }),
+  z.object({ t: z.literal('output'), data: z.string() }),
+  z.object({ t: z.literal('exit'), exit_code: z.number().int().nullable(), signal: z.string().nullable() }),
+]);
+export type HolderMessage = z.infer<typeof HolderMessage>;
+
+export const SESSION_FILES = {
+  spec: 'spec.json',
+  state: 'state.json',
+  exit: 'exit.json',
+  transcript: 'transcript.log',
+  holderLog: 'holder.log',
+  prompt: 'prompt.md',
+} as const;
+
+/** Unix socket paths are limited to ~104 bytes: long session dirs get a short hashed path under the temp dir. */
+export function socketPathFor(sessionDir: string): string {
+  const direct = join(sessionDir, 'pty.sock');
+  if (Buffer.byteLength(direct) < 100) return direct;
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
+  const hash = createHash('sha256').update(sessionDir).digest('hex').slice(0, 16);
+  return join(tmpdir(), `swarm-${uid}`, `${hash}.sock`);
+}

@@ -1,0 +1,127 @@
+import { execFile } from 'node:child_process';
+import { existsSync, realpathSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { simpleGit, type SimpleGit } from 'simple-git';
+import { GitError, NotAGitRepoError } from '../errors.js';
+
+export interface GitResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Git where the exit code carries meaning (merge-tree: 1 = conflict); arguments as an array, never a shell. */
+export function runGit(cwd: string, args: string[], input?: string): Promise<GitResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = execFile('git', args, { cwd, maxBuffer: 64 * 1024 * 1024, env: gitEnv() }, (err, stdout, stderr) => {
+      if (err && typeof err.code !== 'number') {
+        reject(new GitError('SWARM_GIT_FAILED', `git ${args[0] ?? ''} could not run: ${err.message}. Is git installed and on PATH?`));
+        return;
+      }
+      resolvePromise({ code: err ? Number(err.code) : 0, stdout, stderr });
+    });
+    if (input !== undefined) child.stdin?.end(input);
+  });
+}
+
+/** Fails loudly with git's own words when git exits non-zero. */
+export async function git(cwd: string, args: string[]): Promise<string> {
+  const result = await runGit(cwd, args);
+  if (result.code !== 0) {
+    throw new GitError('SWARM_GIT_FAILED', `git ${args.join(' ')} failed in ${cwd}: ${result.stderr.trim() || result.stdout.trim()}`);
+  }
+  return result.stdout;
+}
+
+function gitEnv(): NodeJS.ProcessEnv {
+  // Never let git stop and wait for a human (editor, pager, credentials prompt).
+  return { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_EDITOR: 'true', GIT_PAGER: 'cat', LC_ALL: 'C' };
+}
+
+export function simple(cwd: string): SimpleGit {
+  return simpleGit({ baseDir: cwd, binary: 'git', maxConcurrentProcesses: 4 }).env(gitEnv());
+}
+
+export interface RepoInfo {
+  /** The main checkout (where the user works), even when called from inside a task worktree. */
+  root: string;
+  name: string;
+}
+
+export async function findRepo(cwd: string): Promise<RepoInfo> {
+  const dir = resolve(cwd);
+  if (!existsSync(dir)) throw new NotAGitRepoError(dir);
+  const result = await runGit(dir, ['rev-parse', '--path-format=absolute', '--git-common-dir', '--show-toplevel']);
+  if (result.code !== 0) throw new NotAGitRepoError(dir);
+  const [commonDir, toplevel] = result.stdout.trim().split('\n');
+  if (!commonDir || !toplevel) throw new NotAGitRepoError(dir);
+  const root = basename(commonDir) === '.git' ? dirname(commonDir) : toplevel;
+  const real = realpathSync(root);
+  return { root: real, name: basename(real) };
+}
+
+export async function refExists(cwd: string, ref: string): Promise<boolean> {
+  const result = await runGit(cwd, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+  return result.code === 0;
+}
+
+export function branchExists(cwd: string, branch: string): Promise<boolean> {
+  return refExists(cwd, `refs/heads/${branch}`);
+}
+
+export async function revParse(cwd: string, ref: string): Promise<string> {
+  return (await git(cwd, ['rev-parse', '--verify', `${ref}^{commit}`])).trim();
+}
+
+export async function commitsAhead(cwd: string, base: string, head = 'HEAD'): Promise<number> {
+  const out = await git(cwd, ['rev-list', '--count', `${base}..${head}`]);
+  return Number(out.trim());
+}
+
+export async function uncommittedFiles(cwd: string): Promise<string[]> {
+  const status = await simple(cwd).status();
+  return status.files.map((file) => file.path);
+}
+
+/** Files that conflict when `branch` is merged into `base`; empty when it merges cleanly. Needs git >= 2.38. */
+export async function mergeConflicts(repo: string, base: string, branch: string): Promise<string[]> {
+  const result = await runGit(repo, ['merge-tree', '--write-tree', '--name-only', '--no-messages', base, branch]);
+  if (result.code === 0) return [];
+  if (result.code === 1) {
+    const lines = result.stdout.split('\n').slice(1);
+    const end = lines.indexOf('');
+    return [...new Set((end === -1 ? lines : lines.slice(0, end)).filter(Boolean))];
+  }
+  throw new GitError('SWARM_GIT_FAILED', `git merge-tree ${base} ${branch} failed: ${result.stderr.trim()}. git 2.38 or newer is needed.`);
+}
+
+/** Builds the merge commit of `branch` into `base` without touching any working tree. */
+export async function mergeCommit(repo: string, base: string, branch: string, message: string): Promise<{ commit: string; baseSha: string }> {
+  const baseSha = await revParse(repo, base);
+  const branchSha = await revParse(repo, branch);
+  const tree = await runGit(repo, ['merge-tree', '--write-tree', '--no-messages', base, branch]);
+  if (tree.code !== 0) throw new GitError('SWARM_MERGE_CONFLICT', `${branch} no longer merges cleanly into ${base}. Run \`swarm retry\` so an agent resolves it.`);
+  const treeSha = tree.stdout.split('\n')[0]!.trim();
+  const commit = (await git(repo, ['commit-tree', treeSha, '-p', baseSha, '-p', branchSha, '-m', message])).trim();
+  return { commit, baseSha };
+}
+
+export interface WorktreeEntry {
+  path: string;
+  head: string | null;
+  branch: string | null;
+}
+
+export async function listWorktrees(repo: string): Promise<WorktreeEntry[]> {
+  const out = await git(repo, ['worktree', 'list', '--porcelain']);
+  const entries: WorktreeEntry[] = [];
+  let current: WorktreeEntry | null = null;
+  for (const line of out.split('\n')) {
+    if (line.startsWith('worktree ')) {
+      current = { path: line.slice('worktree '.length), head: null, branch: null };
+      entries.push(current);
+    } else if (current && line.startsWith('HEAD ')) current.head = line.slice(5);
+    else if (current && line.startsWith('branch ')) current.branch = line.slice('branch refs/heads/'.length);
+  }
+  return entries;
+}

@@ -39,7 +39,8 @@ function gitEnv(): NodeJS.ProcessEnv {
 }
 
 export function simple(cwd: string): SimpleGit {
-  return simpleGit({ baseDir: cwd, binary: 'git', maxConcurrentProcesses: 4 }).env(gitEnv());
+  // simple-git guards its own environment; the inherited one is fine for read-only commands such as status.
+  return simpleGit({ baseDir: cwd, binary: 'git', maxConcurrentProcesses: 4 });
 }
 
 export interface RepoInfo {

@@ -1,0 +1,222 @@
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Registry } from '../../registry/registry.js';
+import type { TaskRow, TaskState } from '../../registry/types.js';
+import type { SwarmConfigInput } from '../../src/config/schema.js';
+import { readSessionState } from '../../src/sessions/sessions.js';
+import { isSameProcessAlive } from '../../src/sessions/process.js';
+import { waitFor } from '../../src/wait.js';
+
+export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const BIN = join(ROOT, 'bin', 'swarm.js');
+export const AGENTS = join(ROOT, 'tests', 'fixtures', 'agents');
+const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs');
+
+export function tempDir(prefix: string): string {
+  return realpathSync(mkdtempSync(join(tmpdir(), `swarm-${prefix}-`)));
+}
+
+export function git(cwd: string, args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** The seed example: addNumbers subtracts; its test expects a sum. */
+export function makeSampleRepo(dir: string): void {
+  mkdirSync(join(dir, 'src'), { recursive: true });
+  mkdirSync(join(dir, 'test'), { recursive: true });
+  writeFileSync(join(dir, 'src', 'add.ts'), 'export function addNumbers(a: number, b: number): number {\n  return a - b;\n}\n');
+  writeFileSync(
+    join(dir, 'test', 'add.test.ts'),
+    "import { test } from 'node:test';\nimport assert from 'node:assert/strict';\nimport { addNumbers } from '../src/add.ts';\n\ntest('addNumbers adds two numbers', () => {\n  assert.equal(addNumbers(2, 3), 5);\n});\n",
+  );
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'sample', private: true, type: 'module', scripts: { test: 'node --test' } }, null, 2));
+  git(dir, ['init', '-q', '-b', 'main']);
+  git(dir, ['config', 'user.name', 'Sample']);
+  git(dir, ['config', 'user.email', 'sample@example.com']);
+  git(dir, ['add', '-A']);
+  git(dir, ['commit', '-q', '-m', 'Sample with the addNumbers bug']);
+}
+
+/** CI for the sample: node's test runner through tsx, so TypeScript runs without a build. */
+export const SAMPLE_CI = [process.execPath, '--import', TSX, '--test', 'test/add.test.ts'];
+
+export function agentCommand(script: string, ...extra: string[]): string[] {
+  return [process.execPath, join(AGENTS, script), ...extra];
+}
+
+export interface Sandbox {
+  dir: string;
+  repo: string;
+  worktrees: string;
+  records: string;
+  cleanup: () => void;
+}
+
+export function sandbox(prefix: string): Sandbox {
+  const dir = tempDir(prefix);
+  const repo = join(dir, 'repo');
+  mkdirSync(repo);
+  makeSampleRepo(repo);
+  const records = join(dir, 'records');
+  mkdirSync(records);
+  return {
+    dir,
+    repo,
+    worktrees: join(dir, 'worktrees'),
+    records,
+    cleanup: () => {
+      killAllSessions(repo);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Tests never leave holders or agents behind, whatever happened. */
+export function killAllSessions(repo: string): void {
+  const sessions = join(repo, '.swarm', 'sessions');
+  if (!existsSync(sessions)) return;
+  for (const name of readdirSync(sessions)) {
+    const state = readSessionState(join(sessions, name));
+    if (!state) continue;
+    for (const [pid, start] of [[state.holder_pid, state.holder_start], [state.child_pid, state.child_start]] as const) {
+      if (isSameProcessAlive(pid, start)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+    }
+  }
+}
+
+export function writeConfig(box: Sandbox, config: SwarmConfigInput): void {
+  const full: SwarmConfigInput = {
+    base: 'main',
+    stagger_ms: 0,
+    monitor: { schedule: '*/1 * * * * *' },
+    cleanup: { schedule: null },
+    notify: { desktop: false },
+    ...config,
+    worktree: { dir: box.worktrees, ...(config.worktree ?? {}) },
+  };
+  writeFileSync(join(box.repo, 'swarm.config.json'), JSON.stringify(full, null, 2));
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function swarm(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return new Promise((resolvePromise) => {
+    execFile(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
+      resolvePromise({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+export interface DaemonProcess {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** `swarm daemon run` as a child of the test, so the test can kill -9 it. Resolves once it answers. */
+export async function runDaemon(box: Sandbox, env: NodeJS.ProcessEnv = {}): Promise<DaemonProcess> {
+  const infoFile = join(box.repo, '.swarm', 'daemon.json');
+  let output = '';
+  const child = spawn(process.execPath, [BIN, 'daemon', 'run'], { cwd: box.repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  await waitFor(
+    () => {
+      if (child.exitCode !== null) throw new Error(`daemon exited: ${output}`);
+      if (!existsSync(infoFile)) return undefined;
+      const info = JSON.parse(readFileSync(infoFile, 'utf8')) as { pid: number };
+      return info.pid === child.pid ? true : undefined;
+    },
+    { timeoutMs: 20_000, what: 'daemon.json' },
+  );
+  return { child, output: () => output, exited };
+}
+
+export function openRegistry(box: Sandbox): Registry {
+  return new Registry(join(box.repo, '.swarm', 'swarm.db'));
+}
+
+export async function waitForState(box: Sandbox, id: number, states: TaskState | TaskState[], timeoutMs = 60_000): Promise<TaskRow> {
+  const wanted = typeof states === 'string' ? [states] : states;
+  const registry = openRegistry(box);
+  try {
+    let last: TaskRow | null = null;
+    return await waitFor(
+      () => {
+        last = registry.getTask(id);
+        return last && wanted.includes(last.state) ? last : undefined;
+      },
+      { timeoutMs, intervalMs: 50, what: `task ${id} to reach ${wanted.join('|')}` },
+    ).catch((err: unknown) => {
+      const events = registry.events(id).map((e) => `${e.kind}:${e.from_state}->${e.to_state} ${e.data ?? ''}`);
+      throw new Error(`${String(err)}; last state ${last?.state ?? 'none'}; events:\n${events.join('\n')}`);
+    });
+  } finally {
+    registry.close();
+  }
+}
+
+export function readRecords(box: Sandbox, name: string): Record<string, unknown>[] {
+  const file = join(box.records, name);
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+export interface Receiver {
+  url: string;
+  received: { path: string; headers: Record<string, string | string[] | undefined>; body: Record<string, unknown> }[];
+  /** Answer the next n requests with this status (for retry tests). */
+  failNext: (n: number, status?: number) => void;
+  close: () => Promise<void>;
+}
+
+/** A loopback HTTP server standing in for ntfy and webhooks: records every JSON body it gets. */
+export async function receiver(): Promise<Receiver> {
+  const received: Receiver['received'] = [];
+  let failures = 0;
+  let failStatus = 500;
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      if (failures > 0) {
+        failures--;
+        res.writeHead(failStatus).end('nope');
+        return;
+      }
+      received.push({ path: req.url ?? '/', headers: req.headers, body: JSON.parse(body || '{}') as Record<string, unknown> });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"x"}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('no address');
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    received,
+    failNext: (n, status = 500) => {
+      failures = n;
+      failStatus = status;
+    },
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}

@@ -220,3 +220,13 @@ export async function receiver(): Promise<Receiver> {
     close: () => new Promise((r) => server.close(() => r())),
   };
 }
+
+/** Waits until the daemon has finished `passes` more full passes: a signal, not a sleep. */
+export async function waitForPasses(box: Sandbox, passes: number): Promise<void> {
+  const ticks = async (): Promise<number> => {
+    const result = await swarm(box.repo, ['daemon', 'status', '--json']);
+    return (JSON.parse(result.stdout) as { ticks?: number }).ticks ?? -1;
+  };
+  const start = await ticks();
+  await waitFor(async () => ((await ticks()) >= start + passes ? true : undefined), { timeoutMs: 20_000, intervalMs: 200, what: `${passes} daemon passes` });
+}

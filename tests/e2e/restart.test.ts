@@ -1,0 +1,82 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isSameProcessAlive } from '../../src/sessions/process.js';
+import { readSessionExit } from '../../src/sessions/sessions.js';
+import { waitFor } from '../../src/wait.js';
+import { agentCommand, openRegistry, readRecords, receiver, runDaemon, SAMPLE_CI, sandbox, swarm, waitForPasses, waitForState, writeConfig, type DaemonProcess, type Receiver, type Sandbox } from '../helpers/sample.js';
+
+describe('daemon killed with kill -9', () => {
+  let box: Sandbox;
+  let hook: Receiver;
+  let daemon: DaemonProcess | null = null;
+
+  beforeEach(async () => {
+    box = sandbox('restart');
+    hook = await receiver();
+  });
+  afterEach(async () => {
+    daemon?.child.kill('SIGKILL');
+    daemon = null;
+    await hook.close();
+    box.cleanup();
+  });
+
+  it('agents keep running; the restarted daemon carries both to ready; no event lost or repeated, no notification twice', async () => {
+    const gate = join(box.dir, 'release');
+    writeConfig(box, {
+      agents: { gated: { command: agentCommand('gated.mjs'), env: { AGENT_RECORD_DIR: box.records, AGENT_GATE: gate } } },
+      ci: { command: SAMPLE_CI },
+      notify: { desktop: false, webhook: { url: hook.url } },
+    });
+    daemon = await runDaemon(box);
+    const ids: number[] = [];
+    for (const title of ['First task', 'Second task']) {
+      const spawned = await swarm(box.repo, ['spawn', '--json', title]);
+      ids.push((JSON.parse(spawned.stdout) as { id: number }).id);
+    }
+    for (const id of ids) await waitForState(box, id, 'running');
+    await waitFor(() => (readRecords(box, 'gated.jsonl').length === 2 ? true : undefined), { timeoutMs: 10_000, what: 'both agents to start' });
+
+    daemon.child.kill('SIGKILL');
+    await daemon.exited;
+    daemon = null;
+
+    const registry = openRegistry(box);
+    const sessions = ids.map((id) => registry.latestAttempt(id, 'agent')!);
+    for (const s of sessions) expect(isSameProcessAlive(s.child_pid, s.child_start)).toBe(true);
+
+    // While no daemon runs, the agents finish; their exits are written down by their holders.
+    writeFileSync(gate, 'go');
+    for (const s of sessions) await waitFor(() => readSessionExit(s.session_dir) ?? undefined, { timeoutMs: 20_000, what: 'agent exit' });
+    expect(registry.listTasks().map((t) => t.state)).toEqual(['running', 'running']);
+
+    // A second daemon start while one runs is refused; the restart picks everything up.
+    daemon = await runDaemon(box);
+    const second = await swarm(box.repo, ['daemon', 'run']);
+    expect(second.code).toBe(6);
+    expect(second.stderr).toContain('already running');
+
+    for (const id of ids) await waitForState(box, id, 'ready');
+    await waitFor(() => (hook.received.length >= 2 ? true : undefined), { timeoutMs: 10_000, what: 'two ready notifications' });
+    await waitForPasses(box, 2);
+
+    for (const id of ids) {
+      expect(registry.events(id).map((e) => e.kind)).toEqual(['created', 'preparing', 'agent_started', 'agent_exited', 'pr_opened', 'ci_started', 'ready']);
+      const exits = registry.events(id).find((e) => e.kind === 'agent_exited');
+      expect(exits?.data).toContain('"exit_code":0');
+    }
+    expect(hook.received.map((r) => r.body.key).sort()).toEqual(ids.map((id) => `${id}:ready:1:webhook`).sort());
+    // The gate means each agent ran exactly once.
+    expect(readRecords(box, 'gated.jsonl')).toHaveLength(2);
+
+    // Kill it again once everything is ready: a third start sends nothing again.
+    daemon.child.kill('SIGKILL');
+    await daemon.exited;
+    daemon = await runDaemon(box);
+    await waitForPasses(box, 2);
+    expect(hook.received).toHaveLength(2);
+    expect(existsSync(join(box.repo, '.swarm', 'daemon.json'))).toBe(true);
+    registry.close();
+  });
+});

@@ -16,6 +16,9 @@ const FAILING_TEST_PATTERNS: readonly RegExp[] = [
   /^\s*\d+\) (.+)$/, // mocha
 ];
 
+/** Runner summaries that look like failures but are not test names ("✖ failing tests:", "fail 1"). */
+const SUMMARY_LINE = /^(failing tests:?|(tests?|suites?|pass|fail(ed)?|skipped|todo|cancelled|duration_ms)\s+\d.*)$/i;
+
 const ASSERTION_START: readonly RegExp[] = [
   /AssertionError/,
   /\bassert(ion)?\b.*\b(failed|error)\b/i,
@@ -50,7 +53,7 @@ export function extractFailure(rawLog: string, options: { maxTests?: number; max
     const line = lines[i]!;
     for (const pattern of FAILING_TEST_PATTERNS) {
       const match = pattern.exec(line);
-      if (match?.[1] && !/^(tests?|suites?|pass|fail)\b/i.test(match[1].trim())) {
+      if (match?.[1] && !SUMMARY_LINE.test(match[1].trim())) {
         failing.add(match[1].trim());
         break;
       }

@@ -10,7 +10,9 @@ export const CONFIG_FILE = 'swarm.config.json';
 export function formatIssues(file: string, error: z.ZodError): string {
   const lines = error.issues.map((issue) => {
     const path = issue.path.map(String).join('.') || '(top level)';
-    return `  ${path}: ${issue.message}`;
+    // A bad record key hides the useful message one level down.
+    const message = issue.code === 'invalid_key' && issue.issues[0] ? issue.issues[0].message : issue.message;
+    return `  ${path}: ${message}`;
   });
   return `${file} is invalid:\n${lines.join('\n')}\nFix the field(s) above; \`swarm init --force\` writes a fresh example.`;
 }

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { decide, type Action, type Snapshot } from '../../monitor/decide.js';
+import type { TaskState } from '../../registry/types.js';
+
+const MIN = 60_000;
+const NOW = 1_000 * MIN;
+
+function snap(state: TaskState, over: Partial<Snapshot> = {}, retries = 0): Snapshot {
+  return {
+    now: NOW,
+    task: { id: 7, state, retries, max_retries: 3 },
+    limits: { stuck_ms: 10 * MIN, agent_timeout_ms: 60 * MIN, ci_timeout_ms: 30 * MIN, has_ci: true },
+    agent: { kind: 'none' },
+    ci: { kind: 'none' },
+    conflicts: null,
+    pr: null,
+    ...over,
+  };
+}
+
+const exited = (exit_code: number | null, signal: string | null = null) => ({ kind: 'exited' as const, exit_code, signal, log_tail: 'tail' });
+const failure = { failing_tests: ['adds'], assertions: ['AssertionError: 6 !== 5'], log_tail: 'log' };
+
+function shape(action: Action): string {
+  switch (action.type) {
+    case 'respawn':
+    case 'needs_help':
+      return `${action.type}:${action.evidence.reason}`;
+    case 'kill_agent':
+    case 'kill_ci':
+    case 'mark_agent_exited':
+      return `${action.type}>${shape(action.then)}`;
+    default:
+      return action.type;
+  }
+}
+
+const table: [string, Snapshot, string][] = [
+  ['running agent, recent output', snap('running', { agent: { kind: 'running', started_at: NOW - 5 * MIN, last_output_at: NOW - MIN } }), 'none'],
+  ['running agent, quiet past stuck limit', snap('running', { agent: { kind: 'running', started_at: NOW - 30 * MIN, last_output_at: NOW - 11 * MIN } }), 'kill_agent>respawn:stuck'],
+  ['running agent, never printed, past stuck limit', snap('running', { agent: { kind: 'running', started_at: NOW - 10 * MIN, last_output_at: null } }), 'kill_agent>respawn:stuck'],
+  ['running agent past its time limit', snap('running', { agent: { kind: 'running', started_at: NOW - 61 * MIN, last_output_at: NOW } }), 'kill_agent>respawn:timeout'],
+  ['stuck on the last retry -> needs help', snap('running', { agent: { kind: 'running', started_at: NOW - 30 * MIN, last_output_at: NOW - 11 * MIN } }, 3), 'kill_agent>needs_help:stuck'],
+  ['agent crashed', snap('running', { agent: exited(2) }), 'mark_agent_exited>respawn:crash'],
+  ['agent killed by a signal', snap('running', { agent: exited(null, 'SIGKILL') }), 'mark_agent_exited>respawn:crash'],
+  ['agent crashed on the last retry', snap('running', { agent: exited(1) }, 3), 'mark_agent_exited>needs_help:crash'],
+  ['agent exited 0 without commits', snap('running', { agent: exited(0), work: { commits_ahead: 0, uncommitted: [] } }), 'mark_agent_exited>respawn:no_commits'],
+  ['agent exited 0 with commits', snap('running', { agent: exited(0), work: { commits_ahead: 2, uncommitted: [] } }), 'mark_agent_exited>open_pr'],
+  ['session vanished', snap('running', { agent: { kind: 'lost', log_tail: '' } }), 'respawn:session_lost'],
+  ['agent_exited after a restart, commits', snap('agent_exited', { agent: exited(0), work: { commits_ahead: 1, uncommitted: [] } }), 'open_pr'],
+  ['pr open with CI configured', snap('pr_open'), 'start_ci'],
+  ['pr open, no CI, clean', snap('pr_open', { limits: { stuck_ms: MIN, agent_timeout_ms: MIN, ci_timeout_ms: MIN, has_ci: false }, conflicts: [] }), 'ready'],
+  ['pr open, no CI, conflict', snap('pr_open', { limits: { stuck_ms: MIN, agent_timeout_ms: MIN, ci_timeout_ms: MIN, has_ci: false }, conflicts: ['a.ts'] }), 'respawn:conflict'],
+  ['CI running', snap('ci_running', { ci: { kind: 'running', started_at: NOW - MIN } }), 'none'],
+  ['CI past its time limit', snap('ci_running', { ci: { kind: 'running', started_at: NOW - 31 * MIN } }), 'kill_ci>respawn:ci_failed'],
+  ['CI red', snap('ci_running', { ci: { kind: 'failed', exit_code: 1, failure } }), 'respawn:ci_failed'],
+  ['CI red on the last retry', snap('ci_running', { ci: { kind: 'failed', exit_code: 1, failure } }, 3), 'needs_help:ci_failed'],
+  ['CI green, synced', snap('ci_running', { ci: { kind: 'passed' }, conflicts: [] }), 'ready'],
+  ['CI green, conflicts with base', snap('ci_running', { ci: { kind: 'passed' }, conflicts: ['src/add.ts'] }), 'respawn:conflict'],
+  ['CI green, mergeability unknown', snap('ci_running', { ci: { kind: 'passed' }, conflicts: null }), 'none'],
+  ['CI green, changes requested', snap('ci_running', { ci: { kind: 'passed' }, conflicts: [], review: { decision: 'changes_requested', comments: ['rename x'] } }), 'respawn:changes_requested'],
+  ['CI green, review required', snap('ci_running', { ci: { kind: 'passed' }, conflicts: [], review: { decision: 'review_required', comments: [] } }), 'none'],
+  ['CI session lost: run it again, no retry spent', snap('ci_running', { ci: { kind: 'lost' } }), 'start_ci'],
+  ['forge unreachable is never red', snap('ci_running', { ci: { kind: 'unknown', why: 'HTTP 502' } }), 'none'],
+  ['ready and still clean', snap('ready', { conflicts: [] }), 'none'],
+  ['ready, base moved and now conflicts', snap('ready', { conflicts: ['src/add.ts'] }), 'respawn:conflict'],
+  ['PR merged elsewhere', snap('ready', { pr: { state: 'merged' } }), 'done'],
+  ['PR closed unmerged', snap('ci_running', { pr: { state: 'closed' } }), 'cancel'],
+  ['queued tasks are the scheduler’s', snap('queued'), 'none'],
+  ['needs_help waits for a human', snap('needs_help'), 'none'],
+];
+
+describe('decide', () => {
+  it.each(table)('%s', (_name, snapshot, expected) => {
+    expect(shape(decide(snapshot))).toBe(expected);
+  });
+
+  it('puts the failing tests and assertions of a red CI into the evidence', () => {
+    const action = decide(snap('ci_running', { ci: { kind: 'failed', exit_code: 1, failure, step: 'npm test' } }));
+    expect(action).toMatchObject({ type: 'respawn', evidence: { reason: 'ci_failed', failing_tests: ['adds'], assertions: ['AssertionError: 6 !== 5'] } });
+    expect(action.type === 'respawn' && action.evidence.summary).toBe('CI failed in step "npm test" (exit code 1): 1 failing test(s).');
+  });
+
+  it('names uncommitted files when an agent exits without committing', () => {
+    const action = decide(snap('running', { agent: exited(0), work: { commits_ahead: 0, uncommitted: ['src/add.ts'] } }));
+    expect(action.type === 'mark_agent_exited' && action.then.type === 'respawn' && action.then.evidence.summary).toContain('uncommitted changes in: src/add.ts');
+  });
+});

@@ -246,10 +246,11 @@ export class Registry {
     this.db.prepare(`UPDATE notifications SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?`).run(this.now(), id);
   }
 
-  markNotificationFailed(id: number, error: string, nextAttemptAt: number | null): void {
+  /** `retryInMs` null: give up on this row. */
+  markNotificationFailed(id: number, error: string, retryInMs: number | null): void {
     this.db
       .prepare(`UPDATE notifications SET attempts = attempts + 1, last_error = ?, status = ?, next_attempt_at = COALESCE(?, next_attempt_at) WHERE id = ?`)
-      .run(error, nextAttemptAt === null ? 'failed' : 'pending', nextAttemptAt, id);
+      .run(error, retryInMs === null ? 'failed' : 'pending', retryInMs === null ? null : this.now() + retryInMs, id);
   }
 
   notifications(taskId?: number): NotificationRow[] {

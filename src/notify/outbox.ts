@@ -41,7 +41,7 @@ export async function deliverDue(registry: Registry, channels: readonly NotifyCh
       log.info({ key: row.key, channel: row.channel }, 'notification sent');
     } catch (err) {
       const attempts = row.attempts + 1;
-      const next = attempts >= maxAttempts ? null : Date.now() + backoffMs(attempts, 2_000);
+      const next = attempts >= maxAttempts ? null : backoffMs(attempts, 2_000);
       registry.markNotificationFailed(row.id, errorMessage(err), next);
       log.warn({ key: row.key, channel: row.channel, attempts, error: errorMessage(err), gave_up: next === null }, 'notification failed');
     }

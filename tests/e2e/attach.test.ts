@@ -1,0 +1,68 @@
+import pty from 'node-pty';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isSameProcessAlive } from '../../src/sessions/process.js';
+import { waitFor } from '../../src/wait.js';
+import { agentCommand, BIN, openRegistry, runDaemon, SAMPLE_CI, sandbox, swarm, waitForState, writeConfig, type DaemonProcess, type Sandbox } from '../helpers/sample.js';
+
+/** Runs `swarm attach` in a real pseudo-terminal, as a person at a keyboard would. */
+function attachInPty(box: Sandbox, id: number): { output: () => string; write: (s: string) => void; exited: Promise<number> } {
+  let output = '';
+  const term = pty.spawn(process.execPath, [BIN, 'attach', String(id)], { cwd: box.repo, cols: 100, rows: 30, env: process.env as Record<string, string> });
+  term.onData((d) => (output += d));
+  const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+  return { output: () => output, write: (s) => term.write(s), exited };
+}
+
+describe('logs and attach', () => {
+  let box: Sandbox;
+  let daemon: DaemonProcess | null = null;
+
+  beforeEach(() => {
+    box = sandbox('attach');
+  });
+  afterEach(() => {
+    daemon?.child.kill('SIGKILL');
+    daemon = null;
+    box.cleanup();
+  });
+
+  it('attach replays the screen, sends keys, detaches with Ctrl-] leaving the agent running; logs -f follows to the end', async () => {
+    writeConfig(box, { agents: { talk: { command: agentCommand('interactive.mjs') } }, ci: { command: SAMPLE_CI } });
+    daemon = await runDaemon(box);
+    const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', 'Talk to me'])).stdout) as { id: number };
+    await waitForState(box, id, 'running');
+
+    const first = attachInPty(box, id);
+    await waitFor(() => (first.output().includes('interactive: ready for input') ? true : undefined), { timeoutMs: 10_000, what: 'the replayed screen' });
+    first.write('hello\r');
+    await waitFor(() => (first.output().includes('interactive: got hello') ? true : undefined), { timeoutMs: 10_000, what: 'the agent to answer' });
+    first.write('\x1d');
+    expect(await first.exited).toBe(0);
+    expect(first.output()).toContain('detached; the agent keeps running');
+
+    const registry = openRegistry(box);
+    const session = registry.latestAttempt(id, 'agent')!;
+    expect(isSameProcessAlive(session.child_pid, session.child_start)).toBe(true);
+    expect((await swarm(box.repo, ['ls', '--json'])).stdout).toContain('"state": "running"');
+
+    // logs -f follows the live session and returns when it ends.
+    const follow = swarm(box.repo, ['logs', String(id), '-f']);
+    const second = attachInPty(box, id);
+    await waitFor(() => (second.output().includes('interactive: got hello') ? true : undefined), { timeoutMs: 10_000, what: 'replay on the second attach' });
+    second.write('finish\r');
+    expect(await second.exited).toBe(0);
+    expect(second.output()).toContain('agent exited (code 0)');
+    const logs = await follow;
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toContain('interactive: got hello');
+    expect(logs.stdout).toContain('interactive: got finish');
+
+    await waitForState(box, id, 'ready');
+    const ciLogs = await swarm(box.repo, ['logs', String(id), '--ci']);
+    expect(ciLogs.stdout).toContain('pass 1');
+    const notLive = await swarm(box.repo, ['attach', String(id)]);
+    expect(notLive.code).toBe(5);
+    expect(notLive.stderr).toContain('is not running (exited)');
+    registry.close();
+  });
+});

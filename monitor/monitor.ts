@@ -66,7 +66,6 @@ export class Monitor {
     const forge = wantsForge
       ? await this.deps.forge.observe(task, { ci: task.state === 'ci_running', conflicts: task.state === 'ready' || task.state === 'pr_open' || task.state === 'ci_running' })
       : { pr: null, ci: { kind: 'none' as const }, conflicts: null };
-    // Only ask about conflicts once CI has passed (or there is no CI): it is the last gate.
     return {
       now: this.now(),
       task: { id: task.id, state: task.state, retries: task.retries, max_retries: task.max_retries },
@@ -88,6 +87,7 @@ export class Monitor {
   /** One pass over every task in flight. A task may move several steps in one pass (exited -> PR -> CI). */
   async tick(): Promise<{ acted: number }> {
     let acted = 0;
+    this.deps.forge.beginPass?.();
     for (const task of this.deps.registry.listTasks(WATCHED_STATES)) {
       try {
         let current: TaskRow | null = task;

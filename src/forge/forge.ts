@@ -12,6 +12,8 @@ export interface ForgeObservation {
 /** Where pull requests and CI live. `local` keeps everything on the machine; `github` is the next issue. */
 export interface Forge {
   readonly name: string;
+  /** Called at the start of each monitor pass, so a forge can batch or cache what it asks. */
+  beginPass?(): void;
   openPr(task: TaskRow): Promise<PrRow>;
   startCi(task: TaskRow): Promise<void>;
   killCi(task: TaskRow): Promise<void>;

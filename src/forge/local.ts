@@ -76,13 +76,39 @@ export class LocalForge implements Forge {
     }
   }
 
+  private refs: Promise<Map<string, string>> | null = null;
+  private readonly conflictCache = new Map<string, string[]>();
+
+  /** A new monitor pass: branch heads are read again (once, for all tasks). */
+  beginPass(): void {
+    this.refs = null;
+  }
+
+  private branchHeads(): Promise<Map<string, string>> {
+    this.refs ??= git(this.deps.repoRoot, ['for-each-ref', '--format=%(refname:short) %(objectname)', 'refs/heads']).then(
+      (out) => new Map(out.split('\n').filter(Boolean).map((line) => line.split(' ') as [string, string])),
+    );
+    return this.refs;
+  }
+
+  /** merge-tree only when base or branch moved since the last answer: a quiet tick spawns one git process in all. */
+  private async conflicts(task: TaskRow): Promise<string[]> {
+    const heads = await this.branchHeads();
+    const key = `${task.base}@${heads.get(task.base) ?? '?'}..${task.branch}@${heads.get(task.branch) ?? '?'}`;
+    const cached = this.conflictCache.get(key);
+    if (cached) return cached;
+    const found = await mergeConflicts(this.deps.repoRoot, task.base, task.branch);
+    if (this.conflictCache.size > 1_000) this.conflictCache.clear();
+    this.conflictCache.set(key, found);
+    return found;
+  }
+
   async observe(task: TaskRow, wants: { ci: boolean; conflicts: boolean }): Promise<ForgeObservation> {
     const pr = this.deps.registry.getPr(task.id);
-    return {
-      pr: pr ? { state: pr.state } : null,
-      ci: wants.ci ? this.observeCi(task) : { kind: 'none' },
-      conflicts: wants.conflicts ? await mergeConflicts(this.deps.repoRoot, task.base, task.branch) : null,
-    };
+    const ci: CiFacts = wants.ci ? this.observeCi(task) : { kind: 'none' };
+    // Mergeability is the last gate: only asked once CI is green (or not part of the question).
+    const askConflicts = wants.conflicts && (!wants.ci || ci.kind === 'passed');
+    return { pr: pr ? { state: pr.state } : null, ci, conflicts: askConflicts ? await this.conflicts(task) : null };
   }
 
   async merge(task: TaskRow): Promise<{ commit: string }> {

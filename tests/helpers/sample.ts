@@ -10,11 +10,11 @@ import type { SwarmConfigInput } from '../../src/config/schema.js';
 import { readSessionState } from '../../src/sessions/sessions.js';
 import { isSameProcessAlive } from '../../src/sessions/process.js';
 import { waitFor } from '../../src/wait.js';
+import { makeSampleRepo, sampleCiCommand } from '../../src/cli/sample-repo.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const BIN = join(ROOT, 'bin', 'swarm.js');
 export const AGENTS = join(ROOT, 'tests', 'fixtures', 'agents');
-const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs');
 
 export function tempDir(prefix: string): string {
   return realpathSync(mkdtempSync(join(tmpdir(), `swarm-${prefix}-`)));
@@ -24,25 +24,10 @@ export function git(cwd: string, args: string[]): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** The seed example: addNumbers subtracts; its test expects a sum. */
-export function makeSampleRepo(dir: string): void {
-  mkdirSync(join(dir, 'src'), { recursive: true });
-  mkdirSync(join(dir, 'test'), { recursive: true });
-  writeFileSync(join(dir, 'src', 'add.ts'), 'export function addNumbers(a: number, b: number): number {\n  return a - b;\n}\n');
-  writeFileSync(
-    join(dir, 'test', 'add.test.ts'),
-    "import { test } from 'node:test';\nimport assert from 'node:assert/strict';\nimport { addNumbers } from '../src/add.ts';\n\ntest('addNumbers adds two numbers', () => {\n  assert.equal(addNumbers(2, 3), 5);\n});\n",
-  );
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'sample', private: true, type: 'module', scripts: { test: 'node --test' } }, null, 2));
-  git(dir, ['init', '-q', '-b', 'main']);
-  git(dir, ['config', 'user.name', 'Sample']);
-  git(dir, ['config', 'user.email', 'sample@example.com']);
-  git(dir, ['add', '-A']);
-  git(dir, ['commit', '-q', '-m', 'Sample with the addNumbers bug']);
-}
+export { makeSampleRepo };
 
 /** CI for the sample: node's test runner through tsx, so TypeScript runs without a build. */
-export const SAMPLE_CI = [process.execPath, '--import', TSX, '--test', 'test/add.test.ts'];
+export const SAMPLE_CI = sampleCiCommand();
 
 export function agentCommand(script: string, ...extra: string[]): string[] {
   return [process.execPath, join(AGENTS, script), ...extra];

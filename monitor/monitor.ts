@@ -4,6 +4,7 @@ import type { Registry } from '../registry/registry.js';
 import type { Evidence, TaskRow, TaskState } from '../registry/types.js';
 import type { SwarmConfig } from '../src/config/schema.js';
 import { errorMessage } from '../src/errors.js';
+import { ADAPTERS } from '../src/agents/registry.js';
 import type { Forge } from '../src/forge/forge.js';
 import { needsHelpMessage, readyMessage } from '../src/notify/messages.js';
 import { killSession, lastOutputAt, readSessionExit, readTranscriptTail, sessionLiveness } from '../src/sessions/sessions.js';
@@ -49,9 +50,22 @@ export class Monitor {
         return { kind: 'lost', log_tail: transcriptTail(attempt.session_dir) };
       case 'exited':
         if (attempt.ended_at === null) {
-          this.deps.registry.updateAttempt(attempt.id, { ended_at: live.exit.ended_at, exit_code: live.exit.exit_code, signal: live.exit.signal, outcome: live.exit.exit_code === 0 ? 'exited' : 'crashed' });
+          this.deps.registry.updateAttempt(attempt.id, { ended_at: live.exit.ended_at, exit_code: live.exit.exit_code, signal: live.exit.signal, outcome: live.exit.exit_code === 0 ? 'exited' : 'crashed', report: this.report(attempt.agent, attempt.session_dir) });
         }
         return { kind: 'exited', exit_code: live.exit.exit_code, signal: live.exit.signal, error: live.exit.error, log_tail: transcriptTail(attempt.session_dir) };
+    }
+  }
+
+  /** What the agent said about its run (its own session id, tokens, cost), parsed once at exit. */
+  private report(agent: string, dir: string): string | null {
+    const type = this.deps.config.agents[agent]?.type;
+    const parse = type ? ADAPTERS.get(type)?.parseReport : undefined;
+    if (!parse) return null;
+    try {
+      const report = parse(readTranscriptTail(dir, 4 * 1024 * 1024));
+      return Object.keys(report).length ? JSON.stringify(report) : null;
+    } catch {
+      return null;
     }
   }
 

@@ -93,4 +93,7 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX notifications_pending ON notifications(status, next_attempt_at);
   `,
+  `
+  ALTER TABLE attempts ADD COLUMN report TEXT;
+  `,
 ];

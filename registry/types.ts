@@ -82,6 +82,8 @@ export const AttemptRow = z.object({
   signal: strOrNull,
   outcome: strOrNull,
   evidence: strOrNull,
+  /** What the agent reported about itself (final message, its session id, tokens, cost), as JSON. */
+  report: strOrNull,
 });
 export type AttemptRow = z.infer<typeof AttemptRow>;
 

@@ -1,6 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import type { AgentConfig } from '../config/schema.js';
+import type { AgentReport } from './report.js';
 
 export interface LaunchContext {
   taskId: number;
@@ -13,6 +14,8 @@ export interface LaunchContext {
   agentName: string;
   model: string | null;
   config: AgentConfig;
+  /** The agent's own session id from the previous attempt, when resuming is configured and the CLI supports it. */
+  resumeSession: string | null;
 }
 
 export interface Launch {
@@ -27,18 +30,27 @@ export interface AgentAdapter {
   /** The program that must be on PATH (or a path) for this agent to run. */
   executable(config: AgentConfig, repoRoot: string): string;
   build(context: LaunchContext): Launch;
+  /** Reads what the agent reported (final message, session id, tokens, cost) from its transcript. */
+  parseReport?(transcript: string): AgentReport;
+  /** A check that needs more than PATH (a server, a model): a message saying what to do, or null when usable. */
+  check?(config: AgentConfig): Promise<string | null>;
 }
 
 /** Variables that make a nested agent think it runs inside another one, or leak the daemon's own secrets. */
 export const STRIPPED_ENV = ['CLAUDECODE', 'CLAUDE_CODE_ENTRYPOINT', 'CODEX_SANDBOX', 'SWARM_DAEMON_TOKEN', 'VITEST', 'VITEST_WORKER_ID', 'VITEST_POOL_ID', 'NODE_OPTIONS'];
 
-export function agentEnv(context: LaunchContext, extra: Record<string, string> = {}): Record<string, string> {
+/** The daemon's environment without what would confuse a nested agent or CI run. */
+export function cleanEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (value !== undefined && !STRIPPED_ENV.includes(key)) env[key] = value;
   }
+  return env;
+}
+
+export function agentEnv(context: LaunchContext, extra: Record<string, string> = {}): Record<string, string> {
   return {
-    ...env,
+    ...cleanEnv(),
     ...context.config.env,
     ...extra,
     SWARM_TASK_ID: String(context.taskId),

@@ -1,8 +1,10 @@
 import type { Evidence } from '../../registry/types.js';
 
 /** Pure: the task prompt, the house rules, and on a respawn a "what went wrong last time" section built from evidence. */
-export function composePrompt(input: { taskId: number; prompt: string; base: string; branch: string; attempt: number; history: readonly Evidence[]; hasCi: boolean }): string {
-  const parts: string[] = [input.prompt.trim(), ''];
+export function composePrompt(input: { taskId: number; prompt: string; role?: string; base: string; branch: string; attempt: number; history: readonly Evidence[]; hasCi: boolean }): string {
+  const parts: string[] = [];
+  if (input.role?.trim()) parts.push(input.role.trim(), '');
+  parts.push(input.prompt.trim(), '');
   parts.push('## How to work');
   parts.push(`- You are on branch \`${input.branch}\` (task ${input.taskId}), started from \`${input.base}\`. Stay on it.`);
   parts.push('- Commit your work with a meaningful message when done; uncommitted changes are lost.');

@@ -1,9 +1,13 @@
 import type { AgentConfig, SwarmConfig } from '../config/schema.js';
 import { AgentError } from '../errors.js';
 import { resolveExecutable, type AgentAdapter } from './adapter.js';
+import { builtinAdapter } from './builtin/adapter.js';
+import { aiderAdapter, claudeAdapter, codexAdapter, geminiAdapter, opencodeAdapter } from './clis.js';
 import { customAdapter } from './custom.js';
 
-const ADAPTERS = new Map<string, AgentAdapter>([[customAdapter.type, customAdapter]]);
+export const ADAPTERS: ReadonlyMap<string, AgentAdapter> = new Map(
+  [claudeAdapter, codexAdapter, aiderAdapter, geminiAdapter, opencodeAdapter, builtinAdapter, customAdapter].map((a) => [a.type, a]),
+);
 
 export function adapterFor(type: string): AgentAdapter {
   const adapter = ADAPTERS.get(type);
@@ -17,12 +21,21 @@ export interface ResolvedAgent {
   adapter: AgentAdapter;
   executable: string;
   timeoutMinutes: number;
+  /** The model this task will use: --model, else the kind's, else the agent's. */
+  model: string | null;
 }
 
-/** The agent a task will run, checked now so a missing CLI is an error at spawn time, not a crash later. */
-export function resolveAgent(config: SwarmConfig, repoRoot: string, requested: string | undefined): ResolvedAgent {
+/**
+ * The agent and model a task will run, by precedence: --agent/--model, the task kind's routing, the defaults.
+ * Checked now so a missing CLI is an error at spawn time, not a crash later.
+ */
+export function resolveAgent(config: SwarmConfig, repoRoot: string, requested: string | undefined, options: { kind?: string | null; model?: string | null } = {}): ResolvedAgent {
   const names = Object.keys(config.agents);
-  const name = requested ?? config.default_agent ?? (names.length === 1 ? names[0] : undefined);
+  const kind = options.kind ? config.kinds[options.kind] : undefined;
+  if (options.kind && !kind && Object.keys(config.kinds).length > 0) {
+    throw new AgentError('SWARM_KIND_UNKNOWN', `Unknown task kind "${options.kind}". Configured kinds: ${Object.keys(config.kinds).join(', ')}.`);
+  }
+  const name = requested ?? kind?.agent ?? config.default_agent ?? (names.length === 1 ? names[0] : undefined);
   if (!name) {
     throw new AgentError(
       'SWARM_AGENT_REQUIRED',
@@ -37,5 +50,25 @@ export function resolveAgent(config: SwarmConfig, repoRoot: string, requested: s
   if (!executable) {
     throw new AgentError('SWARM_AGENT_NOT_FOUND', `Agent "${name}" needs \`${program}\`, which is not on PATH (or not executable). Install it, or fix agents.${name}.command in swarm.config.json.`);
   }
-  return { name, config: agentConfig, adapter, executable, timeoutMinutes: agentConfig.timeout_minutes ?? adapter.defaultTimeoutMinutes };
+  const model = options.model ?? (requested ? null : kind?.model) ?? agentConfig.model ?? null;
+  return { name, config: agentConfig, adapter, executable, timeoutMinutes: agentConfig.timeout_minutes ?? adapter.defaultTimeoutMinutes, model };
+}
+
+/** The checks PATH cannot answer (is Ollama up, does the model call tools): an error that says what to do. */
+export async function preflightAgent(agent: ResolvedAgent): Promise<void> {
+  if (!agent.adapter.check) return;
+  const problem = await agent.adapter.check({ ...agent.config, model: agent.model ?? agent.config.model });
+  if (problem) throw new AgentError('SWARM_AGENT_UNUSABLE', `Agent "${agent.name}" cannot run: ${problem}`);
+}
+
+export interface InstalledAgent {
+  type: string;
+  executable: string | null;
+}
+
+/** Which coding CLIs this machine has on PATH. */
+export function installedClis(repoRoot: string): InstalledAgent[] {
+  return [...ADAPTERS.values()]
+    .filter((a) => a.type !== 'custom' && a.type !== 'builtin')
+    .map((a) => ({ type: a.type, executable: resolveExecutable(a.executable({ type: a.type, env: {}, args: [], resume: false, num_ctx: 32_768, max_steps: 40, token_budget: 400_000, bash_timeout_seconds: 120 }, repoRoot), repoRoot) }));
 }

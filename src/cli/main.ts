@@ -11,6 +11,9 @@ import { daemonStatus, runDaemon, startDaemon, stopDaemon } from './daemon.js';
 import { initProject } from './init.js';
 import { ago, json, stdio, table, taskLine, type Out } from './output.js';
 import { attach, pickSession, streamLogs } from './sessions.js';
+import { listAgents, runBuiltinAgent, type AgentListing } from './agents.js';
+import { runDemo } from './demo.js';
+import { installedClis } from '../agents/registry.js';
 import { getTask, killTask, mergeTask, parseTaskId, retryTask, spawnTask } from './tasks.js';
 import { TaskState } from '../../registry/types.js';
 
@@ -260,6 +263,55 @@ export function buildProgram(io: Out = stdio): Command {
         if (report.removed.length + report.kept.length === 0) io.out('Nothing to clean up.');
       }),
     );
+
+  program
+    .command('agents')
+    .description('configured agents and whether they can run here; coding CLIs found on PATH')
+    .option('--json', 'machine-readable output')
+    .action(async (options: { json?: boolean }) => {
+      let listing: AgentListing;
+      try {
+        listing = await withProject(cwd(), (project) => listAgents(project));
+      } catch (err) {
+        if (!(err instanceof SwarmError)) throw err;
+        listing = { configured: [], installed: installedClis(process.cwd()) };
+      }
+      if (options.json) return io.out(json(listing));
+      const lines = ['Configured agents:'];
+      if (listing.configured.length === 0) lines.push('  none (run `swarm init` in a repository)');
+      for (const a of listing.configured) lines.push(`  ${a.name.padEnd(12)} ${a.type.padEnd(9)} ${(a.model ?? '-').padEnd(24)} ${a.usable ? 'usable' : `NOT usable: ${a.problem ?? ''}`}`);
+      lines.push('', 'Coding CLIs on this machine:');
+      for (const c of listing.installed) lines.push(`  ${c.type.padEnd(9)} ${c.executable ?? 'not found'}`);
+      io.out(lines.join('\n'));
+    });
+
+  const agent = program.command('agent').description('the built-in agent');
+  agent
+    .command('run')
+    .description('run the built-in agent in the current directory (the daemon starts it in a task worktree)')
+    .requiredOption('--prompt-file <file>', 'the prompt')
+    .requiredOption('--model <model>', 'model name')
+    .option('--host <url>', 'Ollama host')
+    .option('--openai-base-url <url>', 'an OpenAI-compatible endpoint instead of Ollama')
+    .option('--api-key-env <name>', 'environment variable with the endpoint key')
+    .option('--num-ctx <n>', 'context window', '32768')
+    .option('--max-steps <n>', 'step limit', '40')
+    .option('--token-budget <n>', 'token budget', '400000')
+    .option('--bash-timeout <s>', 'seconds per bash command', '120')
+    .action(async (o: { promptFile: string; model: string; host?: string; openaiBaseUrl?: string; apiKeyEnv?: string; numCtx: string; maxSteps: string; tokenBudget: string; bashTimeout: string }) => {
+      process.exitCode = await runBuiltinAgent(
+        { promptFile: o.promptFile, model: o.model, host: o.host, openaiBaseUrl: o.openaiBaseUrl, apiKeyEnv: o.apiKeyEnv, numCtx: Number(o.numCtx), maxSteps: Number(o.maxSteps), tokenBudget: Number(o.tokenBudget), bashTimeout: Number(o.bashTimeout) },
+        (text) => process.stdout.write(text),
+      );
+    });
+
+  program
+    .command('demo')
+    .description('create a sample repository with a bug and fix it end to end with the best agent on this machine')
+    .option('--dir <dir>', 'where to create the sample (default: a new temp folder)')
+    .action(async (options: { dir?: string }) => {
+      process.exitCode = await runDemo({ dir: options.dir, write: (line) => io.out(line) });
+    });
 
   return program;
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { TaskRow } from '../../registry/types.js';
 import { TERMINAL_STATES } from '../../registry/types.js';
-import { resolveAgent } from '../agents/registry.js';
+import { preflightAgent, resolveAgent } from '../agents/registry.js';
 import type { Project } from '../config/project.js';
 import { GitError, InvalidStateError, TaskNotFoundError, UsageError } from '../errors.js';
 import { LocalForge } from '../forge/local.js';
@@ -34,7 +34,8 @@ export async function spawnTask(project: Project, raw: SpawnInput): Promise<Task
   if (!(await refExists(repo.root, base))) {
     throw new GitError('SWARM_BASE_MISSING', `Base branch "${base}" does not exist in ${repo.root}. Create it (git branch ${base}), or set "base" in swarm.config.json.`);
   }
-  const agent = resolveAgent(config, repo.root, input.agent);
+  const agent = resolveAgent(config, repo.root, input.agent, { kind: input.kind, model: input.model });
+  await preflightAgent(agent);
   const title = (input.title ?? prompt.split('\n')[0]!).trim().slice(0, 100);
   const root = worktreesRoot(config, repo.root);
   const slug = slugify(title);
@@ -48,7 +49,7 @@ export async function spawnTask(project: Project, raw: SpawnInput): Promise<Task
     title,
     prompt,
     agent: agent.name,
-    model: input.model ?? null,
+    model: agent.model,
     kind: input.kind ?? null,
     base,
     branch: input.branch ?? `swarm/{id}-${slug}`,

@@ -13,6 +13,20 @@ export const AgentConfig = z.strictObject({
   timeout_minutes: z.number().positive().optional(),
   /** Extra arguments appended to the adapter's own. */
   args: z.array(z.string()).default([]),
+  /** Resume the CLI's own session on a respawn (claude, codex, gemini, opencode); default: a fresh agent. */
+  resume: z.boolean().default(false),
+  // The built-in agent (type "builtin"):
+  /** Ollama host; default OLLAMA_HOST or http://127.0.0.1:11434. */
+  host: z.string().min(1).optional(),
+  /** An OpenAI-compatible endpoint instead of Ollama (vLLM, llama.cpp server, LM Studio), e.g. http://127.0.0.1:8000/v1. */
+  openai_base_url: z.url().optional(),
+  /** Environment variable holding the OpenAI-compatible endpoint's key, if it wants one. */
+  api_key_env: z.string().min(1).optional(),
+  /** Context window asked of Ollama; below 32k Ollama truncates silently and edits fall apart. */
+  num_ctx: z.number().int().min(2048).default(32_768),
+  max_steps: z.number().int().positive().default(40),
+  token_budget: z.number().int().positive().default(400_000),
+  bash_timeout_seconds: z.number().int().positive().default(120),
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;
 
@@ -45,6 +59,13 @@ export const SwarmConfig = z.strictObject({
   base: z.string().min(1).default('main'),
   forge: z.enum(['local', 'github']).default('local'),
   default_agent: z.string().min(1).optional(),
+  /** Task kinds (bugfix, docs, review, ...): which agent and model take them, and the role prompt they get. */
+  kinds: z
+    .record(
+      z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'kind names are letters, digits, - and _'),
+      z.strictObject({ agent: z.string().min(1).optional(), model: z.string().min(1).optional(), prompt: z.string().optional() }),
+    )
+    .default({}),
   agents: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'agent names are letters, digits, - and _'), AgentConfig).default({}),
   ci: z
     .strictObject({

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Registry } from '../../registry/registry.js';
 import { Evidence, type TaskRow } from '../../registry/types.js';
 import { composePrompt } from '../agents/prompt.js';
+import { AgentReport } from '../agents/report.js';
 import { resolveAgent } from '../agents/registry.js';
 import type { SwarmConfig } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
@@ -40,14 +41,17 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
   const task = registry.transition(taskId, 'queued', 'preparing', { event: 'preparing', data: { attempt: n }, patch: { attempt: n, started_at: queued.started_at ?? Date.now() } });
   if (!task) return null; // someone else moved it (killed, or another launch)
   try {
-    const agent = resolveAgent(config, deps.repoRoot, task.agent);
+    const agent = resolveAgent(config, deps.repoRoot, task.agent, { model: task.model });
     const how = await ensureWorktree(deps.repoRoot, task.worktree, task.branch, task.base);
     await setupWorktree(config, deps.repoRoot, task.worktree);
-    const prompt = composePrompt({ taskId: task.id, prompt: task.prompt, base: task.base, branch: task.branch, attempt: n, history: evidenceHistory(registry, task.id), hasCi: config.ci.command !== undefined });
+    const role = task.kind ? config.kinds[task.kind]?.prompt : undefined;
+    const prompt = composePrompt({ taskId: task.id, prompt: task.prompt, role, base: task.base, branch: task.branch, attempt: n, history: evidenceHistory(registry, task.id), hasCi: config.ci.command !== undefined });
+    const previous = registry.latestAttempt(task.id, 'agent');
+    const resumeSession = agent.config.resume && previous?.report ? (AgentReport.safeParse(JSON.parse(previous.report)).data?.session_id ?? null) : null;
     const sessionId = `t${task.id}-a${n}`;
     const dir = join(deps.sessionsDir, sessionId);
     const promptFile = join(dir, SESSION_FILES.prompt);
-    const launchSpec = agent.adapter.build({ taskId: task.id, attempt: n, prompt, promptFile, worktree: task.worktree, repoRoot: deps.repoRoot, agentName: agent.name, model: task.model ?? agent.config.model ?? null, config: agent.config });
+    const launchSpec = agent.adapter.build({ taskId: task.id, attempt: n, prompt, promptFile, worktree: task.worktree, repoRoot: deps.repoRoot, agentName: agent.name, model: agent.model, config: agent.config, resumeSession });
     // The attempt row exists before the holder does, so a crash in between is recoverable.
     const attempt = registry.insertAttempt({ task_id: task.id, n, kind: 'agent', agent: agent.name, session_id: sessionId, session_dir: dir, prompt });
     mkdirSync(dir, { recursive: true, mode: 0o700 });

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { extractFailure } from '../../monitor/evidence.js';
 import type { Registry } from '../../registry/registry.js';
 import type { PrRow, TaskRow } from '../../registry/types.js';
-import { agentEnv } from '../agents/adapter.js';
+import { cleanEnv } from '../agents/adapter.js';
 import type { SwarmConfig } from '../config/schema.js';
 import { GitError } from '../errors.js';
 import { killSession, readTranscriptTail, sessionLiveness, startSession } from '../sessions/sessions.js';
@@ -36,7 +36,7 @@ export class LocalForge implements Forge {
     const dir = join(this.deps.sessionsDir, sessionId);
     const head = await revParse(this.deps.repoRoot, task.branch);
     const row = registry.insertAttempt({ task_id: task.id, n: task.attempt, kind: 'ci', agent: 'ci', session_id: sessionId, session_dir: dir, prompt: null, head_sha: head });
-    const env = agentEnv({ taskId: task.id, attempt: task.attempt, prompt: '', promptFile: '', worktree: task.worktree, repoRoot: this.deps.repoRoot, agentName: 'ci', model: null, config: { type: 'custom', env: {}, args: [] } });
+    const env = { ...cleanEnv(), SWARM_TASK_ID: String(task.id), SWARM_ATTEMPT: String(task.attempt), SWARM_WORKTREE: task.worktree };
     try {
       const state = await startSession(dir, { argv: command, cwd: task.worktree, env: { ...env, CI: 'true' }, cols: 160, rows: 50, scrollback_bytes: 256 * 1024 });
       registry.updateAttempt(row.id, { holder_pid: state.holder_pid, holder_start: state.holder_start, child_pid: state.child_pid, child_start: state.child_start });

@@ -1,0 +1,54 @@
+import { fileURLToPath } from 'node:url';
+import type { AgentConfig } from '../../config/schema.js';
+import { agentEnv, type AgentAdapter } from '../adapter.js';
+import { parseBuiltin } from '../report.js';
+import { OllamaModel, OpenAiCompatibleModel, type ModelClient } from './model.js';
+
+const SWARM_BIN = fileURLToPath(new URL('../../../../bin/swarm.js', import.meta.url));
+export const DEFAULT_OLLAMA_HOST = 'http://127.0.0.1:11434';
+
+export function ollamaHost(config: Pick<AgentConfig, 'host'>): string {
+  return config.host ?? process.env.OLLAMA_HOST ?? DEFAULT_OLLAMA_HOST;
+}
+
+export function modelClient(config: AgentConfig, model: string, env: NodeJS.ProcessEnv = process.env): ModelClient {
+  if (config.openai_base_url) return new OpenAiCompatibleModel(config.openai_base_url, model, config.api_key_env ? env[config.api_key_env] : undefined);
+  return new OllamaModel(ollamaHost(config), model, config.num_ctx);
+}
+
+/** Our own agent, run in the task's pseudo-terminal like any other: `swarm agent run`. */
+export const builtinAdapter: AgentAdapter = {
+  type: 'builtin',
+  defaultTimeoutMinutes: 45,
+  executable: () => process.execPath,
+  build(context) {
+    const c = context.config;
+    const model = context.model ?? c.model;
+    const argv = [
+      process.execPath,
+      SWARM_BIN,
+      'agent',
+      'run',
+      '--prompt-file',
+      context.promptFile,
+      '--model',
+      model ?? '',
+      '--num-ctx',
+      String(c.num_ctx),
+      '--max-steps',
+      String(c.max_steps),
+      '--token-budget',
+      String(c.token_budget),
+      '--bash-timeout',
+      String(c.bash_timeout_seconds),
+      ...(c.openai_base_url ? ['--openai-base-url', c.openai_base_url] : ['--host', ollamaHost(c)]),
+      ...(c.api_key_env ? ['--api-key-env', c.api_key_env] : []),
+    ];
+    return { argv, env: agentEnv(context) };
+  },
+  parseReport: parseBuiltin,
+  async check(config) {
+    if (!config.model) return 'The built-in agent needs a model: set "model" for it in swarm.config.json (e.g. "qwen2.5-coder:7b"), or pass --model.';
+    return modelClient(config, config.model).checkTools();
+  },
+};

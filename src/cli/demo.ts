@@ -27,7 +27,8 @@ export async function detectBestAgent(env: NodeJS.ProcessEnv = process.env): Pro
   let ollamaNote = `Ollama is not reachable at ${host}.`;
   try {
     const client = new Ollama({ host });
-    const { models } = await Promise.race([client.list(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 3_000))]);
+    let timer: NodeJS.Timeout | undefined;
+    const { models } = await Promise.race([client.list(), new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), 3_000)))]).finally(() => clearTimeout(timer));
     const names = models.map((m) => m.name).sort((a, b) => Number(PREFERRED.test(b)) - Number(PREFERRED.test(a)));
     for (const name of names) {
       const info = await client.show({ model: name });

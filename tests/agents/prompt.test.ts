@@ -12,6 +12,12 @@ describe('composePrompt', () => {
     expect(text).not.toContain('What went wrong');
   });
 
+  it('a role prompt from the task kind comes first', () => {
+    const text = composePrompt({ ...base, role: 'You are the Tester.', attempt: 1, history: [] });
+    expect(text.indexOf('You are the Tester.')).toBe(0);
+    expect(text).toContain('Fix addNumbers');
+  });
+
   it('a respawn carries the latest evidence in full and earlier ones in one line each', () => {
     const text = composePrompt({
       ...base,

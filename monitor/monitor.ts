@@ -9,6 +9,7 @@ import type { Forge } from '../src/forge/forge.js';
 import { needsHelpMessage, readyMessage } from '../src/notify/messages.js';
 import { killSession, lastOutputAt, readSessionExit, readTranscriptTail, sessionLiveness } from '../src/sessions/sessions.js';
 import { commitsAhead, uncommittedFiles } from '../src/workspace/git.js';
+import { removeWorktree } from '../src/workspace/worktrees.js';
 import { waitFor } from '../src/wait.js';
 import { decide, type Action, type SessionFacts, type Snapshot } from './decide.js';
 import { stripAnsi, tail } from './evidence.js';
@@ -32,6 +33,11 @@ function transcriptTail(dir: string): string {
 
 export class Monitor {
   constructor(private readonly deps: MonitorDeps) {}
+
+  /** GitHub runs its own checks; locally, CI is the configured command. */
+  private hasCi(): boolean {
+    return this.deps.forge.name === 'github' || this.deps.config.ci.command !== undefined;
+  }
 
   private now(): number {
     return (this.deps.now ?? Date.now)();
@@ -87,7 +93,7 @@ export class Monitor {
         stuck_ms: config.stuck_minutes * 60_000,
         agent_timeout_ms: this.deps.agentTimeoutMinutes(task.agent) * 60_000,
         ci_timeout_ms: config.ci.timeout_minutes * 60_000,
-        has_ci: config.ci.command !== undefined,
+        has_ci: this.hasCi(),
       },
       agent,
       work,
@@ -165,14 +171,20 @@ export class Monitor {
           event: 'ready',
           data: { pr: pr?.number ?? null },
           patch: { ready_at: this.now(), evidence: null },
-          notify: { dedupe: `${task.id}:ready:${task.attempt}`, channels: this.deps.channels, message: readyMessage(task, pr?.number ?? null, this.deps.config.ci.command !== undefined) },
+          notify: { dedupe: `${task.id}:ready:${task.attempt}`, channels: this.deps.channels, message: readyMessage(task, pr?.number ?? null, this.hasCi()) },
         });
       }
-      case 'done':
-        registry.transition(task.id, task.state, 'done', { event: 'merged', patch: { done_at: this.now() } });
+      case 'done': {
+        const done = registry.transition(task.id, task.state, 'done', { event: 'merged', patch: { done_at: this.now() } });
+        if (done) {
+          registry.updatePr(task.id, { state: 'merged', closed_at: this.now() });
+          const result = await removeWorktree(this.deps.repoRoot, task.worktree, task.branch, { deleteBranch: true });
+          if (result.removed) registry.recordEvent(task.id, 'cleaned_up', { worktree: task.worktree, branch: task.branch });
+        }
         return null;
+      }
       case 'cancel':
-        registry.transition(task.id, task.state, 'cancelled', { event: 'cancelled', data: { why: action.why }, patch: { reason: action.why } });
+        if (registry.transition(task.id, task.state, 'cancelled', { event: 'cancelled', data: { why: action.why }, patch: { reason: action.why } })) registry.updatePr(task.id, { state: 'closed', closed_at: this.now() });
         return null;
     }
   }

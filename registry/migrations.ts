@@ -96,4 +96,7 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE attempts ADD COLUMN report TEXT;
   `,
+  `
+  ALTER TABLE prs ADD COLUMN node_id TEXT;
+  `,
 ];

@@ -197,13 +197,14 @@ export class Registry {
 
   // ---- pull requests ----
 
-  openPr(input: { task_id: number; forge: string; branch: string; base: string; head_sha: string | null; number?: number | null; url?: string | null }): PrRow {
+  openPr(input: { task_id: number; forge: string; branch: string; base: string; head_sha: string | null; number?: number | null; url?: string | null; node_id?: string | null }): PrRow {
     this.db
       .prepare(
-        `INSERT INTO prs (task_id, forge, number, url, branch, base, head_sha, state, opened_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?)
-         ON CONFLICT(task_id) DO UPDATE SET head_sha = excluded.head_sha, state = 'open', closed_at = NULL`,
+        `INSERT INTO prs (task_id, forge, number, url, branch, base, head_sha, state, opened_at, node_id) VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)
+         ON CONFLICT(task_id) DO UPDATE SET head_sha = excluded.head_sha, state = 'open', closed_at = NULL,
+           number = COALESCE(excluded.number, prs.number), url = COALESCE(excluded.url, prs.url), node_id = COALESCE(excluded.node_id, prs.node_id)`,
       )
-      .run(input.task_id, input.forge, input.number ?? null, input.url ?? null, input.branch, input.base, input.head_sha, this.now());
+      .run(input.task_id, input.forge, input.number ?? null, input.url ?? null, input.branch, input.base, input.head_sha, this.now(), input.node_id ?? null);
     const pr = this.getPr(input.task_id)!;
     if (pr.number === null) {
       this.db.prepare('UPDATE prs SET number = id WHERE id = ?').run(pr.id);
@@ -215,6 +216,10 @@ export class Registry {
   getPr(taskId: number): PrRow | null {
     const row = this.db.prepare('SELECT * FROM prs WHERE task_id = ?').get(taskId);
     return row === undefined ? null : PrRow.parse(row);
+  }
+
+  openPrs(forge: string): PrRow[] {
+    return parseRows(PrRow, this.db.prepare(`SELECT * FROM prs WHERE forge = ? AND state = 'open' ORDER BY id`).all(forge));
   }
 
   updatePr(taskId: number, patch: Partial<Pick<PrRow, 'state' | 'head_sha' | 'closed_at' | 'url' | 'number'>>): void {

@@ -99,6 +99,8 @@ export const PrRow = z.object({
   state: z.enum(['open', 'merged', 'closed']),
   opened_at: z.number().int(),
   closed_at: intOrNull,
+  /** GitHub's global id, for the batched GraphQL query. */
+  node_id: strOrNull,
 });
 export type PrRow = z.infer<typeof PrRow>;
 

@@ -92,7 +92,14 @@ export function buildProgram(io: Out = stdio): Command {
         const status = await daemonStatus(project);
         if (options.json) io.out(json({ running: status !== null, ...(status ?? {}) }));
         else if (!status) io.out('Daemon not running. Start it with `swarm daemon start`.');
-        else io.out(`Daemon running: pid ${status.pid}, up ${ago(status.started_at)}, forge ${status.forge}, ${status.sessions_watched} live session(s), concurrency ${status.concurrency}, ${status.ticks} passes (last ${status.last_tick_ms?.toFixed(1) ?? '-'} ms), ${status.notifications_pending} notification(s) pending.`);
+        else {
+          io.out(`Daemon running: pid ${status.pid}, up ${ago(status.started_at)}, forge ${status.forge}, ${status.sessions_watched} live session(s), concurrency ${status.concurrency}, ${status.ticks} passes (last ${status.last_tick_ms?.toFixed(1) ?? '-'} ms), ${status.notifications_pending} notification(s) pending.`);
+          const h = status.forge_health;
+          if (h) {
+            const rate = h.rate ? `REST ${h.rate.remaining}/${h.rate.limit} left (resets ${new Date(h.rate.reset_at).toISOString()})` : 'REST budget not known yet';
+            io.out(`GitHub: ${h.ok ? 'ok' : `waiting: ${h.why ?? ''}`}; ${rate}; GraphQL ${h.graphql_remaining ?? '?'} left; ${h.requests} requests, ${h.points} points spent since start.`);
+          }
+        }
         if (!status) process.exitCode = ExitCode.daemon;
       }),
     );

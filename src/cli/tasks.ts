@@ -6,7 +6,8 @@ import { TERMINAL_STATES } from '../../registry/types.js';
 import { preflightAgent, resolveAgent } from '../agents/registry.js';
 import type { Project } from '../config/project.js';
 import { GitError, InvalidStateError, TaskNotFoundError, UsageError } from '../errors.js';
-import { LocalForge } from '../forge/local.js';
+import { createForge } from '../forge/create.js';
+import { silentLogger } from '../log.js';
 import { killSession } from '../sessions/sessions.js';
 import { branchExists, refExists } from '../workspace/git.js';
 import { removeWorktree, slugify, worktreesRoot } from '../workspace/worktrees.js';
@@ -114,7 +115,7 @@ export function retryTask(project: Project, id: number, note?: string): TaskRow 
 export async function mergeTask(project: Project, id: number): Promise<{ task: TaskRow; commit: string; cleanup: string | null }> {
   const task = getTask(project, id);
   if (task.state !== 'ready') throw new InvalidStateError(`Task ${id} is ${task.state}, not ready. Only a ready task can be merged (see \`swarm show ${id}\`).`);
-  const forge = new LocalForge({ repoRoot: project.repo.root, config: project.config, registry: project.registry, sessionsDir: project.paths.sessions });
+  const forge = await createForge(project, silentLogger());
   const { commit } = await forge.merge(task);
   const done = project.registry.transition(id, 'ready', 'done', { event: 'merged', data: { commit }, patch: { done_at: Date.now() } });
   if (!done) throw new InvalidStateError(`Task ${id} changed state during the merge; ${task.base} now has commit ${commit}.`);

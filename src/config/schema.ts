@@ -103,6 +103,21 @@ export const SwarmConfig = z.strictObject({
     })
     .default({ copy: [], setup: [], setup_timeout_minutes: 10 }),
   notify: NotifyConfig.default({ desktop: true, max_attempts: 8 }),
+  github: z
+    .strictObject({
+      /** The git remote whose URL names owner/repo, and that branches are pushed to. */
+      remote: z.string().min(1).default('origin'),
+      /** "OWNER/REPO" when the remote URL does not say it (a mirror, an unusual URL). */
+      repo: z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'must be OWNER/REPO').optional(),
+      /** REST base URL (GitHub Enterprise: https://host/api/v3). GraphQL is <api_url>/graphql. */
+      api_url: z.url().default('https://api.github.com'),
+      /** Environment variable holding the token; `gh auth token` is asked when it is unset. */
+      token_env: z.string().min(1).default('GITHUB_TOKEN'),
+      /** Retries of a failed request (5xx, network) before the pass gives up and waits for the next. */
+      retries: z.number().int().nonnegative().default(2),
+      draft: z.boolean().default(false),
+    })
+    .default({ remote: 'origin', api_url: 'https://api.github.com', token_env: 'GITHUB_TOKEN', retries: 2, draft: false }),
 });
 export type SwarmConfig = z.infer<typeof SwarmConfig>;
 export type SwarmConfigInput = z.input<typeof SwarmConfig>;

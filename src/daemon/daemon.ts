@@ -9,7 +9,7 @@ import { resolveAgent } from '../agents/registry.js';
 import type { Project } from '../config/project.js';
 import { ConfigError, errorMessage } from '../errors.js';
 import type { Forge } from '../forge/forge.js';
-import { LocalForge } from '../forge/local.js';
+import { createForge } from '../forge/create.js';
 import { channelsFromConfig, deliverDue } from '../notify/outbox.js';
 import type { NotifyChannel } from '../notify/channel.js';
 import { readSessionState, connectSession, type SessionConnection } from '../sessions/sessions.js';
@@ -23,6 +23,7 @@ import { VERSION } from '../version.js';
 export interface DaemonOptions {
   log: Logger;
   channels?: NotifyChannel[];
+  forge?: Forge;
 }
 
 /** The long-running process: one per state directory. Agents live in their own holders, not here. */
@@ -32,8 +33,8 @@ export class Daemon {
   private crons: ScheduledTask[] = [];
   private readonly watchers = new Map<string, SessionConnection>();
   private readonly token = randomBytes(24).toString('hex');
-  private readonly monitor: Monitor;
-  private readonly forge: Forge;
+  private monitor!: Monitor;
+  private forge!: Forge;
   private readonly launcherDeps: LauncherDeps;
   private readonly channels: NotifyChannel[];
   private readonly concurrency: number;
@@ -53,16 +54,30 @@ export class Daemon {
     const { config, registry, repo, paths } = project;
     this.channels = options.channels ?? channelsFromConfig(config);
     const channelNames = this.channels.map((c) => c.name);
-    this.forge = new LocalForge({ repoRoot: repo.root, config, registry, sessionsDir: paths.sessions });
     this.concurrency = config.concurrency ?? defaultConcurrency();
     this.launcherDeps = { repoRoot: repo.root, config, registry, sessionsDir: paths.sessions, channels: channelNames, log: options.log };
+    for (const expression of [config.monitor.schedule, config.cleanup.schedule]) {
+      if (expression && !cron.validate(expression)) throw new ConfigError(`swarm.config.json is invalid:\n  schedule "${expression}" is not a valid cron expression.`);
+    }
+  }
+
+  async start(): Promise<{ port: number }> {
+    const { paths, config, registry, repo } = this.project;
+    this.lock = DaemonLock.acquire(paths.lock);
+    try {
+      this.forge = this.options.forge ?? (await createForge(this.project, this.options.log));
+    } catch (err) {
+      this.lock.release();
+      this.lock = null;
+      throw err;
+    }
     this.monitor = new Monitor({
       repoRoot: repo.root,
       config,
       registry,
       forge: this.forge,
-      channels: channelNames,
-      log: options.log,
+      channels: this.channels.map((c) => c.name),
+      log: this.options.log,
       agentTimeoutMinutes: (agent) => {
         try {
           return resolveAgent(config, repo.root, agent).timeoutMinutes;
@@ -71,14 +86,6 @@ export class Daemon {
         }
       },
     });
-    for (const expression of [config.monitor.schedule, config.cleanup.schedule]) {
-      if (expression && !cron.validate(expression)) throw new ConfigError(`swarm.config.json is invalid:\n  schedule "${expression}" is not a valid cron expression.`);
-    }
-  }
-
-  async start(): Promise<{ port: number }> {
-    const { paths, config, registry } = this.project;
-    this.lock = DaemonLock.acquire(paths.lock);
     recoverPreparing(this.launcherDeps);
     const port = await this.listen();
     writeDaemonInfo(paths.daemonInfo, { pid: process.pid, port, token: this.token, started_at: this.startedAt, version: VERSION });
@@ -233,6 +240,7 @@ export class Daemon {
       version: VERSION,
       concurrency: this.concurrency,
       forge: this.forge.name,
+      forge_health: this.forge.status?.() ?? null,
       ticks: this.ticks,
       last_tick_at: this.lastTickAt,
       last_tick_ms: this.lastTickMs,

@@ -37,6 +37,16 @@ export const DaemonStatus = z.object({
   version: z.string(),
   concurrency: z.number().int(),
   forge: z.string(),
+  forge_health: z
+    .object({
+      ok: z.boolean(),
+      why: z.string().nullable(),
+      rate: z.object({ remaining: z.number(), limit: z.number(), reset_at: z.number() }).nullable(),
+      graphql_remaining: z.number().nullable(),
+      requests: z.number(),
+      points: z.number(),
+    })
+    .nullable(),
   ticks: z.number().int(),
   last_tick_at: z.number().int().nullable(),
   last_tick_ms: z.number().nullable(),

@@ -14,6 +14,8 @@ export interface Forge {
   readonly name: string;
   /** Called at the start of each monitor pass, so a forge can batch or cache what it asks. */
   beginPass?(): void;
+  /** For `swarm daemon status`: is the forge reachable, and how much rate limit is left. */
+  status?(): { ok: boolean; why: string | null; rate: { remaining: number; limit: number; reset_at: number } | null; graphql_remaining: number | null; requests: number; points: number };
   openPr(task: TaskRow): Promise<PrRow>;
   startCi(task: TaskRow): Promise<void>;
   killCi(task: TaskRow): Promise<void>;

@@ -1,0 +1,453 @@
+/**
+ * GitHub as the forge: push and open (or adopt) a PR, then observe cheaply. Each monitor pass makes one
+ * conditional request for the PR list and one per commit awaiting checks (a 304 costs no rate limit), then one
+ * batched GraphQL query for only the PRs that changed. An API failure is never read as red CI or a closed PR.
+ */
+import { execFile } from 'node:child_process';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import { Octokit } from '@octokit/rest';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { CiFacts } from '../../monitor/decide.js';
+import { extractFailure } from '../../monitor/evidence.js';
+import type { Registry } from '../../registry/registry.js';
+import type { PrRow, TaskRow } from '../../registry/types.js';
+import type { SwarmConfig } from '../config/schema.js';
+import { errorMessage, SwarmError, ExitCode } from '../errors.js';
+import { mergeConflicts, revParse, runGit } from '../workspace/git.js';
+import type { Forge, ForgeObservation } from './forge.js';
+
+export class GitHubError extends SwarmError {
+  constructor(code: string, message: string) {
+    super(code, message, ExitCode.config);
+  }
+}
+
+/** owner/repo from an https, ssh or scp-like remote URL. */
+export function parseRemote(url: string): { owner: string; repo: string } | null {
+  const match = /^(?:https?:\/\/[^/]+\/|ssh:\/\/(?:[^@]+@)?[^/]+\/|[^@\s]+@[^:\s]+:)([^/\s]+)\/([^/\s]+?)(?:\.git)?\/?$/.exec(url.trim());
+  return match ? { owner: match[1]!, repo: match[2]! } : null;
+}
+
+function ghAuthToken(): Promise<string | null> {
+  return new Promise((resolve) => {
+    execFile('gh', ['auth', 'token'], { timeout: 5_000 }, (err, stdout) => resolve(err ? null : stdout.trim() || null));
+  });
+}
+
+/** GITHUB_TOKEN (or the configured variable), else `gh auth token`, else a clear error. */
+export async function githubToken(config: SwarmConfig, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const fromEnv = env[config.github.token_env];
+  if (fromEnv) return fromEnv;
+  const fromGh = await ghAuthToken();
+  if (fromGh) return fromGh;
+  throw new GitHubError('SWARM_GITHUB_TOKEN_MISSING', `No GitHub token: set ${config.github.token_env}, or log in with \`gh auth login\`. The token needs the "repo" scope (classic) or Contents, Pull requests and Actions read/write (fine-grained).`);
+}
+
+export interface ForgeHealth {
+  ok: boolean;
+  why: string | null;
+  rate: { remaining: number; limit: number; reset_at: number } | null;
+  graphql_remaining: number | null;
+  requests: number;
+  points: number;
+}
+
+export function createOctokit(options: { token: string; baseUrl: string; retries: number; log: Logger }): Octokit {
+  const Kit = Octokit.plugin(throttling, retry);
+  return new Kit({
+    auth: options.token,
+    baseUrl: options.baseUrl,
+    userAgent: 'worktree-swarm',
+    request: { retries: options.retries, retryAfter: 1 },
+    retry: { doNotRetry: [304, 400, 401, 403, 404, 410, 422, 451, 429] },
+    throttle: {
+      onRateLimit: (retryAfter: number, opts: { method: string; url: string }, _kit: unknown, retryCount: number) => {
+        options.log.warn({ retryAfter, url: opts.url }, 'GitHub rate limit hit');
+        return retryCount < 1 && retryAfter <= 60;
+      },
+      onSecondaryRateLimit: (retryAfter: number, opts: { method: string; url: string }, _kit: unknown, retryCount: number) => {
+        options.log.warn({ retryAfter, url: opts.url }, 'GitHub secondary rate limit hit');
+        return retryCount < 2 && retryAfter <= 60;
+      },
+    },
+    log: { debug: () => undefined, info: () => undefined, warn: (m: string) => options.log.warn(m), error: (m: string) => options.log.error(m) },
+  });
+}
+
+const RollupContext = z.discriminatedUnion('__typename', [
+  z.object({ __typename: z.literal('CheckRun'), databaseId: z.number().nullable(), name: z.string(), status: z.string(), conclusion: z.string().nullable(), detailsUrl: z.string().nullable().optional() }),
+  z.object({ __typename: z.literal('StatusContext'), context: z.string(), state: z.string(), description: z.string().nullable().optional(), targetUrl: z.string().nullable().optional() }),
+]);
+
+const PullNode = z.object({
+  id: z.string(),
+  number: z.number(),
+  state: z.enum(['OPEN', 'CLOSED', 'MERGED']),
+  merged: z.boolean(),
+  headRefOid: z.string(),
+  mergeable: z.enum(['MERGEABLE', 'CONFLICTING', 'UNKNOWN']),
+  mergeStateStatus: z.string().optional(),
+  reviewDecision: z.enum(['APPROVED', 'CHANGES_REQUESTED', 'REVIEW_REQUIRED']).nullable(),
+  commits: z.object({
+    nodes: z.array(z.object({ commit: z.object({ oid: z.string(), statusCheckRollup: z.object({ state: z.string(), contexts: z.object({ nodes: z.array(RollupContext) }) }).nullable() }) })),
+  }),
+});
+type PullNode = z.infer<typeof PullNode>;
+
+const GraphResponse = z.object({
+  rateLimit: z.object({ cost: z.number(), remaining: z.number(), resetAt: z.string() }).nullable().optional(),
+  nodes: z.array(PullNode.nullable()),
+});
+
+export const PULLS_QUERY = `query SwarmPulls($ids: [ID!]!) {
+  rateLimit { cost remaining resetAt }
+  nodes(ids: $ids) {
+    ... on PullRequest {
+      id number state merged headRefOid mergeable mergeStateStatus reviewDecision
+      commits(last: 1) { nodes { commit { oid statusCheckRollup { state contexts(first: 100) { nodes {
+        __typename
+        ... on CheckRun { databaseId name status conclusion detailsUrl }
+        ... on StatusContext { context state description targetUrl }
+      } } } } } }
+    }
+  }
+}`;
+
+const PullListItem = z.object({ number: z.number(), node_id: z.string(), updated_at: z.string(), state: z.string(), head: z.object({ sha: z.string() }) });
+const CreatedPull = z.object({ number: z.number(), node_id: z.string(), html_url: z.string(), head: z.object({ sha: z.string() }) });
+const Job = z.object({ id: z.number(), name: z.string().optional(), steps: z.array(z.object({ name: z.string(), conclusion: z.string().nullable() })).optional() });
+const Review = z.object({ state: z.string(), body: z.string().nullable(), user: z.object({ login: z.string() }).nullable() });
+const ReviewComment = z.object({ path: z.string(), line: z.number().nullable().optional(), original_line: z.number().nullable().optional(), body: z.string(), user: z.object({ login: z.string() }).nullable() });
+const Repo = z.object({ full_name: z.string(), permissions: z.object({ push: z.boolean().optional() }).optional() });
+const User = z.object({ login: z.string() });
+
+function status(err: unknown): number | null {
+  return typeof err === 'object' && err !== null && 'status' in err && typeof (err as { status: unknown }).status === 'number' ? (err as { status: number }).status : null;
+}
+
+const FAILED_CONCLUSIONS = new Set(['FAILURE', 'TIMED_OUT', 'CANCELLED', 'ACTION_REQUIRED', 'STARTUP_FAILURE']);
+
+export interface GitHubForgeDeps {
+  repoRoot: string;
+  config: SwarmConfig;
+  registry: Registry;
+  octokit: Octokit;
+  owner: string;
+  repo: string;
+  log: Logger;
+}
+
+export class GitHubForge implements Forge {
+  readonly name = 'github';
+  private health: ForgeHealth = { ok: true, why: null, rate: null, graphql_remaining: null, requests: 0, points: 0 };
+  private login: string | null = null;
+  private pass: Promise<void> | null = null;
+  private passError: string | null = null;
+  private listEtag: string | null = null;
+  private readonly seen = new Map<number, string>(); // PR number -> updated_at
+  private readonly checkEtags = new Map<string, string>(); // sha -> etag of check-runs / status
+  private readonly nodes = new Map<string, PullNode>(); // node id -> last GraphQL answer
+  private readonly stale = new Set<string>(); // node ids to ask GraphQL about this pass
+  private readonly evidence = new Map<string, Extract<CiFacts, { kind: 'failed' }>>();
+  private readonly reviewNotes = new Map<string, string[]>();
+
+  constructor(private readonly deps: GitHubForgeDeps) {
+    const { octokit } = deps;
+    octokit.hook.before('request', () => {
+      this.health.requests++;
+    });
+    octokit.hook.after('request', (response) => this.readRate(response.headers, response.status));
+    octokit.hook.error('request', (error) => {
+      const headers = typeof error === 'object' && error !== null && 'response' in error ? (error as { response?: { headers?: Record<string, unknown> } }).response?.headers : undefined;
+      if (headers) this.readRate(headers, status(error) ?? 0);
+      throw error;
+    });
+  }
+
+  private readRate(headers: Record<string, unknown>, code: number): void {
+    if (code !== 304 && code !== 0) this.health.points += String(headers['x-ratelimit-resource'] ?? 'core') === 'graphql' ? 0 : 1;
+    const remaining = Number(headers['x-ratelimit-remaining']);
+    const limit = Number(headers['x-ratelimit-limit']);
+    const reset = Number(headers['x-ratelimit-reset']);
+    if (Number.isFinite(remaining) && Number.isFinite(limit) && String(headers['x-ratelimit-resource'] ?? 'core') !== 'graphql') {
+      this.health.rate = { remaining, limit, reset_at: Number.isFinite(reset) ? reset * 1000 : 0 };
+    }
+  }
+
+  status(): ForgeHealth {
+    return { ...this.health, ok: this.passError === null && this.health.ok, why: this.passError ?? this.health.why };
+  }
+
+  /** At daemon start: is the token there, valid, and allowed to push and open PRs here? */
+  async verify(): Promise<void> {
+    const { octokit, owner, repo } = this.deps;
+    try {
+      this.login = User.parse((await octokit.request('GET /user')).data).login;
+      const info = Repo.parse((await octokit.request('GET /repos/{owner}/{repo}', { owner, repo })).data);
+      if (info.permissions && info.permissions.push === false) {
+        throw new GitHubError('SWARM_GITHUB_SCOPE', `The GitHub token of ${this.login} cannot push to ${owner}/${repo}. Give it the "repo" scope (classic) or Contents and Pull requests write (fine-grained).`);
+      }
+      this.health.why = null;
+    } catch (err) {
+      if (err instanceof GitHubError) throw err;
+      const code = status(err);
+      const why =
+        code === 401
+          ? 'The GitHub token is invalid or expired. Create a new one (or `gh auth login`) and set GITHUB_TOKEN.'
+          : code === 404 || code === 403
+            ? `The GitHub token cannot see ${owner}/${repo} (HTTP ${code}). Check the remote URL and the token's repository access.`
+            : `GitHub could not be reached: ${errorMessage(err)}`;
+      throw new GitHubError(code === 401 ? 'SWARM_GITHUB_TOKEN_INVALID' : 'SWARM_GITHUB_UNREACHABLE', why);
+    }
+  }
+
+  beginPass(): void {
+    this.pass = null;
+  }
+
+  private refresh(): Promise<void> {
+    this.pass ??= this.doRefresh().then(
+      () => {
+        this.passError = null;
+      },
+      (err: unknown) => {
+        const code = status(err);
+        this.passError = code === 403 || code === 429 ? `GitHub rate limit: waiting (${errorMessage(err)})` : `GitHub API error: ${errorMessage(err)}; waiting, nothing is read as failed`;
+        this.deps.log.warn({ error: this.passError }, 'GitHub pass failed');
+      },
+    );
+    return this.pass;
+  }
+
+  private tracked(): { pr: PrRow; task: TaskRow }[] {
+    const out: { pr: PrRow; task: TaskRow }[] = [];
+    for (const pr of this.deps.registry.openPrs('github')) {
+      const task = this.deps.registry.getTask(pr.task_id);
+      if (task && pr.node_id && !['done', 'cancelled'].includes(task.state)) out.push({ pr, task });
+    }
+    return out;
+  }
+
+  private async doRefresh(): Promise<void> {
+    const { octokit, owner, repo } = this.deps;
+    const tracked = this.tracked();
+    if (tracked.length === 0) return;
+    // 1. What changed on PRs (state, head, reviews): one conditional request.
+    try {
+      const response = await octokit.request('GET /repos/{owner}/{repo}/pulls', { owner, repo, state: 'all', sort: 'updated', direction: 'desc', per_page: 100, headers: this.listEtag ? { 'if-none-match': this.listEtag } : {} });
+      this.listEtag = response.headers.etag ?? null;
+      for (const item of z.array(PullListItem).parse(response.data)) {
+        if (this.seen.get(item.number) !== item.updated_at) {
+          this.seen.set(item.number, item.updated_at);
+          this.stale.add(item.node_id);
+        }
+      }
+    } catch (err) {
+      if (status(err) !== 304) throw err;
+    }
+    // 2. Checks on commits still waiting for CI: conditional, so an unchanged commit costs nothing.
+    for (const { pr, task } of tracked) {
+      if (!pr.node_id) continue;
+      if (!this.nodes.has(pr.node_id)) this.stale.add(pr.node_id);
+      if (task.state !== 'ci_running' || !pr.head_sha) continue;
+      for (const kind of ['check-runs', 'status'] as const) {
+        const key = `${kind}:${pr.head_sha}`;
+        try {
+          const route = kind === 'check-runs' ? 'GET /repos/{owner}/{repo}/commits/{ref}/check-runs' : 'GET /repos/{owner}/{repo}/commits/{ref}/status';
+          const etag = this.checkEtags.get(key);
+          const response = await octokit.request(route, { owner, repo, ref: pr.head_sha, per_page: 100, headers: etag ? { 'if-none-match': etag } : {} });
+          if (response.headers.etag) this.checkEtags.set(key, response.headers.etag);
+          this.stale.add(pr.node_id);
+        } catch (err) {
+          if (status(err) !== 304) throw err;
+        }
+      }
+    }
+    // 3. One GraphQL query (per 100) for what changed.
+    const ids = [...this.stale];
+    for (let i = 0; i < ids.length; i += 100) {
+      const chunk = ids.slice(i, i + 100);
+      const raw: unknown = await octokit.graphql(PULLS_QUERY, { ids: chunk });
+      const data = GraphResponse.parse(raw);
+      if (data.rateLimit) {
+        this.health.points += data.rateLimit.cost;
+        this.health.graphql_remaining = data.rateLimit.remaining;
+      }
+      for (const node of data.nodes) if (node) this.nodes.set(node.id, node);
+      for (const id of chunk) this.stale.delete(id);
+    }
+  }
+
+  async openPr(task: TaskRow): Promise<PrRow> {
+    const { octokit, owner, repo, config, registry } = this.deps;
+    const head = await revParse(this.deps.repoRoot, task.branch);
+    const push = await runGit(this.deps.repoRoot, ['push', '--force-with-lease', config.github.remote, `refs/heads/${task.branch}:refs/heads/${task.branch}`]);
+    if (push.code !== 0) throw new Error(`git push of ${task.branch} to ${config.github.remote} failed: ${push.stderr.trim()}`);
+    const existing = registry.getPr(task.id);
+    if (existing?.node_id && existing.number !== null) {
+      this.invalidate(existing.node_id);
+      return registry.openPr({ task_id: task.id, forge: 'github', branch: task.branch, base: task.base, head_sha: head });
+    }
+    // The agent may have opened one itself: adopt it.
+    const found = z.array(CreatedPull).parse((await octokit.request('GET /repos/{owner}/{repo}/pulls', { owner, repo, head: `${owner}:${task.branch}`, state: 'open', per_page: 10 })).data);
+    const pull =
+      found[0] ??
+      CreatedPull.parse(
+        (
+          await octokit.request('POST /repos/{owner}/{repo}/pulls', {
+            owner,
+            repo,
+            head: task.branch,
+            base: task.base,
+            title: task.title,
+            body: `${task.prompt}\n\n---\nOpened by worktree-swarm for task ${task.id} (branch \`${task.branch}\`).`,
+            draft: config.github.draft,
+          })
+        ).data,
+      );
+    if (found[0]) registry.recordEvent(task.id, 'pr_adopted', { number: pull.number });
+    this.invalidate(pull.node_id);
+    return registry.openPr({ task_id: task.id, forge: 'github', branch: task.branch, base: task.base, head_sha: head, number: pull.number, url: pull.html_url, node_id: pull.node_id });
+  }
+
+  private invalidate(nodeId: string): void {
+    this.nodes.delete(nodeId);
+    this.stale.add(nodeId);
+  }
+
+  async startCi(): Promise<void> {
+    // GitHub runs the checks; nothing to start.
+  }
+
+  async killCi(): Promise<void> {
+    // Not ours to kill.
+  }
+
+  private async failureEvidence(node: PullNode, failed: z.infer<typeof RollupContext>): Promise<Extract<CiFacts, { kind: 'failed' }>> {
+    const key = `${node.headRefOid}:${failed.__typename === 'CheckRun' ? String(failed.databaseId) : failed.context}`;
+    const cached = this.evidence.get(key);
+    if (cached) return cached;
+    const { octokit, owner, repo } = this.deps;
+    let result: Extract<CiFacts, { kind: 'failed' }>;
+    if (failed.__typename === 'CheckRun' && failed.databaseId !== null) {
+      // An Actions check run's id is its job id: the failing step's name, then the job log (behind a redirect).
+      let step: string | undefined;
+      try {
+        const job = Job.parse((await octokit.request('GET /repos/{owner}/{repo}/actions/jobs/{job_id}', { owner, repo, job_id: failed.databaseId })).data);
+        step = job.steps?.find((s) => s.conclusion === 'failure')?.name;
+      } catch {
+        // not an Actions job (a third-party check): the name is all we have
+      }
+      let log = '';
+      try {
+        const response = await octokit.request('GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs', { owner, repo, job_id: failed.databaseId });
+        log = typeof response.data === 'string' ? response.data : String(response.data);
+      } catch (err) {
+        log = `(the job log could not be fetched: ${errorMessage(err)}; see ${failed.detailsUrl ?? 'the check on GitHub'})`;
+      }
+      const failure = extractFailure(log.replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z /gm, ''));
+      result = { kind: 'failed', exit_code: null, step: `${failed.name}${step ? ` / ${step}` : ''}`, failure };
+    } else {
+      const description = failed.__typename === 'StatusContext' ? `${failed.context}: ${failed.description ?? failed.state}${failed.targetUrl ? ` (${failed.targetUrl})` : ''}` : failed.name;
+      result = { kind: 'failed', exit_code: null, step: failed.__typename === 'StatusContext' ? failed.context : failed.name, failure: { failing_tests: [], assertions: [description], log_tail: description } };
+    }
+    this.evidence.set(key, result);
+    return result;
+  }
+
+  private async reviewComments(pr: PrRow, node: PullNode): Promise<string[]> {
+    const key = `${node.id}:${node.headRefOid}`;
+    const cached = this.reviewNotes.get(key);
+    if (cached) return cached;
+    const { octokit, owner, repo } = this.deps;
+    const me = this.login;
+    const reviews = z.array(Review).parse((await octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews', { owner, repo, pull_number: pr.number ?? node.number, per_page: 100 })).data);
+    const comments = z.array(ReviewComment).parse((await octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}/comments', { owner, repo, pull_number: pr.number ?? node.number, per_page: 100 })).data);
+    const notes = [
+      ...reviews.filter((r) => r.state === 'CHANGES_REQUESTED' && r.body && r.user?.login !== me).map((r) => `${r.user?.login ?? 'reviewer'}: ${r.body ?? ''}`),
+      ...comments.filter((c) => c.user?.login !== me).map((c) => `${c.path}:${String(c.line ?? c.original_line ?? '?')} (${c.user?.login ?? 'reviewer'}): ${c.body}`),
+    ];
+    this.reviewNotes.set(key, notes);
+    return notes;
+  }
+
+  async observe(task: TaskRow, wants: { ci: boolean; conflicts: boolean }): Promise<ForgeObservation> {
+    await this.refresh();
+    const pr = this.deps.registry.getPr(task.id);
+    const wait = (why: string): ForgeObservation => ({ pr: null, ci: { kind: 'unknown', why }, conflicts: null });
+    if (this.passError) return wait(this.passError);
+    if (!pr?.node_id) return wait('no pull request recorded yet');
+    const node = this.nodes.get(pr.node_id);
+    if (!node) return wait('pull request not read yet');
+    if (node.merged || node.state === 'MERGED') return { pr: { state: 'merged' }, ci: { kind: 'none' }, conflicts: null };
+    if (node.state === 'CLOSED') return { pr: { state: 'closed' }, ci: { kind: 'none' }, conflicts: null };
+    // GitHub has not seen our latest push yet: whatever it says is about an older commit.
+    if (pr.head_sha && node.headRefOid !== pr.head_sha) return { pr: { state: 'open' }, ci: { kind: 'pending' }, conflicts: null };
+    let ci: CiFacts = { kind: 'none' };
+    if (wants.ci) {
+      const rollup = node.commits.nodes[0]?.commit.statusCheckRollup;
+      const contexts = rollup?.contexts.nodes ?? [];
+      const failed = contexts.find((c) => (c.__typename === 'CheckRun' ? c.status === 'COMPLETED' && FAILED_CONCLUSIONS.has(c.conclusion ?? '') : c.state === 'FAILURE' || c.state === 'ERROR'));
+      const pending = contexts.length === 0 || contexts.some((c) => (c.__typename === 'CheckRun' ? c.status !== 'COMPLETED' : c.state === 'PENDING' || c.state === 'EXPECTED'));
+      try {
+        ci = failed ? await this.failureEvidence(node, failed) : pending ? { kind: 'pending' } : { kind: 'passed' };
+      } catch (err) {
+        ci = { kind: 'unknown', why: `could not read the failed check: ${errorMessage(err)}` };
+      }
+    }
+    let conflicts: string[] | null = null;
+    if (wants.conflicts && (!wants.ci || ci.kind === 'passed')) {
+      // mergeable UNKNOWN means GitHub is still computing: ask again later, never a conflict.
+      if (node.mergeable === 'MERGEABLE') conflicts = [];
+      else if (node.mergeable === 'CONFLICTING') {
+        const local = await mergeConflicts(this.deps.repoRoot, task.base, task.branch).catch(() => []);
+        conflicts = local.length ? local : [`(GitHub reports that ${task.branch} conflicts with ${task.base})`];
+      }
+    }
+    let review: ForgeObservation['review'];
+    if (node.reviewDecision === 'CHANGES_REQUESTED') {
+      try {
+        review = { decision: 'changes_requested', comments: await this.reviewComments(pr, node) };
+      } catch (err) {
+        return wait(`could not read the review: ${errorMessage(err)}`);
+      }
+    } else review = { decision: node.reviewDecision === 'APPROVED' ? 'approved' : node.reviewDecision === 'REVIEW_REQUIRED' ? 'review_required' : 'none', comments: [] };
+    return { pr: { state: 'open' }, ci, conflicts, review };
+  }
+
+  async merge(task: TaskRow): Promise<{ commit: string }> {
+    const pr = this.deps.registry.getPr(task.id);
+    if (!pr?.number) throw new GitHubError('SWARM_GITHUB_NO_PR', `Task ${task.id} has no pull request on GitHub.`);
+    const { octokit, owner, repo } = this.deps;
+    try {
+      const response = await octokit.request('PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge', { owner, repo, pull_number: pr.number, sha: pr.head_sha ?? undefined, merge_method: 'merge' });
+      const sha = z.object({ sha: z.string() }).parse(response.data).sha;
+      await runGit(this.deps.repoRoot, ['fetch', '--quiet', this.deps.config.github.remote, task.base]).catch(() => undefined);
+      return { commit: sha };
+    } catch (err) {
+      throw new GitHubError('SWARM_GITHUB_MERGE_FAILED', `GitHub refused to merge PR #${pr.number}: ${errorMessage(err)}`);
+    }
+  }
+}
+
+/** Owner and repo from the configured remote, a token, a client, and a check that it all works. */
+export async function connectGitHub(input: { repoRoot: string; config: SwarmConfig; registry: Registry; log: Logger; env?: NodeJS.ProcessEnv }): Promise<GitHubForge> {
+  let parsed: { owner: string; repo: string } | null = null;
+  if (input.config.github.repo) {
+    const [owner, repo] = input.config.github.repo.split('/');
+    parsed = owner && repo ? { owner, repo } : null;
+  } else {
+    const remoteUrl = (await runGit(input.repoRoot, ['remote', 'get-url', input.config.github.remote])).stdout.trim();
+    if (!remoteUrl) throw new GitHubError('SWARM_GITHUB_NO_REMOTE', `forge is "github" but the repository has no remote "${input.config.github.remote}". Add one (git remote add origin https://github.com/OWNER/REPO.git) or set github.remote.`);
+    parsed = parseRemote(remoteUrl);
+    if (!parsed) throw new GitHubError('SWARM_GITHUB_REMOTE', `The remote "${input.config.github.remote}" (${remoteUrl}) does not name a GitHub owner/repo. Set github.repo to "OWNER/REPO".`);
+  }
+  if (!parsed) throw new GitHubError('SWARM_GITHUB_REMOTE', 'github.repo must be "OWNER/REPO".');
+  const token = await githubToken(input.config, input.env);
+  const octokit = createOctokit({ token, baseUrl: input.config.github.api_url, retries: input.config.github.retries, log: input.log });
+  const forge = new GitHubForge({ repoRoot: input.repoRoot, config: input.config, registry: input.registry, octokit, owner: parsed.owner, repo: parsed.repo, log: input.log });
+  await forge.verify();
+  return forge;
+}

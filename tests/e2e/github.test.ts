@@ -1,0 +1,158 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../../src/wait.js';
+import { actionsRunner, githubFor, TOKEN, type FakeGitHub } from '../helpers/github.js';
+import { agentCommand, git, openRegistry, readRecords, receiver, runDaemon, sandbox, swarm, waitForPasses, waitForState, writeConfig, type DaemonProcess, type Receiver, type Sandbox } from '../helpers/sample.js';
+
+describe('GitHub forge against a loopback GitHub', () => {
+  let box: Sandbox;
+  let gh: FakeGitHub;
+  let bare: string;
+  let hook: Receiver;
+  let daemon: DaemonProcess | null = null;
+  const env = { GITHUB_TOKEN: TOKEN, PATH: process.env.PATH ?? '' };
+
+  beforeEach(async () => {
+    box = sandbox('github');
+    ({ gh, bare } = await githubFor(box));
+    hook = await receiver();
+  });
+  afterEach(async () => {
+    daemon?.child.kill('SIGKILL');
+    daemon = null;
+    await gh.close();
+    await hook.close();
+    box.cleanup();
+  });
+
+  function configure(agent: string, extra: Parameters<typeof writeConfig>[1] = {}): void {
+    writeConfig(box, {
+      forge: 'github',
+      github: { repo: 'octo/sample', api_url: gh.url, retries: 0 },
+      agents: { a: { command: agentCommand(agent), env: { AGENT_RECORD_DIR: box.records } } },
+      notify: { desktop: false, webhook: { url: hook.url } },
+      ...extra,
+    });
+  }
+
+  it('addNumbers through a PR: red CI with a job log, respawn with the assertion, green, approval, one ready, merged, done', async () => {
+    configure('fixer.mjs');
+    actionsRunner(gh, bare, (check, pull) => {
+      // A human approves once CI is green.
+      if (check.conclusion === 'success') {
+        pull.reviewDecision = 'APPROVED';
+        pull.reviews.push({ id: 1, user: { login: 'alice', type: 'User' }, body: 'LGTM', state: 'APPROVED', submitted_at: '2026-11-22T11:00:00Z' });
+      } else pull.reviewDecision = 'REVIEW_REQUIRED';
+    });
+    daemon = await runDaemon(box, env);
+    const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', 'Fix addNumbers: it subtracts'], env)).stdout) as { id: number };
+    const ready = await waitForState(box, id, ['ready', 'needs_help']);
+    expect(ready.state).toBe('ready');
+    expect(ready.retries).toBe(1);
+    expect(readRecords(box, 'fixer.jsonl').map((r) => r.sawAssertion)).toEqual([false, true]);
+
+    const registry = openRegistry(box);
+    const second = registry.attempts(id).find((a) => a.kind === 'agent' && a.n === 2)!;
+    expect(second.prompt).toContain('CI failed in step "test / Run npm test"');
+    expect(second.prompt).toContain('6 !== 5');
+    expect(gh.counters.blobs).toBeGreaterThan(0); // the job log was read behind its redirect
+    expect(gh.pulls.size).toBe(1); // the respawn pushed to the same PR
+    expect(registry.getPr(id)).toMatchObject({ number: 1, forge: 'github', url: 'https://github.com/octo/sample/pull/1' });
+
+    await waitFor(() => (hook.received.length >= 1 ? true : undefined), { timeoutMs: 10_000, what: 'ready notification' });
+    expect(hook.received.map((r) => r.body.title)).toEqual([`Task ${id} ready: PR #1, CI green`]);
+
+    const merged = await swarm(box.repo, ['merge', String(id)], env);
+    expect(merged.stderr).toBe('');
+    expect(gh.pulls.get(1)!.merged).toBe(true);
+    expect(git(bare, ['show', 'main:src/add.ts'])).toContain('a + b');
+    expect(registry.getTask(id)!.state).toBe('done');
+    expect(existsSync(ready.worktree)).toBe(false);
+    await waitForPasses(box, 2);
+    expect(hook.received).toHaveLength(1);
+    registry.close();
+  });
+
+  it('a review requesting changes respawns the agent with the comments (not its own), then ready', async () => {
+    configure('reviewed.mjs');
+    gh.onNewHead((sha, pull) => {
+      const check = gh.addCheck(sha, 'test');
+      gh.finishCheck(check, 'success', 'all good');
+      if (pull.reviews.length === 0) {
+        pull.reviewDecision = 'CHANGES_REQUESTED';
+        pull.reviews.push({ id: 7, user: { login: 'alice', type: 'User' }, body: 'Please handle negatives too.', state: 'CHANGES_REQUESTED', submitted_at: '2026-11-22T11:00:00Z' });
+        pull.comments.push({ id: 8, path: 'src/add.ts', line: 2, original_line: 2, body: 'This should be a + b.', user: { login: 'review-bot[bot]', type: 'Bot' } });
+        pull.comments.push({ id: 9, path: 'src/add.ts', line: 1, original_line: 1, body: 'note to self', user: { login: gh.login, type: 'User' } });
+      } else {
+        pull.reviewDecision = 'APPROVED';
+      }
+      gh.touch(pull);
+    });
+    daemon = await runDaemon(box, env);
+    const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', 'Fix addNumbers'], env)).stdout) as { id: number };
+    const task = await waitForState(box, id, ['ready', 'needs_help']);
+    expect(task.state).toBe('ready');
+    expect(task.retries).toBe(1);
+    const registry = openRegistry(box);
+    const prompt = registry.attempts(id).find((a) => a.kind === 'agent' && a.n === 2)!.prompt!;
+    expect(prompt).toContain('A reviewer requested changes.');
+    expect(prompt).toContain('alice: Please handle negatives too.');
+    expect(prompt).toContain('src/add.ts:2 (review-bot[bot]): This should be a + b.');
+    expect(prompt).not.toContain('note to self');
+    registry.close();
+  });
+
+  it('an outage, a secondary rate limit and mergeable=null mid-run: the task waits, status says why, no false respawn', async () => {
+    configure('fixer-right.mjs');
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    gh.onNewHead((sha, pull) => {
+      const check = gh.addCheck(sha, 'test');
+      pull.mergeable = 'UNKNOWN';
+      void gate.then(() => {
+        gh.finishCheck(check, 'success', 'ok');
+        gh.touch(pull);
+      });
+    });
+    daemon = await runDaemon(box, env);
+    const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', 'Fix addNumbers'], env)).stdout) as { id: number };
+    await waitForState(box, id, 'ci_running');
+    gh.fault({ match: /./, status: 502, body: { message: 'Server Error' }, times: 1_000 });
+    await waitFor(
+      async () => {
+        const status = JSON.parse((await swarm(box.repo, ['daemon', 'status', '--json'])).stdout) as { forge_health?: { ok: boolean; why: string | null } };
+        return status.forge_health && !status.forge_health.ok ? status.forge_health.why : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 200, what: 'status to show the outage' },
+    ).then((why) => expect(why).toContain('GitHub API error'));
+    const text = await swarm(box.repo, ['daemon', 'status']);
+    expect(text.stdout).toContain('GitHub: waiting: GitHub API error');
+    await waitForPasses(box, 2);
+    // Outage over; one secondary rate limit on the way back; CI finishes while mergeable is still computing.
+    gh.clearFaults();
+    gh.fault({ match: /^POST \/graphql/, status: 403, headers: { 'retry-after': '1' }, body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' }, times: 1 });
+    release();
+    await waitForPasses(box, 3);
+    const registry = openRegistry(box);
+    expect(registry.getTask(id)!.state).toBe('ci_running'); // mergeable UNKNOWN: not ready, not a conflict
+    gh.pulls.get(1)!.mergeable = 'MERGEABLE';
+    gh.touch(gh.pulls.get(1)!);
+    const task = await waitForState(box, id, 'ready');
+    expect(task.retries).toBe(0);
+    expect(registry.events(id).some((e) => e.kind === 'respawn')).toBe(false);
+    registry.close();
+  });
+
+  it('a missing or invalid token is a clear error at daemon start', async () => {
+    configure('fixer.mjs');
+    const missing = await swarm(box.repo, ['daemon', 'run'], { GITHUB_TOKEN: '', PATH: '/usr/bin:/bin' });
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain('No GitHub token: set GITHUB_TOKEN, or log in with `gh auth login`');
+    const invalid = await swarm(box.repo, ['daemon', 'run'], { GITHUB_TOKEN: 'ghp_wrong' });
+    expect(invalid.code).toBe(3);
+    expect(invalid.stderr).toContain('The GitHub token is invalid or expired');
+    expect(readFileSync(join(box.repo, 'swarm.config.json'), 'utf8')).toContain('github');
+  });
+});
+

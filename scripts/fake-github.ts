@@ -16,6 +16,7 @@ export interface FakeCheckRun {
   conclusion: 'success' | 'failure' | 'cancelled' | 'timed_out' | null;
   log: string;
   steps: { name: string; conclusion: 'success' | 'failure' | 'skipped' | null }[];
+  updated_at: string;
 }
 
 export interface FakePull {
@@ -98,9 +99,15 @@ export async function fakeGitHub(options: { bare: string; owner?: string; repo?:
     pull.updated_at = now();
   };
   const syncHeads = (): void => {
+    const heads = new Map(
+      execFileSync('git', ['for-each-ref', '--format=%(refname:short) %(objectname)', 'refs/heads'], { cwd: options.bare, encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => line.split(' ') as [string, string]),
+    );
     for (const pull of pulls.values()) {
       if (pull.state !== 'open') continue;
-      const head = branchHead(pull.head_ref);
+      const head = heads.get(pull.head_ref) ?? null;
       if (head && head !== pull.head_sha) {
         pull.head_sha = head;
         touch(pull);
@@ -257,6 +264,16 @@ export async function fakeGitHub(options: { bare: string; owner?: string; repo?:
         const runs = checks.filter((c) => c.head_sha === m![1]);
         return send(200, { total_count: runs.length, check_runs: runs.map(checkJson) });
       }
+      if (route === `GET ${base}/actions/runs`) {
+        // One workflow run per check here (a run with one job); the list changes whenever a check does.
+        const perPage = Number(parsed.searchParams.get('per_page') ?? 30);
+        const page = Number(parsed.searchParams.get('page') ?? 1);
+        const runs = [...checks].sort((a, b) => b.id - a.id).slice((page - 1) * perPage, page * perPage);
+        return send(200, {
+          total_count: checks.length,
+          workflow_runs: runs.map((c) => ({ id: c.id, name: 'CI', node_id: `WFR_${c.id}`, head_branch: [...pulls.values()].find((p) => p.head_sha === c.head_sha)?.head_ref ?? null, head_sha: c.head_sha, event: 'pull_request', status: c.status, conclusion: c.conclusion, run_number: c.id, created_at: '2026-11-22T10:00:00Z', updated_at: c.updated_at, html_url: `https://github.com/${owner}/${repo}/actions/runs/${c.id}` })),
+        });
+      }
       if ((m = new RegExp(`^GET ${base}/commits/([0-9a-f]{40})/status$`).exec(route))) {
         return send(200, { state: 'pending', statuses: [], sha: m[1], total_count: 0, repository: { id: 1, full_name: `${owner}/${repo}` } });
       }
@@ -320,13 +337,14 @@ export async function fakeGitHub(options: { bare: string; owner?: string; repo?:
       headHandler = handler;
     },
     addCheck: (sha, name) => {
-      const check: FakeCheckRun = { id: nextId++, name, head_sha: sha, status: 'in_progress', conclusion: null, log: '', steps: [{ name: 'Set up job', conclusion: 'success' }, { name: 'Run npm test', conclusion: null }] };
+      const check: FakeCheckRun = { id: nextId++, name, head_sha: sha, status: 'in_progress', conclusion: null, log: '', steps: [{ name: 'Set up job', conclusion: 'success' }, { name: 'Run npm test', conclusion: null }], updated_at: now() };
       checks.push(check);
       return check;
     },
     finishCheck: (check, conclusion, log, failedStep = 'Run npm test') => {
       check.status = 'completed';
       check.conclusion = conclusion;
+      check.updated_at = now();
       check.log = log;
       check.steps = check.steps.map((s) => ({ ...s, conclusion: s.name === failedStep && conclusion === 'failure' ? 'failure' : 'success' }));
     },

@@ -115,6 +115,12 @@ export const PULLS_QUERY = `query SwarmPulls($ids: [ID!]!) {
   }
 }`;
 
+/** Every this many passes, PRs awaiting CI are re-read even if nothing signalled a change (third-party checks). */
+const FULL_REFRESH_PASSES = 10;
+/** Pages of 100 workflow runs read at most per pass. */
+const MAX_RUN_PAGES = 5;
+
+const WorkflowRun = z.object({ id: z.number(), head_sha: z.string(), status: z.string().nullable(), conclusion: z.string().nullable(), updated_at: z.string() });
 const PullListItem = z.object({ number: z.number(), node_id: z.string(), updated_at: z.string(), state: z.string(), head: z.object({ sha: z.string() }) });
 const CreatedPull = z.object({ number: z.number(), node_id: z.string(), html_url: z.string(), head: z.object({ sha: z.string() }) });
 const Job = z.object({ id: z.number(), name: z.string().optional(), steps: z.array(z.object({ name: z.string(), conclusion: z.string().nullable() })).optional() });
@@ -147,7 +153,10 @@ export class GitHubForge implements Forge {
   private passError: string | null = null;
   private listEtag: string | null = null;
   private readonly seen = new Map<number, string>(); // PR number -> updated_at
-  private readonly checkEtags = new Map<string, string>(); // sha -> etag of check-runs / status
+  private readonly runsEtags = new Map<number, string>(); // page -> etag
+  private readonly runPages = new Map<number, z.infer<typeof WorkflowRun>[]>();
+  private readonly runs = new Map<number, string>(); // workflow run id -> status fingerprint
+  private passes = 0;
   private readonly nodes = new Map<string, PullNode>(); // node id -> last GraphQL answer
   private readonly stale = new Set<string>(); // node ids to ask GraphQL about this pass
   private readonly evidence = new Map<string, Extract<CiFacts, { kind: 'failed' }>>();
@@ -247,23 +256,38 @@ export class GitHubForge implements Forge {
     } catch (err) {
       if (status(err) !== 304) throw err;
     }
-    // 2. Checks on commits still waiting for CI: conditional, so an unchanged commit costs nothing.
-    for (const { pr, task } of tracked) {
-      if (!pr.node_id) continue;
-      if (!this.nodes.has(pr.node_id)) this.stale.add(pr.node_id);
-      if (task.state !== 'ci_running' || !pr.head_sha) continue;
-      for (const kind of ['check-runs', 'status'] as const) {
-        const key = `${kind}:${pr.head_sha}`;
+    // 2. Did any check change? One conditional request for the Actions runs list (its entries carry head_sha);
+    //    every few passes, PRs awaiting CI are asked about anyway, for checks that are not Actions.
+    this.passes++;
+    const awaiting = tracked.filter(({ pr, task }) => task.state === 'ci_running' && pr.node_id && pr.head_sha);
+    if (awaiting.length > 0) {
+      // Runs are listed newest first; page on (each page conditional) until every awaited head has been seen.
+      const changedHeads = new Set<string>();
+      const unseen = new Set(awaiting.map(({ pr }) => pr.head_sha!));
+      for (let page = 1; page <= MAX_RUN_PAGES && unseen.size > 0; page++) {
+        let runs: z.infer<typeof WorkflowRun>[];
+        const etag = this.runsEtags.get(page);
         try {
-          const route = kind === 'check-runs' ? 'GET /repos/{owner}/{repo}/commits/{ref}/check-runs' : 'GET /repos/{owner}/{repo}/commits/{ref}/status';
-          const etag = this.checkEtags.get(key);
-          const response = await octokit.request(route, { owner, repo, ref: pr.head_sha, per_page: 100, headers: etag ? { 'if-none-match': etag } : {} });
-          if (response.headers.etag) this.checkEtags.set(key, response.headers.etag);
-          this.stale.add(pr.node_id);
+          const response = await octokit.request('GET /repos/{owner}/{repo}/actions/runs', { owner, repo, per_page: 100, page, headers: etag ? { 'if-none-match': etag } : {} });
+          if (response.headers.etag) this.runsEtags.set(page, response.headers.etag);
+          runs = z.object({ workflow_runs: z.array(WorkflowRun) }).parse(response.data).workflow_runs;
+          this.runPages.set(page, runs);
         } catch (err) {
           if (status(err) !== 304) throw err;
+          runs = this.runPages.get(page) ?? [];
         }
+        for (const run of runs) {
+          unseen.delete(run.head_sha);
+          const fingerprint = `${run.status ?? ''}:${run.conclusion ?? ''}:${run.updated_at}`;
+          if (this.runs.get(run.id) !== fingerprint) {
+            this.runs.set(run.id, fingerprint);
+            changedHeads.add(run.head_sha);
+          }
+        }
+        if (runs.length < 100) break;
       }
+      for (const { pr } of awaiting) if (pr.head_sha && changedHeads.has(pr.head_sha)) this.stale.add(pr.node_id!);
+      if (this.passes % FULL_REFRESH_PASSES === 0) for (const { pr } of awaiting) this.stale.add(pr.node_id!);
     }
     // 3. One GraphQL query (per 100) for what changed.
     const ids = [...this.stale];

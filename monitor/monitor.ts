@@ -1,7 +1,8 @@
 /** observe -> decide -> act, for every task that is in flight. Deterministic: no LLM call anywhere here. */
 import type { Logger } from 'pino';
 import type { Registry } from '../registry/registry.js';
-import type { Evidence, TaskRow, TaskState } from '../registry/types.js';
+import { dependsOn, type Evidence, type TaskRow, type TaskState } from '../registry/types.js';
+import { dagVerdict } from '../src/orchestrator/dag.js';
 import type { SwarmConfig } from '../src/config/schema.js';
 import { errorMessage } from '../src/errors.js';
 import { ADAPTERS } from '../src/agents/registry.js';
@@ -104,10 +105,36 @@ export class Monitor {
     };
   }
 
+  /** Tasks waiting on dependencies: blocked when one failed (visible, never a silent wait), queued again when it recovers. */
+  applyDependencies(): void {
+    const { registry, config } = this.deps;
+    const all = registry.listTasks();
+    if (!all.some((t) => t.depends_on !== '[]')) return;
+    const byId = new Map(all.map((t) => [t.id, { id: t.id, state: t.state, depends_on: dependsOn(t) }]));
+    for (const task of all) {
+      if ((task.state !== 'queued' && task.state !== 'blocked') || task.depends_on === '[]') continue;
+      const verdict = dagVerdict(byId.get(task.id)!, byId, config.orchestrator.dependency_gate);
+      if (verdict.kind === 'blocked' && task.state === 'queued') {
+        registry.transition(task.id, 'queued', 'blocked', { event: 'blocked', data: { reason: verdict.reason }, patch: { reason: verdict.reason } });
+      } else if (verdict.kind !== 'blocked' && task.state === 'blocked') {
+        registry.transition(task.id, 'blocked', 'queued', { event: 'unblocked', patch: { reason: null } });
+      }
+    }
+  }
+
+  /** Queued tasks whose dependencies allow a start, oldest first. */
+  runnable(): number[] {
+    const { registry, config } = this.deps;
+    const all = registry.listTasks();
+    const byId = new Map(all.map((t) => [t.id, { id: t.id, state: t.state, depends_on: dependsOn(t) }]));
+    return all.filter((t) => t.state === 'queued' && dagVerdict(byId.get(t.id)!, byId, config.orchestrator.dependency_gate).kind === 'runnable').map((t) => t.id);
+  }
+
   /** One pass over every task in flight. A task may move several steps in one pass (exited -> PR -> CI). */
   async tick(): Promise<{ acted: number }> {
     let acted = 0;
     this.deps.forge.beginPass?.();
+    this.applyDependencies();
     for (const task of this.deps.registry.listTasks(WATCHED_STATES)) {
       try {
         let current: TaskRow | null = task;

@@ -99,4 +99,11 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE prs ADD COLUMN node_id TEXT;
   `,
+  `
+  ALTER TABLE tasks ADD COLUMN depends_on TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE tasks ADD COLUMN plan_id TEXT;
+  ALTER TABLE tasks ADD COLUMN source_key TEXT;
+  ALTER TABLE tasks ADD COLUMN routing_note TEXT;
+  CREATE UNIQUE INDEX tasks_source_key ON tasks(source_key) WHERE source_key IS NOT NULL;
+  `,
 ];

@@ -25,6 +25,12 @@ export interface NewTask {
   branch: string;
   worktree: string;
   max_retries: number;
+  depends_on?: number[];
+  plan_id?: string | null;
+  source_key?: string | null;
+  routing_note?: string | null;
+  /** Start in this state instead of queued (discovered tasks start as proposed). */
+  state?: 'queued' | 'proposed';
 }
 
 export interface TransitionOptions {
@@ -79,15 +85,15 @@ export class Registry {
     return this.db.transaction(() => {
       const result = this.db
         .prepare(
-          `INSERT INTO tasks (title, prompt, agent, model, kind, state, base, branch, worktree, max_retries, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO tasks (title, prompt, agent, model, kind, state, base, branch, worktree, max_retries, created_at, updated_at, depends_on, plan_id, source_key, routing_note)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(input.title, input.prompt, input.agent, input.model ?? null, input.kind ?? null, input.base, `pending-${now}-${Math.random()}`, '', input.max_retries, now, now);
+        .run(input.title, input.prompt, input.agent, input.model ?? null, input.kind ?? null, input.state ?? 'queued', input.base, `pending-${now}-${Math.random()}`, '', input.max_retries, now, now, JSON.stringify(input.depends_on ?? []), input.plan_id ?? null, input.source_key ?? null, input.routing_note ?? null);
       const id = Number(result.lastInsertRowid);
       this.db
         .prepare('UPDATE tasks SET branch = ?, worktree = ? WHERE id = ?')
         .run(input.branch.replaceAll('{id}', String(id)), input.worktree.replaceAll('{id}', String(id)), id);
-      this.insertEvent(id, 'created', null, 'queued', { agent: input.agent, base: input.base }, now);
+      this.insertEvent(id, 'created', null, input.state ?? 'queued', { agent: input.agent, base: input.base, ...(input.depends_on?.length ? { depends_on: input.depends_on } : {}), ...(input.source_key ? { source: input.source_key } : {}) }, now);
       return this.mustGetTask(id);
     }).immediate();
   }
@@ -108,6 +114,15 @@ export class Registry {
     if (states.length === 0) return [];
     const marks = states.map(() => '?').join(', ');
     return parseRows(TaskRow, this.db.prepare(`SELECT * FROM tasks WHERE state IN (${marks}) ORDER BY id`).all(...states));
+  }
+
+  sourceKeyTaken(key: string): boolean {
+    return this.db.prepare('SELECT 1 FROM tasks WHERE source_key = ?').get(key) !== undefined;
+  }
+
+  /** Runs `fn` in one transaction: several tasks of a plan are queued together or not at all. */
+  atomically<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
   }
 
   branchTaken(branch: string): boolean {

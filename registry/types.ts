@@ -11,6 +11,10 @@ export const TASK_STATES = [
   'needs_help',
   'done',
   'cancelled',
+  /** A dependency failed: waits for a human (retry the dependency, or kill this). */
+  'blocked',
+  /** Found by a discovery source: waits for `swarm approve`. */
+  'proposed',
 ] as const;
 export const TaskState = z.enum(TASK_STATES);
 export type TaskState = z.infer<typeof TaskState>;
@@ -56,8 +60,20 @@ export const TaskRow = z.object({
   pr_at: intOrNull,
   ready_at: intOrNull,
   done_at: intOrNull,
+  /** Task ids this one waits for, as JSON. */
+  depends_on: z.string(),
+  plan_id: strOrNull,
+  /** Where a discovered task came from, so a source proposes it once. */
+  source_key: strOrNull,
+  /** Why this agent was picked, when routing used outcomes. */
+  routing_note: strOrNull,
 });
 export type TaskRow = z.infer<typeof TaskRow>;
+
+export function dependsOn(task: Pick<TaskRow, 'depends_on'>): number[] {
+  const parsed = z.array(z.number().int()).safeParse(JSON.parse(task.depends_on));
+  return parsed.success ? parsed.data : [];
+}
 
 export const AttemptKind = z.enum(['agent', 'ci']);
 export type AttemptKind = z.infer<typeof AttemptKind>;

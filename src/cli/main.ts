@@ -1,4 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { approveTask, planAndQueue, planFor, renderPlan } from './orchestrate.js';
+import { addNote, contextDir, listNotes } from '../orchestrator/context-store.js';
+import { outcomeStats } from '../orchestrator/outcomes.js';
+import { outcomeRows } from '../orchestrator/intake.js';
+import { Discovery } from '../orchestrator/discovery.js';
+import { silentLogger } from '../log.js';
 import { Command, CommanderError } from 'commander';
 import { z } from 'zod';
 import { SwarmConfig } from '../config/schema.js';
@@ -114,15 +121,28 @@ export function buildProgram(io: Out = stdio): Command {
     .option('-t, --title <title>', 'short title (default: first line of the prompt)')
     .option('-b, --branch <name>', 'branch name (default swarm/<id>-<slug>); must not exist')
     .option('--base <branch>', 'start from and merge into this branch instead of the configured base')
+    .option('--raw', 'send the text to one agent as it is, even when an orchestrator model is configured')
     .option('--json', 'machine-readable output')
-    .action((words: string[], options: { agent?: string; model?: string; kind?: string; title?: string; branch?: string; base?: string; json?: boolean }) =>
+    .action((words: string[], options: { agent?: string; model?: string; kind?: string; title?: string; branch?: string; base?: string; raw?: boolean; json?: boolean }) =>
       withProject(cwd(), async (project) => {
         const prompt = words.length === 1 && words[0] === '-' ? readStdin() : words.join(' ');
-        const task = await spawnTask(project, { prompt, ...options });
+        const { raw, json: asJson, ...spawnOptions } = options;
+        const explicit = spawnOptions.agent || spawnOptions.model || spawnOptions.branch || spawnOptions.title;
+        if (project.config.orchestrator.model && !raw && !explicit) {
+          if (!prompt.trim()) throw new UsageError('The request is empty.');
+          const { plan, tasks } = await planAndQueue(project, prompt);
+          const running = await nudge(project);
+          if (asJson) return io.out(json({ plan: plan.plan, attempts: plan.attempts, tasks, daemon_running: running }));
+          io.out(`Planned ${tasks.length} task(s)${plan.attempts > 1 ? ` (after ${plan.attempts - 1} rejected plan(s))` : ''}:`);
+          for (const t of tasks) io.out(`  ${t.id}  ${t.title}  [${t.agent}]${t.depends_on !== '[]' ? `  after ${(JSON.parse(t.depends_on) as number[]).map((d) => `#${d}`).join(', ')}` : ''}`);
+          if (!running) io.out('  The daemon is not running; the tasks wait until `swarm daemon start`.');
+          return;
+        }
+        const task = await spawnTask(project, { prompt, ...spawnOptions });
         const running = await nudge(project);
-        if (options.json) io.out(json({ ...task, daemon_running: running }));
+        if (asJson) io.out(json({ ...task, daemon_running: running }));
         else {
-          io.out(`Task ${task.id} queued: ${task.title}\n  agent ${task.agent}, branch ${task.branch}`);
+          io.out(`Task ${task.id} queued: ${task.title}\n  agent ${task.agent}, branch ${task.branch}${task.routing_note ? `\n  ${task.routing_note}` : ''}`);
           if (!running) io.out('  The daemon is not running; the task waits until `swarm daemon start`.');
         }
       }),
@@ -170,6 +190,8 @@ export function buildProgram(io: Out = stdio): Command {
           `  state     ${task.state}${task.reason ? ` (${task.reason})` : ''}`,
           `  agent     ${task.agent}${task.model ? ` (${task.model})` : ''}, attempt ${task.attempt}, retries ${task.retries}/${task.max_retries}`,
           `  branch    ${task.branch} from ${task.base}`,
+          ...(task.depends_on !== '[]' ? [`  after     ${(JSON.parse(task.depends_on) as number[]).map((d) => `#${d}`).join(', ')}`] : []),
+          ...(task.routing_note ? [`  routing   ${task.routing_note}`] : []),
           `  worktree  ${task.worktree}`,
         ];
         if (detail.pr) lines.push(`  PR        #${String(detail.pr.number)} ${detail.pr.state}`);
@@ -268,6 +290,86 @@ export function buildProgram(io: Out = stdio): Command {
         for (const r of report.removed) io.out(`removed task ${r.task}: ${r.path}`);
         for (const k of report.kept) io.out(`kept task ${k.task}: ${k.why}`);
         if (report.removed.length + report.kept.length === 0) io.out('Nothing to clean up.');
+      }),
+    );
+
+  program
+    .command('plan')
+    .description('show how the orchestrator would split a request into tasks (queues nothing)')
+    .argument('<request...>')
+    .option('--json', 'machine-readable output')
+    .action((words: string[], options: { json?: boolean }) =>
+      withProject(cwd(), async (project) => {
+        const result = await planFor(project, words.length === 1 && words[0] === '-' ? readStdin() : words.join(' '));
+        if (options.json) return io.out(json(result));
+        io.out(renderPlan(result.plan));
+        if (result.context_notes.length) io.out(`\nContext used: ${result.context_notes.join(', ')}`);
+      }),
+    );
+
+  const context = program.command('context').description('business context: notes the orchestrator reads');
+  context
+    .command('add')
+    .description('add a markdown note (a file, or - for stdin)')
+    .argument('<file>')
+    .option('-n, --name <name>', 'a name for the note')
+    .action((file: string, options: { name?: string }) =>
+      withProject(cwd(), async (project) => {
+        const text = file === '-' ? readStdin() : readFileSync(file, 'utf8');
+        const saved = addNote(contextDir(project.config, project.repo.root), text, options.name ?? (file === '-' ? undefined : basename(file)));
+        io.out(`Added ${saved}.`);
+      }),
+    );
+  context
+    .command('ls')
+    .description('list the notes')
+    .option('--json', 'machine-readable output')
+    .action((options: { json?: boolean }) =>
+      withProject(cwd(), async (project) => {
+        const notes = listNotes(contextDir(project.config, project.repo.root)).map(({ text: _text, ...rest }) => rest);
+        if (options.json) return io.out(json(notes));
+        if (notes.length === 0) return io.out('No notes yet. Add one with `swarm context add notes.md`.');
+        io.out(table(['NOTE', 'TOKENS', 'TITLE'], notes.map((n) => [n.name, String(n.tokens), n.title])));
+      }),
+    );
+
+  program
+    .command('stats')
+    .description('outcomes by agent, model and task kind: success rate, retries, time to ready, cost')
+    .option('--by <keys>', 'group by any of agent,model,kind', 'agent,model,kind')
+    .option('--json', 'machine-readable output')
+    .action((options: { by: string; json?: boolean }) =>
+      withProject(cwd(), async (project) => {
+        const by = options.by.split(',').map((k) => k.trim()).filter((k): k is 'agent' | 'model' | 'kind' => k === 'agent' || k === 'model' || k === 'kind');
+        const lines = outcomeStats(outcomeRows(project.registry), by.length ? by : ['agent', 'model', 'kind']);
+        if (options.json) return io.out(json(lines));
+        if (lines.length === 0) return io.out('No tasks yet.');
+        const f = (x: number | null, d = 1): string => (x === null ? '-' : x.toFixed(d));
+        io.out(table(['AGENT', 'MODEL', 'KIND', 'TASKS', 'SUCCESS', 'RETRIES', 'MIN->PR', 'MIN->READY', 'TOKENS', 'COST/MERGED'], lines.map((l) => [l.agent, l.model, l.kind, String(l.tasks), l.success_rate === null ? '-' : `${Math.round(l.success_rate * 100)}%`, f(l.mean_retries), f(l.mean_minutes_to_pr), f(l.mean_minutes_to_ready), String(l.tokens), l.cost_per_merged_pr === null ? '-' : `$${l.cost_per_merged_pr.toFixed(2)}`])));
+      }),
+    );
+
+  program
+    .command('approve')
+    .description('queue tasks proposed by discovery')
+    .argument('<ids...>')
+    .action((ids: string[]) =>
+      withProject(cwd(), async (project) => {
+        for (const id of ids) io.out(`Task ${approveTask(project, parseTaskId(id)).id} queued.`);
+        await nudge(project);
+      }),
+    );
+
+  program
+    .command('discover')
+    .description('run the discovery sources now (new notes, base-branch CI, commands) and list what they proposed')
+    .option('--json', 'machine-readable output')
+    .action((options: { json?: boolean }) =>
+      withProject(cwd(), async (project) => {
+        const found = await new Discovery(project, silentLogger()).runOnce();
+        if (options.json) return io.out(json(found));
+        io.out(found.length ? found.map((t) => `${t.id}  ${t.state}  ${t.title}`).join('\n') : 'Nothing new.');
+        if (found.some((t) => t.state === 'proposed')) io.out('Approve with `swarm approve <id>`.');
       }),
     );
 

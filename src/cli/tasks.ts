@@ -1,70 +1,14 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { z } from 'zod';
 import type { TaskRow } from '../../registry/types.js';
 import { TERMINAL_STATES } from '../../registry/types.js';
-import { preflightAgent, resolveAgent } from '../agents/registry.js';
 import type { Project } from '../config/project.js';
-import { GitError, InvalidStateError, TaskNotFoundError, UsageError } from '../errors.js';
+import { InvalidStateError, TaskNotFoundError, UsageError } from '../errors.js';
 import { createForge } from '../forge/create.js';
 import { silentLogger } from '../log.js';
 import { killSession } from '../sessions/sessions.js';
-import { branchExists, refExists } from '../workspace/git.js';
-import { removeWorktree, slugify, worktreesRoot } from '../workspace/worktrees.js';
+import { removeWorktree } from '../workspace/worktrees.js';
 
-export const SpawnInput = z.object({
-  prompt: z.string(),
-  agent: z.string().optional(),
-  model: z.string().optional(),
-  kind: z.string().optional(),
-  title: z.string().optional(),
-  branch: z.string().optional(),
-  base: z.string().optional(),
-});
-export type SpawnInput = z.infer<typeof SpawnInput>;
-
-const BRANCH_NAME = /^(?!-)(?!.*\.\.)(?!.*\/\/)(?!.*@\{)[A-Za-z0-9._\/-]+(?<!\.lock)(?<![./])$/;
-
-/** Queues a task. Durable the moment it returns, daemon or not; nothing is created on disk until it starts. */
-export async function spawnTask(project: Project, raw: SpawnInput): Promise<TaskRow> {
-  const input = SpawnInput.parse(raw);
-  const prompt = input.prompt.trim();
-  if (prompt === '') throw new UsageError('The prompt is empty. Say what the agent should do: swarm spawn "Fix the failing login test".');
-  const { config, repo, registry } = project;
-  const base = input.base ?? config.base;
-  if (!(await refExists(repo.root, base))) {
-    throw new GitError('SWARM_BASE_MISSING', `Base branch "${base}" does not exist in ${repo.root}. Create it (git branch ${base}), or set "base" in swarm.config.json.`);
-  }
-  const agent = resolveAgent(config, repo.root, input.agent, { kind: input.kind, model: input.model });
-  await preflightAgent(agent);
-  const title = (input.title ?? prompt.split('\n')[0]!).trim().slice(0, 100);
-  const root = worktreesRoot(config, repo.root);
-  const slug = slugify(title);
-  if (input.branch !== undefined) {
-    if (!BRANCH_NAME.test(input.branch)) throw new UsageError(`"${input.branch}" is not a valid branch name.`);
-    if ((await branchExists(repo.root, input.branch)) || registry.branchTaken(input.branch)) {
-      throw new GitError('SWARM_BRANCH_EXISTS', `Branch "${input.branch}" already exists. Pick another --branch, or leave it out and swarm names one.`);
-    }
-  }
-  const task = registry.createTask({
-    title,
-    prompt,
-    agent: agent.name,
-    model: agent.model,
-    kind: input.kind ?? null,
-    base,
-    branch: input.branch ?? `swarm/{id}-${slug}`,
-    worktree: join(root, `{id}-${slug}`),
-    max_retries: config.max_retries,
-  });
-  if (input.branch === undefined && (await branchExists(repo.root, task.branch))) {
-    // A leftover branch from an older registry: never reuse someone's work, pick a fresh name.
-    let n = 2;
-    while ((await branchExists(repo.root, `${task.branch}-${n}`)) || registry.branchTaken(`${task.branch}-${n}`)) n++;
-    return registry.transition(task.id, 'queued', 'queued', { event: 'branch_renamed', data: { from: task.branch }, patch: { branch: `${task.branch}-${n}`, worktree: `${task.worktree}-${n}` } }) ?? task;
-  }
-  return task;
-}
+export { spawnTask, SpawnInput } from '../orchestrator/intake.js';
 
 export function getTask(project: Project, id: number): TaskRow {
   const task = project.registry.getTask(id);

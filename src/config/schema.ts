@@ -103,6 +103,42 @@ export const SwarmConfig = z.strictObject({
     })
     .default({ copy: [], setup: [], setup_timeout_minutes: 10 }),
   notify: NotifyConfig.default({ desktop: true, max_attempts: 8 }),
+  orchestrator: z
+    .strictObject({
+      /** The planning model; without it, `swarm spawn` sends the text to one agent as it is. */
+      model: z.string().min(1).optional(),
+      host: z.string().min(1).optional(),
+      openai_base_url: z.url().optional(),
+      api_key_env: z.string().min(1).optional(),
+      num_ctx: z.number().int().min(2048).default(32_768),
+      /** Markdown notes: meetings, customer requests, decisions, rules, what failed before. */
+      context_dir: z.string().min(1).default('.swarm/context'),
+      /** Tokens of business context given to the planner, and to each task's prompt. */
+      plan_context_tokens: z.number().int().positive().default(3_000),
+      task_context_tokens: z.number().int().positive().default(1_200),
+      max_plan_attempts: z.number().int().min(1).max(10).default(3),
+      /** Let the orchestrator rewrite a respawn's prompt with the evidence and the business context. */
+      rewrite_on_retry: z.boolean().default(true),
+      /** A dependent task starts when its dependencies are ready (branching from their work) or merged. */
+      dependency_gate: z.enum(['ready', 'merged']).default('ready'),
+      /** Outcome samples per agent and kind before routing prefers the agent with the better success rate. */
+      min_samples: z.number().int().positive().default(5),
+    })
+    .default({ num_ctx: 32_768, context_dir: '.swarm/context', plan_context_tokens: 3_000, task_context_tokens: 1_200, max_plan_attempts: 3, rewrite_on_retry: true, dependency_gate: 'ready', min_samples: 5 }),
+  discovery: z
+    .strictObject({
+      /** node-cron expression for the discovery sources; null turns discovery off. */
+      schedule: z.string().min(1).nullable().default(null),
+      /** Queue discovered tasks at once instead of waiting for `swarm approve`. */
+      auto_approve: z.boolean().default(false),
+      /** Propose a task for each new note in the context folder. */
+      notes: z.boolean().default(false),
+      /** Run CI on the base branch's head; if red, propose one fixer task per failing commit. */
+      base_ci: z.boolean().default(false),
+      /** Scripts that print proposed tasks as JSON: [{"title": ..., "prompt": ..., "kind"?: ..., "key"?: ...}]. */
+      commands: z.array(z.strictObject({ name: z.string().min(1), command: Argv })).default([]),
+    })
+    .default({ schedule: null, auto_approve: false, notes: false, base_ci: false, commands: [] }),
   github: z
     .strictObject({
       /** The git remote whose URL names owner/repo, and that branches are pushed to. */

@@ -10,6 +10,8 @@ import type { Project } from '../config/project.js';
 import { ConfigError, errorMessage } from '../errors.js';
 import type { Forge } from '../forge/forge.js';
 import { createForge } from '../forge/create.js';
+import { orchestratorModel } from '../orchestrator/model.js';
+import { Discovery } from '../orchestrator/discovery.js';
 import { channelsFromConfig, deliverDue } from '../notify/outbox.js';
 import type { NotifyChannel } from '../notify/channel.js';
 import { readSessionState, connectSession, type SessionConnection } from '../sessions/sessions.js';
@@ -55,8 +57,8 @@ export class Daemon {
     this.channels = options.channels ?? channelsFromConfig(config);
     const channelNames = this.channels.map((c) => c.name);
     this.concurrency = config.concurrency ?? defaultConcurrency();
-    this.launcherDeps = { repoRoot: repo.root, config, registry, sessionsDir: paths.sessions, channels: channelNames, log: options.log };
-    for (const expression of [config.monitor.schedule, config.cleanup.schedule]) {
+    this.launcherDeps = { repoRoot: repo.root, config, registry, sessionsDir: paths.sessions, channels: channelNames, log: options.log, orchestrator: orchestratorModel(config) };
+    for (const expression of [config.monitor.schedule, config.cleanup.schedule, config.discovery.schedule]) {
       if (expression && !cron.validate(expression)) throw new ConfigError(`swarm.config.json is invalid:\n  schedule "${expression}" is not a valid cron expression.`);
     }
   }
@@ -105,6 +107,18 @@ export class Daemon {
         ),
       );
     }
+    if (config.discovery.schedule) {
+      const discovery = new Discovery(this.project, this.options.log);
+      this.crons.push(
+        cron.schedule(
+          config.discovery.schedule,
+          async () => {
+            if ((await discovery.runOnce()).length) this.kick();
+          },
+          { noOverlap: true, name: 'discovery' },
+        ),
+      );
+    }
     this.options.log.info({ port, concurrency: this.concurrency, forge: this.forge.name }, 'daemon started');
     this.kick();
     return { port };
@@ -143,7 +157,7 @@ export class Daemon {
   private async admitQueued(): Promise<void> {
     const { registry, config } = this.project;
     for (;;) {
-      const queued = registry.listTasks(['queued']).map((t) => t.id);
+      const queued = this.monitor.runnable();
       const active = registry.listTasks(ACTIVE_STATES).length;
       const decision = admit({ now: Date.now(), queued, active, cap: this.concurrency, staggerMs: config.stagger_ms, lastStartAt: this.lastStartAt });
       if (decision.wakeInMs !== null) this.wakeIn(decision.wakeInMs);

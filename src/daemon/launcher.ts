@@ -2,7 +2,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from '../../registry/registry.js';
-import { Evidence, type TaskRow } from '../../registry/types.js';
+import { dependsOn, Evidence, type TaskRow } from '../../registry/types.js';
+import type { JsonModel } from '../orchestrator/model.js';
+import { rewritePrompt } from '../orchestrator/planner.js';
+import { contextDir, listNotes } from '../orchestrator/context-store.js';
+import { pickContext, renderContext } from '../orchestrator/retrieval.js';
+import { branchExists, combineBranches } from '../workspace/git.js';
 import { composePrompt } from '../agents/prompt.js';
 import { AgentReport } from '../agents/report.js';
 import { resolveAgent } from '../agents/registry.js';
@@ -14,6 +19,8 @@ import { ensureWorktree, setupWorktree } from '../workspace/worktrees.js';
 import { needsHelpMessage } from '../notify/messages.js';
 
 export interface LauncherDeps {
+  /** The orchestrator's model, when configured: it may rewrite a respawn's prompt. */
+  orchestrator?: JsonModel | null;
   repoRoot: string;
   config: SwarmConfig;
   registry: Registry;
@@ -32,6 +39,33 @@ export function evidenceHistory(registry: Registry, taskId: number): Evidence[] 
   return history;
 }
 
+/** Where a new branch starts: base, or, for a task whose dependencies are ready but not merged, their work. */
+async function startPoint(deps: LauncherDeps, task: TaskRow): Promise<string> {
+  const ids = dependsOn(task);
+  if (ids.length === 0 || deps.config.orchestrator.dependency_gate === 'merged') return task.base;
+  const branches: string[] = [];
+  for (const id of ids) {
+    const dep = deps.registry.getTask(id);
+    if (dep && dep.state !== 'done' && (await branchExists(deps.repoRoot, dep.branch))) branches.push(dep.branch);
+  }
+  return combineBranches(deps.repoRoot, task.base, branches);
+}
+
+/** The orchestrator (never the monitor) may rewrite the next prompt; the evidence section is appended regardless. */
+async function rewriteForRetry(deps: LauncherDeps, task: TaskRow, evidence: Evidence | undefined): Promise<string | null> {
+  if (!deps.orchestrator || !evidence || !deps.config.orchestrator.rewrite_on_retry) return null;
+  try {
+    const notes = listNotes(contextDir(deps.config, deps.repoRoot));
+    const context = renderContext(pickContext(notes, `${task.title}\n${evidence.summary}`, deps.config.orchestrator.task_context_tokens));
+    const rewritten = await rewritePrompt(deps.orchestrator, { prompt: task.prompt, evidence, context });
+    if (rewritten) deps.registry.recordEvent(task.id, 'prompt_rewritten', { by: deps.orchestrator.describe, attempt: task.attempt });
+    return rewritten;
+  } catch (err) {
+    deps.log.warn({ task: task.id, error: errorMessage(err) }, 'orchestrator could not rewrite the prompt; using the evidence as it is');
+    return null;
+  }
+}
+
 /** Takes one queued task to running: worktree, setup, prompt with evidence, a session that outlives us. */
 export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRow | null> {
   const { registry, config, log } = deps;
@@ -42,10 +76,12 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
   if (!task) return null; // someone else moved it (killed, or another launch)
   try {
     const agent = resolveAgent(config, deps.repoRoot, task.agent, { model: task.model });
-    const how = await ensureWorktree(deps.repoRoot, task.worktree, task.branch, task.base);
+    const how = await ensureWorktree(deps.repoRoot, task.worktree, task.branch, await startPoint(deps, task));
     await setupWorktree(config, deps.repoRoot, task.worktree);
     const role = task.kind ? config.kinds[task.kind]?.prompt : undefined;
-    const prompt = composePrompt({ taskId: task.id, prompt: task.prompt, role, base: task.base, branch: task.branch, attempt: n, history: evidenceHistory(registry, task.id), hasCi: config.ci.command !== undefined });
+    const history = evidenceHistory(registry, task.id);
+    const body = n > 1 ? ((await rewriteForRetry(deps, task, history.at(-1))) ?? task.prompt) : task.prompt;
+    const prompt = composePrompt({ taskId: task.id, prompt: body, role, base: task.base, branch: task.branch, attempt: n, history, hasCi: config.ci.command !== undefined });
     const previous = registry.latestAttempt(task.id, 'agent');
     const resumeSession = agent.config.resume && previous?.report ? (AgentReport.safeParse(JSON.parse(previous.report)).data?.session_id ?? null) : null;
     const sessionId = `t${task.id}-a${n}`;

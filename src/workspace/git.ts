@@ -126,3 +126,25 @@ export async function listWorktrees(repo: string): Promise<WorktreeEntry[]> {
   }
   return entries;
 }
+
+/**
+ * A commit holding base plus every branch in `branches` (a dependent task's starting point). A single branch
+ * that already contains base is used as it is; a conflict between them is an error naming the files.
+ */
+export async function combineBranches(repo: string, base: string, branches: readonly string[]): Promise<string> {
+  let current = await revParse(repo, base);
+  for (const branch of branches) {
+    const head = await revParse(repo, branch);
+    if ((await runGit(repo, ['merge-base', '--is-ancestor', current, head])).code === 0) {
+      current = head;
+      continue;
+    }
+    if ((await runGit(repo, ['merge-base', '--is-ancestor', head, current])).code === 0) continue;
+    const tree = await runGit(repo, ['merge-tree', '--write-tree', '--name-only', '--no-messages', current, head]);
+    if (tree.code !== 0) {
+      throw new GitError('SWARM_DEPENDENCY_CONFLICT', `The dependency branches conflict with each other (${tree.stdout.split('\n').slice(1).filter(Boolean).join(', ')}); resolve them first.`);
+    }
+    current = (await git(repo, ['-c', 'user.name=worktree-swarm', '-c', 'user.email=swarm@localhost', 'commit-tree', tree.stdout.split('\n')[0]!.trim(), '-p', current, '-p', head, '-m', `Combine ${branch} for a dependent task`])).trim();
+  }
+  return current;
+}

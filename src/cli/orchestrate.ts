@@ -1,0 +1,52 @@
+import type { TaskRow } from '../../registry/types.js';
+import type { Project } from '../config/project.js';
+import { InvalidStateError } from '../errors.js';
+import { contextDir, listNotes, outcomesSummary } from '../orchestrator/context-store.js';
+import { queuePlan } from '../orchestrator/intake.js';
+import { OrchestratorError, orchestratorModel } from '../orchestrator/model.js';
+import type { Plan } from '../orchestrator/plan.js';
+import { planRequest, type PlanResult } from '../orchestrator/planner.js';
+import { pickContext, renderContext } from '../orchestrator/retrieval.js';
+import { getTask } from './tasks.js';
+
+/** `swarm plan`: the orchestrator model turns a request into a validated task DAG, with the notes that matter. */
+export async function planFor(project: Project, request: string): Promise<PlanResult & { context_notes: string[] }> {
+  const model = orchestratorModel(project.config);
+  if (!model) throw new OrchestratorError('SWARM_NO_ORCHESTRATOR', 'No orchestrator model is configured: set orchestrator.model in swarm.config.json (e.g. "qwen2.5:14b" on Ollama), or queue the text as one task with `swarm spawn --raw`.');
+  const { config, repo, registry } = project;
+  const picked = pickContext(listNotes(contextDir(config, repo.root)), request, config.orchestrator.plan_context_tokens);
+  const result = await planRequest({
+    model,
+    request,
+    context: renderContext(picked),
+    outcomes: outcomesSummary(registry),
+    agents: Object.entries(config.agents).map(([name, a]) => ({ name, type: a.type, model: a.model ?? null })),
+    kinds: Object.keys(config.kinds),
+    maxAttempts: config.orchestrator.max_plan_attempts,
+  });
+  return { ...result, context_notes: [...new Set(picked.map((p) => p.note))] };
+}
+
+export function renderPlan(plan: Plan): string {
+  const lines = plan.summary ? [plan.summary, ''] : [];
+  for (const t of plan.tasks) {
+    lines.push(`[${t.id}] ${t.title}${t.kind ? ` (${t.kind})` : ''}${t.agent ? ` -> ${t.agent}` : ''}${t.depends_on.length ? `  after ${t.depends_on.join(', ')}` : ''}`);
+    if (t.files.length) lines.push(`     files: ${t.files.join(', ')}`);
+    if (t.acceptance.length) lines.push(`     accept: ${t.acceptance.join('; ')}`);
+  }
+  return lines.join('\n');
+}
+
+export async function planAndQueue(project: Project, request: string): Promise<{ plan: PlanResult; tasks: TaskRow[] }> {
+  const plan = await planFor(project, request);
+  return { plan, tasks: await queuePlan(project, plan.plan) };
+}
+
+/** `swarm approve`: a proposed task joins the queue. */
+export function approveTask(project: Project, id: number): TaskRow {
+  const task = getTask(project, id);
+  if (task.state !== 'proposed') throw new InvalidStateError(`Task ${id} is ${task.state}, not proposed.`);
+  const queued = project.registry.transition(id, 'proposed', 'queued', { event: 'approved' });
+  if (!queued) throw new InvalidStateError(`Task ${id} changed state meanwhile.`);
+  return queued;
+}

@@ -1,0 +1,186 @@
+/** How tasks enter the registry: one from `swarm spawn`, several from a plan, or one proposed by discovery. */
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { Registry } from '../../registry/registry.js';
+import type { TaskRow } from '../../registry/types.js';
+import { preflightAgent, resolveAgent, type ResolvedAgent } from '../agents/registry.js';
+import { AgentReport } from '../agents/report.js';
+import type { Project } from '../config/project.js';
+import { GitError, UsageError } from '../errors.js';
+import { branchExists, refExists } from '../workspace/git.js';
+import { slugify, worktreesRoot } from '../workspace/worktrees.js';
+import { contextDir, listNotes } from './context-store.js';
+import { preferAgent, type OutcomeRow } from './outcomes.js';
+import type { PlannedTask, Plan } from './plan.js';
+import { topologicalOrder } from './plan.js';
+import { pickContext, renderContext } from './retrieval.js';
+
+export const SpawnInput = z.object({
+  prompt: z.string(),
+  agent: z.string().optional(),
+  model: z.string().optional(),
+  kind: z.string().optional(),
+  title: z.string().optional(),
+  branch: z.string().optional(),
+  base: z.string().optional(),
+});
+export type SpawnInput = z.infer<typeof SpawnInput>;
+
+const BRANCH_NAME = /^(?!-)(?!.*\.\.)(?!.*\/\/)(?!.*@\{)[A-Za-z0-9._/-]+(?<!\.lock)(?<![./])$/;
+
+export function outcomeRows(registry: Registry): OutcomeRow[] {
+  return registry.listTasks().map((t) => ({
+    agent: t.agent,
+    model: t.model,
+    kind: t.kind,
+    state: t.state,
+    retries: t.retries,
+    created_at: t.created_at,
+    pr_at: t.pr_at,
+    ready_at: t.ready_at,
+    reports: registry
+      .attempts(t.id)
+      .filter((a) => a.kind === 'agent' && a.report)
+      .map((a) => AgentReport.safeParse(JSON.parse(a.report!)).data ?? {}),
+  }));
+}
+
+/** The agent for a task: explicit choice, else kind routing, else, with enough outcomes, the one that has worked best. */
+export function chooseAgent(project: Project, input: { agent?: string; model?: string; kind?: string }): { agent: ResolvedAgent; note: string | null } {
+  const { config, repo, registry } = project;
+  const agent = resolveAgent(config, repo.root, input.agent, { kind: input.kind, model: input.model });
+  if (input.agent || !input.kind || config.kinds[input.kind]?.agent) return { agent, note: null };
+  const preferred = preferAgent(outcomeRows(registry), input.kind, Object.keys(config.agents), agent.name, config.orchestrator.min_samples);
+  if (!preferred) return { agent, note: null };
+  return { agent: resolveAgent(config, repo.root, preferred.agent, { kind: input.kind, model: input.model }), note: preferred.note };
+}
+
+async function checkBase(project: Project, base: string): Promise<void> {
+  if (!(await refExists(project.repo.root, base))) {
+    throw new GitError('SWARM_BASE_MISSING', `Base branch "${base}" does not exist in ${project.repo.root}. Create it (git branch ${base}), or set "base" in swarm.config.json.`);
+  }
+}
+
+/** A leftover branch from an older registry is never reused: the task gets a fresh name. */
+async function freshBranch(project: Project, task: TaskRow): Promise<TaskRow> {
+  const { repo, registry } = project;
+  if (!(await branchExists(repo.root, task.branch))) return task;
+  let n = 2;
+  while ((await branchExists(repo.root, `${task.branch}-${n}`)) || registry.branchTaken(`${task.branch}-${n}`)) n++;
+  return registry.transition(task.id, task.state, task.state, { event: 'branch_renamed', data: { from: task.branch }, patch: { branch: `${task.branch}-${n}`, worktree: `${task.worktree}-${n}` } }) ?? task;
+}
+
+interface NewTaskFields {
+  title: string;
+  prompt: string;
+  agent: ResolvedAgent;
+  kind?: string | null;
+  base: string;
+  branch?: string;
+  depends_on?: number[];
+  plan_id?: string | null;
+  source_key?: string | null;
+  routing_note?: string | null;
+  state?: 'queued' | 'proposed';
+}
+
+function insertTask(project: Project, fields: NewTaskFields): TaskRow {
+  const slug = slugify(fields.title);
+  const root = worktreesRoot(project.config, project.repo.root);
+  return project.registry.createTask({
+    title: fields.title.slice(0, 100),
+    prompt: fields.prompt,
+    agent: fields.agent.name,
+    model: fields.agent.model,
+    kind: fields.kind || null,
+    base: fields.base,
+    branch: fields.branch ?? `swarm/{id}-${slug}`,
+    worktree: join(root, `{id}-${slug}`),
+    max_retries: project.config.max_retries,
+    depends_on: fields.depends_on,
+    plan_id: fields.plan_id,
+    source_key: fields.source_key,
+    routing_note: fields.routing_note,
+    state: fields.state,
+  });
+}
+
+/** Queues one task. Durable the moment it returns, daemon or not; nothing is created on disk until it starts. */
+export async function spawnTask(project: Project, raw: SpawnInput): Promise<TaskRow> {
+  const input = SpawnInput.parse(raw);
+  const prompt = input.prompt.trim();
+  if (prompt === '') throw new UsageError('The prompt is empty. Say what the agent should do: swarm spawn "Fix the failing login test".');
+  const base = input.base ?? project.config.base;
+  await checkBase(project, base);
+  const { agent, note } = chooseAgent(project, input);
+  await preflightAgent(agent);
+  if (input.branch !== undefined) {
+    if (!BRANCH_NAME.test(input.branch)) throw new UsageError(`"${input.branch}" is not a valid branch name.`);
+    if ((await branchExists(project.repo.root, input.branch)) || project.registry.branchTaken(input.branch)) {
+      throw new GitError('SWARM_BRANCH_EXISTS', `Branch "${input.branch}" already exists. Pick another --branch, or leave it out and swarm names one.`);
+    }
+  }
+  const task = insertTask(project, { title: (input.title ?? prompt.split('\n')[0]!).trim(), prompt, agent, kind: input.kind, base, branch: input.branch, routing_note: note });
+  return input.branch === undefined ? freshBranch(project, task) : task;
+}
+
+/** Pure: a planned task's prompt with the business context that matters to it, its acceptance commands and done. */
+export function plannedPrompt(task: PlannedTask, context: string): string {
+  const parts = [task.prompt.trim()];
+  if (context) parts.push('', '## Business context that applies', context);
+  if (task.files.length) parts.push('', '## Files likely involved', ...task.files.map((f) => `- ${f}`));
+  if (task.acceptance.length) parts.push('', '## Acceptance: these must pass', ...task.acceptance.map((c) => `- \`${c}\``));
+  parts.push('', '## Definition of done', `- ${task.acceptance.length ? 'The acceptance commands above pass' : 'The tests pass'}, and the work is committed on your branch.`, '- Nothing outside this task is changed.');
+  return parts.join('\n');
+}
+
+/** Queues a validated plan: all its tasks in one transaction, dependencies as task ids. */
+export async function queuePlan(project: Project, plan: Plan, options: { state?: 'queued' | 'proposed'; source_key?: string } = {}): Promise<TaskRow[]> {
+  const { config } = project;
+  await checkBase(project, config.base);
+  const ordered = topologicalOrder(plan.tasks);
+  const agents = new Map<string, { agent: ResolvedAgent; note: string | null }>();
+  for (const planned of ordered) agents.set(planned.id, chooseAgent(project, { agent: planned.agent || undefined, kind: planned.kind || undefined }));
+  const checked = new Set<string>();
+  for (const { agent } of agents.values()) {
+    if (checked.has(agent.name)) continue;
+    checked.add(agent.name);
+    await preflightAgent(agent);
+  }
+  const notes = listNotes(contextDir(config, project.repo.root));
+  const planId = `plan-${Date.now().toString(36)}`;
+  const created = project.registry.atomically(() => {
+    const ids = new Map<string, number>();
+    const rows: TaskRow[] = [];
+    for (const planned of ordered) {
+      const context = renderContext(pickContext(notes, `${planned.title}\n${planned.prompt}\n${planned.files.join(' ')}`, config.orchestrator.task_context_tokens));
+      const { agent, note } = agents.get(planned.id)!;
+      const row = insertTask(project, {
+        title: planned.title,
+        prompt: plannedPrompt(planned, context),
+        agent,
+        kind: planned.kind,
+        base: config.base,
+        depends_on: planned.depends_on.map((d) => ids.get(d)!),
+        plan_id: planId,
+        source_key: options.source_key && rows.length === 0 ? options.source_key : null,
+        routing_note: note,
+        state: options.state,
+      });
+      ids.set(planned.id, row.id);
+      rows.push(row);
+    }
+    return rows;
+  });
+  const out: TaskRow[] = [];
+  for (const task of created) out.push(await freshBranch(project, task));
+  return out;
+}
+
+/** A discovered task: proposed (or queued when auto-approved), once per source key. Null if already proposed. */
+export async function proposeTask(project: Project, input: { key: string; title: string; prompt: string; kind?: string }): Promise<TaskRow | null> {
+  if (project.registry.sourceKeyTaken(input.key)) return null;
+  const { agent, note } = chooseAgent(project, { kind: input.kind && project.config.kinds[input.kind] ? input.kind : undefined });
+  const task = insertTask(project, { title: input.title, prompt: input.prompt, agent, kind: input.kind ?? null, base: project.config.base, source_key: input.key, routing_note: note, state: project.config.discovery.auto_approve ? 'queued' : 'proposed' });
+  return freshBranch(project, task);
+}

@@ -13,6 +13,7 @@ export interface ChatRequestRecord {
   tools?: { function: { name: string } }[];
   options?: { num_ctx?: number };
   stream?: boolean;
+  format?: unknown;
 }
 
 export interface FakeOllama {
@@ -66,6 +67,20 @@ export async function fakeOllama(models: { name: string; capabilities: string[] 
         if ('hang' in turn) {
           hanging.add(res);
           return;
+        }
+        if (request.stream === false) {
+          // Non-streaming (structured output): one JSON object, as Ollama answers.
+          if ('mid_stream_error' in turn) return sendJson(res, 500, { error: turn.mid_stream_error });
+          return sendJson(res, 200, {
+            model: request.model,
+            created_at: now(),
+            message: { role: 'assistant', content: 'text' in turn && turn.text ? turn.text : '', ...('tool_calls' in turn && turn.tool_calls?.length ? { tool_calls: turn.tool_calls.map((c) => ({ function: { name: c.name, arguments: c.arguments } })) } : {}) },
+            done: true,
+            done_reason: 'stop',
+            total_duration: 1_000_000,
+            prompt_eval_count: 60 * request.messages.length,
+            eval_count: 30,
+          });
         }
         res.writeHead(200, { 'content-type': 'application/x-ndjson' });
         const chunk = (message: Record<string, unknown>, done: boolean, extra: Record<string, unknown> = {}): void => {

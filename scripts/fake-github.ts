@@ -70,7 +70,7 @@ function etagOf(body: string): string {
   return `"${createHash('sha1').update(body).digest('hex')}"`;
 }
 
-export async function fakeGitHub(options: { bare: string; owner?: string; repo?: string; token?: string; login?: string }): Promise<FakeGitHub> {
+export async function fakeGitHub(options: { bare: string; owner?: string; repo?: string; token?: string; login?: string; scopes?: string }): Promise<FakeGitHub> {
   const owner = options.owner ?? 'octo';
   const repo = options.repo ?? 'sample';
   const token = options.token ?? 'ghp_test_token';
@@ -237,7 +237,7 @@ export async function fakeGitHub(options: { bare: string; owner?: string; repo?:
       }
       syncHeads();
       let m: RegExpExecArray | null;
-      if (route === 'GET /user') return send(200, userOf(login));
+      if (route === 'GET /user') return send(200, userOf(login), { 'x-oauth-scopes': options.scopes ?? 'repo, workflow' });
       if (route === `GET ${base}`) return send(200, { id: 1, node_id: 'R_1', name: repo, full_name: `${owner}/${repo}`, private: true, owner: userOf(owner), default_branch: 'main', permissions: { admin: false, maintain: false, push: true, triage: true, pull: true } });
       if (route === `GET ${base}/pulls`) {
         const state = parsed.searchParams.get('state') ?? 'open';

@@ -193,7 +193,13 @@ export class GitHubForge implements Forge {
   async verify(): Promise<void> {
     const { octokit, owner, repo } = this.deps;
     try {
-      this.login = User.parse((await octokit.request('GET /user')).data).login;
+      const me = await octokit.request('GET /user');
+      this.login = User.parse(me.data).login;
+      // Classic tokens list their scopes; fine-grained ones do not (their permissions show on the repository).
+      const scopes = me.headers['x-oauth-scopes'];
+      if (typeof scopes === 'string' && scopes.trim() !== '' && !scopes.split(',').map((x) => x.trim()).some((x) => x === 'repo' || x === 'public_repo')) {
+        throw new GitHubError('SWARM_GITHUB_SCOPE', `The GitHub token of ${this.login} lacks the "repo" scope (it has: ${scopes}). Create a token with "repo", or run \`gh auth refresh -s repo\`.`);
+      }
       const info = Repo.parse((await octokit.request('GET /repos/{owner}/{repo}', { owner, repo })).data);
       if (info.permissions && info.permissions.push === false) {
         throw new GitHubError('SWARM_GITHUB_SCOPE', `The GitHub token of ${this.login} cannot push to ${owner}/${repo}. Give it the "repo" scope (classic) or Contents and Pull requests write (fine-grained).`);

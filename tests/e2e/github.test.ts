@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../src/wait.js';
-import { actionsRunner, githubFor, TOKEN, type FakeGitHub } from '../helpers/github.js';
+import { actionsRunner, fakeGitHub, githubFor, TOKEN, type FakeGitHub } from '../helpers/github.js';
 import { agentCommand, git, openRegistry, readRecords, receiver, runDaemon, sandbox, swarm, waitForPasses, waitForState, writeConfig, type DaemonProcess, type Receiver, type Sandbox } from '../helpers/sample.js';
 
 describe('GitHub forge against a loopback GitHub', () => {
@@ -100,7 +100,38 @@ describe('GitHub forge against a loopback GitHub', () => {
     expect(prompt).toContain('alice: Please handle negatives too.');
     expect(prompt).toContain('src/add.ts:2 (review-bot[bot]): This should be a + b.');
     expect(prompt).not.toContain('note to self');
+
+    // Merged on GitHub by a human: done, worktree and branch cleaned up, no further notification.
+    const pull = gh.pulls.get(1)!;
+    Object.assign(pull, { state: 'closed', merged: true });
+    gh.touch(pull);
+    const done = await waitForState(box, id, 'done');
+    await waitFor(() => (registry.events(id).some((e) => e.kind === 'cleaned_up') ? true : undefined), { timeoutMs: 10_000, what: 'cleanup after the merge' });
+    expect(existsSync(done.worktree)).toBe(false);
+    expect(git(box.repo, ['branch', '--list', done.branch]).trim()).toBe('');
     registry.close();
+  });
+
+  it('a PR closed without merging cancels the task; a token without the repo scope is refused at start', async () => {
+    configure('fixer-right.mjs');
+    gh.onNewHead((sha) => void gh.addCheck(sha, 'test'));
+    daemon = await runDaemon(box, env);
+    const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', 'Fix addNumbers'], env)).stdout) as { id: number };
+    await waitForState(box, id, 'ci_running');
+    const pull = gh.pulls.get(1)!;
+    pull.state = 'closed';
+    gh.touch(pull);
+    const cancelled = await waitForState(box, id, 'cancelled');
+    expect(cancelled.reason).toBe('the pull request was closed without merging');
+    daemon.child.kill('SIGKILL');
+    await daemon.exited;
+    daemon = null;
+    const narrow = await fakeGitHub({ bare, token: TOKEN, scopes: 'read:org, gist' });
+    writeConfig(box, { forge: 'github', github: { repo: 'octo/sample', api_url: narrow.url, retries: 0 }, agents: { a: { command: agentCommand('fixer.mjs') } } });
+    const refused = await swarm(box.repo, ['daemon', 'run'], env);
+    await narrow.close();
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain('lacks the "repo" scope (it has: read:org, gist)');
   });
 
   it('an outage, a secondary rate limit and mergeable=null mid-run: the task waits, status says why, no false respawn', async () => {

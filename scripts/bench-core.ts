@@ -33,6 +33,15 @@ function rssKb(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
 }
 
+/** Proportional set size: shared pages (the node binary, libraries) divided among the processes sharing them. */
+function pssKb(pid: number): number {
+  try {
+    return Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 function swarm(cwd: string, args: string[]): string {
   return execFileSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8' });
 }
@@ -109,6 +118,7 @@ async function benchSpawnAndExit(): Promise<void> {
   await waitFor(() => (registry.listTasks(['running']).length === 20 ? true : undefined), { timeoutMs: 30_000, what: '20 running' });
   const holders = ids.map((id) => registry.latestAttempt(id, 'agent')!.holder_pid!);
   const holderKb = holders.map(rssKb);
+  const holderPssKb = holders.map(pssKb);
   const daemonBusyKb = rssKb(daemon.pid!);
 
   const idle = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
@@ -144,6 +154,7 @@ async function benchSpawnAndExit(): Promise<void> {
   console.log(`daemon, 0 sessions:                ${(daemonIdleKb / 1024).toFixed(1)} MB  (${(daemonIdleKb / idleKb).toFixed(2)}x baseline)`);
   console.log(`daemon, 20 live sessions:          ${(daemonBusyKb / 1024).toFixed(1)} MB  (${(daemonBusyKb / idleKb).toFixed(2)}x baseline)`);
   console.log(`session holder, each (20 live):    mean ${(mean(holderKb) / 1024).toFixed(1)} MB, max ${(Math.max(...holderKb) / 1024).toFixed(1)} MB  (${(mean(holderKb) / idleKb).toFixed(2)}x baseline)`);
+  console.log(`session holder, each, PSS:         mean ${(mean(holderPssKb) / 1024).toFixed(1)} MB (shared code pages divided among the 20)`);
   registry.close();
   daemon.kill('SIGTERM');
   await new Promise((r) => daemon.once('exit', r));

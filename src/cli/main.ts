@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { approveTask, planAndQueue, planFor, renderPlan } from './orchestrate.js';
 import { addNote, contextDir, listNotes } from '../orchestrator/context-store.js';
 import { outcomeStats } from '../orchestrator/outcomes.js';
 import { outcomeRows } from '../orchestrator/intake.js';
-import { Discovery } from '../orchestrator/discovery.js';
 import { silentLogger } from '../log.js';
+import type { AgentListing } from './agents.js';
 import { Command, CommanderError } from 'commander';
 import { z } from 'zod';
 import { SwarmConfig } from '../config/schema.js';
@@ -14,15 +13,21 @@ import { DaemonClient } from '../daemon/client.js';
 import { ExitCode, SwarmError, UsageError, errorMessage } from '../errors.js';
 import { cleanupFinished } from '../workspace/cleanup.js';
 import { VERSION } from '../version.js';
-import { daemonStatus, runDaemon, startDaemon, stopDaemon } from './daemon.js';
 import { initProject } from './init.js';
 import { ago, json, stdio, table, taskLine, type Out } from './output.js';
 import { attach, pickSession, streamLogs } from './sessions.js';
-import { listAgents, runBuiltinAgent, type AgentListing } from './agents.js';
-import { runDemo } from './demo.js';
 import { installedClis } from '../agents/registry.js';
 import { getTask, killTask, mergeTask, parseTaskId, retryTask, spawnTask } from './tasks.js';
 import { TaskState } from '../../registry/types.js';
+
+/** Heavy commands load their modules on use, so `swarm spawn` and `swarm ls` start fast. */
+const load = {
+  daemon: () => import('./daemon.js'),
+  demo: () => import('./demo.js'),
+  agents: () => import('./agents.js'),
+  orchestrate: () => import('./orchestrate.js'),
+  discovery: () => import('../orchestrator/discovery.js'),
+};
 
 async function withProject<T>(cwd: string | undefined, fn: (project: Project) => Promise<T>): Promise<T> {
   const project = await openProject(cwd ?? process.cwd());
@@ -73,7 +78,7 @@ export function buildProgram(io: Out = stdio): Command {
     .option('--json', 'machine-readable output')
     .action((options: { json?: boolean }) =>
       withProject(cwd(), async (project) => {
-        const { status, already } = await startDaemon(project);
+        const { status, already } = await (await load.daemon()).startDaemon(project);
         if (options.json) io.out(json({ ...status, already_running: already }));
         else io.out(already ? `Daemon already running (pid ${status.pid}).` : `Daemon started (pid ${status.pid}, up to ${status.concurrency} agents at once). Logs: ${project.paths.daemonLog}`);
       }),
@@ -81,13 +86,13 @@ export function buildProgram(io: Out = stdio): Command {
   daemon
     .command('run')
     .description('run the daemon in the foreground')
-    .action(() => withProject(cwd(), (project) => runDaemon(project)));
+    .action(() => withProject(cwd(), async (project) => (await load.daemon()).runDaemon(project)));
   daemon
     .command('stop')
     .description('stop the daemon (agents keep running and are picked up on the next start)')
     .action(() =>
       withProject(cwd(), async (project) => {
-        io.out((await stopDaemon(project)) ? 'Daemon stopped. Running agents keep running.' : 'No daemon is running.');
+        io.out((await (await load.daemon()).stopDaemon(project)) ? 'Daemon stopped. Running agents keep running.' : 'No daemon is running.');
       }),
     );
   daemon
@@ -96,7 +101,7 @@ export function buildProgram(io: Out = stdio): Command {
     .option('--json', 'machine-readable output')
     .action((options: { json?: boolean }) =>
       withProject(cwd(), async (project) => {
-        const status = await daemonStatus(project);
+        const status = await (await load.daemon()).daemonStatus(project);
         if (options.json) io.out(json({ running: status !== null, ...(status ?? {}) }));
         else if (!status) io.out('Daemon not running. Start it with `swarm daemon start`.');
         else {
@@ -130,7 +135,7 @@ export function buildProgram(io: Out = stdio): Command {
         const explicit = spawnOptions.agent || spawnOptions.model || spawnOptions.branch || spawnOptions.title;
         if (project.config.orchestrator.model && !raw && !explicit) {
           if (!prompt.trim()) throw new UsageError('The request is empty.');
-          const { plan, tasks } = await planAndQueue(project, prompt);
+          const { plan, tasks } = await (await load.orchestrate()).planAndQueue(project, prompt);
           const running = await nudge(project);
           if (asJson) return io.out(json({ plan: plan.plan, attempts: plan.attempts, tasks, daemon_running: running }));
           io.out(`Planned ${tasks.length} task(s)${plan.attempts > 1 ? ` (after ${plan.attempts - 1} rejected plan(s))` : ''}:`);
@@ -300,9 +305,9 @@ export function buildProgram(io: Out = stdio): Command {
     .option('--json', 'machine-readable output')
     .action((words: string[], options: { json?: boolean }) =>
       withProject(cwd(), async (project) => {
-        const result = await planFor(project, words.length === 1 && words[0] === '-' ? readStdin() : words.join(' '));
+        const result = await (await load.orchestrate()).planFor(project, words.length === 1 && words[0] === '-' ? readStdin() : words.join(' '));
         if (options.json) return io.out(json(result));
-        io.out(renderPlan(result.plan));
+        io.out((await load.orchestrate()).renderPlan(result.plan));
         if (result.context_notes.length) io.out(`\nContext used: ${result.context_notes.join(', ')}`);
       }),
     );
@@ -355,7 +360,7 @@ export function buildProgram(io: Out = stdio): Command {
     .argument('<ids...>')
     .action((ids: string[]) =>
       withProject(cwd(), async (project) => {
-        for (const id of ids) io.out(`Task ${approveTask(project, parseTaskId(id)).id} queued.`);
+        for (const id of ids) io.out(`Task ${(await load.orchestrate()).approveTask(project, parseTaskId(id)).id} queued.`);
         await nudge(project);
       }),
     );
@@ -366,6 +371,7 @@ export function buildProgram(io: Out = stdio): Command {
     .option('--json', 'machine-readable output')
     .action((options: { json?: boolean }) =>
       withProject(cwd(), async (project) => {
+        const { Discovery } = await load.discovery();
         const found = await new Discovery(project, silentLogger()).runOnce();
         if (options.json) return io.out(json(found));
         io.out(found.length ? found.map((t) => `${t.id}  ${t.state}  ${t.title}`).join('\n') : 'Nothing new.');
@@ -380,7 +386,7 @@ export function buildProgram(io: Out = stdio): Command {
     .action(async (options: { json?: boolean }) => {
       let listing: AgentListing;
       try {
-        listing = await withProject(cwd(), (project) => listAgents(project));
+        listing = await withProject(cwd(), async (project) => (await load.agents()).listAgents(project));
       } catch (err) {
         if (!(err instanceof SwarmError)) throw err;
         listing = { configured: [], installed: installedClis(process.cwd()) };
@@ -408,7 +414,7 @@ export function buildProgram(io: Out = stdio): Command {
     .option('--token-budget <n>', 'token budget', '400000')
     .option('--bash-timeout <s>', 'seconds per bash command', '120')
     .action(async (o: { promptFile: string; model: string; host?: string; openaiBaseUrl?: string; apiKeyEnv?: string; numCtx: string; maxSteps: string; tokenBudget: string; bashTimeout: string }) => {
-      process.exitCode = await runBuiltinAgent(
+      process.exitCode = await (await load.agents()).runBuiltinAgent(
         { promptFile: o.promptFile, model: o.model, host: o.host, openaiBaseUrl: o.openaiBaseUrl, apiKeyEnv: o.apiKeyEnv, numCtx: Number(o.numCtx), maxSteps: Number(o.maxSteps), tokenBudget: Number(o.tokenBudget), bashTimeout: Number(o.bashTimeout) },
         (text) => process.stdout.write(text),
       );
@@ -419,7 +425,7 @@ export function buildProgram(io: Out = stdio): Command {
     .description('create a sample repository with a bug and fix it end to end with the best agent on this machine')
     .option('--dir <dir>', 'where to create the sample (default: a new temp folder)')
     .action(async (options: { dir?: string }) => {
-      process.exitCode = await runDemo({ dir: options.dir, write: (line) => io.out(line) });
+      process.exitCode = await (await load.demo()).runDemo({ dir: options.dir, write: (line) => io.out(line) });
     });
 
   return program;

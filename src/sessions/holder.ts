@@ -10,7 +10,7 @@ import { createServer, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import pty from 'node-pty';
 import { processStartTime } from './process.js';
-import { ClientMessage, SESSION_FILES, SessionSpec, socketPathFor, type HolderMessage, type SessionExit, type SessionState } from './protocol.js';
+import { ClientMessage, jsonLines, SESSION_FILES, SessionSpec, socketPathFor, type HolderMessage, type SessionExit, type SessionState } from './protocol.js';
 
 const KILL_GRACE_MS = 5_000;
 
@@ -90,27 +90,14 @@ function main(): void {
     clients.add(socket);
     socket.setEncoding('utf8');
     socket.write(`${JSON.stringify({ t: 'replay', data: scrollback } satisfies HolderMessage)}\n`);
-    let buffer = '';
-    socket.on('data', (chunk: string) => {
-      buffer += chunk;
-      let newline: number;
-      while ((newline = buffer.indexOf('\n')) !== -1) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(newline + 1);
-        if (!line.trim()) continue;
-        let parsed: ReturnType<typeof ClientMessage.safeParse>;
-        try {
-          parsed = ClientMessage.safeParse(JSON.parse(line));
-        } catch {
-          continue;
-        }
-        if (!parsed.success) continue;
-        const message = parsed.data;
+    socket.on(
+      'data',
+      jsonLines(ClientMessage, (message) => {
         if (message.t === 'input') child.write(message.data);
         else if (message.t === 'resize') child.resize(message.cols, message.rows);
         else terminate(message.signal);
-      }
-    });
+      }),
+    );
     socket.on('close', () => clients.delete(socket));
     socket.on('error', () => clients.delete(socket));
   });

@@ -50,6 +50,29 @@ export const HolderMessage = z.discriminatedUnion('t', [
 ]);
 export type HolderMessage = z.infer<typeof HolderMessage>;
 
+/**
+ * A `data` handler for a utf8 socket carrying JSON lines: each complete line that parses and matches `schema`
+ * goes to `onMessage`; anything else (a torn line from a dying peer, junk) is dropped.
+ */
+export function jsonLines<T>(schema: z.ZodType<T>, onMessage: (message: T) => void): (chunk: string) => void {
+  let buffer = '';
+  return (chunk) => {
+    buffer += chunk;
+    let newline: number;
+    while ((newline = buffer.indexOf('\n')) !== -1) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      if (!line.trim()) continue;
+      try {
+        const parsed = schema.safeParse(JSON.parse(line));
+        if (parsed.success) onMessage(parsed.data);
+      } catch {
+        // not JSON: dropped
+      }
+    }
+  };
+}
+
 export const SESSION_FILES = {
   spec: 'spec.json',
   state: 'state.json',

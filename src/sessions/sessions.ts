@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '../wait.js';
 import { isSameProcessAlive, signalProcess } from './process.js';
-import { HolderMessage, SESSION_FILES, SessionExit, SessionState, type ClientMessage, type SessionSpec } from './protocol.js';
+import { HolderMessage, jsonLines, SESSION_FILES, SessionExit, SessionState, type ClientMessage, type SessionSpec } from './protocol.js';
 
 const HOLDER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'holder.js');
 
@@ -109,23 +109,9 @@ export function connectSession(state: SessionState, handlers: { onMessage: (mess
   return new Promise((resolve, reject) => {
     const socket: Socket = connect(state.socket);
     socket.setEncoding('utf8');
-    let buffer = '';
     let closedResolve: () => void = () => undefined;
     const closed = new Promise<void>((r) => (closedResolve = r));
-    socket.on('data', (chunk: string) => {
-      buffer += chunk;
-      let newline: number;
-      while ((newline = buffer.indexOf('\n')) !== -1) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(newline + 1);
-        try {
-          const parsed = HolderMessage.safeParse(JSON.parse(line));
-          if (parsed.success) handlers.onMessage(parsed.data);
-        } catch {
-          // a torn line from a dying holder: ignore
-        }
-      }
-    });
+    socket.on('data', jsonLines(HolderMessage, handlers.onMessage));
     socket.once('connect', () =>
       resolve({
         send: (message) => {

@@ -3,14 +3,17 @@
  * Every branch here has a row in tests/monitor/decide.test.ts.
  */
 import type { Evidence, TaskState } from '../registry/types.js';
+import { backoffMs, type ExitFailure } from './classify.js';
 import type { FailureEvidence } from './evidence.js';
 
 export type SessionFacts =
   | { kind: 'none' }
   | { kind: 'starting'; started_at: number }
   | { kind: 'running'; started_at: number; last_output_at: number | null }
-  | { kind: 'exited'; exit_code: number | null; signal: string | null; error?: string; log_tail: string }
-  | { kind: 'lost'; log_tail: string };
+  | { kind: 'exited'; exit_code: number | null; signal: string | null; error?: string; log_tail: string; duration_ms?: number; failure?: ExitFailure }
+  | { kind: 'lost'; log_tail: string }
+  /** Alive, but for `for_ms` it has printed only reconnect/retry lines: no model reply. */
+  | { kind: 'reconnecting'; started_at: number; for_ms: number; line: string };
 
 export type CiFacts =
   | { kind: 'none' }
@@ -24,8 +27,8 @@ export type CiFacts =
 
 export interface Snapshot {
   now: number;
-  task: { id: number; state: TaskState; retries: number; max_retries: number };
-  limits: { stuck_ms: number; agent_timeout_ms: number; ci_timeout_ms: number; has_ci: boolean };
+  task: { id: number; state: TaskState; retries: number; max_retries: number; transient_waits?: number; waited_ms?: number };
+  limits: { stuck_ms: number; agent_timeout_ms: number; ci_timeout_ms: number; has_ci: boolean; backoff?: BackoffLimits };
   agent: SessionFacts;
   /** Known once the agent has exited. */
   work?: { commits_ahead: number; uncommitted: string[] };
@@ -36,23 +39,47 @@ export interface Snapshot {
   review?: { decision: 'approved' | 'changes_requested' | 'review_required' | 'none'; comments: string[] };
 }
 
+export interface BackoffLimits {
+  crash_ms: number;
+  transient_ms: number;
+  max_ms: number;
+  transient_give_up_ms: number;
+  reconnect_ms: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffLimits = { crash_ms: 5_000, transient_ms: 30_000, max_ms: 600_000, transient_give_up_ms: 3_600_000, reconnect_ms: 300_000 };
+
 export type Action =
   | { type: 'none'; why?: string }
   | { type: 'open_pr' }
   | { type: 'start_ci' }
   | { type: 'kill_agent'; then: Action }
   | { type: 'kill_ci'; then: Action }
-  | { type: 'respawn'; evidence: Evidence }
+  | { type: 'respawn'; evidence: Evidence; delay_ms?: number }
+  /** Transient trouble: queue the task again after `delay_ms`, counting no retry. */
+  | { type: 'wait'; evidence: Evidence; delay_ms: number }
   | { type: 'needs_help'; evidence: Evidence }
   | { type: 'ready' }
   | { type: 'done' }
   | { type: 'cancel'; why: string }
   | { type: 'mark_agent_exited'; then: Action };
 
-/** A failed attempt becomes a respawn while retries remain, else needs_help. */
-export function failAttempt(snapshot: Snapshot, evidence: Evidence): Action {
-  if (snapshot.task.retries < snapshot.task.max_retries) return { type: 'respawn', evidence };
+/** A failed attempt becomes a respawn while retries remain (after `delay_ms`, if given), else needs_help. */
+export function failAttempt(snapshot: Snapshot, evidence: Evidence, delay_ms = 0): Action {
+  if (snapshot.task.retries < snapshot.task.max_retries) return delay_ms > 0 ? { type: 'respawn', evidence, delay_ms } : { type: 'respawn', evidence };
   return { type: 'needs_help', evidence };
+}
+
+/** Transient trouble: wait with capped exponential backoff, no retry counted; past the give-up time, a human. */
+function waitOut(s: Snapshot, evidence: Evidence): Action {
+  const limits = s.limits.backoff ?? DEFAULT_BACKOFF;
+  const waits = s.task.transient_waits ?? 0;
+  const waited = s.task.waited_ms ?? 0;
+  const delay = backoffMs(waits, limits.transient_ms, limits.max_ms);
+  if (waited + delay > limits.transient_give_up_ms) {
+    return { type: 'needs_help', evidence: { ...evidence, summary: `${evidence.summary} Still failing after ${minutes(waited)} of waiting (${waits} tries).` } };
+  }
+  return { type: 'wait', evidence, delay_ms: delay };
 }
 
 function minutes(ms: number): string {
@@ -63,12 +90,18 @@ function minutes(ms: number): string {
 function afterAgentExit(s: Snapshot, agent: Extract<SessionFacts, { kind: 'exited' }>): Action {
   if (agent.exit_code !== 0) {
     const how = agent.signal ? `was killed by ${agent.signal}` : `exited with code ${String(agent.exit_code)}`;
-    return failAttempt(s, {
-      reason: 'crash',
-      summary: `The agent ${how}${agent.error ? ` (${agent.error})` : ''} before finishing.`,
-      exit_code: agent.exit_code,
-      log_tail: agent.log_tail,
-    });
+    const failure = agent.failure;
+    const line = failure?.line ? failure.line.slice(0, 300) : '';
+    const base: Evidence = { reason: 'crash', summary: '', exit_code: agent.exit_code, log_tail: agent.log_tail, ...(line ? { decisive_line: line } : {}), ...(agent.duration_ms !== undefined ? { duration_ms: agent.duration_ms } : {}) };
+    if (failure?.class === 'fault') {
+      // The decisive line leads: it is what the notification's title shows.
+      return { type: 'needs_help', evidence: { ...base, reason: 'agent_fault', summary: `${line || `The agent ${how}`} (the agent cannot work here: ${failure.cause}; fix that, then \`swarm retry ${s.task.id}\`)` } };
+    }
+    if (failure?.class === 'transient') {
+      return waitOut(s, { ...base, reason: 'transient', summary: `Transient trouble (${failure.cause}): ${line || how}.` });
+    }
+    const limits = s.limits.backoff ?? DEFAULT_BACKOFF;
+    return failAttempt(s, { ...base, summary: `The agent ${how}${agent.error ? ` (${agent.error})` : ''} before finishing${line ? `: ${line}` : '.'}` }, backoffMs(s.task.retries, limits.crash_ms, limits.max_ms));
   }
   if (!s.work) return { type: 'none', why: 'waiting for git facts' };
   if (s.work.commits_ahead === 0) {
@@ -101,8 +134,11 @@ export function decide(s: Snapshot): Action {
       if (agent.kind === 'lost' || agent.kind === 'none') {
         return failAttempt(s, { reason: 'session_lost', summary: 'The agent session vanished without an exit code (its holder process died, e.g. the machine rebooted).', log_tail: agent.kind === 'lost' ? agent.log_tail : undefined });
       }
-      if (agent.kind === 'running') {
-        const quietFor = s.now - (agent.last_output_at ?? agent.started_at);
+      if (agent.kind === 'reconnecting' && agent.for_ms >= (s.limits.backoff ?? DEFAULT_BACKOFF).reconnect_ms) {
+        return { type: 'kill_agent', then: waitOut(s, { reason: 'transient', summary: `The agent printed only reconnect messages for ${minutes(agent.for_ms)}, with no reply from its model: ${agent.line}`, decisive_line: agent.line }) };
+      }
+      if (agent.kind === 'running' || agent.kind === 'reconnecting') {
+        const quietFor = agent.kind === 'running' ? s.now - (agent.last_output_at ?? agent.started_at) : 0;
         if (quietFor >= s.limits.stuck_ms) {
           return { type: 'kill_agent', then: failAttempt(s, { reason: 'stuck', summary: `The agent printed nothing for ${minutes(quietFor)} and was killed for it. Avoid commands that wait for input or never end; run long commands with a timeout.` }) };
         }

@@ -1,7 +1,7 @@
 /** observe -> decide -> act, for every task that is in flight. Deterministic: no LLM call anywhere here. */
 import type { Logger } from 'pino';
 import type { Registry } from '../registry/registry.js';
-import { dependsOn, type Evidence, type TaskRow, type TaskState } from '../registry/types.js';
+import { dependsOn, Evidence, type TaskRow, type TaskState } from '../registry/types.js';
 import { dagVerdict } from '../src/orchestrator/dag.js';
 import type { SwarmConfig } from '../src/config/schema.js';
 import { errorMessage } from '../src/errors.js';
@@ -12,6 +12,7 @@ import { killSession, lastOutputAt, readSessionExit, readTranscriptTail, session
 import { commitsAhead, uncommittedFiles } from '../src/workspace/git.js';
 import { removeWorktree } from '../src/workspace/worktrees.js';
 import { waitFor } from '../src/wait.js';
+import { classifyExit, FAST_FAILURE_MS, reconnectOnly } from './classify.js';
 import { decide, type Action, type SessionFacts, type Snapshot } from './decide.js';
 import { stripAnsi, tail } from './evidence.js';
 
@@ -33,6 +34,9 @@ function transcriptTail(dir: string): string {
 }
 
 export class Monitor {
+  /** Per attempt: since when its output has been only reconnect lines (a timer; a restart just restarts it). */
+  private readonly reconnecting = new Map<number, number>();
+
   constructor(private readonly deps: MonitorDeps) {}
 
   /** GitHub runs its own checks; locally, CI is the configured command. */
@@ -51,16 +55,36 @@ export class Monitor {
     switch (live.kind) {
       case 'starting':
         return { kind: 'starting', started_at: attempt.started_at };
-      case 'running':
-        return { kind: 'running', started_at: attempt.started_at, last_output_at: lastOutputAt(attempt.session_dir) };
+      case 'running': {
+        const line = reconnectOnly(readTranscriptTail(attempt.session_dir, 8 * 1024));
+        if (!line) {
+          this.reconnecting.delete(attempt.id);
+          return { kind: 'running', started_at: attempt.started_at, last_output_at: lastOutputAt(attempt.session_dir) };
+        }
+        const since = this.reconnecting.get(attempt.id) ?? this.now();
+        this.reconnecting.set(attempt.id, since);
+        return { kind: 'reconnecting', started_at: attempt.started_at, for_ms: this.now() - since, line };
+      }
       case 'lost':
         return { kind: 'lost', log_tail: transcriptTail(attempt.session_dir) };
       case 'exited':
         if (attempt.ended_at === null) {
           this.deps.registry.updateAttempt(attempt.id, { ended_at: live.exit.ended_at, exit_code: live.exit.exit_code, signal: live.exit.signal, outcome: live.exit.exit_code === 0 ? 'exited' : 'crashed', report: this.report(attempt.agent, attempt.session_dir) });
         }
-        return { kind: 'exited', exit_code: live.exit.exit_code, signal: live.exit.signal, error: live.exit.error, log_tail: transcriptTail(attempt.session_dir) };
+        this.reconnecting.delete(attempt.id);
+        const duration_ms = Math.max(0, live.exit.ended_at - attempt.started_at);
+        const failure = live.exit.exit_code === 0 ? undefined : classifyExit({ exit_code: live.exit.exit_code, signal: live.exit.signal, duration_ms, output: readTranscriptTail(attempt.session_dir, 64 * 1024), previous: this.previousFailure(task) });
+        return { kind: 'exited', exit_code: live.exit.exit_code, signal: live.exit.signal, error: live.exit.error, log_tail: transcriptTail(attempt.session_dir), duration_ms, ...(failure ? { failure } : {}) };
     }
+  }
+
+  /** The previous attempt's decisive line and whether it failed fast: the same fast failure twice is a fault. */
+  private previousFailure(task: TaskRow): { line: string; fast: boolean } | null {
+    const previous = this.deps.registry.attempts(task.id).filter((a) => a.kind === 'agent' && a.n === task.attempt - 1).at(-1);
+    if (!previous?.evidence) return null;
+    const parsed = Evidence.safeParse(JSON.parse(previous.evidence));
+    if (!parsed.success || !parsed.data.decisive_line) return null;
+    return { line: parsed.data.decisive_line, fast: (parsed.data.duration_ms ?? Infinity) < FAST_FAILURE_MS };
   }
 
   /** What the agent said about its run (its own session id, tokens, cost), parsed once at exit. */
@@ -89,8 +113,15 @@ export class Monitor {
       : { pr: null, ci: { kind: 'none' as const }, conflicts: null };
     return {
       now: this.now(),
-      task: { id: task.id, state: task.state, retries: task.retries, max_retries: task.max_retries },
+      task: { id: task.id, state: task.state, retries: task.retries, max_retries: task.max_retries, transient_waits: task.transient_waits, waited_ms: task.waited_ms },
       limits: {
+        backoff: {
+          crash_ms: config.backoff.crash_seconds * 1000,
+          transient_ms: config.backoff.transient_seconds * 1000,
+          max_ms: config.backoff.max_seconds * 1000,
+          transient_give_up_ms: config.backoff.transient_give_up_minutes * 60_000,
+          reconnect_ms: config.backoff.reconnect_minutes * 60_000,
+        },
         stuck_ms: config.stuck_minutes * 60_000,
         agent_timeout_ms: this.deps.agentTimeoutMinutes(task.agent) * 60_000,
         ci_timeout_ms: config.ci.timeout_minutes * 60_000,
@@ -127,7 +158,14 @@ export class Monitor {
     const { registry, config } = this.deps;
     const all = registry.listTasks();
     const byId = new Map(all.map((t) => [t.id, { id: t.id, state: t.state, depends_on: dependsOn(t) }]));
-    return all.filter((t) => t.state === 'queued' && dagVerdict(byId.get(t.id)!, byId, config.orchestrator.dependency_gate).kind === 'runnable').map((t) => t.id);
+    const now = this.now();
+    return all.filter((t) => t.state === 'queued' && (t.not_before === null || t.not_before <= now) && dagVerdict(byId.get(t.id)!, byId, config.orchestrator.dependency_gate).kind === 'runnable').map((t) => t.id);
+  }
+
+  /** When the earliest backed-off task may start, if one waits. */
+  nextNotBefore(): number | null {
+    const times = this.deps.registry.listTasks(['queued']).flatMap((t) => (t.not_before !== null && t.not_before > this.now() ? [t.not_before] : []));
+    return times.length ? Math.min(...times) : null;
   }
 
   /** One pass over every task in flight. A task may move several steps in one pass (exited -> PR -> CI). */
@@ -166,7 +204,7 @@ export class Monitor {
       }
       case 'open_pr': {
         const pr = await forge.openPr(task);
-        return registry.transition(task.id, 'agent_exited', 'pr_open', { event: 'pr_opened', data: { pr: pr.number, head: pr.head_sha }, patch: { pr_at: task.pr_at ?? this.now() } });
+        return registry.transition(task.id, 'agent_exited', 'pr_open', { event: 'pr_opened', data: { pr: pr.number, head: pr.head_sha }, patch: { pr_at: task.pr_at ?? this.now(), transient_waits: 0, waited_ms: 0 } });
       }
       case 'start_ci': {
         await forge.startCi(task);
@@ -189,7 +227,9 @@ export class Monitor {
         await forge.killCi(task);
         return this.act(task, action.then);
       case 'respawn':
-        return this.fail(task, action.evidence, true);
+        return this.fail(task, action.evidence, true, action.delay_ms ?? 0);
+      case 'wait':
+        return this.waitOut(task, action.evidence, action.delay_ms);
       case 'needs_help':
         return this.fail(task, action.evidence, false);
       case 'ready': {
@@ -216,13 +256,33 @@ export class Monitor {
     }
   }
 
-  private fail(task: TaskRow, evidence: Evidence, respawn: boolean): TaskRow | null {
+  private recordEvidence(task: TaskRow, evidence: Evidence): void {
+    const attempt = this.deps.registry.latestAttempt(task.id, 'agent');
+    if (attempt && attempt.n === task.attempt) this.deps.registry.updateAttempt(attempt.id, { evidence: JSON.stringify(evidence), outcome: attempt.outcome ?? evidence.reason });
+  }
+
+  /** Transient trouble: back to the queue after the backoff; no retry spent. */
+  private waitOut(task: TaskRow, evidence: Evidence, delayMs: number): null {
+    this.recordEvidence(task, evidence);
+    this.deps.log.info({ task: task.id, delay_ms: delayMs, why: evidence.summary }, 'transient trouble: waiting');
+    this.deps.registry.transition(task.id, task.state, 'queued', {
+      event: 'transient_wait',
+      data: { summary: evidence.summary, delay_ms: delayMs, wait: task.transient_waits + 1 },
+      patch: { not_before: this.now() + delayMs, transient_waits: task.transient_waits + 1, waited_ms: task.waited_ms + delayMs, evidence: JSON.stringify(evidence) },
+    });
+    return null;
+  }
+
+  private fail(task: TaskRow, evidence: Evidence, respawn: boolean, delayMs = 0): TaskRow | null {
     const { registry } = this.deps;
-    const attempt = registry.latestAttempt(task.id, 'agent');
-    if (attempt && attempt.n === task.attempt) registry.updateAttempt(attempt.id, { evidence: JSON.stringify(evidence), outcome: attempt.outcome ?? evidence.reason });
+    this.recordEvidence(task, evidence);
     if (respawn) {
-      this.deps.log.info({ task: task.id, reason: evidence.reason, retries: task.retries + 1 }, 'respawning');
-      registry.transition(task.id, task.state, 'queued', { event: 'respawn', data: { reason: evidence.reason, summary: evidence.summary, retry: task.retries + 1 }, patch: { retries: task.retries + 1, evidence: JSON.stringify(evidence) } });
+      this.deps.log.info({ task: task.id, reason: evidence.reason, retries: task.retries + 1, delay_ms: delayMs }, 'respawning');
+      registry.transition(task.id, task.state, 'queued', {
+        event: 'respawn',
+        data: { reason: evidence.reason, summary: evidence.summary, retry: task.retries + 1, ...(delayMs ? { delay_ms: delayMs } : {}) },
+        patch: { retries: task.retries + 1, evidence: JSON.stringify(evidence), not_before: delayMs ? this.now() + delayMs : null },
+      });
       return null;
     }
     const reason = evidence.summary;

@@ -106,4 +106,9 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE tasks ADD COLUMN routing_note TEXT;
   CREATE UNIQUE INDEX tasks_source_key ON tasks(source_key) WHERE source_key IS NOT NULL;
   `,
+  `
+  ALTER TABLE tasks ADD COLUMN not_before INTEGER;
+  ALTER TABLE tasks ADD COLUMN transient_waits INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE tasks ADD COLUMN waited_ms INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

@@ -25,13 +25,17 @@ export const ACTIVE_STATES: readonly TaskState[] = ['preparing', 'running', 'age
 
 /** What went wrong on an attempt, recorded deterministically by the monitor and fed to the next prompt. */
 export const Evidence = z.object({
-  reason: z.enum(['crash', 'no_commits', 'stuck', 'timeout', 'ci_failed', 'conflict', 'session_lost', 'infra', 'changes_requested', 'manual']),
+  reason: z.enum(['crash', 'no_commits', 'stuck', 'timeout', 'ci_failed', 'conflict', 'session_lost', 'infra', 'changes_requested', 'manual', 'agent_fault', 'transient']),
   summary: z.string(),
   exit_code: z.number().int().nullable().optional(),
   failing_tests: z.array(z.string()).optional(),
   assertions: z.array(z.string()).optional(),
   files: z.array(z.string()).optional(),
   log_tail: z.string().optional(),
+  /** The agent's decisive line of output when it failed (what a human reads first). */
+  decisive_line: z.string().optional(),
+  /** How long the failed attempt ran: two fast failures with the same line are an agent fault. */
+  duration_ms: z.number().int().nonnegative().optional(),
 });
 export type Evidence = z.infer<typeof Evidence>;
 
@@ -67,6 +71,11 @@ export const TaskRow = z.object({
   source_key: strOrNull,
   /** Why this agent was picked, when routing used outcomes. */
   routing_note: strOrNull,
+  /** A respawn or a transient wait does not start before this (backoff). */
+  not_before: intOrNull,
+  /** Transient troubles (rate limit, overload, network) waited out, which count no retry. */
+  transient_waits: z.number().int(),
+  waited_ms: z.number().int(),
 });
 export type TaskRow = z.infer<typeof TaskRow>;
 

@@ -5,6 +5,7 @@ import type { SwarmConfigInput } from '../config/schema.js';
 import { ensureStateDir } from '../config/project.js';
 import { UsageError } from '../errors.js';
 import { findRepo, runGit } from '../workspace/git.js';
+import { installedClis } from '../agents/registry.js';
 
 /** A starting config: the current branch as base, the repo's own test command as CI, desktop notifications. */
 export async function initProject(cwd: string, options: { force?: boolean; base?: string }): Promise<{ file: string; config: SwarmConfigInput }> {
@@ -22,12 +23,13 @@ export async function initProject(cwd: string, options: { force?: boolean; base?
       // not our business: leave CI unset
     }
   }
+  // The coding CLIs found on PATH become agents; with none, a Claude Code entry to edit.
+  const found = installedClis(repo.root).filter((c) => c.executable).map((c) => c.type);
+  const types = found.length ? found : ['claude'];
   const config: SwarmConfigInput = {
     base: options.base ?? (branch || 'main'),
-    default_agent: 'claude',
-    agents: {
-      claude: { type: 'custom', command: ['claude', '-p', '{prompt}', '--dangerously-skip-permissions'], timeout_minutes: 60 },
-    },
+    default_agent: types[0],
+    agents: Object.fromEntries(types.map((type) => [type, { type }])),
     ...(ci ? { ci: { command: ci, timeout_minutes: 30 } } : {}),
     max_retries: 3,
     stuck_minutes: 15,

@@ -50,7 +50,7 @@ export function retryTask(project: Project, id: number, note?: string): TaskRow 
   const evidence = note ? JSON.stringify({ reason: 'manual', summary: note }) : task.evidence;
   const latest = project.registry.latestAttempt(id, 'agent');
   if (note && latest) project.registry.updateAttempt(latest.id, { evidence });
-  const next = project.registry.transition(id, from, 'queued', { event: 'retry', data: { note: note ?? null }, patch: { retries: 0, reason: null, evidence } });
+  const next = project.registry.transition(id, from, 'queued', { event: 'retry', data: { note: note ?? null }, patch: { retries: 0, reason: null, evidence, not_before: null, transient_waits: 0, waited_ms: 0 } });
   if (!next) throw new InvalidStateError(`Task ${id} changed state meanwhile; look at \`swarm show ${id}\`.`);
   return next;
 }

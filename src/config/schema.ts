@@ -79,6 +79,21 @@ export const SwarmConfig = z.strictObject({
   max_retries: z.number().int().nonnegative().default(3),
   /** No terminal output for this long means stuck: killed and respawned. */
   stuck_minutes: z.number().positive().default(15),
+  /** How failed attempts are spaced (see "Failures told apart" in the README). */
+  backoff: z
+    .strictObject({
+      /** A crashed agent's respawn waits this, doubling with each retry. */
+      crash_seconds: z.number().nonnegative().default(5),
+      /** Transient trouble (rate limit, overload, 5xx, network): the first wait, doubling each time. */
+      transient_seconds: z.number().nonnegative().default(30),
+      /** No single wait is longer than this. */
+      max_seconds: z.number().positive().default(600),
+      /** After this much waiting on transient trouble, the task needs a human. */
+      transient_give_up_minutes: z.number().positive().default(60),
+      /** An agent that prints only reconnect/retry lines for this long is killed and waited out as transient trouble. */
+      reconnect_minutes: z.number().positive().default(5),
+    })
+    .default({ crash_seconds: 5, transient_seconds: 30, max_seconds: 600, transient_give_up_minutes: 60, reconnect_minutes: 5 }),
   monitor: z
     .strictObject({
       /** node-cron expression (5 fields, or 6 with seconds). */

@@ -160,7 +160,10 @@ export class Daemon {
       const queued = this.monitor.runnable();
       const active = registry.listTasks(ACTIVE_STATES).length;
       const decision = admit({ now: Date.now(), queued, active, cap: this.concurrency, staggerMs: config.stagger_ms, lastStartAt: this.lastStartAt });
-      if (decision.wakeInMs !== null) this.wakeIn(decision.wakeInMs);
+      // A backed-off task (crash respawn, transient wait) is started when its time comes, not at the next cron tick.
+      const notBefore = this.monitor.nextNotBefore();
+      const waits = [decision.wakeInMs, notBefore === null ? null : Math.max(0, notBefore - Date.now()) + 20].filter((ms): ms is number => ms !== null);
+      if (waits.length) this.wakeIn(Math.min(...waits));
       if (decision.start.length === 0 || this.stopping) return;
       for (const id of decision.start) {
         this.lastStartAt = Date.now();

@@ -79,7 +79,8 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
     const how = await ensureWorktree(deps.repoRoot, task.worktree, task.branch, await startPoint(deps, task));
     await setupWorktree(config, deps.repoRoot, task.worktree);
     const role = task.kind ? config.kinds[task.kind]?.prompt : undefined;
-    const history = evidenceHistory(registry, task.id);
+    // Transient trouble (a rate limit) is nothing the agent can act on: its prompt gets the task's own failures.
+    const history = evidenceHistory(registry, task.id).filter((e) => e.reason !== 'transient');
     const body = n > 1 ? ((await rewriteForRetry(deps, task, history.at(-1))) ?? task.prompt) : task.prompt;
     const prompt = composePrompt({ taskId: task.id, prompt: body, role, base: task.base, branch: task.branch, attempt: n, history, hasCi: config.ci.command !== undefined });
     const previous = registry.latestAttempt(task.id, 'agent');

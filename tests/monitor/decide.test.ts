@@ -24,6 +24,9 @@ const failure = { failing_tests: ['adds'], assertions: ['AssertionError: 6 !== 5
 function shape(action: Action): string {
   switch (action.type) {
     case 'respawn':
+      return `${action.type}:${action.evidence.reason}${action.delay_ms ? `+${action.delay_ms / 1000}s` : ''}`;
+    case 'wait':
+      return `wait:${action.delay_ms / 1000}s`;
     case 'needs_help':
       return `${action.type}:${action.evidence.reason}`;
     case 'kill_agent':
@@ -35,14 +38,28 @@ function shape(action: Action): string {
   }
 }
 
+const fault = { class: 'fault' as const, cause: 'refuses to run as root', line: '--dangerously-skip-permissions cannot be used with root/sudo privileges for security reasons' };
+const transient = { class: 'transient' as const, cause: 'rate limited (HTTP 429)', line: 'API Error: Request rejected (429) · Rate limited' };
+const task = { class: 'task' as const, cause: 'exit code 1', line: 'TypeError: x is undefined' };
+const withTask = (s: Snapshot, over: Partial<Snapshot['task']>): Snapshot => ({ ...s, task: { ...s.task, ...over } });
+
 const table: [string, Snapshot, string][] = [
+  ['agent fault (root): needs help at once, no retry spent', snap('running', { agent: { ...exited(1), failure: fault } }), 'mark_agent_exited>needs_help:agent_fault'],
+  ['transient trouble, first time: wait 30 s, no retry', snap('running', { agent: { ...exited(1), failure: transient } }), 'mark_agent_exited>wait:30s'],
+  ['transient trouble, third time: wait doubles twice', withTask(snap('running', { agent: { ...exited(1), failure: transient } }), { transient_waits: 2, waited_ms: 90_000 }), 'mark_agent_exited>wait:120s'],
+  ['transient trouble past the give-up time: needs help', withTask(snap('running', { agent: { ...exited(1), failure: transient } }), { transient_waits: 9, waited_ms: 59 * MIN }), 'mark_agent_exited>needs_help:transient'],
+  ['transient trouble does not look at retries', snap('running', { agent: { ...exited(1), failure: transient } }, 3), 'mark_agent_exited>wait:30s'],
+  ['task failure: respawn after the crash backoff', snap('running', { agent: { ...exited(1), failure: task } }), 'mark_agent_exited>respawn:crash+5s'],
+  ['task failure, second retry: the backoff doubles', snap('running', { agent: { ...exited(1), failure: task } }, 2), 'mark_agent_exited>respawn:crash+20s'],
+  ['only reconnect lines for 6 minutes: killed, waited out', snap('running', { agent: { kind: 'reconnecting', started_at: NOW - 10 * MIN, for_ms: 6 * MIN, line: 'Reconnecting... 2/5' } }), 'kill_agent>wait:30s'],
+  ['only reconnect lines for a minute: left alone', snap('running', { agent: { kind: 'reconnecting', started_at: NOW - 10 * MIN, for_ms: MIN, line: 'Reconnecting... 2/5' } }), 'none'],
   ['running agent, recent output', snap('running', { agent: { kind: 'running', started_at: NOW - 5 * MIN, last_output_at: NOW - MIN } }), 'none'],
   ['running agent, quiet past stuck limit', snap('running', { agent: { kind: 'running', started_at: NOW - 30 * MIN, last_output_at: NOW - 11 * MIN } }), 'kill_agent>respawn:stuck'],
   ['running agent, never printed, past stuck limit', snap('running', { agent: { kind: 'running', started_at: NOW - 10 * MIN, last_output_at: null } }), 'kill_agent>respawn:stuck'],
   ['running agent past its time limit', snap('running', { agent: { kind: 'running', started_at: NOW - 61 * MIN, last_output_at: NOW } }), 'kill_agent>respawn:timeout'],
   ['stuck on the last retry -> needs help', snap('running', { agent: { kind: 'running', started_at: NOW - 30 * MIN, last_output_at: NOW - 11 * MIN } }, 3), 'kill_agent>needs_help:stuck'],
-  ['agent crashed', snap('running', { agent: exited(2) }), 'mark_agent_exited>respawn:crash'],
-  ['agent killed by a signal', snap('running', { agent: exited(null, 'SIGKILL') }), 'mark_agent_exited>respawn:crash'],
+  ['agent crashed', snap('running', { agent: exited(2) }), 'mark_agent_exited>respawn:crash+5s'],
+  ['agent killed by a signal', snap('running', { agent: exited(null, 'SIGKILL') }), 'mark_agent_exited>respawn:crash+5s'],
   ['agent crashed on the last retry', snap('running', { agent: exited(1) }, 3), 'mark_agent_exited>needs_help:crash'],
   ['agent exited 0 without commits', snap('running', { agent: exited(0), work: { commits_ahead: 0, uncommitted: [] } }), 'mark_agent_exited>respawn:no_commits'],
   ['agent exited 0 with commits', snap('running', { agent: exited(0), work: { commits_ahead: 2, uncommitted: [] } }), 'mark_agent_exited>open_pr'],
@@ -79,6 +96,11 @@ describe('decide', () => {
     const action = decide(snap('ci_running', { ci: { kind: 'failed', exit_code: 1, failure, step: 'npm test' } }));
     expect(action).toMatchObject({ type: 'respawn', evidence: { reason: 'ci_failed', failing_tests: ['adds'], assertions: ['AssertionError: 6 !== 5'] } });
     expect(action.type === 'respawn' && action.evidence.summary).toBe('CI failed in step "npm test" (exit code 1): 1 failing test(s).');
+  });
+
+  it('a fault leads with the decisive line (the notification title shows it)', () => {
+    const action = decide(snap('running', { agent: { ...exited(1), failure: fault } }));
+    expect(action.type === 'mark_agent_exited' && action.then.type === 'needs_help' && action.then.evidence.summary).toMatch(/^--dangerously-skip-permissions cannot be used with root\/sudo privileges/);
   });
 
   it('names uncommitted files when an agent exits without committing', () => {

@@ -6,6 +6,7 @@ import { dagVerdict } from '../src/orchestrator/dag.js';
 import type { SwarmConfig } from '../src/config/schema.js';
 import { errorMessage } from '../src/errors.js';
 import { ADAPTERS } from '../src/agents/registry.js';
+import { AgentReport, attemptCost } from '../src/agents/report.js';
 import type { Forge } from '../src/forge/forge.js';
 import { needsHelpMessage, readyMessage } from '../src/notify/messages.js';
 import { killSession, lastOutputAt, readSessionExit, readTranscriptTail, sessionLiveness } from '../src/sessions/sessions.js';
@@ -69,7 +70,7 @@ export class Monitor {
         return { kind: 'lost', log_tail: transcriptTail(attempt.session_dir) };
       case 'exited':
         if (attempt.ended_at === null) {
-          this.deps.registry.updateAttempt(attempt.id, { ended_at: live.exit.ended_at, exit_code: live.exit.exit_code, signal: live.exit.signal, outcome: live.exit.exit_code === 0 ? 'exited' : 'crashed', report: this.report(attempt.agent, attempt.session_dir) });
+          this.deps.registry.updateAttempt(attempt.id, { ended_at: live.exit.ended_at, exit_code: live.exit.exit_code, signal: live.exit.signal, outcome: live.exit.exit_code === 0 ? 'exited' : 'crashed', report: this.report(attempt.agent, attempt.session_dir, task) });
         }
         this.reconnecting.delete(attempt.id);
         const duration_ms = Math.max(0, live.exit.ended_at - attempt.started_at);
@@ -88,12 +89,14 @@ export class Monitor {
   }
 
   /** What the agent said about its run (its own session id, tokens, cost), parsed once at exit. */
-  private report(agent: string, dir: string): string | null {
+  private report(agent: string, dir: string, task: TaskRow): string | null {
     const type = this.deps.config.agents[agent]?.type;
     const parse = type ? ADAPTERS.get(type)?.parseReport : undefined;
     if (!parse) return null;
     try {
-      const report = parse(readTranscriptTail(dir, 4 * 1024 * 1024));
+      const previous = this.deps.registry.attempts(task.id).filter((a) => a.kind === 'agent' && a.n === task.attempt - 1 && a.report).at(-1);
+      const before = previous?.report ? AgentReport.safeParse(JSON.parse(previous.report)) : null;
+      const report = attemptCost(parse(readTranscriptTail(dir, 4 * 1024 * 1024)), before?.success ? before.data : null);
       return Object.keys(report).length ? JSON.stringify(report) : null;
     } catch {
       return null;

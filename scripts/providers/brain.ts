@@ -4,13 +4,9 @@
  * final message. Stateless: each reply is decided from the request alone, as a real model's would be.
  */
 
-/** The sample's file, with the given expression as addNumbers' body. */
-export function addFile(body: string): string {
-  return `export function addNumbers(a: number, b: number): number {\n  return ${body};\n}\n`;
-}
+import { SAMPLE_WRONG_FIX_ASSERTION as WRONG_FIX_ASSERTION, sampleAddFile as addFile } from '../../src/cli/sample-repo.js';
 
-/** The assertion the sample's CI prints for a multiplying fix: what a respawned agent's prompt must carry. */
-export const WRONG_FIX_ASSERTION = '6 !== 5';
+export { addFile, WRONG_FIX_ASSERTION };
 
 export interface BrainOptions {
   /** The first attempt multiplies (CI goes red); only a prompt carrying the failing assertion gets the right fix. */

@@ -16,6 +16,16 @@ export interface LaunchContext {
   config: AgentConfig;
   /** The agent's own session id from the previous attempt, when resuming is configured and the CLI supports it. */
   resumeSession: string | null;
+  /** The worktree's git directories (its own, then the repository's common one): where a commit writes. */
+  gitDirs: string[];
+  /** The agent runs inside swarm's sandbox (bubblewrap): confined to its worktree. */
+  sandboxed: boolean;
+}
+
+/** Facts about where an agent would run, for an adapter's refusal check. */
+export interface RunFacts {
+  uid: number;
+  sandboxed: boolean;
 }
 
 export interface Launch {
@@ -34,6 +44,14 @@ export interface AgentAdapter {
   parseReport?(transcript: string): AgentReport;
   /** A check that needs more than PATH (a server, a model): a message saying what to do, or null when usable. */
   check?(config: AgentConfig): Promise<string | null>;
+  /** Pure: why this agent must not start here (e.g. as root without a sandbox), or null. */
+  refuse?(facts: RunFacts): string | null;
+  /** CLI versions the conformance suite ran this adapter against (tests/conformance). */
+  readonly verified?: readonly string[];
+  /** How to ask the version (default `--version`). */
+  readonly versionArgs?: readonly string[];
+  /** Help pages that list every flag `build` may pass (e.g. `exec --help`). */
+  readonly helpPages?: readonly (readonly string[])[];
 }
 
 /** Variables that make a nested agent think it runs inside another one, or leak the daemon's own secrets. */

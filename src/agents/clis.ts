@@ -2,7 +2,6 @@
  * Adapters for the coding CLIs people already use. Each builds a headless run that exits when the work is
  * done and never waits for a key press. Flags follow each tool's own documentation; tests pin them.
  */
-import { join } from 'node:path';
 import { agentEnv, type AgentAdapter, type LaunchContext } from './adapter.js';
 import { parseAider, parseClaude, parseCodex, parseGemini, parseOpencode } from './report.js';
 
@@ -14,11 +13,20 @@ function program(fallback: string) {
   return (config: { command?: string[] }): string => config.command?.[0] ?? fallback;
 }
 
+/** Claude Code's own words when it is run as root with permissions skipped (2.1.x). */
+export const CLAUDE_ROOT_REFUSAL = '--dangerously-skip-permissions cannot be used with root/sudo privileges';
+
 /** Claude Code: print mode, streamed JSON (so an attached person can follow), permissions skipped. */
 export const claudeAdapter: AgentAdapter = {
   type: 'claude',
   defaultTimeoutMinutes: 60,
   executable: program('claude'),
+  verified: ['2.1.330'],
+  helpPages: [['--help']],
+  refuse({ uid, sandboxed }) {
+    if (uid !== 0 || sandboxed) return null;
+    return `Claude Code refuses to skip its permission prompts as root ("${CLAUDE_ROOT_REFUSAL}"). Run the swarm daemon as a normal user, or set "sandbox": "bwrap" for this agent: inside swarm's sandbox, telling Claude Code it is sandboxed (IS_SANDBOX=1) is true.`;
+  },
   build(context) {
     const argv = [
       context.config.command?.[0] ?? 'claude',
@@ -32,20 +40,28 @@ export const claudeAdapter: AgentAdapter = {
       ...(context.resumeSession ? ['--resume', context.resumeSession] : []),
       ...context.config.args,
     ];
-    return { argv, env: agentEnv(context) };
+    // Only where it is true: the agent runs confined by swarm's bubblewrap sandbox.
+    return { argv, env: agentEnv(context, context.sandboxed ? { IS_SANDBOX: '1' } : {}) };
   },
   parseReport: parseClaude,
 };
 
-/** Codex: `exec` runs to completion; JSONL events; full-auto sandbox, with the repository's git dir writable so it can commit. */
+/**
+ * Codex: `exec` runs to completion unattended (approvals never asked in exec); JSONL events; its own
+ * workspace-write sandbox, with both of the worktree's git directories writable so it can commit (codex
+ * protects a worktree's resolved git dir unless it is named itself). Options go before `resume`: codex
+ * rejects them after it.
+ */
 export const codexAdapter: AgentAdapter = {
   type: 'codex',
   defaultTimeoutMinutes: 60,
   executable: program('codex'),
+  verified: ['0.169.0'],
+  helpPages: [['exec', '--help']],
   build(context) {
     const bin = context.config.command?.[0] ?? 'codex';
-    const common = ['--json', '--full-auto', '--skip-git-repo-check', '--add-dir', join(context.repoRoot, '.git'), '-C', context.worktree, ...model(context, '-m'), ...context.config.args];
-    const argv = context.resumeSession ? [bin, 'exec', 'resume', ...common, context.resumeSession, context.prompt] : [bin, 'exec', ...common, context.prompt];
+    const options = ['--json', '--sandbox', 'workspace-write', '--skip-git-repo-check', ...context.gitDirs.flatMap((dir) => ['--add-dir', dir]), '-C', context.worktree, ...model(context, '-m'), ...context.config.args];
+    const argv = context.resumeSession ? [bin, 'exec', ...options, 'resume', context.resumeSession, context.prompt] : [bin, 'exec', ...options, context.prompt];
     return { argv, env: agentEnv(context) };
   },
   parseReport: parseCodex,
@@ -56,6 +72,7 @@ export const aiderAdapter: AgentAdapter = {
   type: 'aider',
   defaultTimeoutMinutes: 45,
   executable: program('aider'),
+  helpPages: [['--help']],
   build(context) {
     const argv = [
       context.config.command?.[0] ?? 'aider',
@@ -76,17 +93,20 @@ export const aiderAdapter: AgentAdapter = {
   parseReport: parseAider,
 };
 
-/** gemini-cli: `-p` is headless; yolo approval mode; stream-json events. */
+/** gemini-cli: `-p` is headless; yolo approval mode; stream-json events; the task's worktree trusted for this run. */
 export const geminiAdapter: AgentAdapter = {
   type: 'gemini',
   defaultTimeoutMinutes: 60,
   executable: program('gemini'),
+  verified: ['0.61.0'],
+  helpPages: [['--help']],
   build(context) {
     const argv = [
       context.config.command?.[0] ?? 'gemini',
       '-p',
       context.prompt,
       '--approval-mode=yolo',
+      '--skip-trust',
       '--output-format',
       'stream-json',
       ...model(context, '-m'),
@@ -103,6 +123,8 @@ export const opencodeAdapter: AgentAdapter = {
   type: 'opencode',
   defaultTimeoutMinutes: 60,
   executable: program('opencode'),
+  verified: ['1.18.33'],
+  helpPages: [['run', '--help']],
   build(context) {
     const argv = [
       context.config.command?.[0] ?? 'opencode',

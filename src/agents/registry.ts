@@ -1,6 +1,8 @@
 import type { AgentConfig, SwarmConfig } from '../config/schema.js';
 import { AgentError } from '../errors.js';
+import { BWRAP_MISSING, findBwrap, type SandboxMode } from '../sandbox/bwrap.js';
 import { resolveExecutable, type AgentAdapter } from './adapter.js';
+import { checkFlags } from './versions.js';
 import { builtinAdapter } from './builtin/adapter.js';
 import { aiderAdapter, claudeAdapter, codexAdapter, geminiAdapter, opencodeAdapter } from './clis.js';
 import { customAdapter } from './custom.js';
@@ -23,6 +25,7 @@ export interface ResolvedAgent {
   timeoutMinutes: number;
   /** The model this task will use: --model, else the kind's, else the agent's. */
   model: string | null;
+  sandbox: SandboxMode;
 }
 
 /**
@@ -51,11 +54,36 @@ export function resolveAgent(config: SwarmConfig, repoRoot: string, requested: s
     throw new AgentError('SWARM_AGENT_NOT_FOUND', `Agent "${name}" needs \`${program}\`, which is not on PATH (or not executable). Install it, or fix agents.${name}.command in swarm.config.json.`);
   }
   const model = options.model ?? (requested ? null : kind?.model) ?? agentConfig.model ?? null;
-  return { name, config: agentConfig, adapter, executable, timeoutMinutes: agentConfig.timeout_minutes ?? adapter.defaultTimeoutMinutes, model };
+  return { name, config: agentConfig, adapter, executable, timeoutMinutes: agentConfig.timeout_minutes ?? adapter.defaultTimeoutMinutes, model, sandbox: agentConfig.sandbox ?? config.sandbox };
 }
 
-/** The checks PATH cannot answer (is Ollama up, does the model call tools): an error that says what to do. */
-export async function preflightAgent(agent: ResolvedAgent): Promise<void> {
+/** Refusals that need no I/O beyond the uid: root without a sandbox, a sandbox without bubblewrap. */
+export function refuseAgent(agent: ResolvedAgent, uid: number = process.getuid?.() ?? 1000): void {
+  if (agent.sandbox === 'bwrap' && !findBwrap()) throw new AgentError('SWARM_SANDBOX_MISSING', `Agent "${agent.name}": ${BWRAP_MISSING}`);
+  const refusal = agent.adapter.refuse?.({ uid, sandboxed: agent.sandbox === 'bwrap' });
+  if (refusal) throw new AgentError('SWARM_AGENT_REFUSED', `Agent "${agent.name}" cannot run here: ${refusal}`);
+}
+
+/** A representative launch, to learn which flags the adapter will pass (the prompt is excluded by value). */
+export function sampleArgv(agent: ResolvedAgent, repoRoot: string, resume: boolean): { argv: string[]; prompt: string } {
+  const prompt = 'swarm flag check';
+  const launch = agent.adapter.build({ taskId: 1, attempt: 2, prompt, promptFile: '/dev/null', worktree: repoRoot, repoRoot, agentName: agent.name, model: agent.model, config: agent.config, resumeSession: resume ? 'swarm-session' : null, gitDirs: [`${repoRoot}/.git`], sandboxed: agent.sandbox === 'bwrap' });
+  return { argv: launch.argv, prompt };
+}
+
+/**
+ * The checks PATH cannot answer: the adapter's refusals, every flag it will pass is one the installed CLI
+ * accepts (resume included when configured), and the adapter's own check (is Ollama up, does the model call
+ * tools). An error that says what to do.
+ */
+export async function preflightAgent(agent: ResolvedAgent, repoRoot?: string): Promise<void> {
+  refuseAgent(agent);
+  if (repoRoot && agent.adapter.helpPages?.length) {
+    for (const resume of agent.config.resume ? [false, true] : [false]) {
+      const { argv, prompt } = sampleArgv(agent, repoRoot, resume);
+      await checkFlags(agent.name, agent.adapter, agent.executable, argv, [prompt, 'swarm-session', '/dev/null']);
+    }
+  }
   if (!agent.adapter.check) return;
   const problem = await agent.adapter.check({ ...agent.config, model: agent.model ?? agent.config.model });
   if (problem) throw new AgentError('SWARM_AGENT_UNUSABLE', `Agent "${agent.name}" cannot run: ${problem}`);

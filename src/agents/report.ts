@@ -1,13 +1,21 @@
 import { z } from 'zod';
 import { stripAnsi } from '../../monitor/evidence.js';
 
-/** What an agent said about its own run, where its CLI prints it. Every field is optional: CLIs differ. */
+/**
+ * What an agent said about its own run, where its CLI prints it. Every field is optional: CLIs differ.
+ * `input_tokens` is every input token the model read, cached ones included (the CLIs disagree: Claude Code
+ * and opencode print fresh and cached input apart, codex and gemini print the total); `cached_input_tokens`
+ * is the part read from the provider's prompt cache. `cost_usd` is this attempt's own cost; where a CLI
+ * prints the whole session's cost over a resume, that figure is `session_cost_usd`.
+ */
 export const AgentReport = z.object({
   final_message: z.string().optional(),
   session_id: z.string().optional(),
   input_tokens: z.number().optional(),
+  cached_input_tokens: z.number().optional(),
   output_tokens: z.number().optional(),
   cost_usd: z.number().optional(),
+  session_cost_usd: z.number().optional(),
 });
 export type AgentReport = z.infer<typeof AgentReport>;
 
@@ -37,47 +45,76 @@ export function parseClaude(transcript: string): AgentReport {
   const result = [...lines].reverse().find((l) => l.type === 'result');
   const init = lines.find((l) => l.type === 'system' && l.subtype === 'init');
   const usage = obj(result?.usage);
+  const fresh = num(usage.input_tokens);
+  const cacheRead = num(usage.cache_read_input_tokens) ?? 0;
+  const cacheWrite = num(usage.cache_creation_input_tokens) ?? 0;
+  const cost = num(result?.total_cost_usd);
   return {
     final_message: str(result?.result),
     session_id: str(result?.session_id) ?? str(init?.session_id),
-    input_tokens: num(usage.input_tokens),
+    input_tokens: fresh === undefined ? undefined : fresh + cacheRead + cacheWrite,
+    cached_input_tokens: fresh === undefined ? undefined : cacheRead,
     output_tokens: num(usage.output_tokens),
-    cost_usd: num(result?.total_cost_usd),
+    // total_cost_usd covers the whole session, earlier resumed attempts included: see attemptCost.
+    cost_usd: cost,
+    session_cost_usd: cost,
   };
+}
+
+/**
+ * Pure: this attempt's own cost when the CLI printed the session's running total and this attempt resumed
+ * the previous attempt's session; otherwise the report as it is.
+ */
+export function attemptCost(report: AgentReport, previous: AgentReport | null): AgentReport {
+  if (report.session_cost_usd === undefined || !previous?.session_id || previous.session_id !== report.session_id || previous.session_cost_usd === undefined) return report;
+  return { ...report, cost_usd: Math.max(0, Math.round((report.session_cost_usd - previous.session_cost_usd) * 1e9) / 1e9) };
 }
 
 /** Codex `exec --json`: thread.started carries the id, turn.completed the usage, item.completed agent messages. */
 export function parseCodex(transcript: string): AgentReport {
   const report: AgentReport = {};
   let input = 0;
+  let cached = 0;
   let output = 0;
   let sawUsage = false;
   for (const line of jsonLines(transcript)) {
     if (line.type === 'thread.started') report.session_id = str(line.thread_id) ?? report.session_id;
     if (line.type === 'turn.completed') {
+      // OpenAI's input_tokens already include the cached ones.
       const usage = obj(line.usage);
       input += num(usage.input_tokens) ?? 0;
+      cached += num(usage.cached_input_tokens) ?? 0;
       output += num(usage.output_tokens) ?? 0;
       sawUsage = true;
     }
     const item = obj(line.item);
     if (line.type === 'item.completed' && item.type === 'agent_message') report.final_message = str(item.text) ?? report.final_message;
   }
-  if (sawUsage) Object.assign(report, { input_tokens: input, output_tokens: output });
+  if (sawUsage) Object.assign(report, { input_tokens: input, cached_input_tokens: cached, output_tokens: output });
   return report;
 }
 
-/** gemini `--output-format stream-json`: init has the session id, result the stats. */
+/**
+ * gemini `--output-format stream-json`: init has the session id, result the stats (input_tokens include the
+ * cached ones). Assistant text arrives in chunks across turns; the final message is the last turn's text:
+ * the chunks after the last tool call.
+ */
 export function parseGemini(transcript: string): AgentReport {
   const lines = jsonLines(transcript);
   const init = lines.find((l) => l.type === 'init');
   const result = [...lines].reverse().find((l) => l.type === 'result');
   const stats = obj(result?.stats);
-  const messages = lines.filter((l) => l.type === 'message' && l.role === 'assistant').map((l) => str(l.content) ?? '');
+  let turn: string[] = [];
+  for (const line of lines) {
+    if (line.type === 'tool_use' || line.type === 'tool_result') turn = [];
+    if (line.type === 'message' && line.role === 'assistant') turn.push(str(line.content) ?? '');
+  }
+  const final = turn.join('').trim();
   return {
     session_id: str(init?.session_id) ?? str(init?.sessionId),
-    final_message: messages.length ? messages.join('') : undefined,
+    final_message: final || undefined,
     input_tokens: num(stats.input_tokens) ?? num(stats.inputTokens),
+    cached_input_tokens: num(stats.cached),
     output_tokens: num(stats.output_tokens) ?? num(stats.outputTokens),
   };
 }
@@ -86,6 +123,7 @@ export function parseGemini(transcript: string): AgentReport {
 export function parseOpencode(transcript: string): AgentReport {
   const report: AgentReport = {};
   let input = 0;
+  let cached = 0;
   let output = 0;
   let cost = 0;
   let saw = false;
@@ -94,14 +132,17 @@ export function parseOpencode(transcript: string): AgentReport {
     const part = obj(line.part);
     if (line.type === 'text' && str(part.text)) report.final_message = str(part.text);
     if (line.type === 'step_finish') {
+      // opencode prints fresh input apart from cache reads and writes.
       const tokens = obj(part.tokens);
-      input += num(tokens.input) ?? 0;
+      const cache = obj(tokens.cache);
+      input += (num(tokens.input) ?? 0) + (num(cache.read) ?? 0) + (num(cache.write) ?? 0);
+      cached += num(cache.read) ?? 0;
       output += num(tokens.output) ?? 0;
       cost += num(part.cost) ?? 0;
       saw = true;
     }
   }
-  if (saw) Object.assign(report, { input_tokens: input, output_tokens: output, cost_usd: cost });
+  if (saw) Object.assign(report, { input_tokens: input, cached_input_tokens: cached, output_tokens: output, cost_usd: cost });
   return report;
 }
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { modelClient } from '../agents/builtin/adapter.js';
 import { BUILTIN_EXIT, reportLine, runLoop } from '../agents/builtin/loop.js';
-import { installedClis, preflightAgent, resolveAgent } from '../agents/registry.js';
+import { ADAPTERS, installedClis, preflightAgent, resolveAgent } from '../agents/registry.js';
+import { cliFacts, versionVerdict } from '../agents/versions.js';
 import type { AgentConfig } from '../config/schema.js';
 import { AgentConfig as AgentConfigSchema } from '../config/schema.js';
 import type { Project } from '../config/project.js';
@@ -56,22 +57,83 @@ export async function runBuiltinAgent(options: BuiltinRunOptions, write: (text: 
   return BUILTIN_EXIT[result.status];
 }
 
-export interface AgentListing {
-  configured: { name: string; type: string; model: string | null; usable: boolean; problem: string | null }[];
-  installed: { type: string; executable: string | null }[];
+export interface VersionInfo {
+  version: string | null;
+  verified: boolean;
+  verified_with: readonly string[];
 }
 
-/** `swarm agents`: which configured agents can run here, and which CLIs this machine has. */
+export interface AgentListing {
+  configured: ({ name: string; type: string; model: string | null; sandbox: string; usable: boolean; problem: string | null } & Partial<VersionInfo>)[];
+  installed: ({ type: string; executable: string | null } & Partial<VersionInfo>)[];
+}
+
+async function versionOf(type: string, executable: string | null): Promise<Partial<VersionInfo>> {
+  const adapter = ADAPTERS.get(type);
+  if (!adapter || !executable || !adapter.helpPages) return {};
+  const verdict = versionVerdict(adapter, await cliFacts(executable, adapter));
+  return { version: verdict.version, verified: verdict.verified, verified_with: verdict.verifiedWith };
+}
+
+/** `swarm agents`: which configured agents can run here (version, verified, sandbox), and which CLIs this machine has. */
 export async function listAgents(project: Project): Promise<AgentListing> {
   const configured: AgentListing['configured'] = [];
   for (const [name, config] of Object.entries(project.config.agents)) {
+    const sandbox = config.sandbox ?? project.config.sandbox;
     try {
       const agent = resolveAgent(project.config, project.repo.root, name);
-      await preflightAgent(agent);
-      configured.push({ name, type: config.type, model: agent.model, usable: true, problem: null });
+      await preflightAgent(agent, project.repo.root);
+      configured.push({ name, type: config.type, model: agent.model, sandbox, usable: true, problem: null, ...(await versionOf(config.type, agent.executable)) });
     } catch (err) {
-      configured.push({ name, type: config.type, model: config.model ?? null, usable: false, problem: errorMessage(err) });
+      configured.push({ name, type: config.type, model: config.model ?? null, sandbox, usable: false, problem: errorMessage(err) });
     }
   }
-  return { configured, installed: installedClis(project.repo.root) };
+  return { configured, installed: await installedWithVersions(project.repo.root) };
+}
+
+export async function installedWithVersions(root: string): Promise<AgentListing['installed']> {
+  return Promise.all(installedClis(root).map(async (c) => ({ ...c, ...(await versionOf(c.type, c.executable)) })));
+}
+
+function versionText(v: Partial<VersionInfo>): string {
+  if (v.version === undefined) return '';
+  if (v.verified) return `${v.version ?? '?'} (verified)`;
+  return `${v.version ?? 'unknown version'} (not verified; swarm verified ${v.verified_with?.join(', ') || 'none'})`;
+}
+
+/** What `swarm agents` prints: per agent its version, sandbox and whether it can run; what an unsandboxed agent can reach. */
+export function renderAgents(listing: AgentListing): string {
+  const lines = ['Configured agents:'];
+  if (listing.configured.length === 0) lines.push('  none (run `swarm init` in a repository)');
+  for (const a of listing.configured) {
+    lines.push(`  ${a.name.padEnd(12)} ${a.type.padEnd(9)} ${(a.model ?? '-').padEnd(24)} ${a.usable ? `usable ${versionText(a)}` : `NOT usable: ${a.problem ?? ''}`}`);
+    lines.push(`  ${''.padEnd(12)} sandbox: ${a.sandbox === 'bwrap' ? 'bubblewrap (its worktree and git dirs writable; .swarm/, other worktrees and home secrets hidden)' : 'none: it can read and write whatever you can (home secrets, other worktrees, .swarm/)'}`);
+  }
+  lines.push('', 'Coding CLIs on this machine:');
+  for (const c of listing.installed) lines.push(`  ${c.type.padEnd(9)} ${c.executable ?? 'not found'} ${versionText(c)}`.trimEnd());
+  return lines.join('\n');
+}
+
+export interface DoctorCheck {
+  agent: string;
+  ok: boolean;
+  what: string;
+}
+
+/** `swarm doctor`: every configured agent really checked (binary, version, every flag, refusals, model); what to change. */
+export async function doctor(project: Project): Promise<DoctorCheck[]> {
+  const checks: DoctorCheck[] = [];
+  for (const name of Object.keys(project.config.agents)) {
+    try {
+      const agent = resolveAgent(project.config, project.repo.root, name);
+      await preflightAgent(agent, project.repo.root);
+      const v = await versionOf(agent.config.type, agent.executable);
+      const note = v.version === undefined ? '' : v.verified ? `, ${agent.config.type} ${v.version ?? ''} verified` : `, ${agent.config.type} ${v.version ?? 'unknown version'} is not a verified version (verified: ${v.verified_with?.join(', ') ?? 'none'}); it passed the flag check`;
+      checks.push({ agent: name, ok: true, what: `runs (${agent.executable})${note}; sandbox ${agent.sandbox}` });
+    } catch (err) {
+      checks.push({ agent: name, ok: false, what: errorMessage(err) });
+    }
+  }
+  if (checks.length === 0) checks.push({ agent: '-', ok: false, what: 'No agents are configured. Run `swarm init`, or add one under "agents" in swarm.config.json.' });
+  return checks;
 }

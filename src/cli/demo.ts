@@ -1,13 +1,15 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Ollama } from 'ollama';
 import { DEFAULT_OLLAMA_HOST } from '../agents/builtin/adapter.js';
 import { installedClis } from '../agents/registry.js';
 import type { SwarmConfigInput } from '../config/schema.js';
 import { openProject } from '../config/project.js';
 import { Daemon } from '../daemon/daemon.js';
-import { AgentError, errorMessage } from '../errors.js';
+import { errorMessage } from '../errors.js';
+import { readyMessage } from '../notify/messages.js';
 import { createLogger } from '../log.js';
 import { waitFor } from '../wait.js';
 import { makeSampleRepo, sampleCiCommand } from './sample-repo.js';
@@ -21,10 +23,9 @@ export interface DemoAgent {
 
 const PREFERRED = /coder|qwen|devstral|deepseek|llama3|mistral|granite|gpt-oss/i;
 
-/** The best agent this machine has: a reachable Ollama with a tool-capable model, else a coding CLI on PATH. */
-export async function detectBestAgent(env: NodeJS.ProcessEnv = process.env): Promise<DemoAgent | { problem: string }> {
+/** A reachable Ollama's tool-capable model (coding models first), or why there is none. */
+export async function findOllamaToolModel(env: NodeJS.ProcessEnv = process.env): Promise<{ host: string; model: string } | { note: string }> {
   const host = env.OLLAMA_HOST ?? DEFAULT_OLLAMA_HOST;
-  let ollamaNote = `Ollama is not reachable at ${host}.`;
   try {
     const client = new Ollama({ host });
     let timer: NodeJS.Timeout | undefined;
@@ -32,25 +33,41 @@ export async function detectBestAgent(env: NodeJS.ProcessEnv = process.env): Pro
     const names = models.map((m) => m.name).sort((a, b) => Number(PREFERRED.test(b)) - Number(PREFERRED.test(a)));
     for (const name of names) {
       const info = await client.show({ model: name });
-      if (info.capabilities?.includes('tools')) return { name: 'local', config: { type: 'builtin', model: name, host }, why: `the built-in agent on ${name} through Ollama at ${host}` };
+      if (info.capabilities?.includes('tools')) return { host, model: name };
     }
-    ollamaNote = names.length ? `Ollama at ${host} has no tool-capable model (${names.join(', ')}).` : `Ollama at ${host} has no models.`;
+    return { note: names.length ? `Ollama at ${host} has no tool-capable model (${names.join(', ')}).` : `Ollama at ${host} has no models.` };
   } catch {
-    // not reachable: fall through to the CLIs
+    return { note: `Ollama is not reachable at ${host}.` };
   }
+}
+
+/** How to get a real agent, for a machine that has none. */
+export const GET_AN_AGENT = 'To use a real agent: install Ollama (https://ollama.com) and `ollama pull qwen2.5-coder:7b` (fully local), or install a coding CLI (Claude Code, codex, gemini, opencode). Then run `swarm init` in your repository: it finds them.';
+
+/** The best agent this machine has: a reachable Ollama with a tool-capable model, else a coding CLI on PATH. */
+export async function detectBestAgent(env: NodeJS.ProcessEnv = process.env): Promise<DemoAgent | { problem: string }> {
+  const ollama = await findOllamaToolModel(env);
+  if ('model' in ollama) return { name: 'local', config: { type: 'builtin', model: ollama.model, host: ollama.host }, why: `the built-in agent on ${ollama.model} through Ollama at ${ollama.host}` };
   for (const cli of installedClis(process.cwd())) {
     if (cli.executable) return { name: cli.type, config: { type: cli.type }, why: `${cli.type} (${cli.executable})` };
   }
-  return {
-    problem: `No coding agent is available on this machine. ${ollamaNote}\nTo run the demo fully locally: install Ollama (https://ollama.com), then \`ollama pull qwen2.5-coder:7b\` and run this again.\nOr install one of: claude (Claude Code), codex, gemini, opencode, aider.`,
-  };
+  return { problem: `No coding agent is available on this machine. ${ollama.note}\n${GET_AN_AGENT}` };
+}
+
+const SWARM_BIN = fileURLToPath(new URL('../../../bin/swarm.js', import.meta.url));
+
+/** The labelled stand-in for a machine with no agent: a script, run by swarm as any custom agent is. */
+function scriptedAgent(): DemoAgent {
+  return { name: 'demo', config: { type: 'custom', command: [process.execPath, SWARM_BIN, 'agent', 'demo', '--prompt-file', '{prompt_file}'] }, why: 'the scripted demonstration agent (not an AI: it guesses wrong first, then reads the evidence)' };
 }
 
 /** `swarm demo`: a sample repository with the addNumbers bug, fixed end to end by the best agent here. */
-export async function runDemo(options: { dir?: string; write: (line: string) => void }): Promise<number> {
+export async function runDemo(options: { dir?: string; write: (line: string) => void; scripted?: boolean }): Promise<number> {
   const { write } = options;
-  const chosen = await detectBestAgent();
-  if ('problem' in chosen) throw new AgentError('SWARM_NO_AGENT', chosen.problem);
+  const detected = options.scripted ? { problem: 'asked for the scripted agent' } : await detectBestAgent();
+  const real = !('problem' in detected);
+  if (!real) write('No coding agent on this machine: running the whole loop with a scripted demonstration agent (not an AI). How to use a real agent is at the end.');
+  const chosen = real ? detected : scriptedAgent();
   const base = options.dir ? resolve(options.dir) : mkdtempSync(join(tmpdir(), 'swarm-demo-'));
   const repo = join(base, 'sample');
   mkdirSync(repo, { recursive: true });
@@ -99,9 +116,12 @@ export async function runDemo(options: { dir?: string; write: (line: string) => 
       write(`\nThe task needs help: ${final.reason ?? final.state}\nSee: swarm -C ${repo} show ${task.id}  and  swarm -C ${repo} logs ${task.id}`);
       return 1;
     }
+    const pr = project.registry.getPr(task.id);
+    write(`\nNotification (once, on your desktop or phone): "${readyMessage(final, pr?.number ?? null, true).title}"`);
     const merged = await mergeTask(project, task.id);
-    write(`\nReady with CI green, merged into main (${merged.commit.slice(0, 10)}) in ${((Date.now() - started) / 1000).toFixed(1)}s.`);
+    write(`Ready with CI green after ${final.retries} respawn(s), merged into main (${merged.commit.slice(0, 10)}) in ${((Date.now() - started) / 1000).toFixed(1)}s.`);
     write(`src/add.ts now:\n${readFileSync(join(repo, 'src', 'add.ts'), 'utf8')}`);
+    if (!real) write(GET_AN_AGENT);
     return 0;
   } catch (err) {
     write(`Demo failed: ${errorMessage(err)}`);

@@ -16,7 +16,6 @@ import { VERSION } from '../version.js';
 import { initProject } from './init.js';
 import { ago, json, stdio, table, taskLine, type Out } from './output.js';
 import { attach, pickSession, streamLogs } from './sessions.js';
-import { installedClis } from '../agents/registry.js';
 import { getTask, killTask, mergeTask, parseTaskId, retryTask, spawnTask } from './tasks.js';
 import { TaskState } from '../../registry/types.js';
 
@@ -62,8 +61,8 @@ export function buildProgram(io: Out = stdio): Command {
     .option('--force', 'overwrite an existing config')
     .option('--base <branch>', 'branch tasks start from and merge into')
     .action(async (options: { force?: boolean; base?: string }) => {
-      const { file } = await initProject(cwd() ?? process.cwd(), options);
-      io.out(`Wrote ${file}. Edit the agents and CI command, then run \`swarm daemon start\`.`);
+      const { file, notes } = await initProject(cwd() ?? process.cwd(), options);
+      io.out([`Wrote ${file}.`, ...notes.map((n) => `  ${n}`), 'Check it with `swarm doctor`, then run `swarm daemon start`.'].join('\n'));
     });
 
   program
@@ -389,15 +388,21 @@ export function buildProgram(io: Out = stdio): Command {
         listing = await withProject(cwd(), async (project) => (await load.agents()).listAgents(project));
       } catch (err) {
         if (!(err instanceof SwarmError)) throw err;
-        listing = { configured: [], installed: installedClis(process.cwd()) };
+        listing = { configured: [], installed: await (await load.agents()).installedWithVersions(process.cwd()) };
       }
       if (options.json) return io.out(json(listing));
-      const lines = ['Configured agents:'];
-      if (listing.configured.length === 0) lines.push('  none (run `swarm init` in a repository)');
-      for (const a of listing.configured) lines.push(`  ${a.name.padEnd(12)} ${a.type.padEnd(9)} ${(a.model ?? '-').padEnd(24)} ${a.usable ? 'usable' : `NOT usable: ${a.problem ?? ''}`}`);
-      lines.push('', 'Coding CLIs on this machine:');
-      for (const c of listing.installed) lines.push(`  ${c.type.padEnd(9)} ${c.executable ?? 'not found'}`);
-      io.out(lines.join('\n'));
+      io.out((await load.agents()).renderAgents(listing));
+    });
+
+  program
+    .command('doctor')
+    .description('check every configured agent for real: it runs, its version, every flag swarm passes, root and sandbox')
+    .option('--json', 'machine-readable output')
+    .action(async (options: { json?: boolean }) => {
+      const checks = await withProject(cwd(), async (project) => (await load.agents()).doctor(project));
+      if (options.json) io.out(json(checks));
+      else io.out(checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'} ${c.agent}: ${c.what}`).join('\n'));
+      if (checks.some((c) => !c.ok)) process.exitCode = ExitCode.agent;
     });
 
   const agent = program.command('agent').description('the built-in agent');
@@ -420,12 +425,21 @@ export function buildProgram(io: Out = stdio): Command {
       );
     });
 
+  agent
+    .command('demo')
+    .description('the scripted demonstration agent of `swarm demo` (not an AI)')
+    .requiredOption('--prompt-file <file>', 'the prompt')
+    .action(async (o: { promptFile: string }) => {
+      process.exitCode = (await import('./demo-agent.js')).runDemoAgent(o.promptFile, (text) => process.stdout.write(text));
+    });
+
   program
     .command('demo')
     .description('create a sample repository with a bug and fix it end to end with the best agent on this machine')
     .option('--dir <dir>', 'where to create the sample (default: a new temp folder)')
-    .action(async (options: { dir?: string }) => {
-      process.exitCode = await (await load.demo()).runDemo({ dir: options.dir, write: (line) => io.out(line) });
+    .option('--scripted', 'use the scripted demonstration agent even when a real one is here')
+    .action(async (options: { dir?: string; scripted?: boolean }) => {
+      process.exitCode = await (await load.demo()).runDemo({ dir: options.dir, scripted: options.scripted, write: (line) => io.out(line) });
     });
 
   return program;

@@ -3,6 +3,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
+/** src/add.ts of the sample with `body` as addNumbers' return expression. */
+export function sampleAddFile(body: string): string {
+  return `export function addNumbers(a: number, b: number): number {\n  return ${body};\n}\n`;
+}
+
+/** What the sample's CI prints for a multiplying fix (2 * 3 = 6, expected 5): the evidence a respawn carries. */
+export const SAMPLE_WRONG_FIX_ASSERTION = '6 !== 5';
+
 /** The seed example, used by `swarm demo`, the tests and the benchmarks: addNumbers subtracts; its test expects a sum. */
 export function makeSampleRepo(dir: string, options: { extraFiles?: number } = {}): void {
   const git = (args: string[]): void => {
@@ -10,7 +18,7 @@ export function makeSampleRepo(dir: string, options: { extraFiles?: number } = {
   };
   mkdirSync(join(dir, 'src'), { recursive: true });
   mkdirSync(join(dir, 'test'), { recursive: true });
-  writeFileSync(join(dir, 'src', 'add.ts'), 'export function addNumbers(a: number, b: number): number {\n  return a - b;\n}\n');
+  writeFileSync(join(dir, 'src', 'add.ts'), sampleAddFile('a - b'));
   writeFileSync(
     join(dir, 'test', 'add.test.ts'),
     "import { test } from 'node:test';\nimport assert from 'node:assert/strict';\nimport { addNumbers } from '../src/add.ts';\n\ntest('addNumbers adds two numbers', () => {\n  assert.equal(addNumbers(2, 3), 5);\n});\n",

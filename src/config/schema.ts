@@ -15,6 +15,8 @@ export const AgentConfig = z.strictObject({
   args: z.array(z.string()).default([]),
   /** Resume the CLI's own session on a respawn (claude, codex, gemini, opencode); default: a fresh agent. */
   resume: z.boolean().default(false),
+  /** Confine this agent: "bwrap" (bubblewrap, Linux) or "none"; default: the top-level "sandbox". */
+  sandbox: z.enum(['none', 'bwrap']).optional(),
   // The built-in agent (type "builtin"):
   /** Ollama host; default OLLAMA_HOST or http://127.0.0.1:11434. */
   host: z.string().min(1).optional(),
@@ -59,6 +61,8 @@ export const SwarmConfig = z.strictObject({
   base: z.string().min(1).default('main'),
   forge: z.enum(['local', 'github']).default('local'),
   default_agent: z.string().min(1).optional(),
+  /** Default confinement for agents: "none" (the agent can reach what you can) or "bwrap" (bubblewrap). */
+  sandbox: z.enum(['none', 'bwrap']).default('none'),
   /** Task kinds (bugfix, docs, review, ...): which agent and model take them, and the role prompt they get. */
   kinds: z
     .record(

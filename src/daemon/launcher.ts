@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from '../../registry/registry.js';
 import { dependsOn, Evidence, type TaskRow } from '../../registry/types.js';
@@ -7,10 +7,12 @@ import type { JsonModel } from '../orchestrator/model.js';
 import { rewritePrompt } from '../orchestrator/planner.js';
 import { contextDir, listNotes } from '../orchestrator/context-store.js';
 import { pickContext, renderContext } from '../orchestrator/retrieval.js';
-import { branchExists, combineBranches } from '../workspace/git.js';
+import { branchExists, combineBranches, worktreeGitDirs } from '../workspace/git.js';
 import { composePrompt } from '../agents/prompt.js';
 import { AgentReport } from '../agents/report.js';
-import { resolveAgent } from '../agents/registry.js';
+import { refuseAgent, resolveAgent } from '../agents/registry.js';
+import { checkFlags } from '../agents/versions.js';
+import { bwrapArgv, findBwrap, homeSecrets } from '../sandbox/bwrap.js';
 import type { SwarmConfig } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
 import { SESSION_FILES } from '../sessions/protocol.js';
@@ -76,6 +78,7 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
   if (!task) return null; // someone else moved it (killed, or another launch)
   try {
     const agent = resolveAgent(config, deps.repoRoot, task.agent, { model: task.model });
+    refuseAgent(agent);
     const how = await ensureWorktree(deps.repoRoot, task.worktree, task.branch, await startPoint(deps, task));
     await setupWorktree(config, deps.repoRoot, task.worktree);
     const role = task.kind ? config.kinds[task.kind]?.prompt : undefined;
@@ -88,14 +91,23 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
     const sessionId = `t${task.id}-a${n}`;
     const dir = join(deps.sessionsDir, sessionId);
     const promptFile = join(dir, SESSION_FILES.prompt);
-    const launchSpec = agent.adapter.build({ taskId: task.id, attempt: n, prompt, promptFile, worktree: task.worktree, repoRoot: deps.repoRoot, agentName: agent.name, model: agent.model, config: agent.config, resumeSession });
+    const gitDirs = await worktreeGitDirs(task.worktree);
+    const sandboxed = agent.sandbox === 'bwrap';
+    const launchSpec = agent.adapter.build({ taskId: task.id, attempt: n, prompt, promptFile, worktree: task.worktree, repoRoot: deps.repoRoot, agentName: agent.name, model: agent.model, config: agent.config, resumeSession, gitDirs, sandboxed });
+    // A flag the installed CLI lacks is an agent fault with its name, not a crash loop (cached per binary).
+    await checkFlags(agent.name, agent.adapter, agent.executable, launchSpec.argv, [prompt, ...(resumeSession ? [resumeSession] : [])]);
+    const argv = [agent.executable, ...launchSpec.argv.slice(1)];
+    const home = launchSpec.env.HOME ?? null;
+    const command = sandboxed
+      ? bwrapArgv(findBwrap()!, argv, { worktree: task.worktree, gitDirs, repoRoot: deps.repoRoot, stateDir: dirname(deps.sessionsDir), promptFile, home, hidden: home ? homeSecrets(home) : [] })
+      : argv;
     // The attempt row exists before the holder does, so a crash in between is recoverable.
     const attempt = registry.insertAttempt({ task_id: task.id, n, kind: 'agent', agent: agent.name, session_id: sessionId, session_dir: dir, prompt });
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeFileSync(promptFile, prompt, { mode: 0o600 });
-    const state = await startSession(dir, { argv: [agent.executable, ...launchSpec.argv.slice(1)], cwd: task.worktree, env: launchSpec.env, cols: 120, rows: 40, scrollback_bytes: 256 * 1024 });
+    const state = await startSession(dir, { argv: command, cwd: task.worktree, env: launchSpec.env, cols: 120, rows: 40, scrollback_bytes: 256 * 1024 });
     registry.updateAttempt(attempt.id, { holder_pid: state.holder_pid, holder_start: state.holder_start, child_pid: state.child_pid, child_start: state.child_start });
-    const running = registry.transition(task.id, 'preparing', 'running', { event: 'agent_started', data: { attempt: n, session: sessionId, pid: state.child_pid, worktree: how } });
+    const running = registry.transition(task.id, 'preparing', 'running', { event: 'agent_started', data: { attempt: n, session: sessionId, pid: state.child_pid, worktree: how, ...(sandboxed ? { sandbox: 'bwrap' } : {}) } });
     log.info({ task: task.id, attempt: n, session: sessionId, pid: state.child_pid }, 'agent started');
     return running;
   } catch (err) {

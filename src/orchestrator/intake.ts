@@ -113,7 +113,7 @@ export async function spawnTask(project: Project, raw: SpawnInput): Promise<Task
   const base = input.base ?? project.config.base;
   await checkBase(project, base);
   const { agent, note } = chooseAgent(project, input);
-  await preflightAgent(agent);
+  await preflightAgent(agent, project.repo.root);
   if (input.branch !== undefined) {
     if (!BRANCH_NAME.test(input.branch)) throw new UsageError(`"${input.branch}" is not a valid branch name.`);
     if ((await branchExists(project.repo.root, input.branch)) || project.registry.branchTaken(input.branch)) {
@@ -145,7 +145,7 @@ export async function queuePlan(project: Project, plan: Plan, options: { state?:
   for (const { agent } of agents.values()) {
     if (checked.has(agent.name)) continue;
     checked.add(agent.name);
-    await preflightAgent(agent);
+    await preflightAgent(agent, project.repo.root);
   }
   const notes = listNotes(contextDir(config, project.repo.root));
   const planId = `plan-${Date.now().toString(36)}`;

@@ -148,3 +148,10 @@ export async function combineBranches(repo: string, base: string, branches: read
   }
   return current;
 }
+
+/** A worktree's own git directory and the repository's common one (absolute): where a commit writes. */
+export async function worktreeGitDirs(worktree: string): Promise<string[]> {
+  const result = await runGit(worktree, ['rev-parse', '--path-format=absolute', '--git-dir', '--git-common-dir']);
+  if (result.code !== 0) throw new GitError('SWARM_GIT_FAILED', `Cannot read the git directories of ${worktree}: ${result.stderr.trim()}`);
+  return [...new Set(result.stdout.split('\n').map((l) => l.trim()).filter(Boolean))];
+}

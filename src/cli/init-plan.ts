@@ -1,0 +1,68 @@
+/** Pure: what `swarm init` writes for a repository and a machine, and the words that say why. */
+import type { SwarmConfigInput } from '../config/schema.js';
+
+export interface InitFacts {
+  branch: string | null;
+  base?: string;
+  /** package.json's `test` script, if any. */
+  npmTest: string | null;
+  files: { pyproject: boolean; pytestIni: boolean; makefileTest: boolean; goMod: boolean; cargo: boolean };
+  /** Coding CLIs found on PATH, by adapter type. */
+  clis: string[];
+  /** A reachable Ollama's tool-capable model, if any. */
+  ollama: { host: string; model: string } | null;
+  uid: number;
+  bwrap: boolean;
+}
+
+/** Which adapter is the default when several are here: the strongest coding CLIs first, then the local model. */
+const PREFERENCE = ['claude', 'codex', 'gemini', 'opencode', 'builtin', 'aider'];
+
+const NPM_PLACEHOLDER = /no test specified/;
+
+export function inferCi(facts: InitFacts): { command: string[]; why: string } | null {
+  if (facts.npmTest && !NPM_PLACEHOLDER.test(facts.npmTest)) return { command: ['npm', 'test'], why: `package.json has a test script (${facts.npmTest})` };
+  if (facts.files.pytestIni || facts.files.pyproject) return { command: ['python3', '-m', 'pytest', '-q'], why: facts.files.pytestIni ? 'pytest.ini is present' : 'pyproject.toml is present (pytest)' };
+  if (facts.files.makefileTest) return { command: ['make', 'test'], why: 'the Makefile has a test target' };
+  if (facts.files.goMod) return { command: ['go', 'test', './...'], why: 'go.mod is present' };
+  if (facts.files.cargo) return { command: ['cargo', 'test'], why: 'Cargo.toml is present' };
+  return null;
+}
+
+export function planInit(facts: InitFacts): { config: SwarmConfigInput; notes: string[] } {
+  const notes: string[] = [];
+  const agents: NonNullable<SwarmConfigInput['agents']> = {};
+  for (const type of facts.clis) agents[type] = { type };
+  if (facts.ollama) agents.local = { type: 'builtin', model: facts.ollama.model, host: facts.ollama.host };
+  const available = Object.entries(agents).sort(([, a], [, b]) => PREFERENCE.indexOf(a.type ?? 'custom') - PREFERENCE.indexOf(b.type ?? 'custom'));
+  let defaultAgent = available[0]?.[0];
+  if (!defaultAgent) {
+    agents.claude = { type: 'claude' };
+    defaultAgent = 'claude';
+    notes.push('No coding CLI on PATH and no Ollama with a tool-capable model: wrote a Claude Code entry to start from. Install one (claude, codex, gemini, opencode), or `ollama pull qwen2.5-coder:7b`; `swarm doctor` checks.');
+  } else {
+    notes.push(`Agents: ${available.map(([name, a]) => (a.type === 'builtin' ? `${name} (built-in agent on ${facts.ollama?.model ?? '?'} via Ollama)` : name)).join(', ')}; default: ${defaultAgent}${available.length > 1 ? ' (the strongest coding CLI found)' : ''}.`);
+  }
+  let sandbox: 'none' | 'bwrap' = 'none';
+  if (facts.uid === 0) {
+    if (facts.bwrap) {
+      sandbox = 'bwrap';
+      notes.push('Running as root: agents run in the bubblewrap sandbox (Claude Code refuses to skip permissions as root unless it is sandboxed).');
+    } else {
+      notes.push('Running as root without bubblewrap: Claude Code will refuse to run. Run swarm as a normal user, or install bubblewrap and set "sandbox": "bwrap".');
+    }
+  }
+  const ci = inferCi(facts);
+  notes.push(ci ? `CI: \`${ci.command.join(' ')}\`, because ${ci.why}.` : 'CI: none found (no test script, pytest, Makefile test target, go.mod or Cargo.toml); set "ci.command" so failures come back to the agent with evidence.');
+  const config: SwarmConfigInput = {
+    base: facts.base ?? (facts.branch || 'main'),
+    default_agent: defaultAgent,
+    agents,
+    ...(sandbox !== 'none' ? { sandbox } : {}),
+    ...(ci ? { ci: { command: ci.command, timeout_minutes: 30 } } : {}),
+    max_retries: 3,
+    stuck_minutes: 15,
+    notify: { desktop: true },
+  };
+  return { config, notes };
+}

@@ -47,9 +47,9 @@ const TEXT_RULES: readonly Rule[] = [
   { pattern: /insufficient_quota|exceeded your current quota|credit balance is too low|billing (hard )?limit|out of credits/i, class: 'fault', cause: 'quota or billing exhausted' },
   { pattern: /invalid (x-)?api[- ]key|incorrect api key|api key not valid|authentication[_ ](error|failed)|\b401\b.*unauthori[sz]ed|unauthori[sz]ed.*\b401\b|please run \/login|not logged in|invalid auth method|must specify the \w+_API_KEY|OAuth token has expired|permission_error|\b403\b.*forbidden/i, class: 'fault', cause: 'authentication failed' },
   { pattern: /: command not found$|spawn \S+ ENOENT|execvp\b.*No such file or directory|cannot execute binary/i, class: 'fault', cause: 'a program it needs is missing' },
-  { pattern: /\b429\b|rate[_ ]limit|too many requests|RESOURCE_EXHAUSTED/i, class: 'transient', cause: 'rate limited' },
+  { pattern: /\bHTTP 429\b|\b429\b|rate[_ ]limit|too many requests|RESOURCE_EXHAUSTED/i, class: 'transient', cause: 'rate limited' },
   { pattern: /\b529\b|overloaded/i, class: 'transient', cause: 'the provider is overloaded' },
-  { pattern: /\b50[0234]\b.*(error|unavailable|gateway)|internal server error|service unavailable|bad gateway|gateway time-?out|\bUNAVAILABLE\b/i, class: 'transient', cause: 'the provider had a server error' },
+  { pattern: /\bHTTP 5\d\d\b|\b50[0234]\b.*(error|unavailable|gateway)|internal server error|service unavailable|bad gateway|gateway time-?out|\bUNAVAILABLE\b/i, class: 'transient', cause: 'the provider had a server error' },
   { pattern: /ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ENETUNREACH|socket hang up|fetch failed|stream disconnected|connection (error|refused|reset)|could not connect|network (error|is unreachable)|waiting for network|Reconnecting\.\.\./i, class: 'transient', cause: 'the network or the provider was unreachable' },
 ];
 
@@ -94,12 +94,17 @@ function structuredError(output: string): { line: string; status: number | null 
   return found;
 }
 
+const BUILTIN_REPORT = /^SWARM_AGENT_REPORT /;
+/** Lines that end a crash report but say nothing (node's version footer, a caret under a source line). */
+const NOISE = /^(Node\.js v\d+\S*|\^+|Error: process exited.*)$/;
+const ERRORISH = /\b(\w*Error|ERROR|error|fatal|FATAL|panic(ked)?|Exception|Traceback|failed)\b/;
+
 function lastLines(output: string, n: number): string[] {
   return stripAnsi(output)
     .split('\n')
     .map((l) => l.trim())
     // JSON lines are the CLI's event stream (tool output included): their errors are read structurally above.
-    .filter((l) => l !== '' && !l.startsWith('at ') && l !== '}' && !(l.startsWith('{') && l.endsWith('}')))
+    .filter((l) => l !== '' && !l.startsWith('at ') && l !== '}' && !(l.startsWith('{') && l.endsWith('}')) && !BUILTIN_REPORT.test(l) && !NOISE.test(l))
     .slice(-n);
 }
 
@@ -124,7 +129,8 @@ export function classifyExit(input: ExitInput): ExitFailure {
   if (!verdict && (input.exit_code === 127 || input.exit_code === 126)) {
     verdict = { class: 'fault', cause: input.exit_code === 127 ? 'a program it needs is missing (exit 127)' : 'a program could not be executed (exit 126)', line: lines.at(-1) ?? '' };
   }
-  const line = verdict?.line ?? structured?.line ?? lines.at(-1) ?? '';
+  // For a plain crash, the line that names the error says more than the last one.
+  const line = verdict?.line ?? structured?.line ?? [...lines].reverse().find((l) => ERRORISH.test(l)) ?? lines.at(-1) ?? '';
   const fast = input.duration_ms < FAST_FAILURE_MS;
   if (!verdict && fast && input.previous?.fast && input.previous.line === line && line !== '') {
     return { class: 'fault', cause: 'the same fast failure twice', line };

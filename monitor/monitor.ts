@@ -293,7 +293,7 @@ export class Monitor {
       event: 'needs_help',
       data: { reason: evidence.reason, summary: reason },
       patch: { reason, evidence: JSON.stringify(evidence) },
-      notify: { dedupe: `${task.id}:needs_help:${task.attempt}`, channels: this.deps.channels, message: needsHelpMessage(task, reason) },
+      notify: { dedupe: `${task.id}:needs_help:${task.attempt}`, channels: this.deps.channels, message: needsHelpMessage(task, reason, evidence.reason === 'agent_fault' ? evidence.decisive_line : undefined) },
     });
     return null;
   }

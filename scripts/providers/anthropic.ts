@@ -1,5 +1,5 @@
 /** A loopback Anthropic Messages API: POST /v1/messages, streamed as SSE (or one JSON body), usage with cache reads. */
-import { nextStep, textsIn, type BrainOptions } from './brain.js';
+import { nextStep, resultsSinceUser, textsIn, type BrainOptions } from './brain.js';
 import { sendJson, sse, startProvider, type Provider } from './server.js';
 
 interface MessagesBody {
@@ -22,7 +22,13 @@ export function anthropicProvider(options: BrainOptions = {}): Promise<Provider>
       if (!req.path.startsWith('/v1/messages')) return sendJson(res, 404, { type: 'error', error: { type: 'not_found_error', message: `no route ${req.path}` } });
       const body = (req.body ?? {}) as MessagesBody;
       const messages = body.messages ?? [];
-      const toolResults = messages.flatMap((m) => (Array.isArray(m.content) ? (m.content as { type?: string }[]) : [])).filter((c) => c.type === 'tool_result').length;
+      const toolResults = resultsSinceUser(
+        messages.map((m) => {
+          const blocks = Array.isArray(m.content) ? (m.content as { type?: string }[]) : [];
+          if (blocks.some((b) => b.type === 'tool_result')) return 'tool_result';
+          return m.role === 'user' ? 'user' : 'other';
+        }),
+      );
       const step = nextStep({ texts: textsIn([body.system, messages]), tools: (body.tools ?? []).map((t) => t.name ?? ''), toolResults }, options);
       const id = `msg_${String(++n).padStart(4, '0')}`;
       const model = body.model ?? 'claude-sonnet-4-5';

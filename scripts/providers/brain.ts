@@ -20,8 +20,14 @@ export interface Conversation {
   texts: string[];
   /** Tool names the client offered. */
   tools: string[];
-  /** How many tool results the conversation already holds. */
+  /** How many tool results follow the latest user message (a resumed session starts again at 0). */
   toolResults: number;
+}
+
+/** Tool results after the last user message: entries in conversation order. */
+export function resultsSinceUser(entries: readonly ('user' | 'tool_result' | 'other')[]): number {
+  const last = entries.lastIndexOf('user');
+  return entries.slice(last + 1).filter((e) => e === 'tool_result').length;
 }
 
 export type Step = { kind: 'tool'; name: string; input: Record<string, unknown> } | { kind: 'text'; text: string; side: boolean };

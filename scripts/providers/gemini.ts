@@ -2,7 +2,7 @@
  * A loopback Gemini API: POST /v1beta/models/{model}:streamGenerateContent?alt=sse (and :generateContent,
  * :countTokens), function calls as `functionCall` parts, usage with cached content tokens.
  */
-import { nextStep, textsIn, type BrainOptions } from './brain.js';
+import { nextStep, resultsSinceUser, textsIn, type BrainOptions } from './brain.js';
 import { sendJson, startProvider, type Provider } from './server.js';
 
 export const GEMINI_USAGE = { input: 5200, cached: 4000, output: 61 };
@@ -36,7 +36,7 @@ export function geminiProvider(options: BrainOptions = {}): Promise<Provider> {
       const body = (req.body ?? {}) as GenerateBody;
       const wantsJson = body.generationConfig?.responseMimeType === 'application/json';
       const contents = body.contents ?? [];
-      const toolResults = contents.flatMap((c) => c.parts ?? []).filter((p) => p.functionResponse !== undefined).length;
+      const toolResults = resultsSinceUser(contents.map((c) => ((c.parts ?? []).some((p) => p.functionResponse !== undefined) ? 'tool_result' : c.role === 'user' ? 'user' : 'other')));
       const tools = (body.tools ?? []).flatMap((t) => t.functionDeclarations ?? []).map((f) => f.name ?? '');
       const step = wantsJson ? { kind: 'text' as const, text: jsonAnswer(body), side: true } : nextStep({ texts: textsIn([body.systemInstruction, contents]), tools, toolResults }, options);
       const side = step.kind === 'text' && step.side;

@@ -2,7 +2,7 @@
  * Loopback OpenAI-protocol providers: the Responses API (POST /v1/responses, SSE) that codex speaks, and
  * Chat Completions (POST /v1/chat/completions, SSE) that OpenAI-compatible providers (opencode's) speak.
  */
-import { nextStep, textsIn, type BrainOptions } from './brain.js';
+import { nextStep, resultsSinceUser, textsIn, type BrainOptions } from './brain.js';
 import { sendJson, sse, startProvider, type Provider } from './server.js';
 
 export const OPENAI_USAGE = { input: 3100, cached: 2048, output: 57 };
@@ -31,7 +31,7 @@ export function responsesProvider(options: BrainOptions = {}): Promise<Provider>
       if (!req.path.includes('/responses')) return sendJson(res, 404, errorBody(404));
       const body = (req.body ?? {}) as ResponsesBody;
       const input = body.input ?? [];
-      const toolResults = input.filter((i) => i.type === 'function_call_output' || i.type === 'custom_tool_call_output' || i.type === 'local_shell_call_output').length;
+      const toolResults = resultsSinceUser(input.map((i) => (i.type === 'function_call_output' || i.type === 'custom_tool_call_output' || i.type === 'local_shell_call_output' ? 'tool_result' : i.type === 'message' && i.role === 'user' ? 'user' : 'other')));
       const tools = (body.tools ?? []).map((t) => t.name ?? t.type ?? '');
       const step = nextStep({ texts: textsIn([body.instructions, input]), tools, toolResults }, options);
       const id = `resp_${String(++n).padStart(4, '0')}`;
@@ -84,7 +84,7 @@ export function chatCompletionsProvider(options: BrainOptions = {}): Promise<Pro
       if (!req.path.includes('/chat/completions')) return sendJson(res, 404, errorBody(404));
       const body = (req.body ?? {}) as ChatBody;
       const messages = body.messages ?? [];
-      const toolResults = messages.filter((m) => m.role === 'tool').length;
+      const toolResults = resultsSinceUser(messages.map((m) => (m.role === 'tool' ? 'tool_result' : m.role === 'user' ? 'user' : 'other')));
       const step = nextStep({ texts: textsIn(messages), tools: (body.tools ?? []).map((t) => t.function?.name ?? ''), toolResults }, options);
       const id = `chatcmpl-${++n}`;
       const sent = step.kind === 'text' && step.side ? { input: 25, cached: 0, output: 5 } : OPENAI_USAGE;

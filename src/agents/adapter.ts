@@ -54,8 +54,8 @@ export interface AgentAdapter {
   readonly helpPages?: readonly (readonly string[])[];
 }
 
-/** Variables that make a nested agent think it runs inside another one, or leak the daemon's own secrets. */
-export const STRIPPED_ENV = ['CLAUDECODE', 'CLAUDE_CODE_ENTRYPOINT', 'CODEX_SANDBOX', 'SWARM_DAEMON_TOKEN', 'VITEST', 'VITEST_WORKER_ID', 'VITEST_POOL_ID', 'NODE_OPTIONS'];
+/** Variables that make a nested agent think it runs inside another one (or sandboxed: IS_SANDBOX is set by the claude adapter only where it is true), or leak the daemon's own secrets. */
+export const STRIPPED_ENV = ['CLAUDECODE', 'IS_SANDBOX', 'CLAUDE_CODE_ENTRYPOINT', 'CODEX_SANDBOX', 'SWARM_DAEMON_TOKEN', 'VITEST', 'VITEST_WORKER_ID', 'VITEST_POOL_ID', 'NODE_OPTIONS'];
 
 /** The daemon's environment without what would confuse a nested agent or CI run. */
 export function cleanEnv(): Record<string, string> {

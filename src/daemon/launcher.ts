@@ -12,7 +12,7 @@ import { composePrompt } from '../agents/prompt.js';
 import { AgentReport } from '../agents/report.js';
 import { refuseAgent, resolveAgent } from '../agents/registry.js';
 import { checkFlags } from '../agents/versions.js';
-import { bwrapArgv, findBwrap, homeSecrets } from '../sandbox/bwrap.js';
+import { bwrapArgv, findBwrap, homeSecrets, programDirsUnderTmp } from '../sandbox/bwrap.js';
 import type { SwarmConfig } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
 import { SESSION_FILES } from '../sessions/protocol.js';
@@ -99,7 +99,7 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
     const argv = [agent.executable, ...launchSpec.argv.slice(1)];
     const home = launchSpec.env.HOME ?? null;
     const command = sandboxed
-      ? bwrapArgv(findBwrap()!, argv, { worktree: task.worktree, gitDirs, repoRoot: deps.repoRoot, stateDir: dirname(deps.sessionsDir), promptFile, home, hidden: home ? homeSecrets(home) : [] })
+      ? bwrapArgv(findBwrap()!, argv, { worktree: task.worktree, gitDirs, repoRoot: deps.repoRoot, stateDir: dirname(deps.sessionsDir), promptFile, home, hidden: home ? homeSecrets(home) : [], programDirs: programDirsUnderTmp(agent.executable) })
       : argv;
     // The attempt row exists before the holder does, so a crash in between is recoverable.
     const attempt = registry.insertAttempt({ task_id: task.id, n, kind: 'agent', agent: agent.name, session_id: sessionId, session_dir: dir, prompt });

@@ -10,11 +10,16 @@ export function readyMessage(task: TaskRow, prNumber: number | null, hasCi: bool
   };
 }
 
-export function needsHelpMessage(task: TaskRow, reason: string): NotificationInput {
+/**
+ * A task that needs a human. An agent fault leads with the agent's own decisive line ("--dangerously-skip-
+ * permissions cannot be used with root/sudo privileges"), so the cause is in the title, never only an exit code.
+ */
+export function needsHelpMessage(task: TaskRow, reason: string, decisiveLine?: string): NotificationInput {
   const retries = task.retries === 1 ? '1 retry' : `${task.retries} retries`;
+  const headline = (decisiveLine ?? reason).split('\n')[0]!.slice(0, 160);
   return {
     event: 'needs_help',
-    title: `Task ${task.id} needs help after ${retries}: ${reason.split('\n')[0]!.slice(0, 140)}`,
-    body: `${task.title}\nSee \`swarm show ${task.id}\` and \`swarm logs ${task.id}\`; \`swarm retry ${task.id}\` tries again.`,
+    title: `Task ${task.id} needs help${decisiveLine ? '' : ` after ${retries}`}: ${headline}`,
+    body: `${task.title}\n${decisiveLine ? `${reason}\n` : ''}See \`swarm show ${task.id}\` and \`swarm logs ${task.id}\`; \`swarm retry ${task.id}\` tries again.`,
   };
 }

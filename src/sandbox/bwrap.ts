@@ -4,7 +4,7 @@
  * sessions) nor the other tasks' worktrees nor the usual home secrets. Network stays on: agents call their
  * model APIs. The argument vector is built by a pure function; only `findBwrap` looks at the machine.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { resolveExecutable } from '../agents/adapter.js';
 
@@ -21,6 +21,8 @@ export interface SandboxPlan {
   promptFile: string;
   /** The user's home, writable (CLIs keep their logins and settings there) with the secrets below hidden. */
   home: string | null;
+  /** Folders under /tmp the agent's own program lives in: shown read-only through the private /tmp. */
+  programDirs?: readonly string[];
   /** Paths that exist and must be hidden (home secrets). */
   hidden: readonly { path: string; file: boolean }[];
 }
@@ -37,6 +39,7 @@ export function homeSecrets(home: string): { path: string; file: boolean }[] {
 /** Pure: the bubblewrap command that runs `argv` confined as described by `plan`. */
 export function bwrapArgv(bwrap: string, argv: readonly string[], plan: SandboxPlan): string[] {
   const args = [bwrap, '--die-with-parent', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp'];
+  for (const dir of plan.programDirs ?? []) args.push('--ro-bind', dir, dir);
   if (plan.home) args.push('--bind', plan.home, plan.home);
   for (const { path, file } of plan.hidden) args.push(...(file ? ['--ro-bind', '/dev/null', path] : ['--tmpfs', path]));
   // The main checkout is the human's: read-only, whatever HOME allows.
@@ -50,6 +53,18 @@ export function bwrapArgv(bwrap: string, argv: readonly string[], plan: SandboxP
   args.push('--tmpfs', plan.stateDir, '--ro-bind', plan.promptFile, plan.promptFile);
   args.push('--chdir', plan.worktree, '--', ...argv);
   return args;
+}
+
+/** The top folder under /tmp that holds the program (a private /tmp would hide it), if it is there. */
+export function programDirsUnderTmp(executable: string): string[] {
+  let real = executable;
+  try {
+    real = realpathSync(executable);
+  } catch {
+    // as given
+  }
+  const match = /^\/tmp\/[^/]+/.exec(real);
+  return match ? [match[0]] : [];
 }
 
 export function findBwrap(path = process.env.PATH ?? ''): string | null {

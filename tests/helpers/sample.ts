@@ -38,6 +38,8 @@ export interface Sandbox {
   repo: string;
   worktrees: string;
   records: string;
+  /** More folders to remove on cleanup (made outside the sandbox dir). */
+  extraCleanup: string[];
   cleanup: () => void;
 }
 
@@ -48,14 +50,16 @@ export function sandbox(prefix: string): Sandbox {
   makeSampleRepo(repo);
   const records = join(dir, 'records');
   mkdirSync(records);
+  const extraCleanup: string[] = [];
   return {
     dir,
     repo,
     worktrees: join(dir, 'worktrees'),
     records,
+    extraCleanup,
     cleanup: () => {
       killAllSessions(repo);
-      rmSync(dir, { recursive: true, force: true });
+      for (const path of [dir, ...extraCleanup]) rmSync(path, { recursive: true, force: true });
     },
   };
 }

@@ -105,7 +105,8 @@ export function describeOllamaError(err: unknown, host: string, model: string): 
   const status = typeof err === 'object' && err !== null && 'status_code' in err ? Number((err as { status_code: unknown }).status_code) : null;
   if (status === 404 || /not found/i.test(message)) return `Model ${model} is not on the Ollama server at ${host}. Run \`ollama pull ${model}\`.`;
   if (/fetch failed|ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|socket/i.test(message)) return `Ollama is not reachable at ${host} (${message}). Start it with \`ollama serve\`, or set OLLAMA_HOST / the agent's "host".`;
-  return `Ollama at ${host} answered with an error: ${message}`;
+  // The status goes in the words: the monitor tells a 5xx or 429 (wait) from a 4xx (a fault) by it.
+  return `Ollama at ${host} answered with an error${status !== null && Number.isFinite(status) ? ` (HTTP ${status})` : ''}: ${message}`;
 }
 
 const OpenAiResponse = z.object({

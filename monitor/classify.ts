@@ -154,7 +154,7 @@ export function reconnectOnly(tail: string): string | null {
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l !== '' && !l.startsWith('at ') && l !== '}' && !/^status: \d+$/.test(l))
-    .slice(-4);
+    .slice(-2);
   if (lines.length === 0 || !lines.every((l) => RECONNECT.test(l))) return null;
   return lines.at(-1)!.slice(0, 300);
 }

@@ -4,7 +4,8 @@
  * A flag the CLI lacks is an error at spawn (naming the flag and the version), never a crash loop.
  */
 import { execFile } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { z } from 'zod';
 import { AgentError } from '../errors.js';
 import { cleanEnv, type AgentAdapter } from './adapter.js';
 
@@ -52,23 +53,59 @@ function run(executable: string, args: readonly string[]): Promise<{ out: string
 }
 
 const cache = new Map<string, Promise<CliFacts>>();
+const CliFactsFile = z.record(z.string(), z.object({ executable: z.string(), version: z.string().nullable(), help: z.string(), error: z.string().nullable() }));
 
-/** Asks the CLI for its version and help pages, once per binary (path, size and mtime) per process. */
+/** Where answers are kept across processes (`swarm spawn` is a new process each time; gemini's --help takes seconds). */
+let diskCache: string | null = null;
+export function useCliFactsCache(file: string): void {
+  diskCache = file;
+}
+
+function readDisk(): z.infer<typeof CliFactsFile> {
+  if (!diskCache) return {};
+  try {
+    const parsed = CliFactsFile.safeParse(JSON.parse(readFileSync(diskCache, 'utf8')));
+    return parsed.success ? parsed.data : {};
+  } catch {
+    return {};
+  }
+}
+
+function writeDisk(key: string, facts: CliFacts): void {
+  if (!diskCache || facts.error) return;
+  try {
+    const all = { ...readDisk(), [key]: facts };
+    const tmp = `${diskCache}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(all), { mode: 0o600 });
+    renameSync(tmp, diskCache);
+  } catch {
+    // a cache: losing it costs time, never correctness
+  }
+}
+
+/** Asks the CLI for its version and help pages, once per binary (path, size and mtime): in memory and on disk. */
 export function cliFacts(executable: string, adapter: AgentAdapter): Promise<CliFacts> {
-  let key = executable;
+  let key = `${adapter.type}:${executable}`;
   try {
     const stat = statSync(executable);
-    key = `${executable}:${stat.size}:${stat.mtimeMs}`;
+    key = `${key}:${stat.size}:${stat.mtimeMs}`;
   } catch {
     // resolved already; a vanished binary shows up as an error below
   }
   const cached = cache.get(key);
   if (cached) return cached;
+  const stored = readDisk()[key];
+  if (stored) {
+    const facts = Promise.resolve(stored);
+    cache.set(key, facts);
+    return facts;
+  }
   const facts = (async (): Promise<CliFacts> => {
-    const version = await run(executable, adapter.versionArgs ?? ['--version']);
-    const pages = await Promise.all((adapter.helpPages ?? []).map((page) => run(executable, page)));
-    const error = version.error ?? pages.find((p) => p.error)?.error ?? null;
-    return { executable, version: parseVersion(version.out), help: pages.map((p) => p.out).join('\n'), error };
+    const [version, ...pages] = await Promise.all([run(executable, adapter.versionArgs ?? ['--version']), ...(adapter.helpPages ?? []).map((page) => run(executable, page))]);
+    const error = version!.error ?? pages.find((p) => p.error)?.error ?? null;
+    const result = { executable, version: parseVersion(version!.out), help: pages.map((p) => p.out).join('\n'), error };
+    writeDisk(key, result);
+    return result;
   })();
   cache.set(key, facts);
   return facts;

@@ -1,6 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from '../../registry/registry.js';
+import { useCliFactsCache } from '../agents/versions.js';
 import { findRepo, runGit, type RepoInfo } from '../workspace/git.js';
 import { loadConfig } from './load.js';
 import type { SwarmConfig } from './schema.js';
@@ -51,5 +52,6 @@ export async function openProject(cwd: string): Promise<Project> {
   const repo = await findRepo(cwd);
   const config = loadConfig(repo.root);
   const paths = await ensureStateDir(repo);
+  useCliFactsCache(join(paths.dir, 'cli-facts.json'));
   return { repo, config, paths, registry: new Registry(paths.db) };
 }

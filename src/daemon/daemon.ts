@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { Monitor } from '../../monitor/monitor.js';
 import { ACTIVE_STATES } from '../../registry/types.js';
 import { resolveAgent } from '../agents/registry.js';
+import { cliFacts } from '../agents/versions.js';
 import type { Project } from '../config/project.js';
 import { ConfigError, errorMessage } from '../errors.js';
 import type { Forge } from '../forge/forge.js';
@@ -120,8 +121,21 @@ export class Daemon {
       );
     }
     this.options.log.info({ port, concurrency: this.concurrency, forge: this.forge.name }, 'daemon started');
+    this.warmAgentChecks();
     this.kick();
     return { port };
+  }
+
+  /** Asks each configured CLI its version and help now, in the background, so no spawn waits for it. */
+  private warmAgentChecks(): void {
+    for (const name of Object.keys(this.project.config.agents)) {
+      try {
+        const agent = resolveAgent(this.project.config, this.project.repo.root, name);
+        if (agent.adapter.helpPages?.length) void cliFacts(agent.executable, agent.adapter).catch(() => undefined);
+      } catch {
+        // not installed: `swarm spawn` says so
+      }
+    }
   }
 
   /** Runs the loop now, or once more right after the current pass: nudges are never lost, never run twice at once. */

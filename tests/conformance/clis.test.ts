@@ -158,6 +158,28 @@ describe.each<Cli>(['claude', 'codex', 'gemini', 'opencode'])('%s (real CLI, pin
   });
 });
 
+describe('version awareness against the real binaries', () => {
+  it('a flag the installed CLI lacks is an error at spawn, naming the flag and the version; swarm agents shows versions', async () => {
+    const box = sandbox('conf-flags');
+    try {
+      // codex 0.169 removed --full-auto: before, every codex task crash-looped to needs_help on it.
+      writeConfig(box, { agents: { codex: { type: 'codex', command: [realCli('codex')], args: ['--full-auto'] }, gemini: { type: 'gemini', command: [realCli('gemini')] } }, default_agent: 'codex' });
+      const spawned = await swarm(box.repo, ['spawn', 'Fix addNumbers']);
+      expect(spawned.code).toBe(7);
+      expect(spawned.stderr).toContain(`codex ${PINNED['@openai/codex']} does not accept \`--full-auto\``);
+      expect(openRegistry(box).listTasks()).toHaveLength(0);
+      const doctor = await swarm(box.repo, ['doctor']);
+      expect(doctor.code).toBe(7);
+      expect(doctor.stdout).toContain('FAIL codex: Agent "codex": codex 0.169.0 does not accept `--full-auto`');
+      expect(doctor.stdout).toContain(`ok   gemini: runs (${realCli('gemini')}), gemini ${PINNED['@google/gemini-cli']} verified`);
+      const listing = JSON.parse((await swarm(box.repo, ['agents', '--json'])).stdout) as { configured: { name: string; usable: boolean; version?: string; verified?: boolean }[] };
+      expect(listing.configured.find((a) => a.name === 'gemini')).toMatchObject({ usable: true, version: PINNED['@google/gemini-cli'], verified: true });
+    } finally {
+      box.cleanup();
+    }
+  });
+});
+
 describe('claude as root', () => {
   it.runIf(process.getuid?.() === 0)('without a sandbox is refused at spawn with what to do, never crash-looped', async () => {
     const box = sandbox('conf-root');

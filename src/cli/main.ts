@@ -192,7 +192,8 @@ export function buildProgram(io: Out = stdio): Command {
         const lines = [
           `Task ${task.id}: ${task.title}`,
           `  state     ${task.state}${task.reason ? ` (${task.reason})` : ''}`,
-          `  agent     ${task.agent}${task.model ? ` (${task.model})` : ''}, attempt ${task.attempt}, retries ${task.retries}/${task.max_retries}`,
+          `  agent     ${task.agent}${task.model ? ` (${task.model})` : ''}, attempt ${task.attempt}, retries ${task.retries}/${task.max_retries}${task.transient_waits ? `, ${task.transient_waits} transient wait(s) (no retry spent)` : ''}`,
+          ...(task.state === 'queued' && task.not_before !== null && task.not_before > Date.now() ? [`  waiting   until ${new Date(task.not_before).toISOString()} (backoff)`] : []),
           `  branch    ${task.branch} from ${task.base}`,
           ...(task.depends_on !== '[]' ? [`  after     ${(JSON.parse(task.depends_on) as number[]).map((d) => `#${d}`).join(', ')}`] : []),
           ...(task.routing_note ? [`  routing   ${task.routing_note}`] : []),

@@ -180,6 +180,38 @@ describe('version awareness against the real binaries', () => {
   });
 });
 
+describe('codex with no reachable model', () => {
+  it('prints only "Reconnecting... waiting for network": killed and waited out as transient trouble, no retry spent, not an hour of silence', async () => {
+    const box = sandbox('conf-offline');
+    const codexHome = mkdtempSync(join(cliDir(), 'codex-home-'));
+    box.extraCleanup.push(codexHome);
+    let daemon: Awaited<ReturnType<typeof runDaemon>> | null = null;
+    try {
+      const providerConfig = 'model_providers.offline={name="offline",base_url="http://127.0.0.1:9/v1",wire_api="responses",env_key="SWARM_TEST_OPENAI_KEY"}';
+      writeConfig(box, {
+        agents: { codex: { type: 'codex', command: [realCli('codex')], model: 'gpt-test', args: ['-c', 'model_provider="offline"', '-c', providerConfig], env: { HOME: join(box.dir, 'home'), CODEX_HOME: codexHome, SWARM_TEST_OPENAI_KEY: 'sk-test' } } },
+        ci: { command: SAMPLE_CI },
+        // 3 s of reconnect lines only; one short wait, then the give-up time is spent.
+        backoff: { reconnect_minutes: 0.05, transient_seconds: 0.5, transient_give_up_minutes: 0.02 },
+      });
+      daemon = await runDaemon(box);
+      const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', 'Fix addNumbers'])).stdout) as { id: number };
+      const task = await waitForState(box, id, 'needs_help', 90_000);
+      expect(task.retries).toBe(0);
+      expect(task.transient_waits).toBe(1);
+      expect(task.reason).toContain('printed only reconnect messages');
+      expect(task.reason).toContain('Reconnecting... waiting for network');
+      const registry = openRegistry(box);
+      expect(registry.events(id).filter((e) => e.kind === 'transient_wait')).toHaveLength(1);
+      expect(registry.attempts(id).filter((a) => a.kind === 'agent').map((a) => a.outcome)).toEqual(['killed', 'killed']);
+      registry.close();
+    } finally {
+      daemon?.child.kill('SIGKILL');
+      box.cleanup();
+    }
+  });
+});
+
 describe('claude as root', () => {
   it.runIf(process.getuid?.() === 0)('without a sandbox is refused at spawn with what to do, never crash-looped', async () => {
     const box = sandbox('conf-root');

@@ -19,7 +19,8 @@ export type CiFacts =
   | { kind: 'none' }
   | { kind: 'pending' }
   | { kind: 'running'; started_at: number }
-  | { kind: 'passed' }
+  /** `head`: the commit CI ran on, when known. */
+  | { kind: 'passed'; head?: string | null }
   | { kind: 'failed'; exit_code: number | null; failure: FailureEvidence; step?: string }
   | { kind: 'lost' }
   /** The forge could not be asked (API error, rate limit): wait, never read it as red. */
@@ -37,6 +38,9 @@ export interface Snapshot {
   conflicts: string[] | null;
   pr: { state: 'open' | 'merged' | 'closed' } | null;
   review?: { decision: 'approved' | 'changes_requested' | 'review_required' | 'none'; comments: string[] };
+  /** The branch tip now, and the commit that was verified when the task became ready. */
+  head?: string | null;
+  verified_sha?: string | null;
 }
 
 export interface BackoffLimits {
@@ -60,6 +64,8 @@ export type Action =
   | { type: 'wait'; evidence: Evidence; delay_ms: number }
   | { type: 'needs_help'; evidence: Evidence }
   | { type: 'ready' }
+  /** The branch moved after it was verified: back to CI (no retry: the agent did nothing wrong). */
+  | { type: 'reverify'; why: string }
   | { type: 'done' }
   | { type: 'cancel'; why: string }
   | { type: 'mark_agent_exited'; then: Action };
@@ -180,11 +186,14 @@ export function decide(s: Snapshot): Action {
           });
         }
         case 'passed':
+          // A commit landed after CI started (an agent that outlived its attempt): what passed is not the tip.
+          if (ci.head && s.head && ci.head !== s.head) return { type: 'start_ci' };
           return afterGreen(s);
       }
       return { type: 'none' };
     }
     case 'ready':
+      if (s.head && s.verified_sha && s.head !== s.verified_sha) return { type: 'reverify', why: `the branch moved from the verified ${s.verified_sha.slice(0, 10)} to ${s.head.slice(0, 10)}` };
       // Base may have moved on: a ready PR that now conflicts goes back to an agent.
       if (s.conflicts && s.conflicts.length > 0) return afterGreen(s);
       if (s.review?.decision === 'changes_requested') return afterGreen(s);

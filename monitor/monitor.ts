@@ -10,7 +10,7 @@ import { AgentReport, attemptCost } from '../src/agents/report.js';
 import type { Forge } from '../src/forge/forge.js';
 import { needsHelpMessage, readyMessage } from '../src/notify/messages.js';
 import { killSession, lastOutputAt, readSessionExit, readTranscriptTail, sessionLiveness } from '../src/sessions/sessions.js';
-import { commitsAhead, uncommittedFiles } from '../src/workspace/git.js';
+import { commitsAhead, revParse, uncommittedFiles } from '../src/workspace/git.js';
 import { removeWorktree } from '../src/workspace/worktrees.js';
 import { waitFor } from '../src/wait.js';
 import { classifyExit, FAST_FAILURE_MS, reconnectOnly } from './classify.js';
@@ -79,6 +79,14 @@ export class Monitor {
     }
   }
 
+  /** What passed: the commit this attempt's green CI ran on; without CI, the tip the forge reported. */
+  private async verifiedHead(task: TaskRow, prHead: string | null): Promise<string | null> {
+    const ci = this.deps.registry.attempts(task.id).filter((a) => a.kind === 'ci' && a.n === task.attempt && a.outcome === 'passed').at(-1);
+    if (ci?.head_sha) return ci.head_sha;
+    if (this.deps.forge.name === 'github') return prHead;
+    return revParse(this.deps.repoRoot, task.branch).catch(() => null);
+  }
+
   /** The previous attempt's decisive line and whether it failed fast: the same fast failure twice is a fault. */
   private previousFailure(task: TaskRow): { line: string; fast: boolean } | null {
     const previous = this.deps.registry.attempts(task.id).filter((a) => a.kind === 'agent' && a.n === task.attempt - 1).at(-1);
@@ -136,6 +144,8 @@ export class Monitor {
       conflicts: forge.conflicts,
       pr: forge.pr,
       review: forge.review,
+      head: forge.head ?? null,
+      verified_sha: task.verified_sha,
     };
   }
 
@@ -235,12 +245,15 @@ export class Monitor {
         return this.waitOut(task, action.evidence, action.delay_ms);
       case 'needs_help':
         return this.fail(task, action.evidence, false);
+      case 'reverify':
+        return registry.transition(task.id, 'ready', 'pr_open', { event: 'head_moved', data: { why: action.why }, patch: { verified_sha: null } });
       case 'ready': {
         const pr = registry.getPr(task.id);
+        const verified = await this.verifiedHead(task, pr?.head_sha ?? null);
         return registry.transition(task.id, task.state, 'ready', {
           event: 'ready',
-          data: { pr: pr?.number ?? null },
-          patch: { ready_at: this.now(), evidence: null },
+          data: { pr: pr?.number ?? null, verified: verified },
+          patch: { ready_at: this.now(), evidence: null, verified_sha: verified },
           notify: { dedupe: `${task.id}:ready:${task.attempt}`, channels: this.deps.channels, message: readyMessage(task, pr?.number ?? null, this.hasCi()) },
         });
       }

@@ -111,4 +111,7 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE tasks ADD COLUMN transient_waits INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE tasks ADD COLUMN waited_ms INTEGER NOT NULL DEFAULT 0;
   `,
+  `
+  ALTER TABLE tasks ADD COLUMN verified_sha TEXT;
+  `,
 ];

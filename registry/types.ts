@@ -76,6 +76,8 @@ export const TaskRow = z.object({
   /** Transient troubles (rate limit, overload, network) waited out, which count no retry. */
   transient_waits: z.number().int(),
   waited_ms: z.number().int(),
+  /** The commit that passed CI (and review) when the task became ready: the only one `swarm merge` merges. */
+  verified_sha: strOrNull,
 });
 export type TaskRow = z.infer<typeof TaskRow>;
 

@@ -16,6 +16,7 @@ import { VERSION } from '../version.js';
 import { initProject } from './init.js';
 import { ago, json, stdio, table, taskLine, type Out } from './output.js';
 import { attach, pickSession, streamLogs } from './sessions.js';
+import { sessionLeftovers } from '../sessions/sessions.js';
 import { getTask, killTask, mergeTask, parseTaskId, retryTask, spawnTask } from './tasks.js';
 import { TaskState } from '../../registry/types.js';
 
@@ -201,7 +202,11 @@ export function buildProgram(io: Out = stdio): Command {
         ];
         if (detail.pr) lines.push(`  PR        #${String(detail.pr.number)} ${detail.pr.state}`);
         lines.push('', 'Sessions:');
-        for (const a of detail.attempts) lines.push(`  ${a.session_id.padEnd(14)} ${a.kind.padEnd(5)} ${a.outcome ?? (a.ended_at === null ? 'running' : 'ended')}${a.exit_code !== null ? ` (exit ${a.exit_code})` : ''}`);
+        for (const a of detail.attempts) {
+          // Processes an ended session left behind (they should not exist: swarm kills a session's whole tree).
+          const leftovers = a.ended_at !== null ? sessionLeftovers(a.session_dir) : [];
+          lines.push(`  ${a.session_id.padEnd(14)} ${a.kind.padEnd(5)} ${a.outcome ?? (a.ended_at === null ? 'running' : 'ended')}${a.exit_code !== null ? ` (exit ${a.exit_code})` : ''}${leftovers.length ? `  leftover processes still running: ${leftovers.join(', ')}` : ''}`);
+        }
         lines.push('', 'Events:');
         for (const e of detail.events) lines.push(`  ${new Date(e.at).toISOString()}  ${e.kind.padEnd(16)} ${e.from_state ?? ''} -> ${e.to_state ?? ''}`);
         io.out(lines.join('\n'));

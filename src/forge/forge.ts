@@ -7,6 +7,8 @@ export interface ForgeObservation {
   /** null: not asked this time, or the forge is still computing mergeability. */
   conflicts: string[] | null;
   review?: { decision: 'approved' | 'changes_requested' | 'review_required' | 'none'; comments: string[] };
+  /** The task branch's tip now, where the forge knows it cheaply. */
+  head?: string | null;
 }
 
 /** Where pull requests and CI live. `local` keeps everything on the machine; `github` is the next issue. */

@@ -452,7 +452,7 @@ export class GitHubForge implements Forge {
     if (!pr?.number) throw new GitHubError('SWARM_GITHUB_NO_PR', `Task ${task.id} has no pull request on GitHub.`);
     const { octokit, owner, repo } = this.deps;
     try {
-      const response = await octokit.request('PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge', { owner, repo, pull_number: pr.number, sha: pr.head_sha ?? undefined, merge_method: 'merge' });
+      const response = await octokit.request('PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge', { owner, repo, pull_number: pr.number, sha: task.verified_sha ?? pr.head_sha ?? undefined, merge_method: 'merge' });
       const sha = z.object({ sha: z.string() }).parse(response.data).sha;
       await runGit(this.deps.repoRoot, ['fetch', '--quiet', this.deps.config.github.remote, task.base]).catch(() => undefined);
       return { commit: sha };

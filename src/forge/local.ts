@@ -70,7 +70,7 @@ export class LocalForge implements Forge {
         if (ci.ended_at === null) {
           this.deps.registry.updateAttempt(ci.id, { ended_at: live.exit.ended_at, exit_code: live.exit.exit_code, signal: live.exit.signal, outcome: live.exit.exit_code === 0 ? 'passed' : 'failed' });
         }
-        if (live.exit.exit_code === 0) return { kind: 'passed' };
+        if (live.exit.exit_code === 0) return { kind: 'passed', head: ci.head_sha };
         return { kind: 'failed', exit_code: live.exit.exit_code, step: (this.deps.config.ci.command ?? []).join(' '), failure: extractFailure(readTranscriptTail(ci.session_dir, 512 * 1024)) };
       }
     }
@@ -108,14 +108,20 @@ export class LocalForge implements Forge {
     const ci: CiFacts = wants.ci ? this.observeCi(task) : { kind: 'none' };
     // Mergeability is the last gate: only asked once CI is green (or not part of the question).
     const askConflicts = wants.conflicts && (!wants.ci || ci.kind === 'passed');
-    return { pr: pr ? { state: pr.state } : null, ci, conflicts: askConflicts ? await this.conflicts(task) : null };
+    return { pr: pr ? { state: pr.state } : null, ci, conflicts: askConflicts ? await this.conflicts(task) : null, head: (await this.branchHeads()).get(task.branch) ?? null };
   }
 
+  /** Merges exactly the verified commit: a branch tip that moved since is "not ready", never merged unchecked. */
   async merge(task: TaskRow): Promise<{ commit: string }> {
     const repo = this.deps.repoRoot;
-    const conflicts = await mergeConflicts(repo, task.base, task.branch);
+    const tip = await revParse(repo, task.branch);
+    const verified = task.verified_sha ?? tip;
+    if (tip !== verified) {
+      throw new GitError('SWARM_NOT_VERIFIED', `Task ${task.id}'s branch has commits that were not verified (verified ${verified.slice(0, 10)}, tip ${tip.slice(0, 10)}): it is not ready. The monitor runs CI on the new tip; merge when it is ready again.`);
+    }
+    const conflicts = await mergeConflicts(repo, task.base, verified);
     if (conflicts.length > 0) throw new GitError('SWARM_MERGE_CONFLICT', `Task ${task.id} conflicts with ${task.base} in ${conflicts.join(', ')}. Run \`swarm retry ${task.id}\` so an agent resolves it.`);
-    const { commit, baseSha } = await mergeCommit(repo, task.base, task.branch, `Merge task ${task.id}: ${task.title}\n\nBranch ${task.branch} (worktree-swarm).`);
+    const { commit, baseSha } = await mergeCommit(repo, task.base, verified, `Merge task ${task.id}: ${task.title}\n\nBranch ${task.branch} at ${verified} (worktree-swarm).`);
     const holder = (await listWorktrees(repo)).find((entry) => entry.branch === task.base);
     if (holder) {
       // Base is checked out (usually the user's own checkout): move it forward only if that touches nothing of theirs.

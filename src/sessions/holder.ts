@@ -5,11 +5,12 @@
  *
  * Usage: node holder.js <sessionDir>
  */
-import { appendFileSync, createWriteStream, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import pty from 'node-pty';
 import { processStartTime } from './process.js';
+import { signalSession } from './tree.js';
 import { ClientMessage, jsonLines, SESSION_FILES, SessionSpec, socketPathFor, type HolderMessage, type SessionExit, type SessionState } from './protocol.js';
 
 const KILL_GRACE_MS = 5_000;
@@ -28,7 +29,24 @@ function main(): void {
   }
   const log = (line: string): void => appendFileSync(join(sessionDir, SESSION_FILES.holderLog), `${new Date().toISOString()} ${line}\n`);
   const spec = SessionSpec.parse(JSON.parse(readFileSync(join(sessionDir, SESSION_FILES.spec), 'utf8')));
-  const transcript = createWriteStream(join(sessionDir, SESSION_FILES.transcript), { flags: 'a' });
+  const transcriptFile = join(sessionDir, SESSION_FILES.transcript);
+  let transcript = createWriteStream(transcriptFile, { flags: 'a' });
+  let written = existsSync(transcriptFile) ? statSync(transcriptFile).size : 0;
+  // Past the cap, the transcript moves to transcript.log.1 (replacing an older one) and starts again:
+  // at most twice the cap on disk, whatever the agent prints.
+  const record = (data: string): void => {
+    const bytes = Buffer.byteLength(data);
+    if (written + bytes > spec.transcript_max_bytes && written > 0) {
+      const full = transcript;
+      full.end();
+      renameSync(transcriptFile, `${transcriptFile}.1`);
+      transcript = createWriteStream(transcriptFile, { flags: 'a' });
+      transcript.write(`[swarm: the transcript passed ${Math.round(spec.transcript_max_bytes / 1024 / 1024)} MB; the earlier part is in ${SESSION_FILES.transcript}.1]\n`);
+      written = 0;
+    }
+    transcript.write(data);
+    written += bytes;
+  };
   const exitFile = join(sessionDir, SESSION_FILES.exit);
 
   let scrollback = '';
@@ -59,7 +77,7 @@ function main(): void {
   }
 
   child.onData((data) => {
-    transcript.write(data);
+    record(data);
     scrollback += data;
     if (scrollback.length > spec.scrollback_bytes) scrollback = scrollback.slice(scrollback.length - spec.scrollback_bytes);
     broadcast({ t: 'output', data });
@@ -118,6 +136,11 @@ function main(): void {
   child.onExit(({ exitCode, signal }) => {
     if (killTimer) clearTimeout(killTimer);
     killGroup('SIGKILL'); // leave no stray grandchildren behind
+    // ... nor any that left the group (setsid): they carry the session's marker.
+    if (spec.key) {
+      const strays = signalSession(spec.key, 'SIGKILL');
+      if (strays.length) log(`killed ${strays.length} leftover process(es) of the session: ${strays.join(', ')}`);
+    }
     const exit: SessionExit = {
       exit_code: signal ? null : exitCode,
       signal: signal ? signalName(signal) : null,

@@ -12,6 +12,10 @@ export const SessionSpec = z.object({
   rows: z.number().int().positive().default(40),
   /** Bytes of recent output kept in memory for `swarm attach` to replay. */
   scrollback_bytes: z.number().int().positive().default(256 * 1024),
+  /** The transcript is rotated past this size (one older part kept): an agent printing without end fills no disk. */
+  transcript_max_bytes: z.number().int().positive().default(64 * 1024 * 1024),
+  /** Marker in every process of the session's environment (see tree.ts). */
+  key: z.string().default(''),
 });
 export type SessionSpec = z.infer<typeof SessionSpec>;
 

@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '../wait.js';
 import { isSameProcessAlive, signalProcess } from './process.js';
-import { HolderMessage, jsonLines, SESSION_FILES, SessionExit, SessionState, type ClientMessage, type SessionSpec } from './protocol.js';
+import { killSessionTree, SESSION_KEY_VAR, sessionProcesses, signalSession } from './tree.js';
+import { HolderMessage, jsonLines, SESSION_FILES, SessionExit, SessionSpec, SessionState, type ClientMessage } from './protocol.js';
 
 const HOLDER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'holder.js');
 
@@ -31,8 +33,11 @@ export function readSessionExit(dir: string): SessionExit | null {
  * Starts a detached holder process that owns the pseudo-terminal, and returns once the child runs.
  * The holder is in its own process group and session, so killing the daemon does not touch it.
  */
-export async function startSession(dir: string, spec: SessionSpec): Promise<SessionState> {
+export async function startSession(dir: string, input: Omit<SessionSpec, 'key' | 'transcript_max_bytes'> & { transcript_max_bytes?: number }): Promise<SessionState> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // Unique across database resets and machines: a session's processes are found by it, never another's.
+  const key = `${basename(dir)}-${randomBytes(8).toString('hex')}`;
+  const spec: SessionSpec = { transcript_max_bytes: 64 * 1024 * 1024, ...input, key, env: { ...input.env, [SESSION_KEY_VAR]: key } };
   writeFileSync(join(dir, SESSION_FILES.spec), JSON.stringify(spec), { mode: 0o600 });
   const logFd = openSync(join(dir, SESSION_FILES.holderLog), 'a');
   try {
@@ -67,13 +72,42 @@ export function sessionLiveness(dir: string): Liveness {
   return late ? { kind: 'exited', exit: late } : { kind: 'lost' };
 }
 
+export function readSessionSpec(dir: string): SessionSpec | null {
+  const parsed = SessionSpec.safeParse(readJson(join(dir, SESSION_FILES.spec)));
+  return parsed.success ? parsed.data : null;
+}
+
 /** Asks the holder to end its child (TERM, then KILL after a grace period); kills the child directly if the holder is gone. */
 export function killSession(dir: string, signal: NodeJS.Signals = 'SIGTERM'): boolean {
   const state = readSessionState(dir);
   if (!state) return false;
   if (isSameProcessAlive(state.holder_pid, state.holder_start)) return signalProcess(state.holder_pid, signal === 'SIGKILL' ? 'SIGTERM' : signal);
+  const key = readSessionSpec(dir)?.key;
+  const marked = key ? signalSession(key, 'SIGKILL', [state.child_pid]) : [];
   if (isSameProcessAlive(state.child_pid, state.child_start)) return signalProcess(-state.child_pid, 'SIGKILL') || signalProcess(state.child_pid, 'SIGKILL');
-  return false;
+  return marked.length > 0;
+}
+
+/** Processes a session left behind (its agent's children that outlived it): PIDs, normally none. */
+export function sessionLeftovers(dir: string): number[] {
+  const key = readSessionSpec(dir)?.key;
+  if (!key) return [];
+  const state = readSessionState(dir);
+  const holderAlive = state ? isSameProcessAlive(state.holder_pid, state.holder_start) : false;
+  return sessionProcesses(key).filter((pid) => !(holderAlive && pid === state?.holder_pid));
+}
+
+/**
+ * Stops a session for good: the holder, the agent and everything it started (setsid escapes included), by
+ * PID and start time and by the session's marker. Resolves with what survived (normally nothing).
+ */
+export async function stopSessionTree(dir: string): Promise<number[]> {
+  const state = readSessionState(dir);
+  const key = readSessionSpec(dir)?.key ?? '';
+  if (state && isSameProcessAlive(state.holder_pid, state.holder_start)) signalProcess(state.holder_pid, 'SIGKILL');
+  const roots = state && isSameProcessAlive(state.child_pid, state.child_start) ? [state.child_pid] : [];
+  for (const pid of roots) signalProcess(-pid, 'SIGKILL');
+  return key ? killSessionTree(key, roots, 1_000) : roots.filter((pid) => isSameProcessAlive(pid, state?.child_start ?? null));
 }
 
 export function transcriptPath(dir: string): string {
@@ -89,12 +123,20 @@ export function lastOutputAt(dir: string): number | null {
   }
 }
 
+/** The last `maxBytes` of the transcript, read from the end: memory stays flat however much an agent printed. */
 export function readTranscriptTail(dir: string, maxBytes: number): string {
+  let fd: number | null = null;
   try {
-    const buffer = readFileSync(transcriptPath(dir));
-    return buffer.subarray(Math.max(0, buffer.length - maxBytes)).toString('utf8');
+    fd = openSync(transcriptPath(dir), 'r');
+    const size = fstatSync(fd).size;
+    const length = Math.min(size, maxBytes);
+    const buffer = Buffer.alloc(length);
+    readSync(fd, buffer, 0, length, size - length);
+    return buffer.toString('utf8');
   } catch {
     return '';
+  } finally {
+    if (fd !== null) closeSync(fd);
   }
 }
 

@@ -13,7 +13,7 @@ import type { Forge } from '../forge/forge.js';
 import { createForge } from '../forge/create.js';
 import { orchestratorModel } from '../orchestrator/model.js';
 import { Discovery } from '../orchestrator/discovery.js';
-import { channelsFromConfig, deliverDue } from '../notify/outbox.js';
+import { channelsFromConfig, NotificationWorker } from '../notify/outbox.js';
 import type { NotifyChannel } from '../notify/channel.js';
 import { readSessionState, connectSession, type SessionConnection } from '../sessions/sessions.js';
 import { cleanupFinished } from '../workspace/cleanup.js';
@@ -40,6 +40,7 @@ export class Daemon {
   private forge!: Forge;
   private readonly launcherDeps: LauncherDeps;
   private readonly channels: NotifyChannel[];
+  private readonly notifier: NotificationWorker;
   private readonly concurrency: number;
   private loopRunning: Promise<void> | null = null;
   private loopAgain = false;
@@ -49,6 +50,8 @@ export class Daemon {
   private ticks = 0;
   private lastTickAt: number | null = null;
   private lastTickMs: number | null = null;
+  private slowestTickMs = 0;
+  private slowestMonitorMs = 0;
   private readonly startedAt = Date.now();
   private stopResolve: () => void = () => undefined;
   readonly stopped = new Promise<void>((resolve) => (this.stopResolve = resolve));
@@ -56,6 +59,7 @@ export class Daemon {
   constructor(private readonly project: Project, private readonly options: DaemonOptions) {
     const { config, registry, repo, paths } = project;
     this.channels = options.channels ?? channelsFromConfig(config);
+    this.notifier = new NotificationWorker(registry, this.channels, config.notify.max_attempts, options.log);
     const channelNames = this.channels.map((c) => c.name);
     this.concurrency = config.concurrency ?? defaultConcurrency();
     this.launcherDeps = { repoRoot: repo.root, config, registry, sessionsDir: paths.sessions, channels: channelNames, log: options.log, orchestrator: orchestratorModel(config) };
@@ -155,9 +159,12 @@ export class Daemon {
       this.loopAgain = false;
       const began = performance.now();
       try {
+        const monitorBegan = performance.now();
         await this.monitor.tick();
+        this.slowestMonitorMs = Math.max(this.slowestMonitorMs, performance.now() - monitorBegan);
         await this.admitQueued();
-        await deliverDue(this.project.registry, this.channels, this.project.config.notify.max_attempts, this.options.log);
+        // Deliveries never hold up the loop: a hung notification server only delays its own channel.
+        this.notifier.kick();
         await this.watchSessions();
       } catch (err) {
         this.options.log.error({ error: errorMessage(err) }, 'daemon loop failed; will retry on the next tick');
@@ -165,6 +172,7 @@ export class Daemon {
       this.ticks++;
       this.lastTickAt = Date.now();
       this.lastTickMs = performance.now() - began;
+      this.slowestTickMs = Math.max(this.slowestTickMs, this.lastTickMs);
     } while (this.loopAgain && !this.stopping);
   }
 
@@ -275,6 +283,8 @@ export class Daemon {
       ticks: this.ticks,
       last_tick_at: this.lastTickAt,
       last_tick_ms: this.lastTickMs,
+      slowest_tick_ms: this.slowestTickMs,
+      slowest_monitor_ms: this.slowestMonitorMs,
       sessions_watched: this.watchers.size,
       notifications_pending: this.project.registry.notifications().filter((n) => n.status === 'pending').length,
     };
@@ -287,6 +297,10 @@ export class Daemon {
     for (const task of this.crons) await task.destroy();
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     await this.loopRunning;
+    // In-flight notifications get a moment; a hung channel never holds a stop (unsent rows go out next start).
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([this.notifier.idle(), new Promise<void>((resolve) => (grace = setTimeout(resolve, 2_000)))]);
+    clearTimeout(grace);
     for (const connection of this.watchers.values()) connection.close();
     this.watchers.clear();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));

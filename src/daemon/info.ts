@@ -50,6 +50,10 @@ export const DaemonStatus = z.object({
   ticks: z.number().int(),
   last_tick_at: z.number().int().nullable(),
   last_tick_ms: z.number().nullable(),
+  /** The longest monitor pass since the daemon started. */
+  slowest_tick_ms: z.number().optional(),
+  /** The longest monitor pass alone (observe, decide, act), without starting agents. */
+  slowest_monitor_ms: z.number().optional(),
   sessions_watched: z.number().int(),
   notifications_pending: z.number().int(),
 });

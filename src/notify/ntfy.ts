@@ -25,7 +25,9 @@ export function ntfyChannel(options: NtfyOptions): NotifyChannel {
           priority: options.priority ?? (n.event === 'needs_help' ? 4 : 3),
           ...(click ? { click } : {}),
         },
-        options.token ? { authorization: `Bearer ${options.token}` } : {},
+        // ntfy 2.16+ treats a repeat with the same sequence id as an update of the same notification, so a
+        // resend after a crash does not buzz twice; older servers show it twice.
+        { 'x-sequence-id': `swarm-${n.key.replace(/[^A-Za-z0-9_-]/g, '-')}`, ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
       );
     },
   };

@@ -22,29 +22,87 @@ export function channelsFromConfig(config: SwarmConfig, env: NodeJS.ProcessEnv =
   return channels;
 }
 
+/** A channel that failed this many times in a row is left alone for a while (its rows wait, none is lost). */
+const BREAKER_FAILURES = 3;
+const BREAKER_OPEN_MS = 60_000;
+
+interface Breaker {
+  failures: number;
+  openUntil: number;
+}
+
 /**
  * Sends what is due. Each row is one (task, event, attempt, channel): enqueued once with the state change,
- * marked sent after delivery, so a restart never repeats a delivered notification. Failures back off and retry.
+ * marked sent after delivery. Channels are served in parallel, each in order; a channel that keeps failing
+ * (a hung server) trips its breaker and is skipped until it cools down, so it never holds the others up.
+ * A crash between a send and its mark repeats that one send: delivery is at least once (see the README).
  */
-export async function deliverDue(registry: Registry, channels: readonly NotifyChannel[], maxAttempts: number, log: Logger): Promise<number> {
-  let sent = 0;
-  for (const row of registry.dueNotifications()) {
-    const channel = channels.find((c) => c.name === row.channel);
-    if (!channel) {
-      registry.markNotificationFailed(row.id, `channel ${row.channel} is no longer configured`, null);
-      continue;
+export async function deliverDue(registry: Registry, channels: readonly NotifyChannel[], maxAttempts: number, log: Logger, breakers: Map<string, Breaker> = new Map(), now: () => number = Date.now): Promise<number> {
+  const due = registry.dueNotifications();
+  const byChannel = new Map<string, typeof due>();
+  for (const row of due) byChannel.set(row.channel, [...(byChannel.get(row.channel) ?? []), row]);
+  const counts = await Promise.all(
+    [...byChannel].map(async ([name, rows]) => {
+      const channel = channels.find((c) => c.name === name);
+      let sent = 0;
+      for (const row of rows) {
+        if (!channel) {
+          registry.markNotificationFailed(row.id, `channel ${row.channel} is no longer configured`, null);
+          continue;
+        }
+        const breaker = breakers.get(name) ?? { failures: 0, openUntil: 0 };
+        if (breaker.openUntil > now()) break;
+        try {
+          await channel.send({ key: row.key, task_id: row.task_id, event: row.event, title: row.title, body: row.body, click_url: row.click_url });
+          registry.markNotificationSent(row.id);
+          breakers.set(name, { failures: 0, openUntil: 0 });
+          sent++;
+          log.info({ key: row.key, channel: row.channel }, 'notification sent');
+        } catch (err) {
+          const attempts = row.attempts + 1;
+          const next = attempts >= maxAttempts ? null : backoffMs(attempts, 2_000);
+          registry.markNotificationFailed(row.id, errorMessage(err), next);
+          const failures = breaker.failures + 1;
+          breakers.set(name, { failures, openUntil: failures >= BREAKER_FAILURES ? now() + BREAKER_OPEN_MS : 0 });
+          log.warn({ key: row.key, channel: row.channel, attempts, error: errorMessage(err), gave_up: next === null, breaker_open: failures >= BREAKER_FAILURES }, 'notification failed');
+        }
+      }
+      return sent;
+    }),
+  );
+  return counts.reduce((a, b) => a + b, 0);
+}
+
+/** Deliveries in their own lane: the daemon's loop kicks it and never waits for a channel. */
+export class NotificationWorker {
+  private running: Promise<void> | null = null;
+  private again = false;
+  private readonly breakers = new Map<string, Breaker>();
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly channels: readonly NotifyChannel[],
+    private readonly maxAttempts: number,
+    private readonly log: Logger,
+  ) {}
+
+  kick(): void {
+    if (this.running) {
+      this.again = true;
+      return;
     }
-    try {
-      await channel.send({ key: row.key, task_id: row.task_id, event: row.event, title: row.title, body: row.body, click_url: row.click_url });
-      registry.markNotificationSent(row.id);
-      sent++;
-      log.info({ key: row.key, channel: row.channel }, 'notification sent');
-    } catch (err) {
-      const attempts = row.attempts + 1;
-      const next = attempts >= maxAttempts ? null : backoffMs(attempts, 2_000);
-      registry.markNotificationFailed(row.id, errorMessage(err), next);
-      log.warn({ key: row.key, channel: row.channel, attempts, error: errorMessage(err), gave_up: next === null }, 'notification failed');
-    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await deliverDue(this.registry, this.channels, this.maxAttempts, this.log, this.breakers).catch((err: unknown) => this.log.error({ error: errorMessage(err) }, 'notification delivery failed'));
+      } while (this.again);
+    })().finally(() => {
+      this.running = null;
+    });
   }
-  return sent;
+
+  /** Resolves when the current round is over (a daemon stopping lets in-flight sends finish or time out). */
+  idle(): Promise<void> {
+    return this.running ?? Promise.resolve();
+  }
 }

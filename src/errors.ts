@@ -21,6 +21,8 @@ export const ExitCode = {
   daemon: 6,
   agent: 7,
   git: 8,
+  /** .swarm/ state that cannot be trusted (a vanished, emptied or corrupt database). */
+  state: 9,
   internal: 70,
 } as const;
 
@@ -69,6 +71,12 @@ export class AgentError extends SwarmError {
 export class DaemonError extends SwarmError {
   constructor(code: string, message: string) {
     super(code, message, ExitCode.daemon);
+  }
+}
+
+export class StateError extends SwarmError {
+  constructor(code: string, message: string) {
+    super(code, message, ExitCode.state);
   }
 }
 

@@ -78,6 +78,18 @@ export function agentEnv(context: LaunchContext, extra: Record<string, string> =
   };
 }
 
+/** Linux refuses one argument over 128 KiB (MAX_ARG_STRLEN): a prompt this big goes by file. */
+export const PROMPT_ARG_LIMIT = 100_000;
+
+/**
+ * The prompt as a CLI argument, or, when it is too big for one, a short instruction to read it from the
+ * prompt file (every coding CLI can read a file; the file is readable inside swarm's sandbox too).
+ */
+export function promptArg(context: Pick<LaunchContext, 'prompt' | 'promptFile'>): string {
+  if (Buffer.byteLength(context.prompt) <= PROMPT_ARG_LIMIT) return context.prompt;
+  return `Your task is too long for a command line (${Math.round(Buffer.byteLength(context.prompt) / 1024)} KB). Read it in full from the file ${context.promptFile} before anything else, then do what it says.`;
+}
+
 /** Where `program` would be run from, or null: a path is resolved against the repo, a bare name against PATH. */
 export function resolveExecutable(program: string, repoRoot: string, path = process.env.PATH ?? ''): string | null {
   const candidates = program.includes('/') ? [isAbsolute(program) ? program : resolve(repoRoot, program)] : path.split(delimiter).filter(Boolean).map((dir) => join(dir, program));

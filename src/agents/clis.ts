@@ -2,7 +2,7 @@
  * Adapters for the coding CLIs people already use. Each builds a headless run that exits when the work is
  * done and never waits for a key press. Flags follow each tool's own documentation; tests pin them.
  */
-import { agentEnv, type AgentAdapter, type LaunchContext } from './adapter.js';
+import { agentEnv, promptArg, type AgentAdapter, type LaunchContext } from './adapter.js';
 import { parseAider, parseClaude, parseCodex, parseGemini, parseOpencode } from './report.js';
 
 function model(context: LaunchContext, flag: string): string[] {
@@ -31,7 +31,7 @@ export const claudeAdapter: AgentAdapter = {
     const argv = [
       context.config.command?.[0] ?? 'claude',
       '-p',
-      context.prompt,
+      promptArg(context),
       '--output-format',
       'stream-json',
       '--verbose',
@@ -61,7 +61,7 @@ export const codexAdapter: AgentAdapter = {
   build(context) {
     const bin = context.config.command?.[0] ?? 'codex';
     const options = ['--json', '--sandbox', 'workspace-write', '--skip-git-repo-check', ...context.gitDirs.flatMap((dir) => ['--add-dir', dir]), '-C', context.worktree, ...model(context, '-m'), ...context.config.args];
-    const argv = context.resumeSession ? [bin, 'exec', ...options, 'resume', context.resumeSession, context.prompt] : [bin, 'exec', ...options, context.prompt];
+    const argv = context.resumeSession ? [bin, 'exec', ...options, 'resume', context.resumeSession, promptArg(context)] : [bin, 'exec', ...options, promptArg(context)];
     return { argv, env: agentEnv(context) };
   },
   parseReport: parseCodex,
@@ -104,7 +104,7 @@ export const geminiAdapter: AgentAdapter = {
     const argv = [
       context.config.command?.[0] ?? 'gemini',
       '-p',
-      context.prompt,
+      promptArg(context),
       '--approval-mode=yolo',
       '--skip-trust',
       '--output-format',
@@ -135,7 +135,7 @@ export const opencodeAdapter: AgentAdapter = {
       ...model(context, '--model'),
       ...(context.resumeSession ? ['--session', context.resumeSession] : []),
       ...context.config.args,
-      context.prompt,
+      promptArg(context),
     ];
     return { argv, env: agentEnv(context) };
   },

@@ -1,5 +1,5 @@
 import { AgentError } from '../errors.js';
-import { agentEnv, type AgentAdapter, type LaunchContext } from './adapter.js';
+import { agentEnv, PROMPT_ARG_LIMIT, type AgentAdapter, type LaunchContext } from './adapter.js';
 
 const PLACEHOLDER = /\{(prompt_file|prompt|worktree|task_id|attempt|model)\}/g;
 
@@ -19,6 +19,9 @@ export const customAdapter: AgentAdapter = {
   build(context: LaunchContext) {
     const command = context.config.command;
     if (!command) throw new AgentError('SWARM_AGENT_NO_COMMAND', `Agent ${context.agentName} has no "command" in swarm.config.json.`);
+    if (Buffer.byteLength(context.prompt) > PROMPT_ARG_LIMIT && [...command, ...context.config.args].some((arg) => arg.includes('{prompt}'))) {
+      throw new AgentError('SWARM_PROMPT_TOO_LONG', `The prompt (${Math.round(Buffer.byteLength(context.prompt) / 1024)} KB) is too long to pass as one argument through {prompt} (Linux allows 128 KB). Use {prompt_file} in agents.${context.agentName}.command instead.`);
+    }
     const argv = substitute([...command, ...context.config.args], {
       prompt_file: context.promptFile,
       prompt: context.prompt,

@@ -14,7 +14,7 @@ import { ExitCode, SwarmError, UsageError, errorMessage } from '../errors.js';
 import { cleanupFinished } from '../workspace/cleanup.js';
 import { VERSION } from '../version.js';
 import { initProject } from './init.js';
-import { ago, json, stdio, table, taskLine, type Out } from './output.js';
+import { ago, json, oneLine, stdio, table, taskLine, type Out } from './output.js';
 import { attach, pickSession, streamLogs } from './sessions.js';
 import { sessionLeftovers } from '../sessions/sessions.js';
 import { getTask, killTask, mergeTask, parseTaskId, retryTask, spawnTask } from './tasks.js';
@@ -38,9 +38,17 @@ async function withProject<T>(cwd: string | undefined, fn: (project: Project) =>
   }
 }
 
+/** Tells the daemon there is work. A daemon whose process lives but did not answer in time is busy, not down. */
 async function nudge(project: Project): Promise<boolean> {
   const client = DaemonClient.find(project.paths);
-  return client ? client.nudge() : false;
+  if (!client) return false;
+  if (await client.nudge()) return true;
+  try {
+    process.kill(client.pid, 0);
+    return true; // alive and busy: the task is durable, and its next pass picks it up
+  } catch {
+    return false;
+  }
 }
 
 function readStdin(): string {
@@ -139,7 +147,7 @@ export function buildProgram(io: Out = stdio): Command {
           const running = await nudge(project);
           if (asJson) return io.out(json({ plan: plan.plan, attempts: plan.attempts, tasks, daemon_running: running }));
           io.out(`Planned ${tasks.length} task(s)${plan.attempts > 1 ? ` (after ${plan.attempts - 1} rejected plan(s))` : ''}:`);
-          for (const t of tasks) io.out(`  ${t.id}  ${t.title}  [${t.agent}]${t.depends_on !== '[]' ? `  after ${(JSON.parse(t.depends_on) as number[]).map((d) => `#${d}`).join(', ')}` : ''}`);
+          for (const t of tasks) io.out(`  ${t.id}  ${oneLine(t.title)}  [${t.agent}]${t.depends_on !== '[]' ? `  after ${(JSON.parse(t.depends_on) as number[]).map((d) => `#${d}`).join(', ')}` : ''}`);
           if (!running) io.out('  The daemon is not running; the tasks wait until `swarm daemon start`.');
           return;
         }
@@ -147,7 +155,7 @@ export function buildProgram(io: Out = stdio): Command {
         const running = await nudge(project);
         if (asJson) io.out(json({ ...task, daemon_running: running }));
         else {
-          io.out(`Task ${task.id} queued: ${task.title}\n  agent ${task.agent}, branch ${task.branch}${task.routing_note ? `\n  ${task.routing_note}` : ''}`);
+          io.out(`Task ${task.id} queued: ${oneLine(task.title)}\n  agent ${task.agent}, branch ${task.branch}${task.routing_note ? `\n  ${task.routing_note}` : ''}`);
           if (!running) io.out('  The daemon is not running; the task waits until `swarm daemon start`.');
         }
       }),
@@ -191,8 +199,8 @@ export function buildProgram(io: Out = stdio): Command {
         };
         if (options.json) return io.out(json(detail));
         const lines = [
-          `Task ${task.id}: ${task.title}`,
-          `  state     ${task.state}${task.reason ? ` (${task.reason})` : ''}`,
+          `Task ${task.id}: ${oneLine(task.title)}`,
+          `  state     ${task.state}${task.reason ? ` (${oneLine(task.reason)})` : ''}`,
           `  agent     ${task.agent}${task.model ? ` (${task.model})` : ''}, attempt ${task.attempt}, retries ${task.retries}/${task.max_retries}${task.transient_waits ? `, ${task.transient_waits} transient wait(s) (no retry spent)` : ''}`,
           ...(task.state === 'queued' && task.not_before !== null && task.not_before > Date.now() ? [`  waiting   until ${new Date(task.not_before).toISOString()} (backoff)`] : []),
           `  branch    ${task.branch} from ${task.base}`,
@@ -379,7 +387,7 @@ export function buildProgram(io: Out = stdio): Command {
         const { Discovery } = await load.discovery();
         const found = await new Discovery(project, silentLogger()).runOnce();
         if (options.json) return io.out(json(found));
-        io.out(found.length ? found.map((t) => `${t.id}  ${t.state}  ${t.title}`).join('\n') : 'Nothing new.');
+        io.out(found.length ? found.map((t) => `${t.id}  ${t.state}  ${oneLine(t.title)}`).join('\n') : 'Nothing new.');
         if (found.some((t) => t.state === 'proposed')) io.out('Approve with `swarm approve <id>`.');
       }),
     );
@@ -452,6 +460,13 @@ export function buildProgram(io: Out = stdio): Command {
 }
 
 export async function main(argv: string[], io: Out = stdio): Promise<void> {
+  // `swarm ls | head -1`: a reader that went away is not an error (no EPIPE stack trace).
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
   const program = buildProgram(io);
   try {
     await program.parseAsync(argv);

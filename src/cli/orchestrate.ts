@@ -1,3 +1,4 @@
+import { oneLine } from './output.js';
 import type { TaskRow } from '../../registry/types.js';
 import type { Project } from '../config/project.js';
 import { InvalidStateError } from '../errors.js';
@@ -30,7 +31,7 @@ export async function planFor(project: Project, request: string): Promise<PlanRe
 export function renderPlan(plan: Plan): string {
   const lines = plan.summary ? [plan.summary, ''] : [];
   for (const t of plan.tasks) {
-    lines.push(`[${t.id}] ${t.title}${t.kind ? ` (${t.kind})` : ''}${t.agent ? ` -> ${t.agent}` : ''}${t.depends_on.length ? `  after ${t.depends_on.join(', ')}` : ''}`);
+    lines.push(`[${t.id}] ${oneLine(t.title)}${t.kind ? ` (${t.kind})` : ''}${t.agent ? ` -> ${t.agent}` : ''}${t.depends_on.length ? `  after ${t.depends_on.join(', ')}` : ''}`);
     if (t.files.length) lines.push(`     files: ${t.files.join(', ')}`);
     if (t.acceptance.length) lines.push(`     accept: ${t.acceptance.join('; ')}`);
   }

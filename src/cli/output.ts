@@ -5,9 +5,26 @@ export interface Out {
   err: (text: string) => void;
 }
 
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/**
+ * Untrusted text (titles from planners and discovery, agents' output in reasons) cannot drive the terminal:
+ * every control character but newline and tab is shown as a \uXXXX escape. Also valid inside JSON strings,
+ * so `--json` output passes through unchanged in meaning.
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** A field printed inside one line (a title in `swarm ls`): its own line breaks shown, so it cannot forge a row. */
+export function oneLine(text: string): string {
+  return text.replace(/\r\n|\r|\n/g, '⏎').replace(/\t/g, ' ');
+}
+
 export const stdio: Out = {
-  out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
-  err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+  out: (text) => process.stdout.write(terminalSafe(text.endsWith('\n') ? text : `${text}\n`)),
+  err: (text) => process.stderr.write(terminalSafe(text.endsWith('\n') ? text : `${text}\n`)),
 };
 
 export function json(value: unknown): string {
@@ -33,6 +50,7 @@ export function table(headers: string[], rows: string[][]): string {
 }
 
 export function taskLine(task: TaskRow): string[] {
-  const title = task.title.length > 60 ? `${task.title.slice(0, 59)}…` : task.title;
+  const flat = oneLine(task.title);
+  const title = flat.length > 60 ? `${flat.slice(0, 59)}…` : flat;
   return [String(task.id), task.state, task.agent, `${task.retries}/${task.max_retries}`, ago(task.updated_at), title];
 }

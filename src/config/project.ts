@@ -1,8 +1,9 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from '../../registry/registry.js';
 import { useCliFactsCache } from '../agents/versions.js';
 import { findRepo, runGit, type RepoInfo } from '../workspace/git.js';
+import { errorMessage, StateError } from '../errors.js';
 import { loadConfig } from './load.js';
 import type { SwarmConfig } from './schema.js';
 
@@ -31,6 +32,8 @@ export function statePaths(repoRoot: string): StatePaths {
 export async function ensureStateDir(repo: RepoInfo): Promise<StatePaths> {
   const paths = statePaths(repo.root);
   mkdirSync(paths.sessions, { recursive: true, mode: 0o700 });
+  // An existing folder keeps whatever mode it had: the database, tokens and logs are the user's alone.
+  for (const dir of [paths.dir, paths.sessions]) chmodSync(dir, 0o700);
   const gitDir = (await runGit(repo.root, ['rev-parse', '--path-format=absolute', '--git-common-dir'])).stdout.trim();
   const exclude = join(gitDir, 'info', 'exclude');
   const current = existsSync(exclude) ? readFileSync(exclude, 'utf8') : '';
@@ -48,10 +51,45 @@ export interface Project {
   registry: Registry;
 }
 
+/** The session folders of earlier tasks: evidence that tasks existed, whatever the database says. */
+function sessionCount(paths: StatePaths): number {
+  try {
+    return readdirSync(paths.sessions).length;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Opens the registry, refusing a database that cannot be trusted: unreadable (corrupt, not SQLite), or one
+ * that lost its tasks (deleted or emptied) while `.swarm/sessions` shows earlier tasks ran. Nothing is changed.
+ */
+export function openRegistry(paths: StatePaths): Registry {
+  const sessions = sessionCount(paths);
+  const empty = !existsSync(paths.db) || statSync(paths.db).size === 0;
+  const lost = `\`.swarm/swarm.db\` ${empty ? 'is missing or empty' : 'has no tasks'}, but \`.swarm/sessions/\` holds ${sessions} session(s) of earlier tasks: the database was deleted or emptied, and swarm will not start over on top of their worktrees and sessions. Restore swarm.db from a backup; or, to start fresh, move the old state aside: \`mv .swarm .swarm.old\` (worktrees of the old tasks stay where they are; \`git worktree list\` shows them). Nothing was changed.`;
+  if (empty && sessions > 0) throw new StateError('SWARM_STATE_LOST', lost);
+  let registry: Registry;
+  try {
+    registry = new Registry(paths.db);
+  } catch (err) {
+    const message = errorMessage(err);
+    if (/not a database|malformed|corrupt|SQLITE_CORRUPT|SQLITE_NOTADB/i.test(message)) {
+      throw new StateError('SWARM_STATE_CORRUPT', `\`.swarm/swarm.db\` is not a readable SQLite database (${message}). Move it aside (\`mv .swarm/swarm.db .swarm/swarm.db.broken\`) and restore a backup, or \`mv .swarm .swarm.old\` to start fresh. \`swarm doctor\` checks the state folder. Nothing was changed.`);
+    }
+    throw err;
+  }
+  if (sessions > 0 && registry.listTasks().length === 0) {
+    registry.close();
+    throw new StateError('SWARM_STATE_LOST', lost);
+  }
+  return registry;
+}
+
 export async function openProject(cwd: string): Promise<Project> {
   const repo = await findRepo(cwd);
   const config = loadConfig(repo.root);
   const paths = await ensureStateDir(repo);
   useCliFactsCache(join(paths.dir, 'cli-facts.json'));
-  return { repo, config, paths, registry: new Registry(paths.db) };
+  return { repo, config, paths, registry: openRegistry(paths) };
 }

@@ -17,7 +17,7 @@ import type { SwarmConfig } from '../config/schema.js';
 
 import { SESSION_FILES } from '../sessions/protocol.js';
 import { isSameProcessAlive } from '../sessions/process.js';
-import { sessionLeftovers, sessionLiveness, startSession, stopSessionTree } from '../sessions/sessions.js';
+import { freshSessionDir, sessionLeftovers, sessionLiveness, startSession, stopSessionTree } from '../sessions/sessions.js';
 import { AgentError, errorMessage } from '../errors.js';
 import { waitFor } from '../wait.js';
 import { ensureWorktree, setupWorktree } from '../workspace/worktrees.js';
@@ -112,8 +112,7 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
     const prompt = composePrompt({ taskId: task.id, prompt: body, role, base: task.base, branch: task.branch, attempt: n, history, hasCi: config.ci.command !== undefined });
     const previous = registry.latestAttempt(task.id, 'agent');
     const resumeSession = agent.config.resume && previous?.report ? (AgentReport.safeParse(JSON.parse(previous.report)).data?.session_id ?? null) : null;
-    const sessionId = `t${task.id}-a${n}`;
-    const dir = join(deps.sessionsDir, sessionId);
+    const { sessionId, dir } = freshSessionDir(deps.sessionsDir, `t${task.id}-a${n}`);
     const promptFile = join(dir, SESSION_FILES.prompt);
     const gitDirs = await worktreeGitDirs(task.worktree);
     const sandboxed = agent.sandbox === 'bwrap';
@@ -126,7 +125,10 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
       ? bwrapArgv(findBwrap()!, argv, { worktree: task.worktree, gitDirs, repoRoot: deps.repoRoot, stateDir: dirname(deps.sessionsDir), promptFile, home, hidden: home ? homeSecrets(home) : [], programDirs: programDirsUnderTmp(agent.executable) })
       : argv;
     // The attempt row exists before the holder does, so a crash in between is recoverable.
-    const attempt = registry.insertAttempt({ task_id: task.id, n, kind: 'agent', agent: agent.name, session_id: sessionId, session_dir: dir, prompt });
+    // The full prompt is in the session folder; the registry keeps it only while it is small (a 2 MB prompt
+    // copied into every attempt's row grew the database by megabytes each retry).
+    const stored = Buffer.byteLength(prompt) <= 64 * 1024 ? prompt : `${prompt.slice(0, 4_000)}\n…\n[the whole prompt (${Math.round(Buffer.byteLength(prompt) / 1024)} KB) is in ${promptFile}]\n${prompt.slice(-8_000)}`;
+    const attempt = registry.insertAttempt({ task_id: task.id, n, kind: 'agent', agent: agent.name, session_id: sessionId, session_dir: dir, prompt: stored });
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeFileSync(promptFile, prompt, { mode: 0o600 });
     const state = await startSession(dir, { argv: command, cwd: task.worktree, env: launchSpec.env, cols: 120, rows: 40, scrollback_bytes: 256 * 1024 });

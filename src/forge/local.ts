@@ -1,11 +1,11 @@
-import { join } from 'node:path';
+
 import { extractFailure } from '../../monitor/evidence.js';
 import type { Registry } from '../../registry/registry.js';
 import type { PrRow, TaskRow } from '../../registry/types.js';
 import { cleanEnv } from '../agents/adapter.js';
 import type { SwarmConfig } from '../config/schema.js';
 import { GitError } from '../errors.js';
-import { killSession, readTranscriptTail, sessionLiveness, startSession } from '../sessions/sessions.js';
+import { freshSessionDir, killSession, readTranscriptTail, sessionLiveness, startSession } from '../sessions/sessions.js';
 import { git, listWorktrees, mergeCommit, mergeConflicts, revParse, runGit } from '../workspace/git.js';
 import type { Forge, ForgeObservation } from './forge.js';
 import type { CiFacts } from '../../monitor/decide.js';
@@ -32,8 +32,7 @@ export class LocalForge implements Forge {
     if (!command) return;
     const { registry } = this.deps;
     const runs = registry.attempts(task.id).filter((a) => a.kind === 'ci' && a.n === task.attempt).length;
-    const sessionId = `t${task.id}-a${task.attempt}-ci${runs + 1}`;
-    const dir = join(this.deps.sessionsDir, sessionId);
+    const { sessionId, dir } = freshSessionDir(this.deps.sessionsDir, `t${task.id}-a${task.attempt}-ci${runs + 1}`);
     const head = await revParse(this.deps.repoRoot, task.branch);
     const row = registry.insertAttempt({ task_id: task.id, n: task.attempt, kind: 'ci', agent: 'ci', session_id: sessionId, session_dir: dir, prompt: null, head_sha: head });
     const env = { ...cleanEnv(), SWARM_TASK_ID: String(task.id), SWARM_ATTEMPT: String(task.attempt), SWARM_WORKTREE: task.worktree };

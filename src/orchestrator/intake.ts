@@ -5,9 +5,10 @@ import type { Registry } from '../../registry/registry.js';
 import type { TaskRow } from '../../registry/types.js';
 import { preflightAgent, resolveAgent, type ResolvedAgent } from '../agents/registry.js';
 import { AgentReport } from '../agents/report.js';
+import { PROMPT_ARG_LIMIT } from '../agents/adapter.js';
 import type { Project } from '../config/project.js';
-import { GitError, UsageError } from '../errors.js';
-import { branchExists, refExists } from '../workspace/git.js';
+import { AgentError, GitError, UsageError } from '../errors.js';
+import { branchExists, refExists, runGit } from '../workspace/git.js';
 import { slugify, worktreesRoot } from '../workspace/worktrees.js';
 import { contextDir, listNotes } from './context-store.js';
 import { preferAgent, type OutcomeRow } from './outcomes.js';
@@ -26,7 +27,34 @@ export const SpawnInput = z.object({
 });
 export type SpawnInput = z.infer<typeof SpawnInput>;
 
-const BRANCH_NAME = /^(?!-)(?!.*\.\.)(?!.*\/\/)(?!.*@\{)[A-Za-z0-9._/-]+(?<!\.lock)(?<![./])$/;
+/** Bigger prompts than this are refused: no model reads 8 MB of instructions, and each attempt carries it. */
+export const MAX_PROMPT_BYTES = 8 * 1024 * 1024;
+
+/** What cannot be passed is refused at spawn: a giant prompt, or a big one for a custom agent's {prompt} argument. */
+function checkPromptSize(prompt: string, agent: ResolvedAgent): void {
+  const bytes = Buffer.byteLength(prompt);
+  if (bytes > MAX_PROMPT_BYTES) throw new UsageError(`The prompt is ${Math.round(bytes / 1024 / 1024)} MB; the limit is ${MAX_PROMPT_BYTES / 1024 / 1024} MB. Put the material in a file in the repository and point the prompt at it.`);
+  const template = [...(agent.config.command ?? []), ...agent.config.args];
+  if (agent.config.type === 'custom' && bytes > PROMPT_ARG_LIMIT && template.some((arg) => arg.includes('{prompt}'))) {
+    throw new AgentError('SWARM_PROMPT_TOO_LONG', `The prompt (${Math.round(bytes / 1024)} KB) is too long for agent "${agent.name}", which takes it as one argument through {prompt} (Linux allows 128 KB per argument). Use {prompt_file} in its command instead.`);
+  }
+}
+
+/** Pure: why a branch name the user gave is ambiguous here, or null (git's own rules are checked too). */
+export function ambiguousBranch(name: string): string | null {
+  if (name === 'HEAD' || name.startsWith('-')) return `"${name}" cannot be a branch name.`;
+  if (name.startsWith('refs/')) return `"${name}" looks like a full ref; give the branch name alone (e.g. "${name.replace(/^refs\/(heads\/)?/, '')}").`;
+  if (name.startsWith('swarm/')) return `"${name}": swarm/ is where swarm names its own branches (swarm/<id>-<slug>); pick a name outside it.`;
+  return null;
+}
+
+/** The branch name checked by git itself (git check-ref-format --branch), then for ambiguity. */
+async function checkBranchName(repoRoot: string, name: string): Promise<void> {
+  const ambiguous = ambiguousBranch(name);
+  if (ambiguous) throw new UsageError(ambiguous);
+  const result = await runGit(repoRoot, ['check-ref-format', '--branch', name]);
+  if (result.code !== 0) throw new UsageError(`"${name}" is not a valid branch name (git check-ref-format: ${result.stderr.trim().replace(/^fatal: /, '')}). Branch names cannot contain spaces, "..", "~", "^", ":", or components starting with ".".`);
+}
 
 export function outcomeRows(registry: Registry): OutcomeRow[] {
   return registry.listTasks().map((t) => ({
@@ -113,9 +141,10 @@ export async function spawnTask(project: Project, raw: SpawnInput): Promise<Task
   const base = input.base ?? project.config.base;
   await checkBase(project, base);
   const { agent, note } = chooseAgent(project, input);
+  checkPromptSize(prompt, agent);
   await preflightAgent(agent, project.repo.root);
   if (input.branch !== undefined) {
-    if (!BRANCH_NAME.test(input.branch)) throw new UsageError(`"${input.branch}" is not a valid branch name.`);
+    await checkBranchName(project.repo.root, input.branch);
     if ((await branchExists(project.repo.root, input.branch)) || project.registry.branchTaken(input.branch)) {
       throw new GitError('SWARM_BRANCH_EXISTS', `Branch "${input.branch}" already exists. Pick another --branch, or leave it out and swarm names one.`);
     }

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import pty from 'node-pty';
 import { processStartTime } from './process.js';
 import { signalSession } from './tree.js';
-import { ClientMessage, jsonLines, SESSION_FILES, SessionSpec, socketPathFor, type HolderMessage, type SessionExit, type SessionState } from './protocol.js';
+import { checkSocketDir, ClientMessage, jsonLines, SESSION_FILES, SessionSpec, socketPathFor, type HolderMessage, type SessionExit, type SessionState } from './protocol.js';
 
 const KILL_GRACE_MS = 5_000;
 
@@ -102,7 +102,8 @@ function main(): void {
   };
 
   const socketPath = socketPathFor(sessionDir);
-  mkdirSync(dirname(socketPath), { recursive: true, mode: 0o700 });
+  if (dirname(socketPath) === sessionDir) mkdirSync(dirname(socketPath), { recursive: true, mode: 0o700 });
+  else checkSocketDir(dirname(socketPath));
   rmSync(socketPath, { force: true });
   const server = createServer((socket) => {
     clients.add(socket);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { lstatSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -93,4 +94,17 @@ export function socketPathFor(sessionDir: string): string {
   const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
   const hash = createHash('sha256').update(sessionDir).digest('hex').slice(0, 16);
   return join(tmpdir(), `swarm-${uid}`, `${hash}.sock`);
+}
+
+/**
+ * The shared folder for long socket paths is trusted only if it is ours and closed to others: another user
+ * could have made /tmp/swarm-<uid> first and listen where our holder would. Creates it 0700 when missing.
+ */
+export function checkSocketDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const stat = lstatSync(dir);
+  const uid = typeof process.getuid === 'function' ? process.getuid() : stat.uid;
+  if (!stat.isDirectory() || stat.uid !== uid || (stat.mode & 0o077) !== 0) {
+    throw new Error(`${dir} is not a private folder of this user (owner ${stat.uid}, mode ${(stat.mode & 0o777).toString(8)}): refusing to put session sockets there. Remove it, or use a shorter path for the repository.`);
+  }
 }

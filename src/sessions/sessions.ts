@@ -19,6 +19,13 @@ function readJson(file: string): unknown {
   }
 }
 
+/** A session folder nobody used before: a name taken (by a task of a lost database) gets a random suffix, so a stale exit.json is never read as ours. */
+export function freshSessionDir(sessionsDir: string, base: string): { sessionId: string; dir: string } {
+  let sessionId = base;
+  while (existsSync(join(sessionsDir, sessionId))) sessionId = `${base}-${randomBytes(3).toString('hex')}`;
+  return { sessionId, dir: join(sessionsDir, sessionId) };
+}
+
 export function readSessionState(dir: string): SessionState | null {
   const parsed = SessionState.safeParse(readJson(join(dir, SESSION_FILES.state)));
   return parsed.success ? parsed.data : null;

@@ -4,7 +4,7 @@ import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { SwarmConfig } from '../config/schema.js';
-import { GitError } from '../errors.js';
+import { ConfigError, GitError } from '../errors.js';
 import { branchExists, git, listWorktrees, runGit, uncommittedFiles } from './git.js';
 
 export function slugify(title: string, max = 40): string {
@@ -21,7 +21,15 @@ export function slugify(title: string, max = 40): string {
 
 /** Task worktrees live outside the repository so test runners and file watchers in the main checkout never see them. */
 export function worktreesRoot(config: SwarmConfig, repoRoot: string): string {
-  if (config.worktree.dir) return isAbsolute(config.worktree.dir) ? config.worktree.dir : resolve(repoRoot, config.worktree.dir);
+  if (config.worktree.dir) {
+    const dir = isAbsolute(config.worktree.dir) ? config.worktree.dir : resolve(repoRoot, config.worktree.dir);
+    const rel = relative(repoRoot, dir);
+    // Inside the repository, `git add -A` in the main checkout would add every task's worktree as an embedded repo.
+    if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) {
+      throw new ConfigError(`worktree.dir (${config.worktree.dir}) is inside the repository; task worktrees must live outside it (git would see them as embedded repositories). Remove the key (swarm picks a folder outside) or point it elsewhere.`);
+    }
+    return dir;
+  }
   const dataHome = process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share');
   const hash = createHash('sha256').update(repoRoot).digest('hex').slice(0, 8);
   return join(dataHome, 'worktree-swarm', 'worktrees', `${repoRoot.split('/').pop() ?? 'repo'}-${hash}`);
@@ -29,7 +37,12 @@ export function worktreesRoot(config: SwarmConfig, repoRoot: string): string {
 
 /** Creates the task's worktree on a new branch from base, or reuses it on a respawn (the branch keeps earlier commits). */
 export async function ensureWorktree(repoRoot: string, path: string, branch: string, base: string): Promise<'created' | 'reused'> {
-  const existing = (await listWorktrees(repoRoot)).find((entry) => entry.path === path);
+  let existing = (await listWorktrees(repoRoot)).find((entry) => entry.path === path);
+  if (existing && !existsSync(path)) {
+    // Deleted under the task (rm -rf): git still lists it. Prune the stale entry and check the branch out again.
+    await git(repoRoot, ['worktree', 'prune']);
+    existing = undefined;
+  }
   if (existing) {
     if (existing.branch !== branch) throw new GitError('SWARM_WORKTREE_MISMATCH', `${path} is a worktree of ${existing.branch ?? 'a detached HEAD'}, not ${branch}. Remove it with \`git worktree remove\`.`);
     return 'reused';

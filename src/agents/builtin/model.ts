@@ -80,9 +80,12 @@ export class OllamaModel implements ModelClient {
           turn.content += part.message.content;
           onText(part.message.content);
         }
-        for (const call of part.message?.tool_calls ?? []) {
-          const args: unknown = call.function.arguments;
-          turn.tool_calls.push({ id: nextId(), name: String(call.function.name ?? ''), arguments: args, malformed: isRecord(args) ? undefined : 'arguments must be a JSON object' });
+        for (const raw of (part.message?.tool_calls ?? []) as unknown[]) {
+          // A model may send a call with no function at all (`tool_calls: [{}]`): answered as malformed, never a crash.
+          const fn = isRecord(raw) && isRecord(raw.function) ? raw.function : null;
+          const args: unknown = fn?.arguments;
+          const name = typeof fn?.name === 'string' ? fn.name : '';
+          turn.tool_calls.push({ id: nextId(), name, arguments: args, malformed: !fn ? 'the call has no "function" with a name and arguments' : isRecord(args) ? undefined : 'arguments must be a JSON object' });
         }
         if (part.done) {
           turn.prompt_tokens = part.prompt_eval_count ?? 0;

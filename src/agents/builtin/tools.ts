@@ -1,6 +1,7 @@
 /** The built-in agent's tools: few, precise, with feedback a model can act on. All paths stay inside the worktree. */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -40,6 +41,21 @@ export interface ToolResult {
 
 export class ToolError extends Error {}
 
+const MAX_EDIT_BYTES = 8 * 1024 * 1024;
+
+/** The real path of `path`, or of its deepest existing ancestor with the rest appended (for files not yet written). */
+function realExisting(path: string): string {
+  let cursor = path;
+  const rest: string[] = [];
+  while (!existsSync(cursor)) {
+    const parent = dirname(cursor);
+    if (parent === cursor) return path;
+    rest.unshift(cursor.slice(parent.length + 1));
+    cursor = parent;
+  }
+  return resolve(realpathSync(cursor), ...rest);
+}
+
 const HEAD = 2_000;
 const TAIL = 4_000;
 
@@ -78,9 +94,13 @@ export class Toolbox {
 
   private inside(path: string): string {
     const full = resolve(this.root, path);
-    const rel = relative(this.root, full);
-    if (rel.startsWith('..') || isAbsolute(rel)) throw new ToolError(`${path} is outside the repository; use paths relative to its root.`);
-    if (rel === '.git' || rel.startsWith('.git/')) throw new ToolError('The .git folder is off limits; use git through bash.');
+    // Symlinks resolved first: a link committed in the repository must not lead a write outside it.
+    const root = realpathSync(this.root);
+    const real = realExisting(full);
+    for (const candidate of [relative(this.root, full), relative(root, real)]) {
+      if (candidate.startsWith('..') || isAbsolute(candidate)) throw new ToolError(`${path} is outside the repository${candidate === relative(root, real) && real !== full ? ' (through a symlink)' : ''}; use paths relative to its root.`);
+      if (candidate === '.git' || candidate.startsWith('.git/')) throw new ToolError('The .git folder is off limits; use git through bash.');
+    }
     return full;
   }
 
@@ -105,12 +125,20 @@ export class Toolbox {
         const file = this.inside(a.path);
         if (!existsSync(file)) throw new ToolError(`${a.path} does not exist. Use glob to find files.`);
         if (statSync(file).isDirectory()) throw new ToolError(`${a.path} is a folder. Use glob with ${a.path}/*.`);
-        const lines = readFileSync(file, 'utf8').split('\n');
+        // Streamed line by line: a 300 MB file costs the window asked for, not the file.
         const start = a.start_line ?? 1;
-        const end = Math.min(lines.length, a.end_line ?? start + 399);
-        if (start > lines.length) throw new ToolError(`${a.path} has ${lines.length} lines; start_line ${start} is past the end.`);
-        const body = lines.slice(start - 1, end).map((line, i) => `${String(start + i).padStart(5)}  ${line}`).join('\n');
-        const more = end < lines.length ? `\n[lines ${end + 1}-${lines.length} not shown; read with start_line=${end + 1}]` : '';
+        const wantedEnd = a.end_line ?? start + 399;
+        const window: string[] = [];
+        let total = 0;
+        const reader = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+        for await (const line of reader) {
+          total++;
+          if (total >= start && total <= wantedEnd) window.push(line.length > 2_000 ? `${line.slice(0, 2_000)} … [line cut: ${line.length} characters]` : line);
+        }
+        if (start > total) throw new ToolError(`${a.path} has ${total} lines; start_line ${start} is past the end.`);
+        const end = Math.min(total, wantedEnd);
+        const body = window.map((line, i) => `${String(start + i).padStart(5)}  ${line}`).join('\n');
+        const more = end < total ? `\n[lines ${end + 1}-${total} not shown; read with start_line=${end + 1}]` : '';
         return { ok: true, output: clip(body) + more };
       }
       case 'grep': {
@@ -134,6 +162,7 @@ export class Toolbox {
         const a = ToolArgs.edit.parse(args);
         const file = this.inside(a.path);
         if (!existsSync(file)) throw new ToolError(`${a.path} does not exist. Use write to create a file.`);
+        if (statSync(file).size > MAX_EDIT_BYTES) throw new ToolError(`${a.path} is ${Math.round(statSync(file).size / 1024 / 1024)} MB, too large to edit here; change it with a command through bash (e.g. sed).`);
         const text = readFileSync(file, 'utf8');
         const count = text.split(a.old_text).length - 1;
         if (count === 0) {

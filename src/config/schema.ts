@@ -81,6 +81,8 @@ export const SwarmConfig = z.strictObject({
   concurrency: z.number().int().positive().optional(),
   stagger_ms: z.number().int().nonnegative().default(1500),
   max_retries: z.number().int().nonnegative().default(3),
+  /** A session's transcript is rotated past this size (one older part kept): at most twice this on disk per session. */
+  transcript_max_mb: z.number().positive().default(64),
   /** No terminal output for this long means stuck: killed and respawned. */
   stuck_minutes: z.number().positive().default(15),
   /** How failed attempts are spaced (see "Failures told apart" in the README). */

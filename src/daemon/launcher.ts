@@ -131,7 +131,7 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
     const attempt = registry.insertAttempt({ task_id: task.id, n, kind: 'agent', agent: agent.name, session_id: sessionId, session_dir: dir, prompt: stored });
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeFileSync(promptFile, prompt, { mode: 0o600 });
-    const state = await startSession(dir, { argv: command, cwd: task.worktree, env: launchSpec.env, cols: 120, rows: 40, scrollback_bytes: 256 * 1024 });
+    const state = await startSession(dir, { argv: command, cwd: task.worktree, env: launchSpec.env, cols: 120, rows: 40, scrollback_bytes: 256 * 1024, transcript_max_bytes: Math.round(config.transcript_max_mb * 1024 * 1024) });
     registry.updateAttempt(attempt.id, { holder_pid: state.holder_pid, holder_start: state.holder_start, child_pid: state.child_pid, child_start: state.child_start });
     const running = registry.transition(task.id, 'preparing', 'running', { event: 'agent_started', data: { attempt: n, session: sessionId, pid: state.child_pid, worktree: how, ...(sandboxed ? { sandbox: 'bwrap' } : {}) } });
     log.info({ task: task.id, attempt: n, session: sessionId, pid: state.child_pid }, 'agent started');

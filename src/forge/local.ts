@@ -37,7 +37,7 @@ export class LocalForge implements Forge {
     const row = registry.insertAttempt({ task_id: task.id, n: task.attempt, kind: 'ci', agent: 'ci', session_id: sessionId, session_dir: dir, prompt: null, head_sha: head });
     const env = { ...cleanEnv(), SWARM_TASK_ID: String(task.id), SWARM_ATTEMPT: String(task.attempt), SWARM_WORKTREE: task.worktree };
     try {
-      const state = await startSession(dir, { argv: command, cwd: task.worktree, env: { ...env, CI: 'true' }, cols: 160, rows: 50, scrollback_bytes: 256 * 1024 });
+      const state = await startSession(dir, { argv: command, cwd: task.worktree, env: { ...env, CI: 'true' }, cols: 160, rows: 50, scrollback_bytes: 256 * 1024, transcript_max_bytes: Math.round(this.deps.config.transcript_max_mb * 1024 * 1024) });
       registry.updateAttempt(row.id, { holder_pid: state.holder_pid, holder_start: state.holder_start, child_pid: state.child_pid, child_start: state.child_start });
     } catch (err) {
       registry.updateAttempt(row.id, { ended_at: Date.now(), exit_code: 127, outcome: 'failed_to_start', evidence: JSON.stringify({ error: String(err) }) });

@@ -4,11 +4,10 @@ import { addNote, contextDir, listNotes } from '../orchestrator/context-store.js
 import { outcomeStats } from '../orchestrator/outcomes.js';
 import { outcomeRows } from '../orchestrator/intake.js';
 import { silentLogger } from '../log.js';
-import type { AgentListing } from './agents.js';
 import { Command, CommanderError } from 'commander';
 import { z } from 'zod';
 import { SwarmConfig } from '../config/schema.js';
-import { openProject, type Project } from '../config/project.js';
+import type { Project } from '../config/project.js';
 import { DaemonClient } from '../daemon/client.js';
 import { ExitCode, SwarmError, UsageError, errorMessage } from '../errors.js';
 import { cleanupFinished } from '../workspace/cleanup.js';
@@ -16,27 +15,18 @@ import { VERSION } from '../version.js';
 import { initProject } from './init.js';
 import { ago, json, oneLine, stdio, table, taskLine, type Out } from './output.js';
 import { attach, pickSession, streamLogs } from './sessions.js';
-import { sessionLeftovers } from '../sessions/sessions.js';
+import { renderTaskDetail, taskDetail } from './show.js';
+import { registerAgentCommands } from './agent-commands.js';
+import { withProject } from './with-project.js';
 import { getTask, killTask, mergeTask, parseTaskId, retryTask, spawnTask } from './tasks.js';
 import { TaskState } from '../../registry/types.js';
 
 /** Heavy commands load their modules on use, so `swarm spawn` and `swarm ls` start fast. */
 const load = {
   daemon: () => import('./daemon.js'),
-  demo: () => import('./demo.js'),
-  agents: () => import('./agents.js'),
   orchestrate: () => import('./orchestrate.js'),
   discovery: () => import('../orchestrator/discovery.js'),
 };
-
-async function withProject<T>(cwd: string | undefined, fn: (project: Project) => Promise<T>): Promise<T> {
-  const project = await openProject(cwd ?? process.cwd());
-  try {
-    return await fn(project);
-  } finally {
-    project.registry.close();
-  }
-}
 
 /** Tells the daemon there is work. A daemon whose process lives but did not answer in time is busy, not down. */
 async function nudge(project: Project): Promise<boolean> {
@@ -190,34 +180,8 @@ export function buildProgram(io: Out = stdio): Command {
     .action((id: string, options: { json?: boolean }) =>
       withProject(cwd(), async (project) => {
         const task = getTask(project, parseTaskId(id));
-        const detail = {
-          task,
-          pr: project.registry.getPr(task.id),
-          attempts: project.registry.attempts(task.id).map(({ prompt: _prompt, ...rest }) => rest),
-          events: project.registry.events(task.id),
-          notifications: project.registry.notifications(task.id),
-        };
-        if (options.json) return io.out(json(detail));
-        const lines = [
-          `Task ${task.id}: ${oneLine(task.title)}`,
-          `  state     ${task.state}${task.reason ? ` (${oneLine(task.reason)})` : ''}`,
-          `  agent     ${task.agent}${task.model ? ` (${task.model})` : ''}, attempt ${task.attempt}, retries ${task.retries}/${task.max_retries}${task.transient_waits ? `, ${task.transient_waits} transient wait(s) (no retry spent)` : ''}`,
-          ...(task.state === 'queued' && task.not_before !== null && task.not_before > Date.now() ? [`  waiting   until ${new Date(task.not_before).toISOString()} (backoff)`] : []),
-          `  branch    ${task.branch} from ${task.base}`,
-          ...(task.depends_on !== '[]' ? [`  after     ${(JSON.parse(task.depends_on) as number[]).map((d) => `#${d}`).join(', ')}`] : []),
-          ...(task.routing_note ? [`  routing   ${task.routing_note}`] : []),
-          `  worktree  ${task.worktree}`,
-        ];
-        if (detail.pr) lines.push(`  PR        #${String(detail.pr.number)} ${detail.pr.state}`);
-        lines.push('', 'Sessions:');
-        for (const a of detail.attempts) {
-          // Processes an ended session left behind (they should not exist: swarm kills a session's whole tree).
-          const leftovers = a.ended_at !== null ? sessionLeftovers(a.session_dir) : [];
-          lines.push(`  ${a.session_id.padEnd(14)} ${a.kind.padEnd(5)} ${a.outcome ?? (a.ended_at === null ? 'running' : 'ended')}${a.exit_code !== null ? ` (exit ${a.exit_code})` : ''}${leftovers.length ? `  leftover processes still running: ${leftovers.join(', ')}` : ''}`);
-        }
-        lines.push('', 'Events:');
-        for (const e of detail.events) lines.push(`  ${new Date(e.at).toISOString()}  ${e.kind.padEnd(16)} ${e.from_state ?? ''} -> ${e.to_state ?? ''}`);
-        io.out(lines.join('\n'));
+        const detail = taskDetail(project, task);
+        io.out(options.json ? json(detail) : renderTaskDetail(detail));
       }),
     );
 
@@ -392,69 +356,7 @@ export function buildProgram(io: Out = stdio): Command {
       }),
     );
 
-  program
-    .command('agents')
-    .description('configured agents and whether they can run here; coding CLIs found on PATH')
-    .option('--json', 'machine-readable output')
-    .action(async (options: { json?: boolean }) => {
-      let listing: AgentListing;
-      try {
-        listing = await withProject(cwd(), async (project) => (await load.agents()).listAgents(project));
-      } catch (err) {
-        if (!(err instanceof SwarmError)) throw err;
-        listing = { configured: [], installed: await (await load.agents()).installedWithVersions(process.cwd()) };
-      }
-      if (options.json) return io.out(json(listing));
-      io.out((await load.agents()).renderAgents(listing));
-    });
-
-  program
-    .command('doctor')
-    .description('check every configured agent for real: it runs, its version, every flag swarm passes, root and sandbox')
-    .option('--json', 'machine-readable output')
-    .action(async (options: { json?: boolean }) => {
-      const checks = await withProject(cwd(), async (project) => (await load.agents()).doctor(project));
-      if (options.json) io.out(json(checks));
-      else io.out(checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'} ${c.agent}: ${c.what}`).join('\n'));
-      if (checks.some((c) => !c.ok)) process.exitCode = ExitCode.agent;
-    });
-
-  const agent = program.command('agent').description('the built-in agent');
-  agent
-    .command('run')
-    .description('run the built-in agent in the current directory (the daemon starts it in a task worktree)')
-    .requiredOption('--prompt-file <file>', 'the prompt')
-    .requiredOption('--model <model>', 'model name')
-    .option('--host <url>', 'Ollama host')
-    .option('--openai-base-url <url>', 'an OpenAI-compatible endpoint instead of Ollama')
-    .option('--api-key-env <name>', 'environment variable with the endpoint key')
-    .option('--num-ctx <n>', 'context window', '32768')
-    .option('--max-steps <n>', 'step limit', '40')
-    .option('--token-budget <n>', 'token budget', '400000')
-    .option('--bash-timeout <s>', 'seconds per bash command', '120')
-    .action(async (o: { promptFile: string; model: string; host?: string; openaiBaseUrl?: string; apiKeyEnv?: string; numCtx: string; maxSteps: string; tokenBudget: string; bashTimeout: string }) => {
-      process.exitCode = await (await load.agents()).runBuiltinAgent(
-        { promptFile: o.promptFile, model: o.model, host: o.host, openaiBaseUrl: o.openaiBaseUrl, apiKeyEnv: o.apiKeyEnv, numCtx: Number(o.numCtx), maxSteps: Number(o.maxSteps), tokenBudget: Number(o.tokenBudget), bashTimeout: Number(o.bashTimeout) },
-        (text) => process.stdout.write(text),
-      );
-    });
-
-  agent
-    .command('demo')
-    .description('the scripted demonstration agent of `swarm demo` (not an AI)')
-    .requiredOption('--prompt-file <file>', 'the prompt')
-    .action(async (o: { promptFile: string }) => {
-      process.exitCode = (await import('./demo-agent.js')).runDemoAgent(o.promptFile, (text) => process.stdout.write(text));
-    });
-
-  program
-    .command('demo')
-    .description('create a sample repository with a bug and fix it end to end with the best agent on this machine')
-    .option('--dir <dir>', 'where to create the sample (default: a new temp folder)')
-    .option('--scripted', 'use the scripted demonstration agent even when a real one is here')
-    .action(async (options: { dir?: string; scripted?: boolean }) => {
-      process.exitCode = await (await load.demo()).runDemo({ dir: options.dir, scripted: options.scripted, write: (line) => io.out(line) });
-    });
+  registerAgentCommands(program, io, cwd);
 
   return program;
 }

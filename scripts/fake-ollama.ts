@@ -5,7 +5,9 @@ export type Turn =
   | { text?: string; tool_calls?: { name: string; arguments: unknown }[] }
   | { http_error: number; message: string }
   | { mid_stream_error: string; text?: string }
-  | { hang: true };
+  | { hang: true }
+  /** Tool calls exactly as given, malformed ones included (`[{}]`), the way a confused model sends them. */
+  | { raw_tool_calls: unknown[] };
 
 export interface ChatRequestRecord {
   model: string;
@@ -93,6 +95,7 @@ export async function fakeOllama(models: { name: string; capabilities: string[] 
           return;
         }
         if ('tool_calls' in turn && turn.tool_calls?.length) chunk({ tool_calls: turn.tool_calls.map((c) => ({ function: { name: c.name, arguments: c.arguments } })) }, false);
+        if ('raw_tool_calls' in turn) chunk({ tool_calls: turn.raw_tool_calls }, false);
         chunk({}, true, { done_reason: 'stop', total_duration: 1_000_000, load_duration: 1_000, prompt_eval_count: 60 * request.messages.length, prompt_eval_duration: 1_000, eval_count: 30, eval_duration: 1_000 });
         res.end();
         return;

@@ -69,6 +69,13 @@ describe('the built-in agent against an Ollama-protocol server', () => {
     expect(answers[3]).toContain('is outside the repository');
   });
 
+  it('a call with no function at all (tool_calls: [{}]) is answered as malformed, never a crash blamed on the server', async () => {
+    const result = await run([{ raw_tool_calls: [{}] }, ...FIX_ADD_NUMBERS]);
+    expect(result.status).toBe('done');
+    expect(server.chats[1]!.messages.at(-1)!.content).toContain('the call has no "function" with a name and arguments');
+    expect(out).not.toContain('answered with an error');
+  });
+
   it('rejects an edit whose old text is missing or ambiguous, with a hint', async () => {
     writeFileSync(join(repo, 'twice.txt'), 'x = 1\nx = 1\n');
     await run([

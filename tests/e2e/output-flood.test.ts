@@ -20,14 +20,14 @@ describe('an agent that prints without end', () => {
 
   it.runIf(process.platform === 'linux')('200 MB of output: the transcript is capped and rotated, the daemon memory stays flat, the task still ends right', async () => {
     box = sandbox('flood');
-    writeConfig(box, { agents: { printer: { command: agentCommand('printer.mjs'), env: { AGENT_PRINT_MB: '200' } } }, ci: { command: SAMPLE_CI }, transcript_max_mb: 8 });
+    writeConfig(box, { agents: { printer: { command: agentCommand('printer.mjs'), env: { AGENT_PRINT_MB: process.env.FLOOD_MB ?? '200' } } }, ci: { command: SAMPLE_CI }, transcript_max_mb: 8 });
     daemon = await runDaemon(box);
     const idle = peakRssMb(daemon.child.pid!);
     const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', 'Fix addNumbers'])).stdout) as { id: number };
     const task = await waitForState(box, id, ['ready', 'needs_help'], 110_000);
     expect(task.state).toBe('ready');
     const peak = peakRssMb(daemon.child.pid!);
-    process.stdout.write(`200 MB printer: daemon peak RSS ${peak.toFixed(0)} MB (idle peak ${idle.toFixed(0)} MB)\n`);
+    process.stdout.write(`${process.env.FLOOD_MB ?? '200'} MB printer: daemon peak RSS ${peak.toFixed(0)} MB (idle peak ${idle.toFixed(0)} MB)\n`);
     const registry = openRegistry(box);
     const dir = registry.attempts(id).find((a) => a.kind === 'agent')!.session_dir;
     registry.close();

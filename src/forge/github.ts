@@ -60,8 +60,10 @@ export function createOctokit(options: { token: string; baseUrl: string; retries
     auth: options.token,
     baseUrl: options.baseUrl,
     userAgent: 'worktree-swarm',
-    request: { retries: options.retries, retryAfter: 1 },
-    retry: { doNotRetry: [304, 400, 401, 403, 404, 410, 422, 451, 429] },
+    // Retries come from the retry plugin's own state, never from default request options: `request.retries`
+    // set for every request made plugin-retry retry everything, 304s and 4xx included (its doNotRetry list
+    // bypassed). Only network errors and 5xx are retried, quickly; rate limits are the throttling plugin's.
+    retry: { retries: options.retries, retryAfterBaseValue: 250, doNotRetry: [304, 400, 401, 403, 404, 409, 410, 422, 451, 429] },
     throttle: {
       onRateLimit: (retryAfter: number, opts: { method: string; url: string }, _kit: unknown, retryCount: number) => {
         options.log.warn({ retryAfter, url: opts.url }, 'GitHub rate limit hit');

@@ -70,7 +70,7 @@ function etagOf(body: string): string {
   return `"${createHash('sha1').update(body).digest('hex')}"`;
 }
 
-export async function fakeGitHub(options: { bare: string; owner?: string; repo?: string; token?: string; login?: string; scopes?: string }): Promise<FakeGitHub> {
+export async function fakeGitHub(options: { bare: string; owner?: string; repo?: string; token?: string; login?: string; scopes?: string; installation?: boolean }): Promise<FakeGitHub> {
   const owner = options.owner ?? 'octo';
   const repo = options.repo ?? 'sample';
   const token = options.token ?? 'ghp_test_token';
@@ -237,8 +237,10 @@ export async function fakeGitHub(options: { bare: string; owner?: string; repo?:
       }
       syncHeads();
       let m: RegExpExecArray | null;
+      // A GitHub App installation token (ghs_…) may not ask who it is; its repository has no `permissions`.
+      if (route === 'GET /user' && options.installation) return send(403, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest/users/users#get-the-authenticated-user', status: '403' });
       if (route === 'GET /user') return send(200, userOf(login), { 'x-oauth-scopes': options.scopes ?? 'repo, workflow' });
-      if (route === `GET ${base}`) return send(200, { id: 1, node_id: 'R_1', name: repo, full_name: `${owner}/${repo}`, private: true, owner: userOf(owner), default_branch: 'main', permissions: { admin: false, maintain: false, push: true, triage: true, pull: true } });
+      if (route === `GET ${base}`) return send(200, { id: 1, node_id: 'R_1', name: repo, full_name: `${owner}/${repo}`, private: true, owner: userOf(owner), default_branch: 'main', ...(options.installation ? {} : { permissions: { admin: false, maintain: false, push: true, triage: true, pull: true } }) });
       if (route === `GET ${base}/pulls`) {
         const state = parsed.searchParams.get('state') ?? 'open';
         const head = parsed.searchParams.get('head');

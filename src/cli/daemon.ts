@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Project } from '../config/project.js';
 import { DaemonClient } from '../daemon/client.js';
@@ -32,6 +32,8 @@ export async function daemonStatus(project: Project): Promise<DaemonStatus | nul
 export async function startDaemon(project: Project): Promise<{ status: DaemonStatus; already: boolean }> {
   const existing = await daemonStatus(project);
   if (existing) return { status: existing, already: true };
+  // Where this start's lines begin: a failure prints them, never an earlier start's error.
+  const logStart = existsSync(project.paths.daemonLog) ? statSync(project.paths.daemonLog).size : 0;
   const logFd = openSync(project.paths.daemonLog, 'a');
   let child;
   try {
@@ -46,7 +48,7 @@ export async function startDaemon(project: Project): Promise<{ status: DaemonSta
   const status = await waitFor(
     async () => {
       if (exited !== null) {
-        const tail = existsSync(project.paths.daemonLog) ? readFileSync(project.paths.daemonLog, 'utf8').trim().split('\n').slice(-5).join('\n') : '';
+        const tail = existsSync(project.paths.daemonLog) ? readFileSync(project.paths.daemonLog).subarray(logStart).toString('utf8').trim().split('\n').slice(-8).join('\n') : '';
         throw new DaemonError('SWARM_DAEMON_START_FAILED', `The daemon exited at once (code ${String(exited)}):\n${tail}`);
       }
       const client = DaemonClient.find(project.paths);

@@ -195,16 +195,23 @@ export class GitHubForge implements Forge {
   async verify(): Promise<void> {
     const { octokit, owner, repo } = this.deps;
     try {
-      const me = await octokit.request('GET /user');
-      this.login = User.parse(me.data).login;
-      // Classic tokens list their scopes; fine-grained ones do not (their permissions show on the repository).
-      const scopes = me.headers['x-oauth-scopes'];
-      if (typeof scopes === 'string' && scopes.trim() !== '' && !scopes.split(',').map((x) => x.trim()).some((x) => x === 'repo' || x === 'public_repo')) {
-        throw new GitHubError('SWARM_GITHUB_SCOPE', `The GitHub token of ${this.login} lacks the "repo" scope (it has: ${scopes}). Create a token with "repo", or run \`gh auth refresh -s repo\`.`);
+      // GitHub App installation tokens (ghs_…) get 403 on /user: who we are is then unknown, not an error.
+      // What matters is asked of the repository itself below.
+      const me = await octokit.request('GET /user').catch((err: unknown) => {
+        if (status(err) === 403) return null;
+        throw err;
+      });
+      if (me) {
+        this.login = User.parse(me.data).login;
+        // Classic tokens list their scopes; fine-grained ones do not (their permissions show on the repository).
+        const scopes = me.headers['x-oauth-scopes'];
+        if (typeof scopes === 'string' && scopes.trim() !== '' && !scopes.split(',').map((x) => x.trim()).some((x) => x === 'repo' || x === 'public_repo')) {
+          throw new GitHubError('SWARM_GITHUB_SCOPE', `The GitHub token of ${this.login} lacks the "repo" scope (it has: ${scopes}). Create a token with "repo", or run \`gh auth refresh -s repo\`.`);
+        }
       }
       const info = Repo.parse((await octokit.request('GET /repos/{owner}/{repo}', { owner, repo })).data);
       if (info.permissions && info.permissions.push === false) {
-        throw new GitHubError('SWARM_GITHUB_SCOPE', `The GitHub token of ${this.login} cannot push to ${owner}/${repo}. Give it the "repo" scope (classic) or Contents and Pull requests write (fine-grained).`);
+        throw new GitHubError('SWARM_GITHUB_SCOPE', `The GitHub token${this.login ? ` of ${this.login}` : ''} cannot push to ${owner}/${repo}. Give it the "repo" scope (classic) or Contents and Pull requests write (fine-grained).`);
       }
       this.health.why = null;
     } catch (err) {

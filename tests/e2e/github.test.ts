@@ -175,6 +175,28 @@ describe('GitHub forge against a loopback GitHub', () => {
     registry.close();
   });
 
+  it('an installation token (403 on /user) is accepted; a failed start prints its own error, not an earlier one', async () => {
+    const app = await fakeGitHub({ bare, token: 'ghs_installation', installation: true });
+    try {
+      writeConfig(box, { forge: 'github', github: { repo: 'octo/sample', api_url: app.url, retries: 0 }, agents: { a: { command: agentCommand('fixer.mjs') } } });
+      const started = await swarm(box.repo, ['daemon', 'start'], { GITHUB_TOKEN: 'ghs_installation' });
+      expect(started.code, started.stderr).toBe(0);
+      const status = JSON.parse((await swarm(box.repo, ['daemon', 'status', '--json'])).stdout) as { forge: string; running: boolean };
+      expect(status).toMatchObject({ forge: 'github', running: true });
+      expect((await swarm(box.repo, ['daemon', 'stop'])).code).toBe(0);
+      // An earlier start's error is in the log; this start fails for its own reason, and says only that.
+      const failed = await swarm(box.repo, ['daemon', 'start'], { GITHUB_TOKEN: 'ghs_expired' });
+      expect(failed.code).toBe(6);
+      expect(failed.stderr).toContain('invalid or expired');
+      const again = await swarm(box.repo, ['daemon', 'start'], { GITHUB_TOKEN: '', PATH: '/usr/bin:/bin' });
+      expect(again.stderr).toContain('No GitHub token');
+      expect(again.stderr).not.toContain('invalid or expired');
+    } finally {
+      await swarm(box.repo, ['daemon', 'stop']);
+      await app.close();
+    }
+  });
+
   it('a missing or invalid token is a clear error at daemon start', async () => {
     configure('fixer.mjs');
     const missing = await swarm(box.repo, ['daemon', 'run'], { GITHUB_TOKEN: '', PATH: '/usr/bin:/bin' });

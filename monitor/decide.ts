@@ -24,7 +24,9 @@ export type CiFacts =
   | { kind: 'failed'; exit_code: number | null; failure: FailureEvidence; step?: string }
   | { kind: 'lost' }
   /** The forge could not be asked (API error, rate limit): wait, never read it as red. */
-  | { kind: 'unknown'; why: string };
+  | { kind: 'unknown'; why: string }
+  /** CI did not finish (a check cancelled, stale, failed to start) even after one re-run: nothing the agent did. */
+  | { kind: 'unfinished'; why: string };
 
 export interface Snapshot {
   now: number;
@@ -169,6 +171,8 @@ export function decide(s: Snapshot): Action {
           return { type: 'none', why: 'CI pending' };
         case 'unknown':
           return { type: 'none', why: ci.why };
+        case 'unfinished':
+          return { type: 'needs_help', evidence: { reason: 'infra', summary: `CI did not finish: ${ci.why}. That is not the agent's doing, so no agent was respawned: re-run the check, then \`swarm retry ${s.task.id}\`.` } };
         case 'running':
           if (s.now - ci.started_at >= s.limits.ci_timeout_ms) {
             return { type: 'kill_ci', then: failAttempt(s, { reason: 'ci_failed', summary: `CI ran for ${minutes(s.now - ci.started_at)}, past its time limit, and was killed. A test probably hangs.` }) };

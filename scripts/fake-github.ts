@@ -61,7 +61,10 @@ export interface FakeGitHub {
   /** Called once for every new head commit of a PR: the stand-in for GitHub Actions. */
   onNewHead: (handler: (sha: string, pull: FakePull) => void) => void;
   addCheck: (sha: string, name: string) => FakeCheckRun;
-  finishCheck: (check: FakeCheckRun, conclusion: 'success' | 'failure', log: string, failedStep?: string) => void;
+  finishCheck: (check: FakeCheckRun, conclusion: 'success' | 'failure' | 'cancelled' | 'timed_out', log: string, failedStep?: string) => void;
+  /** Job re-runs asked through the API (POST .../actions/jobs/{id}/rerun), in order; `onRerun` answers them. */
+  reruns: number[];
+  onRerun: (handler: (check: FakeCheckRun) => void) => void;
   touch: (pull: FakePull) => void;
   close: () => Promise<void>;
 }
@@ -78,6 +81,8 @@ export async function fakeGitHub(options: { bare: string; owner?: string; repo?:
   const pulls = new Map<number, FakePull>();
   const checks: FakeCheckRun[] = [];
   const faults: Fault[] = [];
+  const reruns: number[] = [];
+  let rerunHandler: (check: FakeCheckRun) => void = () => undefined;
   const counters: FakeGitHub['counters'] = { requests: 0, points: 0, notModified: 0, graphql: 0, blobs: 0, byRoute: {} };
   let headHandler: (sha: string, pull: FakePull) => void = () => undefined;
   const seenHeads = new Set<string>();
@@ -174,7 +179,7 @@ export async function fakeGitHub(options: { bare: string; owner?: string; repo?:
             statusCheckRollup: (() => {
               const runs = checks.filter((c) => c.head_sha === p.head_sha);
               if (runs.length === 0) return null;
-              const state = runs.some((c) => c.conclusion === 'failure') ? 'FAILURE' : runs.every((c) => c.status === 'completed') ? 'SUCCESS' : 'PENDING';
+              const state = runs.some((c) => c.conclusion === 'failure' || c.conclusion === 'cancelled' || c.conclusion === 'timed_out') ? 'FAILURE' : runs.every((c) => c.status === 'completed') ? 'SUCCESS' : 'PENDING';
               return { state, contexts: { nodes: runs.map((c) => ({ __typename: 'CheckRun', databaseId: c.id, name: c.name, status: c.status.toUpperCase(), conclusion: c.conclusion?.toUpperCase() ?? null, detailsUrl: `https://github.com/${owner}/${repo}/actions/runs/1/job/${c.id}` })) } };
             })(),
           },
@@ -284,6 +289,16 @@ export async function fakeGitHub(options: { bare: string; owner?: string; repo?:
         if (!check) return send(404, { message: 'Not Found' });
         return send(200, { id: check.id, run_id: 1, head_sha: check.head_sha, name: check.name, status: check.status, conclusion: check.conclusion, steps: check.steps.map((s, i) => ({ name: s.name, status: 'completed', conclusion: s.conclusion, number: i + 1 })) });
       }
+      if ((m = new RegExp(`^POST ${base}/actions/jobs/(\\d+)/rerun$`).exec(route))) {
+        const check = checks.find((c) => c.id === Number(m![1]));
+        if (!check) return send(404, { message: 'Not Found' });
+        if (check.status !== 'completed') return send(403, { message: 'This job is already running' });
+        reruns.push(check.id);
+        // GitHub queues the job again for the same commit: in progress, no conclusion, a new update time.
+        Object.assign(check, { status: 'in_progress', conclusion: null, updated_at: now() });
+        rerunHandler(check);
+        return send(201, {});
+      }
       if ((m = new RegExp(`^GET ${base}/actions/jobs/(\\d+)/logs$`).exec(route))) {
         const check = checks.find((c) => c.id === Number(m![1]));
         if (!check) return send(404, { message: 'Not Found' });
@@ -337,6 +352,10 @@ export async function fakeGitHub(options: { bare: string; owner?: string; repo?:
     },
     onNewHead: (handler) => {
       headHandler = handler;
+    },
+    reruns,
+    onRerun: (handler) => {
+      rerunHandler = handler;
     },
     addCheck: (sha, name) => {
       const check: FakeCheckRun = { id: nextId++, name, head_sha: sha, status: 'in_progress', conclusion: null, log: '', steps: [{ name: 'Set up job', conclusion: 'success' }, { name: 'Run npm test', conclusion: null }], updated_at: now() };

@@ -135,7 +135,23 @@ function status(err: unknown): number | null {
   return typeof err === 'object' && err !== null && 'status' in err && typeof (err as { status: unknown }).status === 'number' ? (err as { status: number }).status : null;
 }
 
-const FAILED_CONCLUSIONS = new Set(['FAILURE', 'TIMED_OUT', 'CANCELLED', 'ACTION_REQUIRED', 'STARTUP_FAILURE']);
+type RollupContext = z.infer<typeof RollupContext>;
+
+/** GitHub's check conclusions: red (evidence for the agent), did not finish (re-run, never evidence), or fine. */
+const RED_CONCLUSIONS = new Set(['FAILURE', 'TIMED_OUT', 'ACTION_REQUIRED']);
+const UNFINISHED_CONCLUSIONS = new Set(['CANCELLED', 'STALE', 'STARTUP_FAILURE']);
+
+export type ChecksVerdict = { kind: 'failed'; context: RollupContext } | { kind: 'unfinished'; context: RollupContext; conclusion: string } | { kind: 'pending' } | { kind: 'passed' };
+
+/** Pure: what a commit's checks say. Neutral and skipped pass, as they do for branch protection. */
+export function checksVerdict(contexts: readonly RollupContext[]): ChecksVerdict {
+  const red = contexts.find((c) => (c.__typename === 'CheckRun' ? c.status === 'COMPLETED' && RED_CONCLUSIONS.has(c.conclusion ?? '') : c.state === 'FAILURE' || c.state === 'ERROR'));
+  if (red) return { kind: 'failed', context: red };
+  const unfinished = contexts.find((c) => c.__typename === 'CheckRun' && c.status === 'COMPLETED' && UNFINISHED_CONCLUSIONS.has(c.conclusion ?? ''));
+  if (unfinished && unfinished.__typename === 'CheckRun') return { kind: 'unfinished', context: unfinished, conclusion: (unfinished.conclusion ?? '').toLowerCase() };
+  const pending = contexts.length === 0 || contexts.some((c) => (c.__typename === 'CheckRun' ? c.status !== 'COMPLETED' : c.state === 'PENDING' || c.state === 'EXPECTED'));
+  return pending ? { kind: 'pending' } : { kind: 'passed' };
+}
 
 export interface GitHubForgeDeps {
   repoRoot: string;
@@ -396,6 +412,26 @@ export class GitHubForge implements Forge {
     return result;
   }
 
+  private readonly reruns = new Set<string>();
+
+  /** A check that did not finish is re-run once through the API (Actions jobs); if it does not finish again, say so. */
+  private async rerunOnce(node: PullNode, context: RollupContext, conclusion: string): Promise<CiFacts> {
+    const name = context.__typename === 'CheckRun' ? context.name : context.context;
+    const key = `${node.headRefOid}:${name}`;
+    if (context.__typename !== 'CheckRun' || context.databaseId === null) return { kind: 'unfinished', why: `check "${name}" was ${conclusion}` };
+    if (this.reruns.has(key)) return { kind: 'unfinished', why: `check "${name}" was ${conclusion} again after a re-run` };
+    this.reruns.add(key);
+    const { octokit, owner, repo } = this.deps;
+    try {
+      await octokit.request('POST /repos/{owner}/{repo}/actions/jobs/{job_id}/rerun', { owner, repo, job_id: context.databaseId });
+      this.deps.log.info({ pr: node.number, check: name, conclusion }, 'check did not finish: re-run once');
+      this.stale.add(node.id);
+      return { kind: 'pending' };
+    } catch (err) {
+      return { kind: 'unfinished', why: `check "${name}" was ${conclusion}, and re-running it was refused (${errorMessage(err)})` };
+    }
+  }
+
   private async reviewComments(pr: PrRow, node: PullNode): Promise<string[]> {
     const key = `${node.id}:${node.headRefOid}`;
     const cached = this.reviewNotes.get(key);
@@ -427,11 +463,11 @@ export class GitHubForge implements Forge {
     let ci: CiFacts = { kind: 'none' };
     if (wants.ci) {
       const rollup = node.commits.nodes[0]?.commit.statusCheckRollup;
-      const contexts = rollup?.contexts.nodes ?? [];
-      const failed = contexts.find((c) => (c.__typename === 'CheckRun' ? c.status === 'COMPLETED' && FAILED_CONCLUSIONS.has(c.conclusion ?? '') : c.state === 'FAILURE' || c.state === 'ERROR'));
-      const pending = contexts.length === 0 || contexts.some((c) => (c.__typename === 'CheckRun' ? c.status !== 'COMPLETED' : c.state === 'PENDING' || c.state === 'EXPECTED'));
+      const verdict = checksVerdict(rollup?.contexts.nodes ?? []);
       try {
-        ci = failed ? await this.failureEvidence(node, failed) : pending ? { kind: 'pending' } : { kind: 'passed' };
+        if (verdict.kind === 'failed') ci = await this.failureEvidence(node, verdict.context);
+        else if (verdict.kind === 'unfinished') ci = await this.rerunOnce(node, verdict.context, verdict.conclusion);
+        else ci = { kind: verdict.kind };
       } catch (err) {
         ci = { kind: 'unknown', why: `could not read the failed check: ${errorMessage(err)}` };
       }

@@ -197,6 +197,36 @@ describe('GitHub forge against a loopback GitHub', () => {
     }
   });
 
+  it('a cancelled check is re-run once through the API, never evidence; cancelled again, the task needs a human, no agent respawned', async () => {
+    configure('fixer-right.mjs');
+    let cancelOnRerun = false;
+    gh.onNewHead((sha) => {
+      const check = gh.addCheck(sha, 'test');
+      gh.finishCheck(check, 'cancelled', '2026-11-22T10:00:00.0000000Z ##[error]The operation was canceled.');
+    });
+    gh.onRerun((check) => {
+      gh.finishCheck(check, cancelOnRerun ? 'cancelled' : 'success', 'ok');
+    });
+    daemon = await runDaemon(box, env);
+    const first = JSON.parse((await swarm(box.repo, ['spawn', '--json', 'Fix addNumbers'], env)).stdout) as { id: number };
+    const ready = await waitForState(box, first.id, ['ready', 'needs_help']);
+    expect(ready.state).toBe('ready');
+    expect(ready.retries).toBe(0);
+    expect(gh.reruns).toHaveLength(1);
+    const registry = openRegistry(box);
+    expect(registry.events(first.id).some((e) => e.kind === 'respawn')).toBe(false);
+
+    cancelOnRerun = true;
+    const second = JSON.parse((await swarm(box.repo, ['spawn', '--json', 'Fix addNumbers again'], env)).stdout) as { id: number };
+    const stuck = await waitForState(box, second.id, ['ready', 'needs_help']);
+    expect(stuck.state).toBe('needs_help');
+    expect(stuck.retries).toBe(0);
+    expect(stuck.reason).toContain('CI did not finish: check "test" was cancelled again after a re-run');
+    expect(registry.attempts(second.id).filter((a) => a.kind === 'agent')).toHaveLength(1);
+    expect(gh.reruns).toHaveLength(2);
+    registry.close();
+  });
+
   it('a missing or invalid token is a clear error at daemon start', async () => {
     configure('fixer.mjs');
     const missing = await swarm(box.repo, ['daemon', 'run'], { GITHUB_TOKEN: '', PATH: '/usr/bin:/bin' });

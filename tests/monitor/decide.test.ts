@@ -44,6 +44,7 @@ const task = { class: 'task' as const, cause: 'exit code 1', line: 'TypeError: x
 const withTask = (s: Snapshot, over: Partial<Snapshot['task']>): Snapshot => ({ ...s, task: { ...s.task, ...over } });
 
 const table: [string, Snapshot, string][] = [
+  ['CI did not finish (cancelled twice): a human, no respawn', snap('ci_running', { ci: { kind: 'unfinished', why: 'check "test" was cancelled again after a re-run' } }), 'needs_help:infra'],
   ['agent fault (root): needs help at once, no retry spent', snap('running', { agent: { ...exited(1), failure: fault } }), 'mark_agent_exited>needs_help:agent_fault'],
   ['transient trouble, first time: wait 30 s, no retry', snap('running', { agent: { ...exited(1), failure: transient } }), 'mark_agent_exited>wait:30s'],
   ['transient trouble, third time: wait doubles twice', withTask(snap('running', { agent: { ...exited(1), failure: transient } }), { transient_waits: 2, waited_ms: 90_000 }), 'mark_agent_exited>wait:120s'],

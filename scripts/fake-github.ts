@@ -32,6 +32,9 @@ export interface FakePull {
   updated_at: string;
   head_sha: string;
   mergeable: 'MERGEABLE' | 'CONFLICTING' | 'UNKNOWN';
+  /** With `liveMergeable`: the base and head the answer is about, and the answer GitHub is still computing. */
+  mergeKey?: string;
+  pendingMergeable?: 'MERGEABLE' | 'CONFLICTING' | null;
   reviewDecision: 'APPROVED' | 'CHANGES_REQUESTED' | 'REVIEW_REQUIRED' | null;
   reviews: { id: number; user: { login: string; type: string }; body: string; state: string; submitted_at: string }[];
   comments: { id: number; path: string; line: number | null; original_line: number | null; body: string; user: { login: string; type: string } }[];
@@ -73,7 +76,7 @@ function etagOf(body: string): string {
   return `"${createHash('sha1').update(body).digest('hex')}"`;
 }
 
-export async function fakeGitHub(options: { bare: string; owner?: string; repo?: string; token?: string; login?: string; scopes?: string; installation?: boolean }): Promise<FakeGitHub> {
+export async function fakeGitHub(options: { bare: string; owner?: string; repo?: string; token?: string; login?: string; scopes?: string; installation?: boolean; liveMergeable?: boolean }): Promise<FakeGitHub> {
   const owner = options.owner ?? 'octo';
   const repo = options.repo ?? 'sample';
   const token = options.token ?? 'ghp_test_token';
@@ -162,7 +165,31 @@ export async function fakeGitHub(options: { bare: string; owner?: string; repo?:
     app: { id: 15368, slug: 'github-actions', name: 'GitHub Actions' },
   });
 
-  const graphNode = (p: FakePull): Record<string, unknown> => ({
+  const bareGit = (args: string[]): { code: number; out: string } => {
+    try {
+      return { code: 0, out: execFileSync('git', args, { cwd: options.bare, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim() };
+    } catch (err) {
+      return { code: (err as { status?: number }).status ?? 1, out: '' };
+    }
+  };
+  /**
+   * As GitHub does: mergeability is computed lazily, when asked, against the base as it is now. The first read
+   * after the base (or head) moved says UNKNOWN; the next one has the answer. A base push changes no PR's updated_at.
+   */
+  const refreshMergeable = (p: FakePull): void => {
+    if (!options.liveMergeable || p.state !== 'open') return;
+    const key = `${bareGit(['rev-parse', `refs/heads/${p.base_ref}`]).out}:${p.head_sha}`;
+    if (p.mergeKey !== key) {
+      p.mergeKey = key;
+      p.mergeable = 'UNKNOWN';
+      p.pendingMergeable = bareGit(['merge-tree', '--write-tree', `refs/heads/${p.base_ref}`, p.head_sha]).code === 0 ? 'MERGEABLE' : 'CONFLICTING';
+    } else if (p.pendingMergeable) {
+      p.mergeable = p.pendingMergeable;
+      p.pendingMergeable = null;
+    }
+  };
+
+  const graphNode = (p: FakePull): Record<string, unknown> => (refreshMergeable(p), {
     id: p.node_id,
     number: p.number,
     state: p.merged ? 'MERGED' : p.state === 'open' ? 'OPEN' : 'CLOSED',
@@ -243,6 +270,13 @@ export async function fakeGitHub(options: { bare: string; owner?: string; repo?:
       syncHeads();
       let m: RegExpExecArray | null;
       // A GitHub App installation token (ghs_…) may not ask who it is; its repository has no `permissions`.
+      // GET /repos/{owner}/{repo}/git/ref/{ref}: clients send "heads/main" encoded (heads%2Fmain), GitHub takes both.
+      if ((m = new RegExp(`^GET ${base}/git/ref/(.+)$`).exec(route)) && decodeURIComponent(m[1]!).startsWith('heads/')) {
+        const ref = decodeURIComponent(m[1]!);
+        const sha = bareGit(['rev-parse', '--verify', '--quiet', `refs/${ref}`]).out;
+        if (!sha) return send(404, { message: 'Not Found' });
+        return send(200, { ref: `refs/${ref}`, node_id: 'REF_1', url: `${url}${base}/git/refs/${ref}`, object: { sha, type: 'commit', url: `${url}${base}/git/commits/${sha}` } });
+      }
       if (route === 'GET /user' && options.installation) return send(403, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest/users/users#get-the-authenticated-user', status: '403' });
       if (route === 'GET /user') return send(200, userOf(login), { 'x-oauth-scopes': options.scopes ?? 'repo, workflow' });
       if (route === `GET ${base}`) return send(200, { id: 1, node_id: 'R_1', name: repo, full_name: `${owner}/${repo}`, private: true, owner: userOf(owner), default_branch: 'main', ...(options.installation ? {} : { permissions: { admin: false, maintain: false, push: true, triage: true, pull: true } }) });

@@ -177,6 +177,8 @@ export class GitHubForge implements Forge {
   private passes = 0;
   private readonly nodes = new Map<string, PullNode>(); // node id -> last GraphQL answer
   private readonly stale = new Set<string>(); // node ids to ask GraphQL about this pass
+  private readonly baseHeads = new Map<string, string>();
+  private readonly baseEtags = new Map<string, string>();
   private readonly evidence = new Map<string, Extract<CiFacts, { kind: 'failed' }>>();
   private readonly reviewNotes = new Map<string, string[]>();
 
@@ -287,6 +289,25 @@ export class GitHubForge implements Forge {
     } catch (err) {
       if (status(err) !== 304) throw err;
     }
+    // 1b. Did a base branch move? A push to base changes no PR's updated_at, and GitHub recomputes mergeability
+    //     only when asked: one conditional request per base (a 304 is free), then the waiting and ready PRs on
+    //     it are read again. A PR whose mergeability GitHub is still computing (UNKNOWN) is read again each pass.
+    const watching = tracked.filter(({ task }) => task.state === 'ready' || task.state === 'ci_running' || task.state === 'pr_open');
+    for (const base of new Set(watching.map(({ task }) => task.base))) {
+      const etag = this.baseEtags.get(base);
+      try {
+        const response = await octokit.request('GET /repos/{owner}/{repo}/git/ref/{ref}', { owner, repo, ref: `heads/${base}`, headers: etag ? { 'if-none-match': etag } : {} });
+        if (response.headers.etag) this.baseEtags.set(base, response.headers.etag);
+        const sha = z.object({ object: z.object({ sha: z.string() }) }).parse(response.data).object.sha;
+        const before = this.baseHeads.get(base);
+        this.baseHeads.set(base, sha);
+        if (before !== undefined && before !== sha) for (const { pr, task } of watching) if (task.base === base) this.stale.add(pr.node_id!);
+      } catch (err) {
+        // 304: unchanged. 404: the base is gone (the PRs will say so); nothing to learn from it here.
+        if (status(err) !== 304 && status(err) !== 404) throw err;
+      }
+    }
+    for (const { pr } of watching) if (this.nodes.get(pr.node_id!)?.mergeable === 'UNKNOWN') this.stale.add(pr.node_id!);
     // 2. Did any check change? One conditional request for the Actions runs list (its entries carry head_sha);
     //    every few passes, PRs awaiting CI are asked about anyway, for checks that are not Actions.
     this.passes++;

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../src/wait.js';
@@ -225,6 +225,36 @@ describe('GitHub forge against a loopback GitHub', () => {
     expect(registry.attempts(second.id).filter((a) => a.kind === 'agent')).toHaveLength(1);
     expect(gh.reruns).toHaveLength(2);
     registry.close();
+  });
+
+  it('a ready PR whose base moved into a conflict is noticed (no updated_at change, mergeability computed lazily), and goes back to an agent', async () => {
+    const live = await fakeGitHub({ bare, token: TOKEN, liveMergeable: true });
+    try {
+      writeConfig(box, { forge: 'github', github: { repo: 'octo/sample', api_url: live.url, retries: 0 }, agents: { a: { command: agentCommand('fixer-right.mjs'), env: { AGENT_RECORD_DIR: box.records } } }, notify: { desktop: false }, max_retries: 1 });
+      live.onNewHead((sha) => live.finishCheck(live.addCheck(sha, 'test'), 'success', 'ok'));
+      daemon = await runDaemon(box, env);
+      const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', 'Fix addNumbers'], env)).stdout) as { id: number };
+      const ready = await waitForState(box, id, ['ready', 'needs_help']);
+      expect(ready.state).toBe('ready');
+      const updatedAt = live.pulls.get(1)!.updated_at;
+      // Someone pushes to main a change to the same line: GitHub leaves the PR's updated_at alone.
+      const other = join(box.dir, 'other');
+      git(box.dir, ['clone', '-q', bare, other]);
+      writeFileSync(join(other, 'src', 'add.ts'), 'export function addNumbers(a: number, b: number): number {\n  return b + a; // main\n}\n');
+      git(other, ['-c', 'user.name=x', '-c', 'user.email=x@x', 'commit', '-qam', 'main changes addNumbers']);
+      git(other, ['push', '-q', 'origin', 'HEAD:main']);
+      const registry = openRegistry(box);
+      await waitFor(() => (registry.events(id).some((e) => e.kind === 'respawn') ? true : undefined), { timeoutMs: 30_000, what: 'the conflict to be noticed' });
+      const respawn = registry.events(id).find((e) => e.kind === 'respawn')!;
+      expect(respawn.from_state).toBe('ready');
+      expect(JSON.parse(respawn.data!)).toMatchObject({ reason: 'conflict' });
+      expect(live.pulls.get(1)!.updated_at).toBe(updatedAt);
+      registry.close();
+    } finally {
+      daemon?.child.kill('SIGKILL');
+      daemon = null;
+      await live.close();
+    }
   });
 
   it('a missing or invalid token is a clear error at daemon start', async () => {

@@ -39,7 +39,7 @@ export interface Snapshot {
   /** null: not checked, or the forge is still computing it. */
   conflicts: string[] | null;
   pr: { state: 'open' | 'merged' | 'closed' } | null;
-  review?: { decision: 'approved' | 'changes_requested' | 'review_required' | 'none'; comments: string[] };
+  review?: { decision: 'approved' | 'changes_requested' | 'review_required' | 'addressed' | 'none'; comments: string[]; reviewers?: string[] };
   /** The branch tip now, and the commit that was verified when the task became ready. */
   head?: string | null;
   verified_sha?: string | null;
@@ -66,6 +66,8 @@ export type Action =
   | { type: 'wait'; evidence: Evidence; delay_ms: number }
   | { type: 'needs_help'; evidence: Evidence }
   | { type: 'ready' }
+  /** Changes requested earlier were answered by a new head: wait for the reviewer (said in `swarm show`). */
+  | { type: 'await_review'; why: string }
   /** The branch moved after it was verified: back to CI (no retry: the agent did nothing wrong). */
   | { type: 'reverify'; why: string }
   | { type: 'done' }
@@ -128,6 +130,9 @@ function afterGreen(s: Snapshot): Action {
     return failAttempt(s, { reason: 'changes_requested', summary: 'A reviewer requested changes.', assertions: s.review.comments });
   }
   if (s.review?.decision === 'review_required') return { type: 'none', why: 'waiting for a review' };
+  if (s.review?.decision === 'addressed') {
+    return { type: 'await_review', why: `changes requested by ${(s.review.reviewers ?? []).join(', ') || 'a reviewer'} on an earlier commit were answered; waiting for a re-review` };
+  }
   return { type: 'ready' };
 }
 

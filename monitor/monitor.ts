@@ -245,6 +245,12 @@ export class Monitor {
         return this.waitOut(task, action.evidence, action.delay_ms);
       case 'needs_help':
         return this.fail(task, action.evidence, false);
+      case 'await_review': {
+        // Said once, in the task's reason and an event; nothing else changes until the reviewer acts.
+        if (task.reason === action.why) return null;
+        registry.transition(task.id, task.state, task.state, { event: 'awaiting_rereview', data: { why: action.why }, patch: { reason: action.why } });
+        return null;
+      }
       case 'reverify':
         return registry.transition(task.id, 'ready', 'pr_open', { event: 'head_moved', data: { why: action.why }, patch: { verified_sha: null } });
       case 'ready': {
@@ -253,7 +259,7 @@ export class Monitor {
         return registry.transition(task.id, task.state, 'ready', {
           event: 'ready',
           data: { pr: pr?.number ?? null, verified: verified },
-          patch: { ready_at: this.now(), evidence: null, verified_sha: verified },
+          patch: { ready_at: this.now(), evidence: null, reason: null, verified_sha: verified },
           notify: { dedupe: `${task.id}:ready:${task.attempt}`, channels: this.deps.channels, message: readyMessage(task, pr?.number ?? null, this.hasCi()) },
         });
       }

@@ -36,7 +36,7 @@ export interface FakePull {
   mergeKey?: string;
   pendingMergeable?: 'MERGEABLE' | 'CONFLICTING' | null;
   reviewDecision: 'APPROVED' | 'CHANGES_REQUESTED' | 'REVIEW_REQUIRED' | null;
-  reviews: { id: number; user: { login: string; type: string }; body: string; state: string; submitted_at: string }[];
+  reviews: { id: number; user: { login: string; type: string }; body: string; state: string; submitted_at: string; commit_id?: string }[];
   comments: { id: number; path: string; line: number | null; original_line: number | null; body: string; user: { login: string; type: string } }[];
 }
 

@@ -6,7 +6,7 @@ export interface ForgeObservation {
   ci: CiFacts;
   /** null: not asked this time, or the forge is still computing mergeability. */
   conflicts: string[] | null;
-  review?: { decision: 'approved' | 'changes_requested' | 'review_required' | 'none'; comments: string[] };
+  review?: { decision: 'approved' | 'changes_requested' | 'review_required' | 'addressed' | 'none'; comments: string[]; reviewers?: string[] };
   /** The task branch's tip now, where the forge knows it cheaply. */
   head?: string | null;
 }

@@ -10,6 +10,7 @@ import { Octokit } from '@octokit/rest';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { CiFacts } from '../../monitor/decide.js';
+import { reviewVerdict, type ReviewVerdict } from './reviews.js';
 import { extractFailure } from '../../monitor/evidence.js';
 import type { Registry } from '../../registry/registry.js';
 import type { PrRow, TaskRow } from '../../registry/types.js';
@@ -126,7 +127,7 @@ const WorkflowRun = z.object({ id: z.number(), head_sha: z.string(), status: z.s
 const PullListItem = z.object({ number: z.number(), node_id: z.string(), updated_at: z.string(), state: z.string(), head: z.object({ sha: z.string() }) });
 const CreatedPull = z.object({ number: z.number(), node_id: z.string(), html_url: z.string(), head: z.object({ sha: z.string() }) });
 const Job = z.object({ id: z.number(), name: z.string().optional(), steps: z.array(z.object({ name: z.string(), conclusion: z.string().nullable() })).optional() });
-const Review = z.object({ state: z.string(), body: z.string().nullable(), user: z.object({ login: z.string() }).nullable() });
+const Review = z.object({ id: z.number().optional(), state: z.string(), body: z.string().nullable(), user: z.object({ login: z.string() }).nullable(), commit_id: z.string().nullable().optional(), submitted_at: z.string().nullable().optional() });
 const ReviewComment = z.object({ path: z.string(), line: z.number().nullable().optional(), original_line: z.number().nullable().optional(), body: z.string(), user: z.object({ login: z.string() }).nullable() });
 const Repo = z.object({ full_name: z.string(), permissions: z.object({ push: z.boolean().optional() }).optional() });
 const User = z.object({ login: z.string() });
@@ -180,7 +181,7 @@ export class GitHubForge implements Forge {
   private readonly baseHeads = new Map<string, string>();
   private readonly baseEtags = new Map<string, string>();
   private readonly evidence = new Map<string, Extract<CiFacts, { kind: 'failed' }>>();
-  private readonly reviewNotes = new Map<string, string[]>();
+  private readonly reviewNotes = new Map<string, ReviewVerdict>();
 
   constructor(private readonly deps: GitHubForgeDeps) {
     const { octokit } = deps;
@@ -453,20 +454,29 @@ export class GitHubForge implements Forge {
     }
   }
 
-  private async reviewComments(pr: PrRow, node: PullNode): Promise<string[]> {
-    const key = `${node.id}:${node.headRefOid}`;
+  /** The reviews' verdict, read again only when the PR changed (a review updates its updated_at) or its head did. */
+  private async reviews(pr: PrRow, node: PullNode): Promise<ReviewVerdict> {
+    const number = pr.number ?? node.number;
+    const key = `${node.id}:${node.headRefOid}:${this.seen.get(number) ?? ''}:${node.reviewDecision ?? ''}`;
     const cached = this.reviewNotes.get(key);
     if (cached) return cached;
     const { octokit, owner, repo } = this.deps;
-    const me = this.login;
-    const reviews = z.array(Review).parse((await octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews', { owner, repo, pull_number: pr.number ?? node.number, per_page: 100 })).data);
-    const comments = z.array(ReviewComment).parse((await octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}/comments', { owner, repo, pull_number: pr.number ?? node.number, per_page: 100 })).data);
-    const notes = [
-      ...reviews.filter((r) => r.state === 'CHANGES_REQUESTED' && r.body && r.user?.login !== me).map((r) => `${r.user?.login ?? 'reviewer'}: ${r.body ?? ''}`),
-      ...comments.filter((c) => c.user?.login !== me).map((c) => `${c.path}:${String(c.line ?? c.original_line ?? '?')} (${c.user?.login ?? 'reviewer'}): ${c.body}`),
-    ];
-    this.reviewNotes.set(key, notes);
-    return notes;
+    const reviews = z.array(Review).parse((await octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews', { owner, repo, pull_number: number, per_page: 100 })).data);
+    const facts = {
+      reviews: reviews.map((r, i) => ({ id: r.id ?? i, user: r.user?.login ?? null, state: r.state, commit_id: r.commit_id ?? null, submitted_at: r.submitted_at ?? null, body: r.body })),
+      comments: [],
+      head: node.headRefOid,
+      self: this.login,
+      decision: node.reviewDecision,
+    };
+    let verdict = reviewVerdict(facts);
+    // The inline comments are evidence only for a fresh request for changes: asked for then, not on every green PR.
+    if (verdict.decision === 'changes_requested') {
+      const comments = z.array(ReviewComment).parse((await octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}/comments', { owner, repo, pull_number: number, per_page: 100 })).data);
+      verdict = reviewVerdict({ ...facts, comments: comments.map((c) => ({ user: c.user?.login ?? null, path: c.path, line: c.line ?? null, body: c.body })) });
+    }
+    this.reviewNotes.set(key, verdict);
+    return verdict;
   }
 
   async observe(task: TaskRow, wants: { ci: boolean; conflicts: boolean }): Promise<ForgeObservation> {
@@ -502,14 +512,17 @@ export class GitHubForge implements Forge {
         conflicts = local.length ? local : [`(GitHub reports that ${task.branch} conflicts with ${task.base})`];
       }
     }
+    // Reviews are read from the reviews themselves once CI is green (or for a ready PR): reviewDecision is null
+    // without branch protection, and stays CHANGES_REQUESTED after the agent answered.
     let review: ForgeObservation['review'];
-    if (node.reviewDecision === 'CHANGES_REQUESTED') {
+    if (!wants.ci || ci.kind === 'passed') {
       try {
-        review = { decision: 'changes_requested', comments: await this.reviewComments(pr, node) };
+        const verdict = await this.reviews(pr, node);
+        review = verdict.decision === 'changes_requested' ? { decision: verdict.decision, comments: verdict.comments } : verdict.decision === 'addressed' ? { decision: 'addressed', comments: [], reviewers: verdict.reviewers } : { decision: verdict.decision, comments: [] };
       } catch (err) {
-        return wait(`could not read the review: ${errorMessage(err)}`);
+        return wait(`could not read the reviews: ${errorMessage(err)}`);
       }
-    } else review = { decision: node.reviewDecision === 'APPROVED' ? 'approved' : node.reviewDecision === 'REVIEW_REQUIRED' ? 'review_required' : 'none', comments: [] };
+    }
     return { pr: { state: 'open' }, ci, conflicts, review };
   }
 

@@ -81,11 +81,12 @@ describe('GitHub forge against a loopback GitHub', () => {
       gh.finishCheck(check, 'success', 'all good');
       if (pull.reviews.length === 0) {
         pull.reviewDecision = 'CHANGES_REQUESTED';
-        pull.reviews.push({ id: 7, user: { login: 'alice', type: 'User' }, body: 'Please handle negatives too.', state: 'CHANGES_REQUESTED', submitted_at: '2026-11-22T11:00:00Z' });
+        pull.reviews.push({ id: 7, user: { login: 'alice', type: 'User' }, body: 'Please handle negatives too.', state: 'CHANGES_REQUESTED', submitted_at: '2026-11-22T11:00:00Z', commit_id: sha });
         pull.comments.push({ id: 8, path: 'src/add.ts', line: 2, original_line: 2, body: 'This should be a + b.', user: { login: 'review-bot[bot]', type: 'Bot' } });
         pull.comments.push({ id: 9, path: 'src/add.ts', line: 1, original_line: 1, body: 'note to self', user: { login: gh.login, type: 'User' } });
       } else {
         pull.reviewDecision = 'APPROVED';
+        pull.reviews.push({ id: 10, user: { login: 'alice', type: 'User' }, body: 'Thanks.', state: 'APPROVED', submitted_at: '2026-11-22T12:00:00Z', commit_id: sha });
       }
       gh.touch(pull);
     });
@@ -255,6 +256,40 @@ describe('GitHub forge against a loopback GitHub', () => {
       daemon = null;
       await live.close();
     }
+  });
+
+  it('without branch protection (reviewDecision null): changes requested are acted on; once answered they wait for a re-review, never respawn again', async () => {
+    configure('reviewed.mjs');
+    gh.onNewHead((sha) => gh.finishCheck(gh.addCheck(sha, 'test'), 'success', 'ok'));
+    daemon = await runDaemon(box, env);
+    const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', 'Fix addNumbers'], env)).stdout) as { id: number };
+    await waitForState(box, id, 'ready');
+    const pull = gh.pulls.get(1)!;
+    const firstHead = pull.head_sha;
+    // A human requests changes with an inline comment; GitHub leaves reviewDecision null here.
+    pull.reviews.push({ id: 21, user: { login: 'carol', type: 'User' }, body: 'Negative numbers are not handled.', state: 'CHANGES_REQUESTED', submitted_at: '2026-11-22T11:00:00Z', commit_id: firstHead });
+    pull.comments.push({ id: 22, path: 'src/add.ts', line: 2, original_line: 2, body: 'Handle a < 0.', user: { login: 'carol', type: 'User' } });
+    gh.touch(pull);
+    const registry = openRegistry(box);
+    await waitFor(() => (registry.events(id).some((e) => e.kind === 'respawn') ? true : undefined), { timeoutMs: 30_000, what: 'the changes request to be acted on' });
+    expect(pull.reviewDecision).toBeNull();
+    // The agent answers with a new head; carol's review still says CHANGES_REQUESTED (on the old head).
+    await waitFor(() => (registry.events(id).some((e) => e.kind === 'awaiting_rereview') ? true : undefined), { timeoutMs: 30_000, what: 'the answered review to be recognised' });
+    await waitForPasses(box, 3);
+    const waiting = registry.getTask(id)!;
+    expect(waiting.state).toBe('ci_running');
+    expect(waiting.reason).toContain('changes requested by carol on an earlier commit were answered; waiting for a re-review');
+    expect(registry.events(id).filter((e) => e.kind === 'respawn')).toHaveLength(1);
+    expect((await swarm(box.repo, ['show', String(id)], env)).stdout).toContain('waiting for a re-review');
+    // Carol approves the new head: ready.
+    pull.reviews.push({ id: 23, user: { login: 'carol', type: 'User' }, body: 'Good.', state: 'APPROVED', submitted_at: '2026-11-22T12:00:00Z', commit_id: pull.head_sha });
+    gh.touch(pull);
+    const ready = await waitForState(box, id, 'ready');
+    expect(ready.retries).toBe(1);
+    const second = registry.attempts(id).find((a) => a.kind === 'agent' && a.n === 2)!.prompt!;
+    expect(second).toContain('carol: Negative numbers are not handled.');
+    expect(second).toContain('src/add.ts:2 (carol): Handle a < 0.');
+    registry.close();
   });
 
   it('a missing or invalid token is a clear error at daemon start', async () => {

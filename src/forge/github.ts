@@ -55,8 +55,19 @@ export interface ForgeHealth {
   points: number;
 }
 
-export function createOctokit(options: { token: string; baseUrl: string; retries: number; log: Logger }): Octokit {
-  const Kit = Octokit.plugin(throttling, retry);
+/** Counts each request as it goes over the wire: registered before the retry plugin, it sees every retry too. */
+export interface WireCounter {
+  requests: number;
+}
+
+export function createOctokit(options: { token: string; baseUrl: string; retries: number; log: Logger; wire?: WireCounter }): Octokit {
+  const wire = options.wire;
+  const count = (octokit: { hook: Octokit['hook'] }): void => {
+    octokit.hook.before('request', () => {
+      if (wire) wire.requests++;
+    });
+  };
+  const Kit = Octokit.plugin(count, throttling, retry);
   return new Kit({
     auth: options.token,
     baseUrl: options.baseUrl,
@@ -162,6 +173,8 @@ export interface GitHubForgeDeps {
   owner: string;
   repo: string;
   log: Logger;
+  /** Requests that went over the wire (retries included), for `daemon status`. */
+  wire?: WireCounter;
 }
 
 export class GitHubForge implements Forge {
@@ -185,9 +198,11 @@ export class GitHubForge implements Forge {
 
   constructor(private readonly deps: GitHubForgeDeps) {
     const { octokit } = deps;
-    octokit.hook.before('request', () => {
-      this.health.requests++;
-    });
+    if (!deps.wire) {
+      octokit.hook.before('request', () => {
+        this.health.requests++;
+      });
+    }
     octokit.hook.after('request', (response) => this.readRate(response.headers, response.status));
     octokit.hook.error('request', (error) => {
       const headers = typeof error === 'object' && error !== null && 'response' in error ? (error as { response?: { headers?: Record<string, unknown> } }).response?.headers : undefined;
@@ -207,7 +222,7 @@ export class GitHubForge implements Forge {
   }
 
   status(): ForgeHealth {
-    return { ...this.health, ok: this.passError === null && this.health.ok, why: this.passError ?? this.health.why };
+    return { ...this.health, ...(this.deps.wire ? { requests: this.deps.wire.requests } : {}), ok: this.passError === null && this.health.ok, why: this.passError ?? this.health.why };
   }
 
   /** At daemon start: is the token there, valid, and allowed to push and open PRs here? */
@@ -555,8 +570,9 @@ export async function connectGitHub(input: { repoRoot: string; config: SwarmConf
   }
   if (!parsed) throw new GitHubError('SWARM_GITHUB_REMOTE', 'github.repo must be "OWNER/REPO".');
   const token = await githubToken(input.config, input.env);
-  const octokit = createOctokit({ token, baseUrl: input.config.github.api_url, retries: input.config.github.retries, log: input.log });
-  const forge = new GitHubForge({ repoRoot: input.repoRoot, config: input.config, registry: input.registry, octokit, owner: parsed.owner, repo: parsed.repo, log: input.log });
+  const wire: WireCounter = { requests: 0 };
+  const octokit = createOctokit({ token, baseUrl: input.config.github.api_url, retries: input.config.github.retries, log: input.log, wire });
+  const forge = new GitHubForge({ repoRoot: input.repoRoot, config: input.config, registry: input.registry, octokit, owner: parsed.owner, repo: parsed.repo, log: input.log, wire });
   await forge.verify();
   return forge;
 }

@@ -38,9 +38,12 @@ describe('the GitHub client retries only what is worth retrying', () => {
     ['a 502, then success', 2, '/repos/o/r/flaky', {}],
     ['a 500 that stays: 1 + 2 retries', 3, '/repos/o/r/down', {}],
   ])('%s: sent %i time(s)', async (_name, times, path, headers) => {
-    const octokit = createOctokit({ token: 't', baseUrl: url, retries: 2, log: silentLogger() });
+    const wire = { requests: 0 };
+    const octokit = createOctokit({ token: 't', baseUrl: url, retries: 2, log: silentLogger(), wire });
     const before = hits[path] ?? 0;
     await octokit.request(`GET ${path}`, { headers }).catch(() => undefined);
     expect((hits[path] ?? 0) - before).toBe(times);
+    // What `daemon status` reports is what went over the wire, retries included.
+    expect(wire.requests).toBe(times);
   });
 });

@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { listenLoopback } from './loopback.js';
 
 export interface FakeCheckRun {
   id: number;
@@ -367,10 +368,7 @@ export async function fakeGitHub(options: { bare: string; owner?: string; repo?:
       send(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
     })();
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const address = server.address();
-  if (!address || typeof address === 'string') throw new Error('no address');
-  url = `http://127.0.0.1:${address.port}`;
+  url = await listenLoopback(server);
   return {
     url,
     owner,

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { listenLoopback } from './loopback.js';
 
 /** One scripted model turn: text streamed in chunks, tool calls, or a failure. */
 export type Turn =
@@ -103,11 +104,9 @@ export async function fakeOllama(models: { name: string; capabilities: string[] 
       sendJson(res, 404, { error: 'not found' });
     })();
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const address = server.address();
-  if (!address || typeof address === 'string') throw new Error('no address');
+  const url = await listenLoopback(server);
   return {
-    url: `http://127.0.0.1:${address.port}`,
+    url,
     chats,
     script: (next) => {
       turns = [...next];

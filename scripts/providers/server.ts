@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { listenLoopback } from '../loopback.js';
 
 export interface RecordedRequest {
   method: string;
@@ -79,11 +80,9 @@ export async function startProvider(isModelCall: (path: string) => boolean, hand
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const address = server.address();
-  if (!address || typeof address === 'string') throw new Error('provider has no address');
+  const url = await listenLoopback(server);
   return {
-    url: `http://127.0.0.1:${address.port}`,
+    url,
     requests,
     usage,
     failNext: (n, status) => {

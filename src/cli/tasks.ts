@@ -5,7 +5,8 @@ import type { Project } from '../config/project.js';
 import { InvalidStateError, TaskNotFoundError, UsageError } from '../errors.js';
 import { createForge } from '../forge/create.js';
 import { silentLogger } from '../log.js';
-import { killSession, sessionLeftovers, sessionLiveness, stopSessionTree } from '../sessions/sessions.js';
+import { killSession } from '../sessions/sessions.js';
+import { stopEarlierAgents } from '../sessions/earlier.js';
 import { removeWorktree } from '../workspace/worktrees.js';
 
 export { spawnTask, SpawnInput } from '../orchestrator/intake.js';
@@ -60,12 +61,8 @@ export async function mergeTask(project: Project, id: number): Promise<{ task: T
   const task = getTask(project, id);
   if (task.state !== 'ready') throw new InvalidStateError(`Task ${id} is ${task.state}, not ready. Only a ready task can be merged (see \`swarm show ${id}\`).`);
   // No agent of this task may still be able to commit while we merge: stop any that outlived its attempt.
-  for (const attempt of project.registry.attempts(id)) {
-    if (attempt.kind !== 'agent' || (sessionLiveness(attempt.session_dir).kind !== 'running' && sessionLeftovers(attempt.session_dir).length === 0)) continue;
-    const survivors = await stopSessionTree(attempt.session_dir);
-    project.registry.recordEvent(id, 'earlier_agent_stopped', { session: attempt.session_id, survivors, before: 'merge' });
-    if (survivors.length) throw new InvalidStateError(`Task ${id}: agent session ${attempt.session_id} is still running and could not be stopped (PIDs ${survivors.join(', ')}). Kill them, then merge.`);
-  }
+  const stuck = await stopEarlierAgents(project.registry, id, Infinity, { before: 'merge' });
+  if (stuck) throw new InvalidStateError(`Task ${id}: agent session ${stuck.session} is still running and could not be stopped (PIDs ${stuck.survivors.join(', ')}). Kill them, then merge.`);
   const forge = await createForge(project, silentLogger());
   const { commit } = await forge.merge(task);
   const done = project.registry.transition(id, 'ready', 'done', { event: 'merged', data: { commit }, patch: { done_at: Date.now() } });

@@ -16,10 +16,9 @@ import { bwrapArgv, findBwrap, homeSecrets, programDirsUnderTmp } from '../sandb
 import type { SwarmConfig } from '../config/schema.js';
 
 import { SESSION_FILES } from '../sessions/protocol.js';
-import { isSameProcessAlive } from '../sessions/process.js';
-import { freshSessionDir, sessionLeftovers, sessionLiveness, startSession, stopSessionTree } from '../sessions/sessions.js';
+import { freshSessionDir, sessionLiveness, startSession } from '../sessions/sessions.js';
+import { stopEarlierAgents } from '../sessions/earlier.js';
 import { AgentError, errorMessage } from '../errors.js';
-import { waitFor } from '../wait.js';
 import { ensureWorktree, setupWorktree } from '../workspace/worktrees.js';
 import { needsHelpMessage } from '../notify/messages.js';
 
@@ -71,26 +70,6 @@ async function rewriteForRetry(deps: LauncherDeps, task: TaskRow, evidence: Evid
   }
 }
 
-/**
- * Never two agents in one worktree: every earlier agent session of the task (a lost holder's agent, one that
- * was still starting when the daemon died) is stopped, its whole process tree included, before a new one
- * starts. Throws when something cannot be stopped.
- */
-async function stopEarlierAgents(registry: Registry, task: TaskRow, current: number): Promise<void> {
-  for (const attempt of registry.attempts(task.id)) {
-    if (attempt.kind !== 'agent' || attempt.n >= current) continue;
-    // A holder still starting: give it the time a start takes, then stop what it started.
-    if (sessionLiveness(attempt.session_dir).kind === 'starting') {
-      await waitFor(() => (sessionLiveness(attempt.session_dir).kind === 'starting' ? undefined : true), { timeoutMs: 15_000, intervalMs: 50, what: 'an earlier session to finish starting' }).catch(() => undefined);
-    }
-    const live = sessionLiveness(attempt.session_dir).kind === 'running' || isSameProcessAlive(attempt.child_pid, attempt.child_start) || sessionLeftovers(attempt.session_dir).length > 0;
-    if (!live) continue;
-    const survivors = await stopSessionTree(attempt.session_dir);
-    registry.recordEvent(task.id, 'earlier_agent_stopped', { attempt: attempt.n, session: attempt.session_id, survivors });
-    if (survivors.length) throw new AgentError('SWARM_AGENT_ORPHAN', `An earlier agent of task ${task.id} (session ${attempt.session_id}) is still running and could not be stopped (PIDs ${survivors.join(', ')}). Kill them, then \`swarm retry ${task.id}\`.`);
-  }
-}
-
 /** Takes one queued task to running: worktree, setup, prompt with evidence, a session that outlives us. */
 export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRow | null> {
   const { registry, config, log } = deps;
@@ -102,7 +81,8 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
   try {
     const agent = resolveAgent(config, deps.repoRoot, task.agent, { model: task.model });
     refuseAgent(agent);
-    await stopEarlierAgents(registry, task, n);
+    const stuck = await stopEarlierAgents(registry, task.id, n);
+    if (stuck) throw new AgentError('SWARM_AGENT_ORPHAN', `An earlier agent of task ${task.id} (session ${stuck.session}) is still running and could not be stopped (PIDs ${stuck.survivors.join(', ')}). Kill them, then \`swarm retry ${task.id}\`.`);
     const how = await ensureWorktree(deps.repoRoot, task.worktree, task.branch, await startPoint(deps, task));
     await setupWorktree(config, deps.repoRoot, task.worktree);
     const role = task.kind ? config.kinds[task.kind]?.prompt : undefined;

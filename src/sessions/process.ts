@@ -5,19 +5,23 @@ import { readFileSync } from 'node:fs';
  * A process's start time as an opaque string, so a reused PID is never mistaken for our process.
  * Linux: field 22 of /proc/<pid>/stat (clock ticks since boot). Elsewhere: `ps -o lstart=`.
  */
-export function processStartTime(pid: number): string | null {
-  if (process.platform === 'linux') {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      // The command name (field 2) may contain spaces and parens: split after the last ')'.
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const state = rest[0];
-      if (state === 'Z' || state === 'X') return null;
-      return rest[19] ?? null;
-    } catch {
-      return null;
-    }
+/**
+ * Linux: the fields of /proc/<pid>/stat after the command name (state first, then the parent PID, ...), or null
+ * for a process that is gone or a zombie.
+ */
+export function procStat(pid: number): string[] | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces and parens: split after the last ')'.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return rest[0] === 'Z' || rest[0] === 'X' ? null : rest;
+  } catch {
+    return null;
   }
+}
+
+export function processStartTime(pid: number): string | null {
+  if (process.platform === 'linux') return procStat(pid)?.[19] ?? null;
   try {
     const out = execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     return out.trim() || null;

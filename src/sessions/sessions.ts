@@ -105,6 +105,24 @@ export function sessionLeftovers(dir: string): number[] {
 }
 
 /**
+ * Stops each of these sessions that still has a live process (holder, agent, or something it left behind),
+ * after giving one that is still starting the time a start takes. Returns the sessions it stopped, each with
+ * the PIDs that survived (normally none).
+ */
+export async function stopLiveSessions(dirs: readonly string[]): Promise<{ dir: string; survivors: number[] }[]> {
+  const stopped: { dir: string; survivors: number[] }[] = [];
+  for (const dir of dirs) {
+    if (sessionLiveness(dir).kind === 'starting') {
+      await waitFor(() => (sessionLiveness(dir).kind === 'starting' ? undefined : true), { timeoutMs: 15_000, intervalMs: 50, what: 'a session to finish starting' }).catch(() => undefined);
+    }
+    const state = readSessionState(dir);
+    const live = sessionLiveness(dir).kind === 'running' || (state !== null && isSameProcessAlive(state.child_pid, state.child_start)) || sessionLeftovers(dir).length > 0;
+    if (live) stopped.push({ dir, survivors: await stopSessionTree(dir) });
+  }
+  return stopped;
+}
+
+/**
  * Stops a session for good: the holder, the agent and everything it started (setsid escapes included), by
  * PID and start time and by the session's marker. Resolves with what survived (normally nothing).
  */

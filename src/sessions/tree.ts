@@ -4,19 +4,13 @@
  * it. A process that scrubs its own environment is still found while its parent chain leads to the agent.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { isSameProcessAlive, processStartTime, signalProcess } from './process.js';
+import { isSameProcessAlive, procStat, processStartTime, signalProcess } from './process.js';
 
 export const SESSION_KEY_VAR = 'SWARM_SESSION_KEY';
 
 function parentOf(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (rest[0] === 'Z' || rest[0] === 'X') return null;
-    return Number(rest[1]);
-  } catch {
-    return null;
-  }
+  const fields = procStat(pid);
+  return fields ? Number(fields[1]) : null;
 }
 
 function hasMarker(pid: number, needle: Buffer): boolean {
@@ -35,7 +29,7 @@ export function descendants(parents: ReadonlyMap<number, number>, roots: readonl
     let cursor: number | undefined = pid;
     for (let hops = 0; cursor !== undefined && cursor > 1 && hops < 64; hops++) {
       if (wanted.has(cursor)) {
-        if (!roots.includes(pid)) out.push(pid);
+        if (!wanted.has(pid)) out.push(pid);
         break;
       }
       cursor = parents.get(cursor);

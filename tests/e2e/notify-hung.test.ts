@@ -2,6 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../src/wait.js';
 import { agentCommand, openRegistry, receiver, runDaemon, SAMPLE_CI, sandbox, swarm, waitForState, writeConfig, type DaemonProcess, type Sandbox } from '../helpers/sample.js';
+import { listenLoopback } from '../../scripts/loopback.js';
 
 /** A notification server that accepts every connection and never answers a byte. */
 async function blackHole(): Promise<{ url: string; connections: () => number; close: () => Promise<void> }> {
@@ -12,11 +13,9 @@ async function blackHole(): Promise<{ url: string; connections: () => number; cl
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const address = server.address();
-  if (!address || typeof address === 'string') throw new Error('no address');
+  const base = await listenLoopback(server);
   return {
-    url: `http://127.0.0.1:${address.port}/hook`,
+    url: `${base}/hook`,
     connections: () => count,
     close: async () => {
       for (const s of sockets) s.destroy();

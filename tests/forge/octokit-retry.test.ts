@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOctokit } from '../../src/forge/github.js';
 import { silentLogger } from '../../src/log.js';
+import { listenLoopback } from '../../scripts/loopback.js';
 
 /** Counts what really arrives, per path: the client's own counters are not the judge. */
 describe('the GitHub client retries only what is worth retrying', () => {
@@ -23,10 +24,7 @@ describe('the GitHub client retries only what is worth retrying', () => {
       if (path === '/repos/o/r/flaky') return flaky++ === 0 ? json(502, { message: 'Bad gateway' }) : json(200, { ok: true });
       json(500, { message: 'always down' });
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    const address = server.address();
-    if (!address || typeof address === 'string') throw new Error('no address');
-    url = `http://127.0.0.1:${address.port}`;
+    url = await listenLoopback(server);
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 

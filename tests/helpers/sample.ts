@@ -11,6 +11,7 @@ import { readSessionState } from '../../src/sessions/sessions.js';
 import { isSameProcessAlive } from '../../src/sessions/process.js';
 import { waitFor } from '../../src/wait.js';
 import { makeSampleRepo, sampleCiCommand } from '../../src/cli/sample-repo.js';
+import { listenLoopback } from '../../scripts/loopback.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const BIN = join(ROOT, 'bin', 'swarm.js');
@@ -196,11 +197,9 @@ export async function receiver(): Promise<Receiver> {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"x"}');
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const address = server.address();
-  if (!address || typeof address === 'string') throw new Error('no address');
+  const url = await listenLoopback(server);
   return {
-    url: `http://127.0.0.1:${address.port}`,
+    url,
     received,
     failNext: (n, status = 500) => {
       failures = n;

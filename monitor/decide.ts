@@ -184,14 +184,14 @@ export function decide(s: Snapshot): Action {
           }
           return { type: 'none' };
         case 'failed': {
-          const names = ci.failure.failing_tests;
+          const { failed, tests, problems, log_tail } = ci.failure;
           return failAttempt(s, {
             reason: 'ci_failed',
-            summary: `CI failed${ci.step ? ` in step "${ci.step}"` : ''}${ci.exit_code !== null ? ` (exit code ${ci.exit_code})` : ''}${names.length ? `: ${names.length} failing test(s)` : ''}.`,
+            summary: `CI failed${ci.step ? ` in step "${ci.step}"` : ''}${ci.exit_code !== null ? ` (exit code ${ci.exit_code})` : ''}${ciWhat(ci.failure)}.`,
             exit_code: ci.exit_code,
-            failing_tests: names,
-            assertions: ci.failure.assertions,
-            log_tail: ci.failure.log_tail,
+            ...(tests.length ? { failing_tests: tests.map((t) => t.name), tests, failed_count: failed } : {}),
+            ...(problems.length ? { assertions: problems } : {}),
+            log_tail,
           });
         }
         case 'passed':
@@ -210,4 +210,11 @@ export function decide(s: Snapshot): Action {
     default:
       return { type: 'none' };
   }
+}
+
+/** ": 1 failing test", ": 2 errors" or ": the tests could not run", from what the log said. */
+export function ciWhat(failure: FailureEvidence): string {
+  if (failure.failed > 0) return `: ${failure.failed} failing test${failure.failed === 1 ? '' : 's'}`;
+  if (failure.problems.some((p) => /could not (run|be collected)/.test(p))) return ': the tests crashed before any of them ran';
+  return '';
 }

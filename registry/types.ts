@@ -29,6 +29,10 @@ export const Evidence = z.object({
   summary: z.string(),
   exit_code: z.number().int().nullable().optional(),
   failing_tests: z.array(z.string()).optional(),
+  /** Each failing test once: full name, file:line in the worktree, its assertion (expected and actual). */
+  tests: z.array(z.object({ name: z.string(), location: z.string().optional(), message: z.array(z.string()) })).optional(),
+  /** Failing tests as the runner counted them (more than `tests` when the list was cut). */
+  failed_count: z.number().int().nonnegative().optional(),
   assertions: z.array(z.string()).optional(),
   files: z.array(z.string()).optional(),
   log_tail: z.string().optional(),

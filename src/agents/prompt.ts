@@ -1,7 +1,8 @@
 import type { Evidence } from '../../registry/types.js';
+import { evidenceLines, type EvidenceBudget } from './evidence-text.js';
 
 /** Pure: the task prompt, the house rules, and on a respawn a "what went wrong last time" section built from evidence. */
-export function composePrompt(input: { taskId: number; prompt: string; role?: string; base: string; branch: string; attempt: number; history: readonly Evidence[]; hasCi: boolean }): string {
+export function composePrompt(input: { taskId: number; prompt: string; role?: string; base: string; branch: string; attempt: number; history: readonly Evidence[]; hasCi: boolean; evidence?: EvidenceBudget }): string {
   const parts: string[] = [];
   if (input.role?.trim()) parts.push(input.role.trim(), '');
   parts.push(input.prompt.trim(), '');
@@ -13,10 +14,9 @@ export function composePrompt(input: { taskId: number; prompt: string; role?: st
   const latest = input.history.at(-1);
   if (latest) {
     parts.push('', `## What went wrong last time (attempt ${input.attempt - 1})`, latest.summary);
-    if (latest.failing_tests?.length) parts.push('', 'Failing tests:', ...latest.failing_tests.map((name) => `- ${name}`));
-    if (latest.assertions?.length) parts.push('', 'Assertion messages:', '```', ...latest.assertions, '```');
     if (latest.files?.length) parts.push('', 'Files:', ...latest.files.map((file) => `- ${file}`));
-    if (latest.log_tail) parts.push('', 'End of the log:', '```', latest.log_tail, '```');
+    const lines = evidenceLines(latest, input.evidence);
+    if (lines.length) parts.push('', ...lines);
     const earlier = input.history.slice(0, -1);
     if (earlier.length) parts.push('', 'Earlier attempts:', ...earlier.map((e, i) => `- attempt ${i + 1}: ${e.summary}`));
   }

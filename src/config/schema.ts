@@ -75,8 +75,17 @@ export const SwarmConfig = z.strictObject({
     .strictObject({
       command: Argv.optional(),
       timeout_minutes: z.number().positive().default(30),
+      /** Report files the CI writes (JUnit XML, jest/vitest JSON), globs relative to the worktree: read before the log. */
+      reports: z.array(z.string().min(1)).default([]),
     })
-    .default({ timeout_minutes: 30 }),
+    .default({ timeout_minutes: 30, reports: [] }),
+  /** How much evidence of a failed attempt goes into the next prompt. */
+  evidence: z
+    .strictObject({
+      max_lines: z.number().int().min(5).default(40),
+      max_chars: z.number().int().min(200).default(4000),
+    })
+    .default({ max_lines: 40, max_chars: 4000 }),
   /** Agents running at once; default from free memory at about 3 GB per agent, at least 1. */
   concurrency: z.number().int().positive().optional(),
   stagger_ms: z.number().int().nonnegative().default(1500),

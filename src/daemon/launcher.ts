@@ -89,7 +89,7 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
     // Transient trouble (a rate limit) is nothing the agent can act on: its prompt gets the task's own failures.
     const history = evidenceHistory(registry, task.id).filter((e) => e.reason !== 'transient');
     const body = n > 1 ? ((await rewriteForRetry(deps, task, history.at(-1))) ?? task.prompt) : task.prompt;
-    const prompt = composePrompt({ taskId: task.id, prompt: body, role, base: task.base, branch: task.branch, attempt: n, history, hasCi: config.ci.command !== undefined });
+    const prompt = composePrompt({ taskId: task.id, prompt: body, role, base: task.base, branch: task.branch, attempt: n, history, hasCi: config.ci.command !== undefined, evidence: config.evidence });
     const previous = registry.latestAttempt(task.id, 'agent');
     const resumeSession = agent.config.resume && previous?.report ? (AgentReport.safeParse(JSON.parse(previous.report)).data?.session_id ?? null) : null;
     const { sessionId, dir } = freshSessionDir(deps.sessionsDir, `t${task.id}-a${n}`);

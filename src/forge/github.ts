@@ -443,7 +443,7 @@ export class GitHubForge implements Forge {
       result = { kind: 'failed', exit_code: null, step: `${failed.name}${step ? ` / ${step}` : ''}`, failure };
     } else {
       const description = failed.__typename === 'StatusContext' ? `${failed.context}: ${failed.description ?? failed.state}${failed.targetUrl ? ` (${failed.targetUrl})` : ''}` : failed.name;
-      result = { kind: 'failed', exit_code: null, step: failed.__typename === 'StatusContext' ? failed.context : failed.name, failure: { failing_tests: [], assertions: [description], log_tail: description } };
+      result = { kind: 'failed', exit_code: null, step: failed.__typename === 'StatusContext' ? failed.context : failed.name, failure: { runner: null, failed: 0, tests: [], problems: [description], log_tail: description } };
     }
     this.evidence.set(key, result);
     return result;

@@ -1,4 +1,5 @@
-
+import { readFileSync, statSync } from 'node:fs';
+import { globSync } from 'tinyglobby';
 import { extractFailure } from '../../monitor/evidence.js';
 import type { Registry } from '../../registry/registry.js';
 import type { PrRow, TaskRow } from '../../registry/types.js';
@@ -70,7 +71,8 @@ export class LocalForge implements Forge {
           this.deps.registry.updateAttempt(ci.id, { ended_at: live.exit.ended_at, exit_code: live.exit.exit_code, signal: live.exit.signal, outcome: live.exit.exit_code === 0 ? 'passed' : 'failed' });
         }
         if (live.exit.exit_code === 0) return { kind: 'passed', head: ci.head_sha };
-        return { kind: 'failed', exit_code: live.exit.exit_code, step: (this.deps.config.ci.command ?? []).join(' '), failure: extractFailure(readTranscriptTail(ci.session_dir, 512 * 1024)) };
+        const reports = readReports(task.worktree, this.deps.config.ci.reports, ci.started_at);
+        return { kind: 'failed', exit_code: live.exit.exit_code, step: (this.deps.config.ci.command ?? []).join(' '), failure: extractFailure(readTranscriptTail(ci.session_dir, 512 * 1024), { root: task.worktree, reports }) };
       }
     }
   }
@@ -133,4 +135,21 @@ export class LocalForge implements Forge {
     }
     return { commit };
   }
+}
+
+/**
+ * The report files (ci.reports globs) this CI run wrote: only those modified since it started, so a stale
+ * report from an earlier run never speaks for this one; at most 20 files of 4 MB.
+ */
+export function readReports(worktree: string, patterns: readonly string[], since: number): string[] {
+  if (!patterns.length) return [];
+  const files = globSync([...patterns], { cwd: worktree, absolute: true, onlyFiles: true, followSymbolicLinks: false }).slice(0, 20);
+  return files.flatMap((file) => {
+    try {
+      const stat = statSync(file);
+      return stat.mtimeMs >= since - 1_000 && stat.size <= 4 * 1024 * 1024 ? [readFileSync(file, 'utf8')] : [];
+    } catch {
+      return [];
+    }
+  });
 }

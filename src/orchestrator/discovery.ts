@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { extractFailure } from '../../monitor/evidence.js';
+import { evidenceLines } from '../agents/evidence-text.js';
 import type { TaskRow } from '../../registry/types.js';
 import { TERMINAL_STATES } from '../../registry/types.js';
 import type { Project } from '../config/project.js';
@@ -84,9 +85,8 @@ export class Discovery {
         kind: 'bugfix',
         prompt: [
           `CI fails on ${config.base} at ${sha.slice(0, 10)}: \`${config.ci.command.join(' ')}\` exits with code ${result.code}. Make it pass without weakening the tests.`,
-          failure.failing_tests.length ? `\nFailing tests:\n${failure.failing_tests.map((t) => `- ${t}`).join('\n')}` : '',
-          failure.assertions.length ? `\nAssertion messages:\n\`\`\`\n${failure.assertions.join('\n')}\n\`\`\`` : '',
-          `\nEnd of the log:\n\`\`\`\n${failure.log_tail}\n\`\`\``,
+          '',
+          ...evidenceLines({ tests: failure.tests, failed_count: failure.failed, assertions: failure.problems, log_tail: failure.log_tail }, config.evidence),
         ].join('\n'),
       });
       return task ? [task] : [];

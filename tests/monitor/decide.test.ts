@@ -19,7 +19,7 @@ function snap(state: TaskState, over: Partial<Snapshot> = {}, retries = 0): Snap
 }
 
 const exited = (exit_code: number | null, signal: string | null = null) => ({ kind: 'exited' as const, exit_code, signal, log_tail: 'tail' });
-const failure = { failing_tests: ['adds'], assertions: ['AssertionError: 6 !== 5'], log_tail: 'log' };
+const failure = { runner: 'node:test', failed: 1, tests: [{ name: 'adds', location: 'test/add.test.ts:6', message: ['AssertionError: 6 !== 5'] }], problems: [], log_tail: 'log' };
 
 function shape(action: Action): string {
   switch (action.type) {
@@ -95,8 +95,17 @@ describe('decide', () => {
 
   it('puts the failing tests and assertions of a red CI into the evidence', () => {
     const action = decide(snap('ci_running', { ci: { kind: 'failed', exit_code: 1, failure, step: 'npm test' } }));
-    expect(action).toMatchObject({ type: 'respawn', evidence: { reason: 'ci_failed', failing_tests: ['adds'], assertions: ['AssertionError: 6 !== 5'] } });
-    expect(action.type === 'respawn' && action.evidence.summary).toBe('CI failed in step "npm test" (exit code 1): 1 failing test(s).');
+    expect(action).toMatchObject({ type: 'respawn', evidence: { reason: 'ci_failed', failing_tests: ['adds'], failed_count: 1, tests: [{ name: 'adds', location: 'test/add.test.ts:6', message: ['AssertionError: 6 !== 5'] }] } });
+    expect(action.type === 'respawn' && action.evidence.summary).toBe('CI failed in step "npm test" (exit code 1): 1 failing test.');
+  });
+
+  it.each([
+    ['the count the runner gave', { ...failure, failed: 12 }, ': 12 failing tests.'],
+    ['a crash before any test ran', { ...failure, failed: 0, tests: [], problems: ['test/a.test.js could not run: Error: Cannot find module'] }, ': the tests crashed before any of them ran.'],
+    ['compiler errors: the errors are the evidence', { ...failure, failed: 0, tests: [], problems: ['src/a.ts:4: error TS2322: …'] }, ' (exit code 1).'],
+  ])('says what CI found: %s', (_name, found, ending) => {
+    const action = decide(snap('ci_running', { ci: { kind: 'failed', exit_code: 1, failure: found } }));
+    expect(action.type === 'respawn' && action.evidence.summary.endsWith(ending)).toBe(true);
   });
 
   it('a fault leads with the decisive line (the notification title shows it)', () => {

@@ -1,46 +1,129 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { extractFailure, stripAnsi } from '../../monitor/evidence.js';
+import { extractFailure, renderTerminal, stripAnsi } from '../../monitor/evidence.js';
+import { evidenceLines } from '../../src/agents/evidence-text.js';
+import { ROOT } from '../helpers/sample.js';
 
-const nodeSpec = [
-  '\x1b[31m✖ addNumbers adds two numbers \x1b[90m(1.2ms)\x1b[39m',
-  '  AssertionError [ERR_ASSERTION]: Expected values to be strictly equal:',
-  '  ',
-  '  6 !== 5',
-  '  ',
-  '      at TestContext.<anonymous> (test/add.test.ts:6:10)',
-  '\x1b[34mℹ tests 1\x1b[39m',
-  '\x1b[34mℹ fail 1\x1b[39m',
-].join('\r\n');
+/** Output captured from the real runners by scripts/capture-runner-output.ts, in a temp dir saved as this path. */
+const DIR = join(ROOT, 'tests', 'fixtures', 'runner-output');
+const WORKTREE = '/tmp/swarm-worktree';
 
-const cases: [string, string, { tests: string[]; assertion: string }][] = [
-  ['node spec reporter (colours, CRLF)', nodeSpec, { tests: ['addNumbers adds two numbers'], assertion: 'AssertionError [ERR_ASSERTION]: Expected values to be strictly equal:\n6 !== 5' }],
-  ['TAP', 'TAP version 13\nnot ok 1 - adds two numbers\n  ---\n  error: |-\n    AssertionError: 6 == 5\n', { tests: ['adds two numbers'], assertion: 'AssertionError: 6 == 5' }],
-  ['vitest', ' FAIL  test/add.test.ts > addNumbers > adds\nAssertionError: expected 6 to be 5 // Object.is equality\n\n- Expected\n+ Received\n', { tests: ['test/add.test.ts > addNumbers > adds'], assertion: 'AssertionError: expected 6 to be 5 // Object.is equality' }],
-  ['pytest', 'FAILED tests/test_add.py::test_add - assert 6 == 5\nE       assert 6 == 5\n', { tests: ['tests/test_add.py::test_add'], assertion: 'E       assert 6 == 5' }],
-  ['go test', '--- FAIL: TestAdd (0.00s)\n    add_test.go:8: expected 5, got 6\n', { tests: ['TestAdd'], assertion: '' }],
-  ['typescript compile error', "src/add.ts(2,3): error TS2322: Type 'string' is not assignable to type 'number'.\n", { tests: [], assertion: '' }],
+function fixture(name: string): { log: string; reports: string[] } {
+  const reports = readdirSync(DIR).filter((f) => f.startsWith(`${name}.`) && !f.endsWith('.txt')).map((f) => readFileSync(join(DIR, f), 'utf8'));
+  return { log: readFileSync(join(DIR, `${name}.txt`), 'utf8'), reports };
+}
+
+// fixture, runner(s), the failing test's full name, its file:line (null: the runner's output carries none in the project)
+const tests: [string, string, string, string | null][] = [
+  ['node-test', 'node:test', 'math › adds two numbers', 'test/math.test.mjs:10'],
+  ['node-test-tap', 'tap', 'math › adds two numbers', 'test/math.test.mjs:10'],
+  ['node-test-junit', 'report, node:test', 'math › adds two numbers', 'test/math.test.mjs:10'],
+  ['vitest', 'vitest', 'math › adds two numbers', 'test/math.test.mjs:9'],
+  ['vitest-json', 'report, vitest', 'math › adds two numbers', 'test/math.test.mjs:9'],
+  ['jest', 'jest', 'math › adds two numbers', 'test/math.test.js:8'],
+  ['jest-json', 'report, jest', 'math › adds two numbers', 'test/math.test.js:8'],
+  ['mocha', 'mocha', 'math › adds two numbers', 'test/math.test.mjs:9'],
+  ['uvu', 'uvu', 'math › adds two numbers', 'test/math.test.mjs:10'],
+  ['ava', 'ava', 'math › adds two numbers', 'test/math.test.mjs:8'],
+  ['ava-tap', 'tap', 'math › adds two numbers', null],
+  ['tap', 'tap', 'math › adds two numbers › should be equal', 'test/math.test.mjs:9'],
+  ['tap-base', 'tap', 'math › adds two numbers › should be equal', 'test/math.test.mjs:9'],
+  ['tap-tap', 'tap', 'math › adds two numbers › should be equal', 'test/math.test.mjs:9'],
+  ['pytest', 'pytest', 'TestMath › test_adds_two_numbers', 'tests/test_math.py:9'],
+  ['pytest-junit', 'report, pytest', 'TestMath › test_adds_two_numbers', 'tests/test_math.py:9'],
+  ['unittest', 'unittest', 'MathTest › test_adds_two_numbers', 'tests/test_math.py:11'],
+  ['go', 'go test', 'TestMath/adds_two_numbers', 'math_test.go:13'],
+  ['go-json', 'go test', 'TestMath/adds_two_numbers', 'math_test.go:13'],
+  ['cargo', 'cargo test', 'math::adds_two_numbers', 'src/lib.rs:16'],
+  ['rspec', 'rspec', 'math adds two numbers', 'spec/math_spec.rb:9'],
 ];
 
-describe('extractFailure', () => {
-  it.each(cases)('%s', (_name, log, expected) => {
-    const result = extractFailure(log);
-    expect(result.failing_tests).toEqual(expected.tests);
-    if (expected.assertion) expect(result.assertions[0]).toContain(expected.assertion);
+// fixture, what the evidence must say instead of tests
+const problems: [string, string[]][] = [
+  ['tsc', ["src/total.ts:4: error TS2322: Type 'string' is not assignable to type 'number'."]],
+  ['eslint', ["src/total.mjs:2: 'unused' is assigned a value but never used (no-unused-vars)", "src/total.mjs:3: Expected '===' and instead saw '==' (eqeqeq)"]],
+  ['go-build', ['total.go:8: cannot use sum (variable of type int) as type string in return statement']],
+  ['rustc', ['src/total.rs:2: error[E0308]: mismatched types (expected `String`, found `i64`)']],
+  ['node-test-crash', ["test/math.test.mjs could not run: Error [ERR_MODULE_NOT_FOUND]: Cannot find module 'src/helpers.mjs' imported from test/math.test.mjs"]],
+  ['jest-crash', ["test/math.test.js could not run: Cannot find module '../src/helpers.js' from 'test/math.test.js'"]],
+  ['pytest-crash', ["tests/test_math.py could not be collected: ModuleNotFoundError: No module named 'helpers'"]],
+];
+
+const occurrences = (text: string, needle: string): number => text.split(needle).length - 1;
+
+describe('evidence from real runner output (tests/fixtures/runner-output)', () => {
+  it('has a fixture for every row and a row for every fixture', () => {
+    const captured = readdirSync(DIR).filter((f) => f.endsWith('.txt')).map((f) => f.replace(/\.txt$/, '')).sort();
+    expect([...tests.map((t) => t[0]), ...problems.map((p) => p[0])].sort()).toEqual(captured);
   });
 
-  it('keeps a short tail, not the whole log', () => {
-    const log = Array.from({ length: 5_000 }, (_, i) => `line ${i}`).join('\n');
-    const result = extractFailure(log);
-    expect(result.log_tail.split('\n').length).toBeLessThanOrEqual(40);
-    expect(result.log_tail).toContain('line 4999');
-    expect(result.log_tail).not.toContain('line 100\n');
+  it.each(tests)('%s: the one failing test, once, with expected, actual and file:line', (name, runner, full, location) => {
+    const { log, reports } = fixture(name);
+    const evidence = extractFailure(log, { root: WORKTREE, reports });
+    expect(evidence.runner).toBe(runner);
+    expect(evidence.failed).toBe(1);
+    expect(evidence.tests.map((t) => t.name)).toEqual([full]);
+    const [test] = evidence.tests;
+    if (location) expect(test!.location).toBe(location);
+    const message = test!.message.join('\n');
+    expect(message).toMatch(/(^|[^\d-])5\b/); // expected
+    expect(message).toMatch(/-1\b/); // actual
+    expect(message).not.toContain(WORKTREE);
+
+    const section = evidenceLines({ tests: evidence.tests, failed_count: evidence.failed, assertions: evidence.problems, log_tail: evidence.log_tail });
+    const text = section.join('\n');
+    expect(section.length).toBeLessThanOrEqual(25);
+    expect(occurrences(text, full.split(' › ').at(-1)!)).toBe(1);
+    expect(text).not.toMatch(/node:internal|node_modules\//);
+    expect(text).not.toContain('\x1b');
   });
 
-  it('strips colours and cursor movement', () => {
+  it.each(problems)('%s: said as file:line: message, no test invented', (name, expected) => {
+    const { log } = fixture(name);
+    const evidence = extractFailure(log, { root: WORKTREE });
+    expect(evidence.tests).toEqual([]);
+    expect(evidence.failed).toBe(0);
+    expect(evidence.problems).toEqual(expected);
+    expect(evidence.log_tail.split('\n').length).toBeLessThanOrEqual(6);
+  });
+});
+
+describe('the evidence budget', () => {
+  const many = Array.from({ length: 30 }, (_, i) => ({ name: `suite › test ${i}`, location: `test/a.test.js:${i + 1}`, message: ['AssertionError: expected 1 to be 2', '- Expected', '+ Received', '- 2', '+ 1'] }));
+
+  it('keeps to its lines and characters, and the count stays exact', () => {
+    const lines = evidenceLines({ tests: many, failed_count: 57, log_tail: Array.from({ length: 100 }, (_, i) => `log line ${i}`).join('\n') }, { max_lines: 25, max_chars: 2_000 });
+    expect(lines.length).toBeLessThanOrEqual(25);
+    expect(lines.join('\n').length).toBeLessThanOrEqual(2_000);
+    expect(lines[0]).toBe('Failing tests (57):');
+    expect(lines.some((l) => /^- … and \d+ more$/.test(l))).toBe(true);
+  });
+
+  it('always shows the first failing test, cut to fit', () => {
+    const long = [{ name: 'huge', message: Array.from({ length: 50 }, (_, i) => `line ${i} ${'x'.repeat(200)}`) }];
+    const lines = evidenceLines({ tests: long, failed_count: 1 }, { max_lines: 10, max_chars: 500 });
+    expect(lines[1]).toBe('- huge');
+    expect(lines.length).toBeLessThanOrEqual(10);
+  });
+});
+
+describe('reading a terminal log', () => {
+  it('replays redraws: a progress line rewritten in place is read once, as it ended', () => {
+    const log = ' RUNS  a.test.js\r\n\x1b[1A\x1b[K FAIL  a.test.js\r\n50%\r100%\r\n\x1b[32mok\x1b[39m\x1b(B\r\n';
+    expect(renderTerminal(log)).toEqual([' FAIL  a.test.js', '100%', 'ok', '']);
+  });
+
+  it('strips colours and cursor movement from a message', () => {
     expect(stripAnsi('\x1b[1m\x1b[31mred\x1b[0m\x1b[2K\r\n')).toBe('red\n');
   });
 
-  it('does not count summary lines as failing tests', () => {
-    expect(extractFailure('✖ failing tests:\nnot ok 2 - fail 1\n✖ adds (2ms)\n').failing_tests).toEqual(['adds']);
+  it('an unknown runner: the assertion-like lines, and a short tail, not the whole log', () => {
+    const log = [...Array.from({ length: 5_000 }, (_, i) => `line ${i}`), 'Error: widget count was 3, expected 4', '    at check (src/widget.js:12:5)', 'done'].join('\n');
+    const evidence = extractFailure(log);
+    expect(evidence.runner).toBeNull();
+    expect(evidence.problems).toEqual(['Error: widget count was 3, expected 4\n(at src/widget.js:12)']);
+    expect(evidence.log_tail.split('\n').length).toBeLessThanOrEqual(30);
+    expect(evidence.log_tail).toContain('done');
   });
 });

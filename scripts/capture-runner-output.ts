@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import pty from 'node-pty';
 import { z } from 'zod';
 
-const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)).replace(/\/dist\/?$/, ''));
+const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url))).replace(/\/dist$/, '');
 const SAMPLES = join(ROOT, 'tests', 'fixtures', 'runners');
 const OUT = join(ROOT, 'tests', 'fixtures', 'runner-output');
 /** The temp dir's path in the saved output: the same on every machine, so tests can make paths relative to it. */

@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
 # Run by `npm test` first (pretest): what the test suite needs beyond npm ci.
-# - the pinned real coding CLIs for the conformance suite (scripts/install-clis.sh, cached);
-# - bubblewrap, swarm's sandbox: installed through apt-get when running as root on Debian/Ubuntu.
+# - the pinned real coding CLIs for the conformance suite, and the pinned test runners, compilers and linters
+#   for the evidence suite (scripts/install-clis.sh, cached outside node_modules);
+# - from Debian (apt-get, when running as root): bubblewrap (swarm's sandbox), and the non-npm runners the
+#   evidence suite runs for real: go (go test), rspec, pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v bwrap >/dev/null 2>&1; then
+need=()
+command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
+command -v go >/dev/null 2>&1 || need+=(golang-go)
+command -v rspec >/dev/null 2>&1 || need+=(ruby-rspec)
+/usr/bin/python3 -c 'import pytest' >/dev/null 2>&1 || need+=(python3-pytest)
+if (( ${#need[@]} )); then
   if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1; then
-    echo "test-setup: installing bubblewrap (apt-get)" >&2
+    echo "test-setup: installing ${need[*]} (apt-get)" >&2
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >&2
-    apt-get install -y -qq bubblewrap >&2
+    apt-get install -y -qq "${need[@]}" >&2
   else
-    echo "test-setup: bubblewrap (bwrap) is not installed; the sandbox tests need it: sudo apt-get install bubblewrap" >&2
+    echo "test-setup: missing ${need[*]}; the sandbox and evidence tests need them: sudo apt-get install ${need[*]}" >&2
   fi
 fi
 bash scripts/install-clis.sh >/dev/null
+bash scripts/install-clis.sh runners >/dev/null

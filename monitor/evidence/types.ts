@@ -50,7 +50,7 @@ export function isProjectPath(path: string): boolean {
   return !path.startsWith('/') && !path.startsWith('node:') && !/(^|\/)(node_modules|site-packages|\.cargo|\.rustup|go\/pkg)\//.test(path) && !/^[a-z]+:/.test(path) && !path.startsWith('..') && !path.startsWith('<');
 }
 
-const FRAME = /(?:\(|\bat\s+|^\s*)((?:file:\/\/)?[^\s()'"]+?\.[A-Za-z]{1,5}):(\d+)(?::\d+)?\)?$/;
+const FRAME = /(?:\(|\bat\s+|^\s*❯\s+|^\s*)((?:file:\/\/)?[^\s()'"]+?\.[A-Za-z]{1,5}):(\d+)(?::\d+)?\)?$/;
 
 /** `file:line` of the first stack frame (or `path:line` mention) in project code, made relative. */
 export function firstProjectFrame(lines: readonly string[], root?: string): string | undefined {
@@ -111,7 +111,7 @@ export function cleanMessage(lines: readonly string[], root?: string, max = 12):
 }
 
 export function isStackLine(line: string): boolean {
-  return /^\s*at\s\S/.test(line);
+  return /^\s*at\s\S/.test(line) || /^\s*❯ \S+:\d+:\d+$/.test(line);
 }
 
 export function indentOf(line: string): number {

@@ -11,6 +11,7 @@ command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
 command -v go >/dev/null 2>&1 || need+=(golang-go)
 command -v rspec >/dev/null 2>&1 || need+=(ruby-rspec)
 /usr/bin/python3 -c 'import pytest' >/dev/null 2>&1 || need+=(python3-pytest)
+command -v cargo >/dev/null 2>&1 || [[ -x "$HOME/.cargo/bin/cargo" ]] || need+=(cargo)
 if (( ${#need[@]} )); then
   if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1; then
     echo "test-setup: installing ${need[*]} (apt-get)" >&2

@@ -1,4 +1,5 @@
-import { cpSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readManifest, runnersDir } from '../../scripts/capture-runner-output.js';
@@ -32,6 +33,14 @@ const cases: [string, string, string[], string[]][] = [
   ['vitest + JUnit report', 'vitest', ['node_modules/.bin/vitest', 'run', '--reporter=default', '--reporter=junit', '--outputFile=reports/junit.xml'], ['reports/*.xml']],
 ];
 
+/** rustup's cargo lives in ~/.cargo/bin, which a non-login shell's PATH may lack. */
+function tool(argv: string[]): string[] {
+  const [first, ...rest] = argv;
+  const onPath = (process.env.PATH ?? '').split(':').some((dir) => existsSync(join(dir, first!)));
+  const rustup = join(homedir(), '.cargo', 'bin', first!);
+  return !onPath && existsSync(rustup) ? [rustup, ...rest] : argv;
+}
+
 function runnerRepo(box: Sandbox, sample: string): void {
   for (const entry of readdirSync(box.repo)) if (entry !== '.git') rmSync(join(box.repo, entry), { recursive: true, force: true });
   cpSync(join(ROOT, 'tests', 'fixtures', 'runners', sample), box.repo, { recursive: true });
@@ -56,7 +65,7 @@ describe('evidence from each real runner, end to end', () => {
     const js = manifest[sample]!.ci[0]!.startsWith('node_modules/');
     writeConfig(box, {
       agents: { fixer: { command: agentCommand('runner-fixer.mjs'), env: { AGENT_RECORD_DIR: box.records, AGENT_FIX_FILE: manifest[sample]!.fix } } },
-      ci: { command: ci, reports, timeout_minutes: 5 },
+      ci: { command: tool(ci), reports, timeout_minutes: 5 },
       backoff: { crash_seconds: 0 },
       ...(js ? { worktree: { setup: [['ln', '-sfn', join(runnersDir(), 'node_modules'), 'node_modules']] } } : {}),
     });

@@ -1,6 +1,7 @@
 /** Tier 1: a request becomes a validated task DAG; a failed attempt's prompt may be rewritten. Never writes code. */
 import { z } from 'zod';
 import type { Evidence } from '../../registry/types.js';
+import { evidenceLines } from '../agents/evidence-text.js';
 import { OrchestratorError, type JsonMessage, type JsonModel } from './model.js';
 import { Plan, planJsonSchema, validatePlan } from './plan.js';
 
@@ -77,7 +78,7 @@ export async function rewritePrompt(model: JsonModel, input: { prompt: string; e
     { role: 'system', content: `${SYSTEM}\nNow an agent failed a task. Rewrite the task prompt so the next agent succeeds: narrow the scope, redirect, or add business context it lacked. Keep every requirement. Answer {"prompt": "..."}.` },
     {
       role: 'user',
-      content: `Task prompt:\n${input.prompt}\n\nWhat went wrong (${input.evidence.reason}): ${input.evidence.summary}\n${[...(input.evidence.failing_tests ?? []), ...(input.evidence.assertions ?? [])].join('\n')}${input.context ? `\n\nBusiness context:\n${input.context}` : ''}`,
+      content: `Task prompt:\n${input.prompt}\n\nWhat went wrong (${input.evidence.reason}): ${input.evidence.summary}\n${evidenceLines({ ...input.evidence, log_tail: undefined }).join('\n')}${input.context ? `\n\nBusiness context:\n${input.context}` : ''}`,
     },
   ];
   const answer = await model.complete(messages, z.toJSONSchema(Rewrite) as Record<string, unknown>);

@@ -114,7 +114,7 @@ describe('the built-in agent inside the swarm', () => {
       expect(lines[0]).toContain('scripted demonstration agent (not an AI)');
       // Every step of the loop, as it happened: red CI, a respawn with the evidence, green, ready.
       for (const step of ['agent_started', 'ci_started', 'respawn', 'ready']) expect(result.stdout).toContain(step);
-      expect(result.stdout).toContain('1 failing test(s)');
+      expect(result.stdout).toContain('1 failing test.');
       expect(result.stdout.match(/Notification \(once/g)).toHaveLength(1);
       expect(result.stdout).toContain('Ready with CI green after 1 respawn(s), merged into main');
       expect(lines.filter(Boolean).at(-1)).toContain('ollama pull qwen2.5-coder:7b');

@@ -1,5 +1,5 @@
 /** Pure recognisers for JavaScript runners' human output: node:test (spec), vitest, jest, mocha, uvu, ava, tap. */
-import { cleanMessage, findings, firstNumber, firstProjectFrame, indentOf, isStackLine, looksLikeFile, relPath, relText, type FailedTest, type Recogniser } from './types.js';
+import { cleanMessage, crashLine, expectedActual, findings, firstNumber, firstProjectFrame, indentOf, isStackLine, looksLikeFile, relPath, relText, type FailedTest, type Recogniser } from './types.js';
 
 const SEP = ' › ';
 const DURATION = /\s+\((?:[\d.]+m?s|[\d.]+ms)\)$/;
@@ -19,20 +19,6 @@ function blockAfter(lines: readonly string[], start: number, indent: number): st
 function untilStack(block: readonly string[]): string[] {
   const end = block.findIndex((line) => isStackLine(line) || /^\s*\{$/.test(line));
   return end === -1 ? [...block] : block.slice(0, end);
-}
-
-/** `actual: -1` / `expected: 5` from node's printed error object, as one line. */
-function expectedActual(block: readonly string[]): string[] {
-  const value = (key: string): string | undefined => block.map((l) => new RegExp(`^\\s*${key}: (.+?),?$`).exec(l)?.[1]).find((v) => v !== undefined);
-  const expected = value('expected');
-  const actual = value('actual');
-  return expected !== undefined && actual !== undefined ? [`expected: ${expected}, actual: ${actual}`] : [];
-}
-
-/** The error line a crashed file printed (Error [ERR_MODULE_NOT_FOUND]: Cannot find module …). */
-function crashLine(lines: readonly string[], root?: string): string | undefined {
-  const line = lines.find((l) => /^\s*(?:\w+\.)?\w*(?:Error|Exception)\b(?: \[\w+\])?: \S/.test(l));
-  return line ? relText(line.trim(), root) : undefined;
 }
 
 export const nodeSpec: Recogniser = (lines, root) => {

@@ -6,7 +6,7 @@
 import { XMLParser } from 'fast-xml-parser';
 import { z } from 'zod';
 import { stripAnsi } from './terminal.js';
-import { cleanMessage, firstProjectFrame, isStackLine, looksLikeFile, relPath, type FailedTest } from './types.js';
+import { cleanMessage, expectedActual, firstProjectFrame, isStackLine, looksLikeFile, relPath, type FailedTest } from './types.js';
 
 const SEP = ' › ';
 
@@ -21,10 +21,7 @@ function messageFrom(text: string, root?: string): string[] {
   const pytestE = lines.filter((l) => /^E\s/.test(l)).map((l) => l.replace(/^E\s+/, ''));
   if (pytestE.length) return cleanMessage(pytestE, root);
   const end = lines.findIndex((l) => isStackLine(l) || /^\s*\{$/.test(l.trim()));
-  const value = (key: string): string | undefined => lines.map((l) => new RegExp(`^\\s*${key}: (.+?),?$`).exec(l)?.[1]).find((v) => v !== undefined);
-  const expected = value('expected');
-  const actual = value('actual');
-  return [...cleanMessage(end === -1 ? lines : lines.slice(0, end), root, 10), ...(expected !== undefined && actual !== undefined ? [`expected: ${expected}, actual: ${actual}`] : [])];
+  return [...cleanMessage(end === -1 ? lines : lines.slice(0, end), root, 10), ...expectedActual(lines)];
 }
 
 function locationFrom(text: string, root?: string): string | undefined {

@@ -5,7 +5,7 @@
  * the leaves count as failing tests.
  */
 import { parse } from 'yaml';
-import { cleanMessage, findings, firstProjectFrame, indentOf, locationOf, looksLikeFile, relPath, relText, type FailedTest, type Recogniser } from './types.js';
+import { cleanMessage, crashLine, findings, firstProjectFrame, indentOf, locationOf, looksLikeFile, relPath, relText, type FailedTest, type Recogniser } from './types.js';
 
 const NOT_OK = /^(\s*)not ok \d+(?: -)? ?(.*?)(?:\s+#\s*(.*))?$/;
 
@@ -73,8 +73,7 @@ export const tap: Recogniser = (lines, root) => {
       continue;
     }
     if (looksLikeFile(name) && ('exitCode' in data || 'signal' in data)) {
-      const said = lines.slice(0, i).find((l) => /^\s*\w*(?:Error|Exception)\b(?: \[\w+\])?: \S/.test(l));
-      crash.push(`${relPath(name, root)} could not run: ${said ? relText(said.trim(), root) : `it exited with code ${text(data.exitCode) ?? '?'}`}`);
+      crash.push(`${relPath(name, root)} could not run: ${crashLine(lines.slice(0, i), root) ?? `it exited with code ${text(data.exitCode) ?? '?'}`}`);
       i = end;
       continue;
     }

@@ -130,3 +130,17 @@ export function firstNumber(lines: readonly string[], pattern: RegExp): number |
 export function looksLikeFile(name: string): boolean {
   return /^(?:file:\/\/)?[^\s]*\/?[^\s/]+\.(?:[cm]?[jt]sx?|py|go|rs|rb)$/.test(name.trim());
 }
+
+/** `actual: -1` / `expected: 5` from node's printed error object, as one line. */
+export function expectedActual(block: readonly string[]): string[] {
+  const value = (key: string): string | undefined => block.map((l) => new RegExp(`^\\s*${key}: (.+?),?$`).exec(l)?.[1]).find((v) => v !== undefined);
+  const expected = value('expected');
+  const actual = value('actual');
+  return expected !== undefined && actual !== undefined ? [`expected: ${expected}, actual: ${actual}`] : [];
+}
+
+/** The error line a crashed file printed (Error [ERR_MODULE_NOT_FOUND]: Cannot find module …). */
+export function crashLine(lines: readonly string[], root?: string): string | undefined {
+  const line = lines.find((l) => /^\s*(?:\w+\.)?\w*(?:Error|Exception)\b(?: \[\w+\])?: \S/.test(l));
+  return line ? relText(line.trim(), root) : undefined;
+}

@@ -10,8 +10,9 @@ import { AgentReport, attemptCost } from '../src/agents/report.js';
 import type { Forge } from '../src/forge/forge.js';
 import { needsHelpMessage, readyMessage } from '../src/notify/messages.js';
 import { killSession, lastOutputAt, readSessionExit, readTranscriptTail, sessionLiveness } from '../src/sessions/sessions.js';
-import { commitsAhead, revParse, uncommittedFiles } from '../src/workspace/git.js';
-import { removeWorktree } from '../src/workspace/worktrees.js';
+import { commitsAhead, revParse } from '../src/workspace/git.js';
+import { checkoutUncommitted, removeWorktree } from '../src/workspace/worktrees.js';
+import { fetchBack, isClone } from '../src/workspace/clones.js';
 import { waitFor } from '../src/wait.js';
 import { classifyExit, FAST_FAILURE_MS, reconnectOnly } from './classify.js';
 import { decide, type Action, type SessionFacts, type Snapshot } from './decide.js';
@@ -115,8 +116,10 @@ export class Monitor {
     const { config } = this.deps;
     const agent = task.state === 'running' || task.state === 'agent_exited' ? this.observeAgent(task) : { kind: 'none' as const };
     let work: Snapshot['work'];
+    // A sandboxed task's branch lives in its clone: brought into the repository once the agent has exited.
+    if (agent.kind === 'exited' && isClone(task.worktree)) await fetchBack(this.deps.repoRoot, task.worktree, task.branch);
     if (agent.kind === 'exited' && agent.exit_code === 0) {
-      work = { commits_ahead: await commitsAhead(this.deps.repoRoot, task.base, task.branch), uncommitted: await uncommittedFiles(task.worktree).catch(() => []) };
+      work = { commits_ahead: await commitsAhead(this.deps.repoRoot, task.base, task.branch), uncommitted: await checkoutUncommitted(this.deps.repoRoot, task.worktree).catch(() => []) };
     }
     const wantsForge = task.state === 'pr_open' || task.state === 'ci_running' || task.state === 'ready';
     const forge = wantsForge

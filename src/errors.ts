@@ -83,3 +83,10 @@ export class StateError extends SwarmError {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** The sandbox cannot be set up (bubblewrap missing, a confined command that cannot start). */
+export class SandboxError extends SwarmError {
+  constructor(message: string) {
+    super('SWARM_SANDBOX', message, ExitCode.agent);
+  }
+}

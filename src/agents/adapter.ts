@@ -48,6 +48,8 @@ export interface AgentAdapter {
   refuse?(facts: RunFacts): string | null;
   /** CLI versions the conformance suite ran this adapter against (tests/conformance). */
   readonly verified?: readonly string[];
+  /** Login files in the user's home copied once into the agent's own home when it runs sandboxed. */
+  readonly homeSeed?: readonly string[];
   /** How to ask the version (default `--version`). */
   readonly versionArgs?: readonly string[];
   /** Help pages that list every flag `build` may pass (e.g. `exec --help`). */
@@ -57,18 +59,43 @@ export interface AgentAdapter {
 /** Variables that make a nested agent think it runs inside another one (or sandboxed: IS_SANDBOX is set by the claude adapter only where it is true), or leak the daemon's own secrets. */
 export const STRIPPED_ENV = ['CLAUDECODE', 'IS_SANDBOX', 'CLAUDE_CODE_ENTRYPOINT', 'CODEX_SANDBOX', 'SWARM_DAEMON_TOKEN', 'VITEST', 'VITEST_WORKER_ID', 'VITEST_POOL_ID', 'NODE_OPTIONS'];
 
-/** The daemon's environment without what would confuse a nested agent or CI run. */
-export function cleanEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !STRIPPED_ENV.includes(key)) env[key] = value;
+/**
+ * What every agent and CI run gets from the daemon's environment: where programs are, who and where the user
+ * is, language and terminal, proxies and certificates, toolchain homes. Never a token: the forge's, the
+ * notification channels', the daemon's stay with the daemon. A name ending in `*` is a prefix.
+ */
+export const BASE_ENV = [
+  'PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LANGUAGE', 'LC_*', 'TZ', 'TERM', 'COLORTERM', 'NO_COLOR', 'FORCE_COLOR', 'TMPDIR',
+  'XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'XDG_CACHE_HOME', 'XDG_STATE_HOME',
+  'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'ALL_PROXY', 'http_proxy', 'https_proxy', 'no_proxy', 'all_proxy',
+  'SSL_CERT_FILE', 'SSL_CERT_DIR', 'NODE_EXTRA_CA_CERTS', 'REQUESTS_CA_BUNDLE',
+  'GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL',
+  'NVM_DIR', 'NVM_BIN', 'VOLTA_HOME', 'PNPM_HOME', 'GOPATH', 'GOROOT', 'GOCACHE', 'GOMODCACHE', 'GOFLAGS', 'CARGO_HOME', 'RUSTUP_HOME', 'PYENV_ROOT', 'VIRTUAL_ENV', 'JAVA_HOME',
+];
+
+/** Pure: the entries of `env` whose names `patterns` allow (exact, or a prefix ending in `*`), minus STRIPPED_ENV. */
+export function pickEnv(env: NodeJS.ProcessEnv, patterns: readonly string[]): Record<string, string> {
+  const exact = new Set(patterns.filter((p) => !p.endsWith('*')));
+  const prefixes = patterns.filter((p) => p.endsWith('*')).map((p) => p.slice(0, -1));
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (value === undefined || STRIPPED_ENV.includes(key)) continue;
+    if (exact.has(key) || prefixes.some((prefix) => key.startsWith(prefix))) out[key] = value;
   }
-  return env;
+  return out;
 }
 
-export function agentEnv(context: LaunchContext, extra: Record<string, string> = {}): Record<string, string> {
+/** The daemon's environment cut to BASE_ENV and `more`: for a CI run, a version check, a command in a worktree. */
+export function cleanEnv(more: readonly string[] = [], from: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return pickEnv(from, [...BASE_ENV, ...more]);
+}
+
+/** An agent's environment: BASE_ENV, its adapter's provider variables, the agent's `pass_env` and `env`, the SWARM_* facts. */
+export function agentEnv(context: LaunchContext, extra: Record<string, string> = {}, providerEnv: readonly string[] = []): Record<string, string> {
   return {
-    ...cleanEnv(),
+    ...cleanEnv([...providerEnv, ...context.config.pass_env]),
+    // Inside the sandbox /tmp is private and writable; a TMPDIR elsewhere would be read-only there.
+    ...(context.sandboxed ? { TMPDIR: '/tmp' } : {}),
     ...context.config.env,
     ...extra,
     SWARM_TASK_ID: String(context.taskId),

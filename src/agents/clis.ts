@@ -5,6 +5,15 @@
 import { agentEnv, promptArg, type AgentAdapter, type LaunchContext } from './adapter.js';
 import { parseAider, parseClaude, parseCodex, parseGemini, parseOpencode } from './report.js';
 
+/** Provider variables each CLI reads (keys, base URLs, its own settings); nothing else of the daemon's environment. */
+export const PROVIDER_ENV = {
+  claude: ['ANTHROPIC_*', 'CLAUDE_*', 'DISABLE_*', 'MCP_*'],
+  codex: ['OPENAI_*', 'CODEX_*', 'AZURE_OPENAI_*'],
+  gemini: ['GEMINI_*', 'GOOGLE_API_KEY', 'GOOGLE_GEMINI_*', 'GOOGLE_GENAI_*', 'GOOGLE_CLOUD_PROJECT', 'GOOGLE_CLOUD_LOCATION', 'GOOGLE_APPLICATION_CREDENTIALS'],
+  /** opencode and aider talk to many providers. */
+  multi: ['OPENAI_*', 'ANTHROPIC_*', 'GEMINI_*', 'GOOGLE_API_KEY', 'GOOGLE_GENERATIVE_AI_API_KEY', 'OPENROUTER_*', 'GROQ_*', 'MISTRAL_*', 'DEEPSEEK_*', 'XAI_*', 'TOGETHER_*', 'FIREWORKS_*', 'OLLAMA_*', 'AZURE_OPENAI_*'],
+} as const;
+
 function model(context: LaunchContext, flag: string): string[] {
   return context.model ? [flag, context.model] : [];
 }
@@ -22,6 +31,7 @@ export const claudeAdapter: AgentAdapter = {
   defaultTimeoutMinutes: 60,
   executable: program('claude'),
   verified: ['2.1.330'],
+  homeSeed: ['.claude.json', '.claude/.credentials.json', '.claude/settings.json'],
   helpPages: [['--help']],
   refuse({ uid, sandboxed }) {
     if (uid !== 0 || sandboxed) return null;
@@ -41,7 +51,7 @@ export const claudeAdapter: AgentAdapter = {
       ...context.config.args,
     ];
     // Only where it is true: the agent runs confined by swarm's bubblewrap sandbox.
-    return { argv, env: agentEnv(context, context.sandboxed ? { IS_SANDBOX: '1' } : {}) };
+    return { argv, env: agentEnv(context, context.sandboxed ? { IS_SANDBOX: '1' } : {}, PROVIDER_ENV.claude) };
   },
   parseReport: parseClaude,
 };
@@ -57,12 +67,13 @@ export const codexAdapter: AgentAdapter = {
   defaultTimeoutMinutes: 60,
   executable: program('codex'),
   verified: ['0.169.0'],
+  homeSeed: ['.codex/auth.json', '.codex/config.toml'],
   helpPages: [['exec', '--help']],
   build(context) {
     const bin = context.config.command?.[0] ?? 'codex';
     const options = ['--json', '--sandbox', 'workspace-write', '--skip-git-repo-check', ...context.gitDirs.flatMap((dir) => ['--add-dir', dir]), '-C', context.worktree, ...model(context, '-m'), ...context.config.args];
     const argv = context.resumeSession ? [bin, 'exec', ...options, 'resume', context.resumeSession, promptArg(context)] : [bin, 'exec', ...options, promptArg(context)];
-    return { argv, env: agentEnv(context) };
+    return { argv, env: agentEnv(context, {}, PROVIDER_ENV.codex) };
   },
   parseReport: parseCodex,
 };
@@ -72,6 +83,7 @@ export const aiderAdapter: AgentAdapter = {
   type: 'aider',
   defaultTimeoutMinutes: 45,
   executable: program('aider'),
+  homeSeed: ['.aider.conf.yml'],
   helpPages: [['--help']],
   build(context) {
     const argv = [
@@ -88,7 +100,7 @@ export const aiderAdapter: AgentAdapter = {
       ...model(context, '--model'),
       ...context.config.args,
     ];
-    return { argv, env: agentEnv(context, { AIDER_ANALYTICS: 'false' }) };
+    return { argv, env: agentEnv(context, { AIDER_ANALYTICS: 'false' }, [...PROVIDER_ENV.multi, 'AIDER_*']) };
   },
   parseReport: parseAider,
 };
@@ -99,6 +111,7 @@ export const geminiAdapter: AgentAdapter = {
   defaultTimeoutMinutes: 60,
   executable: program('gemini'),
   verified: ['0.61.0'],
+  homeSeed: ['.gemini/settings.json', '.gemini/oauth_creds.json', '.gemini/google_accounts.json'],
   helpPages: [['--help']],
   build(context) {
     const argv = [
@@ -113,7 +126,7 @@ export const geminiAdapter: AgentAdapter = {
       ...(context.resumeSession ? ['--resume', context.resumeSession] : []),
       ...context.config.args,
     ];
-    return { argv, env: agentEnv(context) };
+    return { argv, env: agentEnv(context, {}, PROVIDER_ENV.gemini) };
   },
   parseReport: parseGemini,
 };
@@ -124,6 +137,7 @@ export const opencodeAdapter: AgentAdapter = {
   defaultTimeoutMinutes: 60,
   executable: program('opencode'),
   verified: ['1.18.33'],
+  homeSeed: ['.local/share/opencode/auth.json', '.config/opencode/opencode.json'],
   helpPages: [['run', '--help']],
   build(context) {
     const argv = [
@@ -137,7 +151,7 @@ export const opencodeAdapter: AgentAdapter = {
       ...context.config.args,
       promptArg(context),
     ];
-    return { argv, env: agentEnv(context) };
+    return { argv, env: agentEnv(context, {}, [...PROVIDER_ENV.multi, 'OPENCODE_*']) };
   },
   parseReport: parseOpencode,
 };

@@ -98,5 +98,5 @@ export interface InstalledAgent {
 export function installedClis(repoRoot: string): InstalledAgent[] {
   return [...ADAPTERS.values()]
     .filter((a) => a.type !== 'custom' && a.type !== 'builtin')
-    .map((a) => ({ type: a.type, executable: resolveExecutable(a.executable({ type: a.type, env: {}, args: [], resume: false, num_ctx: 32_768, max_steps: 40, token_budget: 400_000, bash_timeout_seconds: 120 }, repoRoot), repoRoot) }));
+    .map((a) => ({ type: a.type, executable: resolveExecutable(a.executable({ type: a.type, env: {}, args: [], resume: false, pass_env: [], num_ctx: 32_768, max_steps: 40, token_budget: 400_000, bash_timeout_seconds: 120 }, repoRoot), repoRoot) }));
 }

@@ -101,13 +101,29 @@ function versionText(v: Partial<VersionInfo>): string {
   return `${v.version ?? 'unknown version'} (not verified; swarm verified ${v.verified_with?.join(', ') || 'none'})`;
 }
 
+/** Pure: what an agent with this sandbox can reach, in words (`swarm agents`; the README says the same). */
+export function reach(sandbox: string): string[] {
+  if (sandbox === 'bwrap') {
+    return [
+      'sandbox: bubblewrap. Writes only its own checkout (a clone with its own refs) and its own home; reads the machine',
+      '  read-only; .swarm/ (the daemon token), other checkouts and home secrets (~/.ssh, ~/.aws, ~/.config/gh, ...) hidden;',
+      '  no capabilities; network on. Cannot move main or any other branch: the daemon fetches its branch back.',
+    ];
+  }
+  return [
+    'sandbox: NONE. It runs as you: it can read your home (~/.ssh keys, cloud and GitHub credentials), .swarm/daemon.json',
+    '  (the daemon token: merge, stop), other tasks\' worktrees, and move main or any branch (worktrees share refs).',
+    '  Its environment is still cut to an allowlist (no forge or notification tokens). Set "sandbox": "bwrap" to confine it.',
+  ];
+}
+
 /** What `swarm agents` prints: per agent its version, sandbox and whether it can run; what an unsandboxed agent can reach. */
 export function renderAgents(listing: AgentListing): string {
   const lines = ['Configured agents:'];
   if (listing.configured.length === 0) lines.push('  none (run `swarm init` in a repository)');
   for (const a of listing.configured) {
     lines.push(`  ${a.name.padEnd(12)} ${a.type.padEnd(9)} ${(a.model ?? '-').padEnd(24)} ${a.usable ? `usable ${versionText(a)}` : `NOT usable: ${a.problem ?? ''}`}`);
-    lines.push(`  ${''.padEnd(12)} sandbox: ${a.sandbox === 'bwrap' ? 'bubblewrap (its worktree and git dirs writable; .swarm/, other worktrees and home secrets hidden)' : 'none: it can read and write whatever you can (home secrets, other worktrees, .swarm/)'}`);
+    for (const line of reach(a.sandbox)) lines.push(`  ${''.padEnd(12)} ${line}`);
   }
   lines.push('', 'Coding CLIs on this machine:');
   for (const c of listing.installed) lines.push(`  ${c.type.padEnd(9)} ${c.executable ?? 'not found'} ${versionText(c)}`.trimEnd());

@@ -17,6 +17,8 @@ export const AgentConfig = z.strictObject({
   resume: z.boolean().default(false),
   /** Confine this agent: "bwrap" (bubblewrap, Linux) or "none"; default: the top-level "sandbox". */
   sandbox: z.enum(['none', 'bwrap']).optional(),
+  /** Names (or prefixes ending in *) of the daemon's environment variables this agent also gets, beyond its provider's. */
+  pass_env: z.array(z.string().min(1)).default([]),
   // The built-in agent (type "builtin"):
   /** Ollama host; default OLLAMA_HOST or http://127.0.0.1:11434. */
   host: z.string().min(1).optional(),
@@ -77,8 +79,12 @@ export const SwarmConfig = z.strictObject({
       timeout_minutes: z.number().positive().default(30),
       /** Report files the CI writes (JUnit XML, jest/vitest JSON), globs relative to the worktree: read before the log. */
       reports: z.array(z.string().min(1)).default([]),
+      /** Variables the CI gets; it never inherits the daemon's tokens. */
+      env: z.record(z.string(), z.string()).default({}),
+      /** Names (or prefixes ending in *) of the daemon's environment variables the CI also gets (e.g. DATABASE_URL). */
+      pass_env: z.array(z.string().min(1)).default([]),
     })
-    .default({ timeout_minutes: 30, reports: [] }),
+    .default({ timeout_minutes: 30, reports: [], env: {}, pass_env: [] }),
   /** How much evidence of a failed attempt goes into the next prompt. */
   evidence: z
     .strictObject({

@@ -12,7 +12,8 @@ import { composePrompt } from '../agents/prompt.js';
 import { AgentReport } from '../agents/report.js';
 import { refuseAgent, resolveAgent } from '../agents/registry.js';
 import { checkFlags } from '../agents/versions.js';
-import { bwrapArgv, findBwrap, homeSecrets, programDirsUnderTmp } from '../sandbox/bwrap.js';
+import { agentHome, sandboxCommand, sandboxPlan } from '../sandbox/plan.js';
+import { isClone, refreshBase } from '../workspace/clones.js';
 import type { SwarmConfig } from '../config/schema.js';
 
 import { SESSION_FILES } from '../sessions/protocol.js';
@@ -83,7 +84,9 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
     refuseAgent(agent);
     const stuck = await stopEarlierAgents(registry, task.id, n);
     if (stuck) throw new AgentError('SWARM_AGENT_ORPHAN', `An earlier agent of task ${task.id} (session ${stuck.session}) is still running and could not be stopped (PIDs ${stuck.survivors.join(', ')}). Kill them, then \`swarm retry ${task.id}\`.`);
-    const how = await ensureWorktree(deps.repoRoot, task.worktree, task.branch, await startPoint(deps, task));
+    const sandboxed = agent.sandbox === 'bwrap';
+    const how = await ensureWorktree(deps.repoRoot, task.worktree, task.branch, await startPoint(deps, task), sandboxed ? 'clone' : 'worktree', task.base);
+    if (how === 'reused' && sandboxed) await refreshBase(deps.repoRoot, task.worktree, task.base);
     await setupWorktree(config, deps.repoRoot, task.worktree);
     const role = task.kind ? config.kinds[task.kind]?.prompt : undefined;
     // Transient trouble (a rate limit) is nothing the agent can act on: its prompt gets the task's own failures.
@@ -94,16 +97,15 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
     const resumeSession = agent.config.resume && previous?.report ? (AgentReport.safeParse(JSON.parse(previous.report)).data?.session_id ?? null) : null;
     const { sessionId, dir } = freshSessionDir(deps.sessionsDir, `t${task.id}-a${n}`);
     const promptFile = join(dir, SESSION_FILES.prompt);
-    const gitDirs = await worktreeGitDirs(task.worktree);
-    const sandboxed = agent.sandbox === 'bwrap';
+    const gitDirs = isClone(task.worktree) ? [join(task.worktree, '.git')] : await worktreeGitDirs(task.worktree);
     const launchSpec = agent.adapter.build({ taskId: task.id, attempt: n, prompt, promptFile, worktree: task.worktree, repoRoot: deps.repoRoot, agentName: agent.name, model: agent.model, config: agent.config, resumeSession, gitDirs, sandboxed });
     // A flag the installed CLI lacks is an agent fault with its name, not a crash loop (cached per binary).
     await checkFlags(agent.name, agent.adapter, agent.executable, launchSpec.argv, [prompt, ...(resumeSession ? [resumeSession] : [])]);
     const argv = [agent.executable, ...launchSpec.argv.slice(1)];
-    const home = launchSpec.env.HOME ?? null;
-    const command = sandboxed
-      ? bwrapArgv(findBwrap()!, argv, { worktree: task.worktree, gitDirs, repoRoot: deps.repoRoot, stateDir: dirname(deps.sessionsDir), promptFile, home, hidden: home ? homeSecrets(home) : [], programDirs: programDirsUnderTmp(agent.executable) })
-      : argv;
+    // Sandboxed, the agent's home is its own (unless its config names one): what it writes there never runs as the user.
+    const home = sandboxed ? (agent.config.env.HOME ?? agentHome(agent.name, agent.adapter.homeSeed)) : null;
+    const env = home ? { ...launchSpec.env, HOME: home } : launchSpec.env;
+    const command = sandboxed ? sandboxCommand(sandboxPlan({ repoRoot: deps.repoRoot, worktree: task.worktree, stateDir: dirname(deps.sessionsDir), home, promptFile, programs: [agent.executable] }), argv) : argv;
     // The attempt row exists before the holder does, so a crash in between is recoverable.
     // The full prompt is in the session folder; the registry keeps it only while it is small (a 2 MB prompt
     // copied into every attempt's row grew the database by megabytes each retry).
@@ -111,7 +113,7 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
     const attempt = registry.insertAttempt({ task_id: task.id, n, kind: 'agent', agent: agent.name, session_id: sessionId, session_dir: dir, prompt: stored });
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeFileSync(promptFile, prompt, { mode: 0o600 });
-    const state = await startSession(dir, { argv: command, cwd: task.worktree, env: launchSpec.env, cols: 120, rows: 40, scrollback_bytes: 256 * 1024, transcript_max_bytes: Math.round(config.transcript_max_mb * 1024 * 1024) });
+    const state = await startSession(dir, { argv: command, cwd: task.worktree, env, cols: 120, rows: 40, scrollback_bytes: 256 * 1024, transcript_max_bytes: Math.round(config.transcript_max_mb * 1024 * 1024) });
     registry.updateAttempt(attempt.id, { holder_pid: state.holder_pid, holder_start: state.holder_start, child_pid: state.child_pid, child_start: state.child_start });
     const running = registry.transition(task.id, 'preparing', 'running', { event: 'agent_started', data: { attempt: n, session: sessionId, pid: state.child_pid, worktree: how, ...(sandboxed ? { sandbox: 'bwrap' } : {}) } });
     log.info({ task: task.id, attempt: n, session: sessionId, pid: state.child_pid }, 'agent started');

@@ -1,9 +1,12 @@
-import { readFileSync, statSync } from 'node:fs';
+import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { globSync } from 'tinyglobby';
 import { extractFailure } from '../../monitor/evidence.js';
 import type { Registry } from '../../registry/registry.js';
 import type { PrRow, TaskRow } from '../../registry/types.js';
 import { cleanEnv } from '../agents/adapter.js';
+import { agentHome, sandboxCommand, sandboxPlan } from '../sandbox/plan.js';
+import { isClone } from '../workspace/clones.js';
 import type { SwarmConfig } from '../config/schema.js';
 import { GitError } from '../errors.js';
 import { freshSessionDir, killSession, readTranscriptTail, sessionLiveness, startSession } from '../sessions/sessions.js';
@@ -36,9 +39,13 @@ export class LocalForge implements Forge {
     const { sessionId, dir } = freshSessionDir(this.deps.sessionsDir, `t${task.id}-a${task.attempt}-ci${runs + 1}`);
     const head = await revParse(this.deps.repoRoot, task.branch);
     const row = registry.insertAttempt({ task_id: task.id, n: task.attempt, kind: 'ci', agent: 'ci', session_id: sessionId, session_dir: dir, prompt: null, head_sha: head });
-    const env = { ...cleanEnv(), SWARM_TASK_ID: String(task.id), SWARM_ATTEMPT: String(task.attempt), SWARM_WORKTREE: task.worktree };
+    const ci = this.deps.config.ci;
+    // A sandboxed task's CI runs in the same sandbox as its agent: the tests are code the agent wrote.
+    const plan = isClone(task.worktree) ? sandboxPlan({ repoRoot: this.deps.repoRoot, worktree: task.worktree, stateDir: dirname(this.deps.sessionsDir), home: agentHome('ci') }) : null;
+    const env = { ...cleanEnv(ci.pass_env), ...(plan ? { HOME: plan.home ?? '', TMPDIR: '/tmp' } : {}), ...ci.env, SWARM_TASK_ID: String(task.id), SWARM_ATTEMPT: String(task.attempt), SWARM_WORKTREE: task.worktree, CI: 'true' };
     try {
-      const state = await startSession(dir, { argv: command, cwd: task.worktree, env: { ...env, CI: 'true' }, cols: 160, rows: 50, scrollback_bytes: 256 * 1024, transcript_max_bytes: Math.round(this.deps.config.transcript_max_mb * 1024 * 1024) });
+      const argv = plan ? sandboxCommand(plan, command) : command;
+      const state = await startSession(dir, { argv, cwd: task.worktree, env, cols: 160, rows: 50, scrollback_bytes: 256 * 1024, transcript_max_bytes: Math.round(this.deps.config.transcript_max_mb * 1024 * 1024) });
       registry.updateAttempt(row.id, { holder_pid: state.holder_pid, holder_start: state.holder_start, child_pid: state.child_pid, child_start: state.child_start });
     } catch (err) {
       registry.updateAttempt(row.id, { ended_at: Date.now(), exit_code: 127, outcome: 'failed_to_start', evidence: JSON.stringify({ error: String(err) }) });
@@ -144,8 +151,11 @@ export class LocalForge implements Forge {
 export function readReports(worktree: string, patterns: readonly string[], since: number): string[] {
   if (!patterns.length) return [];
   const files = globSync([...patterns], { cwd: worktree, absolute: true, onlyFiles: true, followSymbolicLinks: false }).slice(0, 20);
+  const root = realpathSync(worktree);
   return files.flatMap((file) => {
     try {
+      // A report is a file the CI wrote in the checkout: never a link out of it (a key, a token).
+      if (lstatSync(file).isSymbolicLink() || !realpathSync(file).startsWith(`${root}/`)) return [];
       const stat = statSync(file);
       return stat.mtimeMs >= since - 1_000 && stat.size <= 4 * 1024 * 1024 ? [readFileSync(file, 'utf8')] : [];
     } catch {

@@ -1,70 +1,49 @@
 /**
- * swarm's sandbox on Linux: bubblewrap. The agent sees the machine read-only, its own worktree and the git
- * directories a commit writes read-write, a private /tmp, and neither `.swarm/` (the daemon's token, other
- * sessions) nor the other tasks' worktrees nor the usual home secrets. Network stays on: agents call their
- * model APIs. The argument vector is built by a pure function; only `findBwrap` looks at the machine.
+ * swarm's sandbox on Linux: bubblewrap. The agent sees the machine read-only; its own task checkout (a clone
+ * whose refs are its own) and its own home read-write; a private /tmp and /run; and neither `.swarm/` (the
+ * daemon's token, other sessions), nor the other tasks' checkouts, nor the user's home secrets. It runs with
+ * no capabilities, even as root. The argument vector is built by a pure function; `plan.ts` looks at the machine.
  */
-import { existsSync, realpathSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { resolveExecutable } from '../agents/adapter.js';
 
 export type SandboxMode = 'none' | 'bwrap';
 
 export interface SandboxPlan {
+  /** The task's checkout, read-write (its `.git` is inside: a clone, not a worktree on the shared refs). */
   worktree: string;
-  /** Writable: the worktree's own git dir and the repository's common one. */
-  gitDirs: readonly string[];
+  /** The human's repository: read-only (the clone borrows its objects). */
   repoRoot: string;
-  /** `.swarm/` of the repository: hidden. */
-  stateDir: string;
-  /** The prompt file, shown read-only although `.swarm/` is hidden. */
-  promptFile: string;
-  /** The user's home, writable (CLIs keep their logins and settings there) with the secrets below hidden. */
+  /** Folders hidden whole before the task's own are bound: other tasks' checkouts, other agents' homes, `.swarm/`. */
+  hiddenDirs: readonly string[];
+  /** Secrets hidden after the binds (so a home bound from the user's own still hides them): folders and files. */
+  secrets: readonly { path: string; file: boolean }[];
+  /** Read-only views put back last (the prompt file inside `.swarm/`, a program under /tmp, DNS under /run). */
+  shown: readonly string[];
+  /** The agent's own home (HOME inside), read-write; null: none. */
   home: string | null;
-  /** Folders under /tmp the agent's own program lives in: shown read-only through the private /tmp. */
-  programDirs?: readonly string[];
-  /** Paths that exist and must be hidden (home secrets). */
-  hidden: readonly { path: string; file: boolean }[];
+  /** Read-only files put into that home (the user's git identity): [from, to]. */
+  homeFiles: readonly (readonly [string, string])[];
+  /** "host": the machine's network (agents call their model APIs); "none": loopback only. */
+  network: 'host' | 'none';
 }
 
-/** Home entries no agent needs: keys, cloud and forge credentials. */
-export const HOME_SECRETS = ['.ssh', '.gnupg', '.aws', '.azure', '.config/gcloud', '.config/gh', '.docker', '.kube', '.netrc', '.git-credentials', '.npmrc', '.pypirc'];
-
-export function homeSecrets(home: string): { path: string; file: boolean }[] {
-  return HOME_SECRETS.map((entry) => join(home, entry))
-    .filter((path) => existsSync(path))
-    .map((path) => ({ path, file: !statSync(path).isDirectory() }));
-}
-
-/** Pure: the bubblewrap command that runs `argv` confined as described by `plan`. */
+/** Pure: the bubblewrap command that runs `argv` confined as described by `plan`. Later mounts cover earlier ones. */
 export function bwrapArgv(bwrap: string, argv: readonly string[], plan: SandboxPlan): string[] {
-  const args = [bwrap, '--die-with-parent', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp'];
-  for (const dir of plan.programDirs ?? []) args.push('--ro-bind', dir, dir);
-  if (plan.home) args.push('--bind', plan.home, plan.home);
-  for (const { path, file } of plan.hidden) args.push(...(file ? ['--ro-bind', '/dev/null', path] : ['--tmpfs', path]));
-  // The main checkout is the human's: read-only, whatever HOME allows.
+  const args = [bwrap, '--die-with-parent', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--cap-drop', 'ALL'];
+  if (plan.network === 'none') args.push('--unshare-net');
+  args.push('--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp', '--tmpfs', '/run');
+  // The main checkout is the human's: read-only, even when it lies under /tmp.
   args.push('--ro-bind', plan.repoRoot, plan.repoRoot);
-  // Other tasks' worktrees live beside this one: hide them all, then show this one.
-  const siblings = dirname(plan.worktree);
-  if (siblings !== '/' && !plan.repoRoot.startsWith(`${siblings}/`)) args.push('--tmpfs', siblings);
+  for (const dir of plan.hiddenDirs) args.push('--tmpfs', dir);
+  if (plan.home) {
+    args.push('--bind', plan.home, plan.home);
+    for (const [from, to] of plan.homeFiles) args.push('--ro-bind', from, to);
+  }
   args.push('--bind', plan.worktree, plan.worktree);
-  // The common git dir before the worktree's own (nested inside it).
-  for (const dir of [...plan.gitDirs].sort((a, b) => a.length - b.length)) args.push('--bind', dir, dir);
-  args.push('--tmpfs', plan.stateDir, '--ro-bind', plan.promptFile, plan.promptFile);
+  for (const { path, file } of plan.secrets) args.push(...(file ? ['--ro-bind', '/dev/null', path] : ['--tmpfs', path]));
+  for (const path of plan.shown) args.push('--ro-bind', path, path);
   args.push('--chdir', plan.worktree, '--', ...argv);
   return args;
-}
-
-/** The top folder under /tmp that holds the program (a private /tmp would hide it), if it is there. */
-export function programDirsUnderTmp(executable: string): string[] {
-  let real = executable;
-  try {
-    real = realpathSync(executable);
-  } catch {
-    // as given
-  }
-  const match = /^\/tmp\/[^/]+/.exec(real);
-  return match ? [match[0]] : [];
 }
 
 export function findBwrap(path = process.env.PATH ?? ''): string | null {

@@ -1,11 +1,23 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { constants, copyFileSync, existsSync, lstatSync, mkdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { SwarmConfig } from '../config/schema.js';
 import { ConfigError, GitError } from '../errors.js';
 import { branchExists, git, listWorktrees, runGit, uncommittedFiles } from './git.js';
+import { cloneUncommitted, createClone, fetchBack, isClone } from './clones.js';
+import { cleanEnv } from '../agents/adapter.js';
+import { agentHome, runSandboxed, sandboxPlan } from '../sandbox/plan.js';
+
+function lexists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export function slugify(title: string, max = 40): string {
   const slug = title
@@ -35,8 +47,14 @@ export function worktreesRoot(config: SwarmConfig, repoRoot: string): string {
   return join(dataHome, 'worktree-swarm', 'worktrees', `${repoRoot.split('/').pop() ?? 'repo'}-${hash}`);
 }
 
-/** Creates the task's worktree on a new branch from base, or reuses it on a respawn (the branch keeps earlier commits). */
-export async function ensureWorktree(repoRoot: string, path: string, branch: string, base: string): Promise<'created' | 'reused'> {
+export type WorkspaceKind = 'worktree' | 'clone';
+
+/**
+ * Creates the task's checkout on a new branch from base, or reuses it on a respawn (the branch keeps earlier
+ * commits). A sandboxed task gets a clone (its own refs: see clones.ts), any other a worktree.
+ */
+export async function ensureWorktree(repoRoot: string, path: string, branch: string, start: string, kind: WorkspaceKind = 'worktree', base = start): Promise<'created' | 'reused'> {
+  if (isClone(path)) return 'reused';
   let existing = (await listWorktrees(repoRoot)).find((entry) => entry.path === path);
   if (existing && !existsSync(path)) {
     // Deleted under the task (rm -rf): git still lists it. Prune the stale entry and check the branch out again.
@@ -45,13 +63,24 @@ export async function ensureWorktree(repoRoot: string, path: string, branch: str
   }
   if (existing) {
     if (existing.branch !== branch) throw new GitError('SWARM_WORKTREE_MISMATCH', `${path} is a worktree of ${existing.branch ?? 'a detached HEAD'}, not ${branch}. Remove it with \`git worktree remove\`.`);
-    return 'reused';
+    if (kind === 'worktree') return 'reused';
+    // Sandboxed now, a worktree before: it becomes a clone of the same branch (a worktree would share main's refs).
+    const dirty = await uncommittedFiles(path);
+    if (dirty.length > 0) throw new GitError('SWARM_WORKTREE_DIRTY', `${path} has uncommitted changes (${dirty.slice(0, 5).join(', ')}) and must become a sandboxed clone: commit or discard them, then \`swarm retry\`.`);
+    await git(repoRoot, ['worktree', 'remove', path]);
+  } else if (existsSync(path)) {
+    throw new GitError('SWARM_WORKTREE_PATH_TAKEN', `${path} exists and is not a worktree of this repository. Move it away or set worktree.dir in swarm.config.json.`);
   }
-  if (existsSync(path)) throw new GitError('SWARM_WORKTREE_PATH_TAKEN', `${path} exists and is not a worktree of this repository. Move it away or set worktree.dir in swarm.config.json.`);
   mkdirSync(dirname(path), { recursive: true });
-  if (await branchExists(repoRoot, branch)) await git(repoRoot, ['worktree', 'add', path, branch]);
-  else await git(repoRoot, ['worktree', 'add', '-b', branch, path, base]);
-  return 'created';
+  if (kind === 'clone') await createClone(repoRoot, path, branch, start, base);
+  else if (await branchExists(repoRoot, branch)) await git(repoRoot, ['worktree', 'add', path, branch]);
+  else await git(repoRoot, ['worktree', 'add', '-b', branch, path, start]);
+  return existing ? 'reused' : 'created';
+}
+
+/** Files not committed in a task's checkout; in a clone, read confined. */
+export function checkoutUncommitted(repoRoot: string, path: string): Promise<string[]> {
+  return isClone(path) ? cloneUncommitted(repoRoot, path) : uncommittedFiles(path);
 }
 
 function run(argv: readonly string[], cwd: string, timeoutMs: number): Promise<{ code: number; output: string }> {
@@ -72,12 +101,18 @@ export async function setupWorktree(config: SwarmConfig, repoRoot: string, path:
     if (rel.startsWith('..') || isAbsolute(rel)) throw new GitError('SWARM_SETUP_FAILED', `worktree.copy entry "${file}" points outside the repository.`);
     if (!existsSync(from) || !statSync(from).isFile()) continue; // optional: a missing .env is not an error
     const to = join(path, rel);
-    if (existsSync(to)) continue;
+    if (lexists(to)) continue; // a link the agent committed there is never written through
     mkdirSync(dirname(to), { recursive: true });
-    copyFileSync(from, to);
+    if (!realpathSync(dirname(to)).startsWith(`${realpathSync(path)}/`) && realpathSync(dirname(to)) !== realpathSync(path)) {
+      throw new GitError('SWARM_SETUP_FAILED', `worktree.copy: ${dirname(to)} leads outside the task's checkout (a symbolic link in the branch); ${file} was not copied.`);
+    }
+    copyFileSync(from, to, constants.COPYFILE_EXCL);
   }
+  // In a sandboxed task's clone the setup runs confined too: it runs the branch's scripts (npm ci runs postinstall).
+  const confined = isClone(path) ? sandboxPlan({ repoRoot, worktree: path, stateDir: join(repoRoot, '.swarm'), home: agentHome('ci') }) : null;
   for (const argv of config.worktree.setup) {
-    const result = await run(argv, path, config.worktree.setup_timeout_minutes * 60_000);
+    const timeoutMs = config.worktree.setup_timeout_minutes * 60_000;
+    const result = confined ? await runSandboxed(confined, argv, { ...cleanEnv(), TMPDIR: '/tmp', HOME: confined.home ?? '' }, timeoutMs).then((r) => ({ code: r.code, output: `${r.stdout}${r.stderr}` })) : await run(argv, path, timeoutMs);
     if (result.code !== 0) {
       throw new GitError('SWARM_SETUP_FAILED', `Worktree setup command \`${argv.join(' ')}\` failed (exit ${result.code}) in ${path}:\n${result.output.slice(-2000)}\nFix worktree.setup in swarm.config.json.`);
     }
@@ -97,7 +132,15 @@ export async function removeWorktree(repoRoot: string, path: string, branch: str
   if (resolve(path) === resolve(repoRoot)) return { removed: false, why: 'that is the main checkout' };
   const entries = await listWorktrees(repoRoot);
   const entry = entries.find((e) => e.path === path);
-  if (entry) {
+  if (isClone(path)) {
+    if (!options.force) {
+      const dirty = await cloneUncommitted(repoRoot, path).catch((err: unknown) => [`(could not read: ${err instanceof Error ? err.message : String(err)})`]);
+      if (dirty.length > 0) return { removed: false, why: `uncommitted changes in ${dirty.slice(0, 5).join(', ')}${dirty.length > 5 ? ', ...' : ''} (use --force to discard)` };
+    }
+    // Commits the daemon has not fetched yet (a task stopped while running) are kept on the branch.
+    if (branch && !options.deleteBranch) await fetchBack(repoRoot, path, branch).catch(() => undefined);
+    rmSync(path, { recursive: true, force: true });
+  } else if (entry) {
     if (entries[0]?.path === path) return { removed: false, why: 'that is the main checkout' };
     if (!options.force && existsSync(path)) {
       const dirty = await uncommittedFiles(path);

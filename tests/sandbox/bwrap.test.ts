@@ -1,17 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { bwrapArgv } from '../../src/sandbox/bwrap.js';
+import { bwrapArgv, type SandboxPlan } from '../../src/sandbox/bwrap.js';
 
-const plan = {
+const plan: SandboxPlan = {
   worktree: '/data/wt/repo-1/3-fix',
-  gitDirs: ['/home/u/repo/.git/worktrees/3-fix', '/home/u/repo/.git'],
   repoRoot: '/home/u/repo',
-  stateDir: '/home/u/repo/.swarm',
-  promptFile: '/home/u/repo/.swarm/sessions/t3-a1/prompt.md',
-  home: '/home/u',
-  hidden: [
+  hiddenDirs: ['/data/wt/repo-1', '/home/u/.local/share/worktree-swarm', '/home/u/repo/.swarm'],
+  secrets: [
     { path: '/home/u/.ssh', file: false },
     { path: '/home/u/.netrc', file: true },
   ],
+  shown: ['/home/u/repo/.swarm/sessions/t3-a1/prompt.md'],
+  home: '/home/u/.local/share/worktree-swarm/homes/claude',
+  homeFiles: [['/home/u/.gitconfig', '/home/u/.local/share/worktree-swarm/homes/claude/.gitconfig']],
+  network: 'host',
 };
 
 /** Each mount as "flag src [dest]" in order: later mounts cover earlier ones, so order is the contract. */
@@ -27,31 +28,32 @@ function mounts(argv: string[]): string[] {
 }
 
 describe('bwrapArgv', () => {
-  it('read-only machine, private /tmp, home with secrets hidden, main checkout read-only, other worktrees hidden, .swarm hidden but the prompt', () => {
+  it('no capabilities; read-only machine; private /tmp and /run; the human\'s checkout read-only; other checkouts, homes and .swarm hidden; own home and checkout writable; secrets hidden after; the prompt shown', () => {
     const argv = bwrapArgv('/usr/bin/bwrap', ['claude', '-p', 'hi'], plan);
-    expect(argv.slice(0, 5)).toEqual(['/usr/bin/bwrap', '--die-with-parent', '--unshare-pid', '--unshare-ipc', '--unshare-uts']);
+    expect(argv.slice(0, 7)).toEqual(['/usr/bin/bwrap', '--die-with-parent', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--cap-drop', 'ALL']);
     expect(argv.slice(-4)).toEqual(['--', 'claude', '-p', 'hi']);
     expect(mounts(argv)).toEqual([
       '--ro-bind / /',
       '--dev /dev',
       '--proc /proc',
       '--tmpfs /tmp',
-      '--bind /home/u /home/u',
-      '--tmpfs /home/u/.ssh',
-      '--ro-bind /dev/null /home/u/.netrc',
+      '--tmpfs /run',
       '--ro-bind /home/u/repo /home/u/repo',
       '--tmpfs /data/wt/repo-1',
-      '--bind /data/wt/repo-1/3-fix /data/wt/repo-1/3-fix',
-      '--bind /home/u/repo/.git /home/u/repo/.git',
-      '--bind /home/u/repo/.git/worktrees/3-fix /home/u/repo/.git/worktrees/3-fix',
+      '--tmpfs /home/u/.local/share/worktree-swarm',
       '--tmpfs /home/u/repo/.swarm',
+      '--bind /home/u/.local/share/worktree-swarm/homes/claude /home/u/.local/share/worktree-swarm/homes/claude',
+      '--ro-bind /home/u/.gitconfig /home/u/.local/share/worktree-swarm/homes/claude/.gitconfig',
+      '--bind /data/wt/repo-1/3-fix /data/wt/repo-1/3-fix',
+      '--tmpfs /home/u/.ssh',
+      '--ro-bind /dev/null /home/u/.netrc',
       '--ro-bind /home/u/repo/.swarm/sessions/t3-a1/prompt.md /home/u/repo/.swarm/sessions/t3-a1/prompt.md',
       '--chdir /data/wt/repo-1/3-fix',
     ]);
     expect(argv).not.toContain('--unshare-net');
   });
 
-  it('a program under /tmp is shown read-only through the private /tmp', () => {
-    expect(mounts(bwrapArgv('/usr/bin/bwrap', ['x'], { ...plan, programDirs: ['/tmp/clis'] }))).toContain('--ro-bind /tmp/clis /tmp/clis');
+  it('network "none" leaves the agent loopback only', () => {
+    expect(bwrapArgv('/usr/bin/bwrap', ['x'], { ...plan, network: 'none' })).toContain('--unshare-net');
   });
 });

@@ -44,7 +44,7 @@ export const builtinAdapter: AgentAdapter = {
       ...(c.openai_base_url ? ['--openai-base-url', c.openai_base_url] : ['--host', ollamaHost(c)]),
       ...(c.api_key_env ? ['--api-key-env', c.api_key_env] : []),
     ];
-    return { argv, env: agentEnv(context) };
+    return { argv, env: agentEnv(context, {}, ['OLLAMA_HOST', ...(c.api_key_env ? [c.api_key_env] : [])]) };
   },
   parseReport: parseBuiltin,
   async check(config) {

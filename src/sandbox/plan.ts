@@ -1,0 +1,148 @@
+/**
+ * Where a sandboxed run may look, worked out from the machine (what exists, where homes and checkouts live),
+ * and how to run a command there: an agent in its pty, CI, setup commands, and git in a task's checkout.
+ * Anything the daemon runs in a checkout an agent controls runs confined: a repository's own config and hooks
+ * can run commands (core.fsmonitor, filters, hooks), and the agent wrote them.
+ */
+import { execFile } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { SandboxError } from '../errors.js';
+import { BWRAP_MISSING, bwrapArgv, findBwrap, type SandboxPlan } from './bwrap.js';
+
+/** Home entries no agent needs: keys, cloud and forge credentials, the user's shell history. */
+export const HOME_SECRETS = ['.ssh', '.gnupg', '.aws', '.azure', '.config/gcloud', '.config/gh', '.config/hub', '.docker', '.kube', '.netrc', '.git-credentials', '.npmrc', '.pypirc', '.cargo/credentials.toml', '.cargo/credentials', '.bash_history', '.zsh_history', '.password-store', '.local/share/keyrings'];
+
+export function homeSecrets(home: string): { path: string; file: boolean }[] {
+  return HOME_SECRETS.map((entry) => join(home, entry))
+    .filter((path) => existsSync(path))
+    .map((path) => ({ path, file: !statSync(path).isDirectory() }));
+}
+
+/** swarm's own data folder (checkouts of every repository, agents' homes). */
+export function swarmDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'worktree-swarm');
+}
+
+/**
+ * The home an agent gets inside the sandbox: its own folder under swarm's data dir, so that what it writes
+ * there (its CLI's settings and hooks, shell start-up files, git config) can never run later as the user,
+ * outside. Seeded once with copies of its CLI's login files from the user's home.
+ */
+export function agentHome(name: string, seed: readonly string[] = [], realHome = homedir()): string {
+  const home = join(swarmDataDir(), 'homes', name);
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  for (const entry of seed) {
+    const from = join(realHome, entry);
+    const to = join(home, entry);
+    if (!existsSync(from) || existsSync(to) || !statSync(from).isFile()) continue;
+    mkdirSync(dirname(to), { recursive: true, mode: 0o700 });
+    copyFileSync(from, to);
+    chmodSync(to, 0o600);
+  }
+  return home;
+}
+
+/** The folder of a program that lives under /tmp (a private /tmp would hide it), as a read-only view. */
+export function programDirUnderTmp(executable: string): string[] {
+  let real = executable;
+  try {
+    real = realpathSync(executable);
+  } catch {
+    // as given
+  }
+  if (!real.startsWith('/tmp/')) return [];
+  // A package's bin links into its node_modules folder: show the package root, not just bin/.
+  const pkg = /^(.*\/node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(real);
+  return [pkg ? pkg[1]! : dirname(real)];
+}
+
+function existing(paths: readonly string[]): string[] {
+  return [...new Set(paths)].filter((path) => {
+    try {
+      return lstatSync(path).isDirectory();
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** /etc/resolv.conf pointing into /run (systemd-resolved): that folder shown again through the private /run. */
+function dnsUnderRun(): string[] {
+  try {
+    if (!lstatSync('/etc/resolv.conf').isSymbolicLink()) return [];
+    const target = resolve('/etc', readlinkSync('/etc/resolv.conf'));
+    return target.startsWith('/run/') && existsSync(target) ? [dirname(target)] : [];
+  } catch {
+    return [];
+  }
+}
+
+export interface PlanInput {
+  repoRoot: string;
+  worktree: string;
+  /** `.swarm/` of the repository. */
+  stateDir: string;
+  /** HOME inside; null for a git command that needs none. */
+  home: string | null;
+  promptFile?: string;
+  /** Programs that must stay reachable (the agent's executable). */
+  programs?: readonly string[];
+  network?: 'host' | 'none';
+}
+
+export function sandboxPlan(input: PlanInput): SandboxPlan {
+  const realHome = homedir();
+  const siblings = dirname(input.worktree);
+  const ancestorOfRepo = (dir: string): boolean => input.repoRoot === dir || input.repoRoot.startsWith(`${dir}/`);
+  const uid = process.getuid?.() ?? 0;
+  const hiddenDirs = existing([
+    // Other tasks' checkouts, and swarm's data of every repository (other checkouts, agents' homes).
+    ...[siblings, swarmDataDir()].filter((dir) => dir !== '/' && !ancestorOfRepo(dir)),
+    input.stateDir,
+    // Holders' sockets when their paths are long (a socket on a read-only mount still answers).
+    join(tmpdir(), `swarm-${uid}`),
+    `/var/run/user/${uid}`,
+  ]);
+  const secrets = [...homeSecrets(realHome), ...(input.home && input.home !== realHome ? homeSecrets(input.home) : [])];
+  const homeFiles: [string, string][] = [];
+  if (input.home && input.home !== realHome) {
+    for (const file of ['.gitconfig', '.config/git/config', '.config/git/ignore']) {
+      const from = join(realHome, file);
+      if (existsSync(from) && statSync(from).isFile()) homeFiles.push([from, join(input.home, file)]);
+    }
+  }
+  const shown = [...(input.promptFile ? [input.promptFile] : []), ...(input.programs ?? []).flatMap(programDirUnderTmp), ...dnsUnderRun()];
+  return { worktree: input.worktree, repoRoot: input.repoRoot, hiddenDirs, secrets, shown, home: input.home, homeFiles, network: input.network ?? 'host' };
+}
+
+/** The argument vector running `argv` confined by `plan`; an error saying how to install bubblewrap when it is missing. */
+export function sandboxCommand(plan: SandboxPlan, argv: readonly string[]): string[] {
+  const bwrap = findBwrap();
+  if (!bwrap) throw new SandboxError(BWRAP_MISSING);
+  if (plan.home) for (const [, to] of plan.homeFiles) mkdirSync(dirname(to), { recursive: true, mode: 0o700 });
+  return bwrapArgv(bwrap, argv, plan);
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command confined, with only `env`; never a shell. */
+export function runSandboxed(plan: SandboxPlan, argv: readonly string[], env: Record<string, string>, timeoutMs = 120_000): Promise<RunResult> {
+  const command = sandboxCommand(plan, argv);
+  return new Promise((done) => {
+    execFile(command[0]!, command.slice(1), { env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
+      done({ code: err ? (typeof err.code === 'number' ? err.code : 127) : 0, stdout, stderr: `${stderr}${err && typeof err.code !== 'number' ? err.message : ''}` });
+    });
+  });
+}
+
+/** The plan for a git command the daemon runs in a task's checkout: no home but the user's git identity. */
+export function gitPlan(repoRoot: string, worktree: string): SandboxPlan {
+  if (!isAbsolute(worktree)) throw new SandboxError(`${worktree} is not an absolute path`);
+  return sandboxPlan({ repoRoot, worktree, stateDir: join(repoRoot, '.swarm'), home: null });
+}

@@ -131,7 +131,7 @@ async function main(): Promise<void> {
     await benchCi();
     console.log(`3. memory of one running agent (PSS): the agent ${(pss / 1024).toFixed(1)} MB; bwrap's two processes add ${(bwrapPss / 1024).toFixed(2)} MB (${pss ? ((bwrapPss / pss) * 100).toFixed(1) : '?'}% of the agent)`);
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    if (!process.env.KEEP) rmSync(work, { recursive: true, force: true });
   }
 }
 

@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from '../../registry/registry.js';
 import { dependsOn, Evidence, type TaskRow } from '../../registry/types.js';
@@ -105,7 +105,7 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
     // Sandboxed, the agent's home is its own (unless its config names one): what it writes there never runs as the user.
     const home = sandboxed ? (agent.config.env.HOME ?? agentHome(agent.name, agent.adapter.homeSeed)) : null;
     const env = home ? { ...launchSpec.env, HOME: home } : launchSpec.env;
-    const command = sandboxed ? sandboxCommand(sandboxPlan({ repoRoot: deps.repoRoot, worktree: task.worktree, stateDir: dirname(deps.sessionsDir), home, promptFile, programs: [agent.executable] }), argv) : argv;
+    const command = sandboxed ? sandboxCommand(sandboxPlan({ repoRoot: deps.repoRoot, worktree: task.worktree, stateDir: dirname(deps.sessionsDir), home, promptFile, programs: [agent.executable, ...(agent.config.command ?? []).slice(1).filter((arg) => isAbsolute(arg))] }), argv) : argv;
     // The attempt row exists before the holder does, so a crash in between is recoverable.
     // The full prompt is in the session folder; the registry keeps it only while it is small (a 2 MB prompt
     // copied into every attempt's row grew the database by megabytes each retry).

@@ -17,7 +17,9 @@ export interface SandboxPlan {
   hiddenDirs: readonly string[];
   /** Secrets hidden after the binds (so a home bound from the user's own still hides them): folders and files. */
   secrets: readonly { path: string; file: boolean }[];
-  /** Read-only views put back last (the prompt file inside `.swarm/`, a program under /tmp, DNS under /run). */
+  /** Read-only views put back before the hiding (a program under /tmp, DNS under /run): what they hold stays hidden. */
+  views: readonly string[];
+  /** Read-only views inside hidden folders, put back after the hiding (the prompt file inside `.swarm/`). */
   shown: readonly string[];
   /** The agent's own home (HOME inside), read-write; null: none. */
   home: string | null;
@@ -34,14 +36,15 @@ export function bwrapArgv(bwrap: string, argv: readonly string[], plan: SandboxP
   args.push('--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp', '--tmpfs', '/run');
   // The main checkout is the human's: read-only, even when it lies under /tmp.
   args.push('--ro-bind', plan.repoRoot, plan.repoRoot);
+  for (const path of plan.views) args.push('--ro-bind', path, path);
   for (const dir of plan.hiddenDirs) args.push('--tmpfs', dir);
+  for (const path of plan.shown) args.push('--ro-bind', path, path);
   if (plan.home) {
     args.push('--bind', plan.home, plan.home);
     for (const [from, to] of plan.homeFiles) args.push('--ro-bind', from, to);
   }
   args.push('--bind', plan.worktree, plan.worktree);
   for (const { path, file } of plan.secrets) args.push(...(file ? ['--ro-bind', '/dev/null', path] : ['--tmpfs', path]));
-  for (const path of plan.shown) args.push('--ro-bind', path, path);
   args.push('--chdir', plan.worktree, '--', ...argv);
   return args;
 }

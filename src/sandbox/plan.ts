@@ -44,7 +44,7 @@ export function agentHome(name: string, seed: readonly string[] = [], realHome =
   return home;
 }
 
-/** The folder of a program that lives under /tmp (a private /tmp would hide it), as a read-only view. */
+/** The folder of a program (or a script given to one) that lives under /tmp (a private /tmp would hide it), as a read-only view. */
 export function programDirUnderTmp(executable: string): string[] {
   let real = executable;
   try {
@@ -52,7 +52,7 @@ export function programDirUnderTmp(executable: string): string[] {
   } catch {
     // as given
   }
-  if (!real.startsWith('/tmp/')) return [];
+  if (!real.startsWith('/tmp/') || !existsSync(real)) return [];
   // A package's bin links into its node_modules folder: show the package root, not just bin/.
   const pkg = /^(.*\/node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(real);
   return [pkg ? pkg[1]! : dirname(real)];
@@ -113,8 +113,8 @@ export function sandboxPlan(input: PlanInput): SandboxPlan {
       if (existsSync(from) && statSync(from).isFile()) homeFiles.push([from, join(input.home, file)]);
     }
   }
-  const shown = [...(input.promptFile ? [input.promptFile] : []), ...(input.programs ?? []).flatMap(programDirUnderTmp), ...dnsUnderRun()];
-  return { worktree: input.worktree, repoRoot: input.repoRoot, hiddenDirs, secrets, shown, home: input.home, homeFiles, network: input.network ?? 'host' };
+  const views = [...new Set([...(input.programs ?? []).flatMap(programDirUnderTmp), ...dnsUnderRun()])];
+  return { worktree: input.worktree, repoRoot: input.repoRoot, views, hiddenDirs, shown: input.promptFile ? [input.promptFile] : [], home: input.home, homeFiles, secrets, network: input.network ?? 'host' };
 }
 
 /** The argument vector running `argv` confined by `plan`; an error saying how to install bubblewrap when it is missing. */

@@ -9,6 +9,7 @@ const plan: SandboxPlan = {
     { path: '/home/u/.ssh', file: false },
     { path: '/home/u/.netrc', file: true },
   ],
+  views: ['/tmp/clis/node_modules/@x/cli'],
   shown: ['/home/u/repo/.swarm/sessions/t3-a1/prompt.md'],
   home: '/home/u/.local/share/worktree-swarm/homes/claude',
   homeFiles: [['/home/u/.gitconfig', '/home/u/.local/share/worktree-swarm/homes/claude/.gitconfig']],
@@ -28,7 +29,7 @@ function mounts(argv: string[]): string[] {
 }
 
 describe('bwrapArgv', () => {
-  it('no capabilities; read-only machine; private /tmp and /run; the human\'s checkout read-only; other checkouts, homes and .swarm hidden; own home and checkout writable; secrets hidden after; the prompt shown', () => {
+  it('no capabilities; read-only machine; private /tmp and /run; the human\'s checkout and a program under /tmp read-only; then other checkouts, homes and .swarm hidden but the prompt; own home and checkout writable; secrets hidden last', () => {
     const argv = bwrapArgv('/usr/bin/bwrap', ['claude', '-p', 'hi'], plan);
     expect(argv.slice(0, 7)).toEqual(['/usr/bin/bwrap', '--die-with-parent', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--cap-drop', 'ALL']);
     expect(argv.slice(-4)).toEqual(['--', 'claude', '-p', 'hi']);
@@ -39,15 +40,16 @@ describe('bwrapArgv', () => {
       '--tmpfs /tmp',
       '--tmpfs /run',
       '--ro-bind /home/u/repo /home/u/repo',
+      '--ro-bind /tmp/clis/node_modules/@x/cli /tmp/clis/node_modules/@x/cli',
       '--tmpfs /data/wt/repo-1',
       '--tmpfs /home/u/.local/share/worktree-swarm',
       '--tmpfs /home/u/repo/.swarm',
+      '--ro-bind /home/u/repo/.swarm/sessions/t3-a1/prompt.md /home/u/repo/.swarm/sessions/t3-a1/prompt.md',
       '--bind /home/u/.local/share/worktree-swarm/homes/claude /home/u/.local/share/worktree-swarm/homes/claude',
       '--ro-bind /home/u/.gitconfig /home/u/.local/share/worktree-swarm/homes/claude/.gitconfig',
       '--bind /data/wt/repo-1/3-fix /data/wt/repo-1/3-fix',
       '--tmpfs /home/u/.ssh',
       '--ro-bind /dev/null /home/u/.netrc',
-      '--ro-bind /home/u/repo/.swarm/sessions/t3-a1/prompt.md /home/u/repo/.swarm/sessions/t3-a1/prompt.md',
       '--chdir /data/wt/repo-1/3-fix',
     ]);
     expect(argv).not.toContain('--unshare-net');

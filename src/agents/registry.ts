@@ -1,4 +1,4 @@
-import type { AgentConfig, SwarmConfig } from '../config/schema.js';
+import { AgentConfig, type SwarmConfig } from '../config/schema.js';
 import { AgentError } from '../errors.js';
 import { BWRAP_MISSING, findBwrap, type SandboxMode } from '../sandbox/bwrap.js';
 import { resolveExecutable, type AgentAdapter } from './adapter.js';
@@ -26,6 +26,8 @@ export interface ResolvedAgent {
   /** The model this task will use: --model, else the kind's, else the agent's. */
   model: string | null;
   sandbox: SandboxMode;
+  /** Sandboxed: the machine's network, or only the endpoints it needs. */
+  network: 'open' | 'endpoints';
 }
 
 /**
@@ -54,7 +56,7 @@ export function resolveAgent(config: SwarmConfig, repoRoot: string, requested: s
     throw new AgentError('SWARM_AGENT_NOT_FOUND', `Agent "${name}" needs \`${program}\`, which is not on PATH (or not executable). Install it, or fix agents.${name}.command in swarm.config.json.`);
   }
   const model = options.model ?? (requested ? null : kind?.model) ?? agentConfig.model ?? null;
-  return { name, config: agentConfig, adapter, executable, timeoutMinutes: agentConfig.timeout_minutes ?? adapter.defaultTimeoutMinutes, model, sandbox: agentConfig.sandbox ?? config.sandbox };
+  return { name, config: agentConfig, adapter, executable, timeoutMinutes: agentConfig.timeout_minutes ?? adapter.defaultTimeoutMinutes, model, sandbox: agentConfig.sandbox ?? config.sandbox, network: agentConfig.network ?? config.sandbox_network };
 }
 
 /** Refusals that need no I/O beyond the uid: root without a sandbox, a sandbox without bubblewrap. */
@@ -98,5 +100,5 @@ export interface InstalledAgent {
 export function installedClis(repoRoot: string): InstalledAgent[] {
   return [...ADAPTERS.values()]
     .filter((a) => a.type !== 'custom' && a.type !== 'builtin')
-    .map((a) => ({ type: a.type, executable: resolveExecutable(a.executable({ type: a.type, env: {}, args: [], resume: false, pass_env: [], num_ctx: 32_768, max_steps: 40, token_budget: 400_000, bash_timeout_seconds: 120 }, repoRoot), repoRoot) }));
+    .map((a) => ({ type: a.type, executable: resolveExecutable(a.executable(AgentConfig.parse({ type: a.type }), repoRoot), repoRoot) }));
 }

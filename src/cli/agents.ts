@@ -64,7 +64,7 @@ export interface VersionInfo {
 }
 
 export interface AgentListing {
-  configured: ({ name: string; type: string; model: string | null; sandbox: string; usable: boolean; problem: string | null } & Partial<VersionInfo>)[];
+  configured: ({ name: string; type: string; model: string | null; sandbox: string; network: string; usable: boolean; problem: string | null } & Partial<VersionInfo>)[];
   installed: ({ type: string; executable: string | null } & Partial<VersionInfo>)[];
 }
 
@@ -80,12 +80,13 @@ export async function listAgents(project: Project): Promise<AgentListing> {
   const configured: AgentListing['configured'] = [];
   for (const [name, config] of Object.entries(project.config.agents)) {
     const sandbox = config.sandbox ?? project.config.sandbox;
+    const network = config.network ?? project.config.sandbox_network;
     try {
       const agent = resolveAgent(project.config, project.repo.root, name);
       await preflightAgent(agent, project.repo.root);
-      configured.push({ name, type: config.type, model: agent.model, sandbox, usable: true, problem: null, ...(await versionOf(config.type, agent.executable)) });
+      configured.push({ name, type: config.type, model: agent.model, sandbox, network, usable: true, problem: null, ...(await versionOf(config.type, agent.executable)) });
     } catch (err) {
-      configured.push({ name, type: config.type, model: config.model ?? null, sandbox, usable: false, problem: errorMessage(err) });
+      configured.push({ name, type: config.type, model: config.model ?? null, sandbox, network, usable: false, problem: errorMessage(err) });
     }
   }
   return { configured, installed: await installedWithVersions(project.repo.root) };
@@ -102,12 +103,12 @@ function versionText(v: Partial<VersionInfo>): string {
 }
 
 /** Pure: what an agent with this sandbox can reach, in words (`swarm agents`; the README says the same). */
-export function reach(sandbox: string): string[] {
+export function reach(sandbox: string, network = 'open'): string[] {
   if (sandbox === 'bwrap') {
     return [
       'sandbox: bubblewrap. Writes only its own checkout (a clone with its own refs) and its own home; reads the machine',
       '  read-only; .swarm/ (the daemon token), other checkouts and home secrets (~/.ssh, ~/.aws, ~/.config/gh, ...) hidden;',
-      '  no capabilities; network on. Cannot move main or any other branch: the daemon fetches its branch back.',
+      `  no capabilities; network ${network === 'endpoints' ? 'limited to its endpoints (its API, its model server, network_allow)' : 'open'}. Cannot move main or any other branch: the daemon fetches its branch back.`,
     ];
   }
   return [
@@ -123,7 +124,7 @@ export function renderAgents(listing: AgentListing): string {
   if (listing.configured.length === 0) lines.push('  none (run `swarm init` in a repository)');
   for (const a of listing.configured) {
     lines.push(`  ${a.name.padEnd(12)} ${a.type.padEnd(9)} ${(a.model ?? '-').padEnd(24)} ${a.usable ? `usable ${versionText(a)}` : `NOT usable: ${a.problem ?? ''}`}`);
-    for (const line of reach(a.sandbox)) lines.push(`  ${''.padEnd(12)} ${line}`);
+    for (const line of reach(a.sandbox, a.network)) lines.push(`  ${''.padEnd(12)} ${line}`);
   }
   lines.push('', 'Coding CLIs on this machine:');
   for (const c of listing.installed) lines.push(`  ${c.type.padEnd(9)} ${c.executable ?? 'not found'} ${versionText(c)}`.trimEnd());

@@ -19,6 +19,10 @@ export const AgentConfig = z.strictObject({
   sandbox: z.enum(['none', 'bwrap']).optional(),
   /** Names (or prefixes ending in *) of the daemon's environment variables this agent also gets, beyond its provider's. */
   pass_env: z.array(z.string().min(1)).default([]),
+  /** Sandboxed network: "open", or "endpoints" (only its CLI's API, its model server and network_allow); default: the top-level "sandbox_network". */
+  network: z.enum(['open', 'endpoints']).optional(),
+  /** More endpoints a sandboxed agent limited to its endpoints may reach: "host:port", "*.domain:port", or a URL. */
+  network_allow: z.array(z.string().min(1)).default([]),
   // The built-in agent (type "builtin"):
   /** Ollama host; default OLLAMA_HOST or http://127.0.0.1:11434. */
   host: z.string().min(1).optional(),
@@ -65,6 +69,8 @@ export const SwarmConfig = z.strictObject({
   default_agent: z.string().min(1).optional(),
   /** Default confinement for agents: "none" (the agent can reach what you can) or "bwrap" (bubblewrap). */
   sandbox: z.enum(['none', 'bwrap']).default('none'),
+  /** A sandboxed agent's network: "open" (the machine's) or "endpoints" (only what it needs: see the README). */
+  sandbox_network: z.enum(['open', 'endpoints']).default('open'),
   /** Task kinds (bugfix, docs, review, ...): which agent and model take them, and the role prompt they get. */
   kinds: z
     .record(

@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from '../../registry/registry.js';
 import { dependsOn, Evidence, type TaskRow } from '../../registry/types.js';
@@ -12,7 +12,7 @@ import { composePrompt } from '../agents/prompt.js';
 import { AgentReport } from '../agents/report.js';
 import { refuseAgent, resolveAgent } from '../agents/registry.js';
 import { checkFlags } from '../agents/versions.js';
-import { agentHome, sandboxCommand, sandboxPlan } from '../sandbox/plan.js';
+import { confineAgent } from '../sandbox/confine.js';
 import { isClone, refreshBase } from '../workspace/clones.js';
 import type { SwarmConfig } from '../config/schema.js';
 
@@ -102,10 +102,7 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
     // A flag the installed CLI lacks is an agent fault with its name, not a crash loop (cached per binary).
     await checkFlags(agent.name, agent.adapter, agent.executable, launchSpec.argv, [prompt, ...(resumeSession ? [resumeSession] : [])]);
     const argv = [agent.executable, ...launchSpec.argv.slice(1)];
-    // Sandboxed, the agent's home is its own (unless its config names one): what it writes there never runs as the user.
-    const home = sandboxed ? (agent.config.env.HOME ?? agentHome(agent.name, agent.adapter.homeSeed)) : null;
-    const env = home ? { ...launchSpec.env, HOME: home } : launchSpec.env;
-    const command = sandboxed ? sandboxCommand(sandboxPlan({ repoRoot: deps.repoRoot, worktree: task.worktree, stateDir: dirname(deps.sessionsDir), home, promptFile, programs: [agent.executable, ...(agent.config.command ?? []).slice(1).filter((arg) => isAbsolute(arg))] }), argv) : argv;
+    const confined = sandboxed ? confineAgent({ agent, argv, env: launchSpec.env, repoRoot: deps.repoRoot, worktree: task.worktree, stateDir: dirname(deps.sessionsDir), sessionDir: dir, promptFile }) : null;
     // The attempt row exists before the holder does, so a crash in between is recoverable.
     // The full prompt is in the session folder; the registry keeps it only while it is small (a 2 MB prompt
     // copied into every attempt's row grew the database by megabytes each retry).
@@ -113,9 +110,9 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
     const attempt = registry.insertAttempt({ task_id: task.id, n, kind: 'agent', agent: agent.name, session_id: sessionId, session_dir: dir, prompt: stored });
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeFileSync(promptFile, prompt, { mode: 0o600 });
-    const state = await startSession(dir, { argv: command, cwd: task.worktree, env, cols: 120, rows: 40, scrollback_bytes: 256 * 1024, transcript_max_bytes: Math.round(config.transcript_max_mb * 1024 * 1024) });
+    const state = await startSession(dir, { argv: confined?.argv ?? argv, cwd: task.worktree, env: confined?.env ?? launchSpec.env, ...(confined?.net ? { net: confined.net } : {}), cols: 120, rows: 40, scrollback_bytes: 256 * 1024, transcript_max_bytes: Math.round(config.transcript_max_mb * 1024 * 1024) });
     registry.updateAttempt(attempt.id, { holder_pid: state.holder_pid, holder_start: state.holder_start, child_pid: state.child_pid, child_start: state.child_start });
-    const running = registry.transition(task.id, 'preparing', 'running', { event: 'agent_started', data: { attempt: n, session: sessionId, pid: state.child_pid, worktree: how, ...(sandboxed ? { sandbox: 'bwrap' } : {}) } });
+    const running = registry.transition(task.id, 'preparing', 'running', { event: 'agent_started', data: { attempt: n, session: sessionId, pid: state.child_pid, worktree: how, ...(sandboxed ? { sandbox: 'bwrap', network: agent.network } : {}) } });
     log.info({ task: task.id, attempt: n, session: sessionId, pid: state.child_pid }, 'agent started');
     return running;
   } catch (err) {

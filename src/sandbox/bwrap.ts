@@ -27,6 +27,8 @@ export interface SandboxPlan {
   homeFiles: readonly (readonly [string, string])[];
   /** "host": the machine's network (agents call their model APIs); "none": loopback only. */
   network: 'host' | 'none';
+  /** With network "none": the folder of the bridge's unix sockets, seen inside as /run/swarm-net. */
+  netDir?: string | null;
 }
 
 /** Pure: the bubblewrap command that runs `argv` confined as described by `plan`. Later mounts cover earlier ones. */
@@ -34,6 +36,7 @@ export function bwrapArgv(bwrap: string, argv: readonly string[], plan: SandboxP
   const args = [bwrap, '--die-with-parent', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--cap-drop', 'ALL'];
   if (plan.network === 'none') args.push('--unshare-net');
   args.push('--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp', '--tmpfs', '/run');
+  if (plan.network === 'none' && plan.netDir) args.push('--bind', plan.netDir, '/run/swarm-net');
   // The main checkout is the human's: read-only, even when it lies under /tmp.
   args.push('--ro-bind', plan.repoRoot, plan.repoRoot);
   for (const path of plan.views) args.push('--ro-bind', path, path);

@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SandboxError } from '../errors.js';
 import { BWRAP_MISSING, bwrapArgv, findBwrap, type SandboxPlan } from './bwrap.js';
 
@@ -90,7 +91,11 @@ export interface PlanInput {
   /** Programs that must stay reachable (the agent's executable). */
   programs?: readonly string[];
   network?: 'host' | 'none';
+  netDir?: string | null;
 }
+
+/** swarm's own install folder (dist, node_modules): shown when it lies under /tmp (the built-in agent runs from it). */
+const SWARM_ROOT = fileURLToPath(new URL('../../..', import.meta.url)).replace(/\/$/, '');
 
 export function sandboxPlan(input: PlanInput): SandboxPlan {
   const realHome = homedir();
@@ -113,8 +118,8 @@ export function sandboxPlan(input: PlanInput): SandboxPlan {
       if (existsSync(from) && statSync(from).isFile()) homeFiles.push([from, join(input.home, file)]);
     }
   }
-  const views = [...new Set([...(input.programs ?? []).flatMap(programDirUnderTmp), ...dnsUnderRun()])];
-  return { worktree: input.worktree, repoRoot: input.repoRoot, views, hiddenDirs, shown: input.promptFile ? [input.promptFile] : [], home: input.home, homeFiles, secrets, network: input.network ?? 'host' };
+  const views = [...new Set([...(SWARM_ROOT.startsWith('/tmp/') ? [SWARM_ROOT] : []), ...(input.programs ?? []).flatMap(programDirUnderTmp), ...dnsUnderRun()])];
+  return { worktree: input.worktree, repoRoot: input.repoRoot, views, hiddenDirs, shown: input.promptFile ? [input.promptFile] : [], home: input.home, homeFiles, secrets, network: input.network ?? 'host', netDir: input.netDir ?? null };
 }
 
 /** The argument vector running `argv` confined by `plan`; an error saying how to install bubblewrap when it is missing. */

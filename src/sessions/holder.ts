@@ -9,6 +9,7 @@ import { appendFileSync, createWriteStream, existsSync, mkdirSync, readFileSync,
 import { createServer, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import pty from 'node-pty';
+import { startHostBridge } from '../sandbox/netbridge.js';
 import { processStartTime } from './process.js';
 import { signalSession } from './tree.js';
 import { checkSocketDir, ClientMessage, jsonLines, SESSION_FILES, SessionSpec, socketPathFor, type HolderMessage, type SessionExit, type SessionState } from './protocol.js';
@@ -21,7 +22,7 @@ function writeAtomic(file: string, data: unknown): void {
   renameSync(tmp, file);
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const sessionDir = process.argv[2];
   if (!sessionDir) {
     process.stderr.write('usage: holder <sessionDir>\n');
@@ -58,6 +59,8 @@ function main(): void {
 
   let child: pty.IPty;
   try {
+    // A sandbox limited to its endpoints reaches them through this process: it lives as long as the agent.
+    if (spec.net) await startHostBridge(spec.net, log);
     child = pty.spawn(spec.argv[0]!, spec.argv.slice(1), {
       name: 'xterm-256color',
       cols: spec.cols,
@@ -153,6 +156,7 @@ function main(): void {
       for (const client of clients) client.end();
       server.close();
       rmSync(socketPath, { force: true });
+      if (spec.net) rmSync(spec.net.dir, { recursive: true, force: true });
       log(`child exited code=${String(exit.exit_code)} signal=${String(exit.signal)}`);
       setTimeout(() => process.exit(0), 50).unref();
     });
@@ -164,4 +168,4 @@ function signalName(signal: number): string {
   return names[signal] ?? `signal ${signal}`;
 }
 
-main();
+void main();

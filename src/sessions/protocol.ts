@@ -3,6 +3,7 @@ import { lstatSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { NetSpec } from '../sandbox/netbridge.js';
 
 /** What the session holder is told to run. Written by the daemon before the holder starts. */
 export const SessionSpec = z.object({
@@ -17,6 +18,8 @@ export const SessionSpec = z.object({
   transcript_max_bytes: z.number().int().positive().default(64 * 1024 * 1024),
   /** Marker in every process of the session's environment (see tree.ts). */
   key: z.string().default(''),
+  /** The outside half of an endpoints-only sandbox network (sandbox/netbridge.ts). */
+  net: NetSpec.optional(),
 });
 export type SessionSpec = z.infer<typeof SessionSpec>;
 

@@ -41,9 +41,10 @@ async function setup(cli: Cli, box: Sandbox): Promise<Setup> {
   switch (cli) {
     case 'claude': {
       const provider = await anthropicProvider({ wrongFirst: true });
-      // Root here: Claude Code skips permissions only when sandboxed, and under swarm's bubblewrap it is.
+      // Root here: Claude Code skips permissions only when sandboxed, and under swarm's bubblewrap it is; its
+      // network there is limited to its endpoints, so the real CLI reaches its provider through the bridge.
       const sandboxMode = process.getuid?.() === 0 ? 'bwrap' : 'none';
-      return { provider, agent: { type: 'claude', command: [realCli('claude')], model: 'claude-sonnet-4-5', sandbox: sandboxMode, resume: true, env: { ...common, ANTHROPIC_BASE_URL: provider.url, ANTHROPIC_API_KEY: 'sk-ant-test', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1' } } };
+      return { provider, agent: { type: 'claude', command: [realCli('claude')], model: 'claude-sonnet-4-5', sandbox: sandboxMode, ...(sandboxMode === 'bwrap' ? { network: 'endpoints' as const } : {}), resume: true, env: { ...common, ANTHROPIC_BASE_URL: provider.url, ANTHROPIC_API_KEY: 'sk-ant-test', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1' } } };
     }
     case 'codex': {
       const provider = await responsesProvider({ wrongFirst: true });

@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { findBwrap } from '../../src/sandbox/bwrap.js';
@@ -150,5 +152,55 @@ describe.runIf(findBwrap() !== null)('the bubblewrap sandbox holds against a hos
     expect(result.stderr).toContain('apt-get install bubblewrap');
     expect(openRegistry(box).listTasks()).toHaveLength(0);
     expect(readdirSync(box.dir)).not.toContain('worktrees');
+  });
+});
+
+describe.runIf(findBwrap() !== null)('a sandboxed agent limited to its endpoints', () => {
+  let box: Sandbox;
+  let daemon: DaemonProcess | null = null;
+  const servers: Server[] = [];
+  beforeEach(() => {
+    box = sandbox('sandbox-net');
+  });
+  afterEach(async () => {
+    daemon?.child.kill('SIGKILL');
+    daemon = null;
+    for (const server of servers.splice(0)) await new Promise((r) => server.close(r));
+    box.cleanup();
+  });
+
+  async function loopbackServer(): Promise<{ port: number; hits: () => number }> {
+    let hits = 0;
+    const server = createServer((_req, res) => {
+      hits++;
+      res.end('model api');
+    });
+    server.on('connection', () => hits++);
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { port: (server.address() as AddressInfo).port, hits: () => hits };
+  }
+
+  it('reaches its allowed endpoint; not another loopback port, not the internet; the proxy refuses other hosts in words; the task is ready', async () => {
+    const api = await loopbackServer();
+    const exfil = await loopbackServer();
+    writeConfig(box, {
+      sandbox: 'bwrap',
+      sandbox_network: 'endpoints',
+      agents: { probe: { command: agentCommand('net-probe.mjs'), network_allow: [`http://127.0.0.1:${api.port}`], env: { ALLOWED_URL: `http://127.0.0.1:${api.port}/v1/models`, EXFIL_PORT: String(exfil.port) } } },
+      ci: { command: SAMPLE_CI },
+    });
+    daemon = await runDaemon(box, { XDG_DATA_HOME: join(box.dir, 'data') });
+    const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', 'Fix addNumbers'])).stdout) as { id: number };
+    const task = await waitForState(box, id, ['ready', 'needs_help'], 120_000);
+    expect(task.state, task.reason ?? '').toBe('ready');
+    const report = JSON.parse(readFileSync(join(task.worktree, '.git', 'net-report.json'), 'utf8')) as Record<string, unknown>;
+    expect(report.allowed, JSON.stringify(report)).toEqual({ status: 200, body: "model api" });
+    expect(report.exfil).toBe('ECONNREFUSED');
+    expect(report.internet).toMatch(/ENETUNREACH|EHOSTUNREACH|ECONNREFUSED/);
+    expect(report.proxy_evil).toMatchObject({ status: 403 });
+    expect(JSON.stringify(report), JSON.stringify(report)).toContain("evil.example:443 is not among this agent's allowed endpoints");
+    expect(exfil.hits()).toBe(0);
+    expect(api.hits()).toBeGreaterThan(0);
   });
 });

@@ -121,7 +121,8 @@ export interface DaemonProcess {
 export async function runDaemon(box: Sandbox, env: NodeJS.ProcessEnv = {}): Promise<DaemonProcess> {
   const infoFile = join(box.repo, '.swarm', 'daemon.json');
   let output = '';
-  const child = spawn(process.execPath, [BIN, 'daemon', 'run'], { cwd: box.repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Sandboxed agents' homes go under the box, not the real home (tests leave nothing behind).
+  const child = spawn(process.execPath, [BIN, 'daemon', 'run'], { cwd: box.repo, env: { ...process.env, XDG_DATA_HOME: join(box.dir, 'data'), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));

@@ -5,6 +5,7 @@
 import type { Evidence, TaskState } from '../registry/types.js';
 import { backoffMs, type ExitFailure } from './classify.js';
 import type { FailureEvidence } from './evidence.js';
+import { reviewGate, type GatePolicy, type ReviewerFacts } from '../src/review/gate.js';
 
 export type SessionFacts =
   | { kind: 'none' }
@@ -31,7 +32,9 @@ export type CiFacts =
 export interface Snapshot {
   now: number;
   task: { id: number; state: TaskState; retries: number; max_retries: number; transient_waits?: number; waited_ms?: number };
-  limits: { stuck_ms: number; agent_timeout_ms: number; ci_timeout_ms: number; has_ci: boolean; backoff?: BackoffLimits };
+  limits: { stuck_ms: number; agent_timeout_ms: number; ci_timeout_ms: number; has_ci: boolean; backoff?: BackoffLimits; review?: GatePolicy & { reviewers: number } };
+  /** The AI reviewers' tries on this head (state `reviewing`). */
+  reviews?: ReviewerFacts[];
   agent: SessionFacts;
   /** Known once the agent has exited. */
   work?: { commits_ahead: number; uncommitted: string[] };
@@ -65,7 +68,13 @@ export type Action =
   /** Transient trouble: queue the task again after `delay_ms`, counting no retry. */
   | { type: 'wait'; evidence: Evidence; delay_ms: number }
   | { type: 'needs_help'; evidence: Evidence }
-  | { type: 'ready' }
+  /** `reviews`: the AI reviewers' verdicts, for the notification. */
+  | { type: 'ready'; reviews?: { approvals: number; of: number } }
+  /** CI green and mergeable: the AI reviewers take over. */
+  | { type: 'start_review' }
+  | { type: 'start_reviewers'; reviewers: string[] }
+  /** A reviewer's answer could not be used: asked once more, saying why. */
+  | { type: 'ask_reviewer_again'; reviewer: string; why: string }
   /** Changes requested earlier were answered by a new head: wait for the reviewer (said in `swarm show`). */
   | { type: 'await_review'; why: string }
   /** The branch moved after it was verified: back to CI (no retry: the agent did nothing wrong). */
@@ -133,7 +142,29 @@ function afterGreen(s: Snapshot): Action {
   if (s.review?.decision === 'addressed') {
     return { type: 'await_review', why: `changes requested by ${(s.review.reviewers ?? []).join(', ') || 'a reviewer'} on an earlier commit were answered; waiting for a re-review` };
   }
+  if ((s.limits.review?.reviewers ?? 0) > 0 && s.task.state !== 'reviewing') return { type: 'start_review' };
   return { type: 'ready' };
+}
+
+/** The AI reviewers' gate: once CI is green and the branch merges cleanly (a human's changes-requested still wins). */
+function afterReview(s: Snapshot): Action {
+  if ((s.conflicts && s.conflicts.length > 0) || s.review?.decision === 'changes_requested') return afterGreen(s);
+  const policy = s.limits.review ?? { required: 'all', block_on: ['critical', 'major'], reviewers: 0 };
+  const gate = reviewGate(s.reviews ?? [], policy);
+  switch (gate.kind) {
+    case 'start':
+      return { type: 'start_reviewers', reviewers: gate.reviewers };
+    case 'ask_again':
+      return { type: 'ask_reviewer_again', reviewer: gate.reviewer, why: gate.why };
+    case 'waiting':
+      return { type: 'none', why: 'reviewers at work' };
+    case 'approved':
+      return { type: 'ready', reviews: { approvals: gate.approvals, of: gate.of } };
+    case 'changes':
+      return failAttempt(s, { reason: 'review_findings', summary: gate.summary, findings: gate.findings.map((f) => ({ reviewer: f.reviewer, severity: f.severity, file: f.file, line: f.line ?? null, title: f.title, body: f.body })) });
+    case 'failed':
+      return { type: 'needs_help', evidence: { reason: 'review_failed', summary: `The AI review could not be completed: ${gate.why}. Nothing was wrong with the agent's work as far as anyone could tell; fix the reviewer (\`swarm show ${s.task.id}\` has its transcript), then \`swarm retry ${s.task.id}\`.` } };
+  }
 }
 
 export function decide(s: Snapshot): Action {
@@ -201,6 +232,8 @@ export function decide(s: Snapshot): Action {
       }
       return { type: 'none' };
     }
+    case 'reviewing':
+      return afterReview(s);
     case 'ready':
       if (s.head && s.verified_sha && s.head !== s.verified_sha) return { type: 'reverify', why: `the branch moved from the verified ${s.verified_sha.slice(0, 10)} to ${s.head.slice(0, 10)}` };
       // Base may have moved on: a ready PR that now conflicts goes back to an agent.

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 /** observe -> decide -> act, for every task that is in flight. Deterministic: no LLM call anywhere here. */
 import type { Logger } from 'pino';
 import type { Registry } from '../registry/registry.js';
@@ -13,12 +14,13 @@ import { killSession, lastOutputAt, readSessionExit, readTranscriptTail, session
 import { commitsAhead, revParse } from '../src/workspace/git.js';
 import { checkoutUncommitted, removeWorktree } from '../src/workspace/worktrees.js';
 import { fetchBack, isClone } from '../src/workspace/clones.js';
+import { findingsFixed, removeReviewCheckout, reviewFacts, startReviewers, type ReviewDeps } from '../src/review/runner.js';
 import { waitFor } from '../src/wait.js';
 import { classifyExit, FAST_FAILURE_MS, reconnectOnly } from './classify.js';
 import { decide, type Action, type SessionFacts, type Snapshot } from './decide.js';
 import { stripAnsi, tail } from './evidence.js';
 
-export const WATCHED_STATES: readonly TaskState[] = ['running', 'agent_exited', 'pr_open', 'ci_running', 'ready'];
+export const WATCHED_STATES: readonly TaskState[] = ['running', 'agent_exited', 'pr_open', 'ci_running', 'reviewing', 'ready'];
 
 export interface MonitorDeps {
   repoRoot: string;
@@ -29,6 +31,8 @@ export interface MonitorDeps {
   log: Logger;
   agentTimeoutMinutes: (agent: string) => number;
   now?: () => number;
+  /** Where sessions live (reviewers start theirs here); default `.swarm/sessions`. */
+  sessionsDir?: string;
 }
 
 function transcriptTail(dir: string): string {
@@ -121,9 +125,9 @@ export class Monitor {
     if (agent.kind === 'exited' && agent.exit_code === 0) {
       work = { commits_ahead: await commitsAhead(this.deps.repoRoot, task.base, task.branch), uncommitted: await checkoutUncommitted(this.deps.repoRoot, task.worktree).catch(() => []) };
     }
-    const wantsForge = task.state === 'pr_open' || task.state === 'ci_running' || task.state === 'ready';
+    const wantsForge = task.state === 'pr_open' || task.state === 'ci_running' || task.state === 'reviewing' || task.state === 'ready';
     const forge = wantsForge
-      ? await this.deps.forge.observe(task, { ci: task.state === 'ci_running', conflicts: task.state === 'ready' || task.state === 'pr_open' || task.state === 'ci_running' })
+      ? await this.deps.forge.observe(task, { ci: task.state === 'ci_running', conflicts: wantsForge })
       : { pr: null, ci: { kind: 'none' as const }, conflicts: null };
     return {
       now: this.now(),
@@ -140,7 +144,9 @@ export class Monitor {
         agent_timeout_ms: this.deps.agentTimeoutMinutes(task.agent) * 60_000,
         ci_timeout_ms: config.ci.timeout_minutes * 60_000,
         has_ci: this.hasCi(),
+        review: { required: config.review.required, block_on: config.review.block_on, reviewers: config.review.reviewers.length },
       },
+      ...(task.state === 'reviewing' ? { reviews: reviewFacts(this.reviewDeps(), task, forge.head ?? (await revParse(this.deps.repoRoot, task.branch).catch(() => null))) } : {}),
       agent,
       work,
       ci: forge.ci,
@@ -254,16 +260,27 @@ export class Monitor {
         registry.transition(task.id, task.state, task.state, { event: 'awaiting_rereview', data: { why: action.why }, patch: { reason: action.why } });
         return null;
       }
+      case 'start_review':
+        return registry.transition(task.id, task.state, 'reviewing', { event: 'review_requested', data: { reviewers: this.deps.config.review.reviewers.map((r) => r.name), head: task.verified_sha } });
+      case 'start_reviewers':
+        await startReviewers(this.reviewDeps(), task, action.reviewers);
+        return null;
+      case 'ask_reviewer_again':
+        registry.recordEvent(task.id, 'review_unusable', { reviewer: action.reviewer, why: action.why });
+        await startReviewers(this.reviewDeps(), task, [action.reviewer], action.why);
+        return null;
       case 'reverify':
         return registry.transition(task.id, 'ready', 'pr_open', { event: 'head_moved', data: { why: action.why }, patch: { verified_sha: null } });
       case 'ready': {
         const pr = registry.getPr(task.id);
         const verified = await this.verifiedHead(task, pr?.head_sha ?? null);
+        if (task.state === 'reviewing') await removeReviewCheckout(this.deps.repoRoot, task);
+        const reviews = action.reviews ? { ...action.reviews, fixed: findingsFixed(this.reviewDeps(), task) } : undefined;
         return registry.transition(task.id, task.state, 'ready', {
           event: 'ready',
-          data: { pr: pr?.number ?? null, verified: verified },
+          data: { pr: pr?.number ?? null, verified: verified, ...(reviews ? { reviews } : {}) },
           patch: { ready_at: this.now(), evidence: null, reason: null, verified_sha: verified },
-          notify: { dedupe: `${task.id}:ready:${task.attempt}`, channels: this.deps.channels, message: readyMessage(task, pr?.number ?? null, this.hasCi()) },
+          notify: { dedupe: `${task.id}:ready:${task.attempt}`, channels: this.deps.channels, message: readyMessage(task, pr?.number ?? null, this.hasCi(), reviews) },
         });
       }
       case 'done': {
@@ -298,8 +315,13 @@ export class Monitor {
     return null;
   }
 
+  private reviewDeps(): ReviewDeps {
+    return { repoRoot: this.deps.repoRoot, config: this.deps.config, registry: this.deps.registry, sessionsDir: this.deps.sessionsDir ?? join(this.deps.repoRoot, '.swarm', 'sessions') };
+  }
+
   private fail(task: TaskRow, evidence: Evidence, respawn: boolean, delayMs = 0): TaskRow | null {
     const { registry } = this.deps;
+    if (task.state === 'reviewing') void removeReviewCheckout(this.deps.repoRoot, task).catch(() => undefined);
     this.recordEvidence(task, evidence);
     if (respawn) {
       this.deps.log.info({ task: task.id, reason: evidence.reason, retries: task.retries + 1, delay_ms: delayMs }, 'respawning');

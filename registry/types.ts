@@ -7,6 +7,8 @@ export const TASK_STATES = [
   'agent_exited',
   'pr_open',
   'ci_running',
+  /** CI green and mergeable: the AI reviewers are at it. */
+  'reviewing',
   'ready',
   'needs_help',
   'done',
@@ -21,11 +23,11 @@ export type TaskState = z.infer<typeof TaskState>;
 
 export const TERMINAL_STATES: readonly TaskState[] = ['done', 'cancelled'];
 /** States in which a task holds a live session (agent or CI) that counts against the concurrency cap. */
-export const ACTIVE_STATES: readonly TaskState[] = ['preparing', 'running', 'agent_exited', 'pr_open', 'ci_running'];
+export const ACTIVE_STATES: readonly TaskState[] = ['preparing', 'running', 'agent_exited', 'pr_open', 'ci_running', 'reviewing'];
 
 /** What went wrong on an attempt, recorded deterministically by the monitor and fed to the next prompt. */
 export const Evidence = z.object({
-  reason: z.enum(['crash', 'no_commits', 'stuck', 'timeout', 'ci_failed', 'conflict', 'session_lost', 'infra', 'changes_requested', 'manual', 'agent_fault', 'transient']),
+  reason: z.enum(['crash', 'no_commits', 'stuck', 'timeout', 'ci_failed', 'conflict', 'session_lost', 'infra', 'changes_requested', 'manual', 'agent_fault', 'transient', 'review_findings', 'review_failed']),
   summary: z.string(),
   exit_code: z.number().int().nullable().optional(),
   failing_tests: z.array(z.string()).optional(),
@@ -38,6 +40,8 @@ export const Evidence = z.object({
   log_tail: z.string().optional(),
   /** The agent's decisive line of output when it failed (what a human reads first). */
   decisive_line: z.string().optional(),
+  /** Blocking findings of the AI reviewers, each at file:line, by reviewer. */
+  findings: z.array(z.object({ reviewer: z.string(), severity: z.string(), file: z.string(), line: z.number().int().nullable().optional(), title: z.string(), body: z.string() })).optional(),
   /** How long the failed attempt ran: two fast failures with the same line are an agent fault. */
   duration_ms: z.number().int().nonnegative().optional(),
 });
@@ -90,7 +94,7 @@ export function dependsOn(task: Pick<TaskRow, 'depends_on'>): number[] {
   return parsed.success ? parsed.data : [];
 }
 
-export const AttemptKind = z.enum(['agent', 'ci']);
+export const AttemptKind = z.enum(['agent', 'ci', 'review']);
 export type AttemptKind = z.infer<typeof AttemptKind>;
 
 export const AttemptRow = z.object({

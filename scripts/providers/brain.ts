@@ -13,6 +13,8 @@ export interface BrainOptions {
   wrongFirst?: boolean;
   /** The final message, per attempt (the prompt's "attempt N" marker decides). */
   finalMessage?: string;
+  /** Asked to review (swarm's reviewer prompt): answer this at once, touching nothing. */
+  review?: string;
 }
 
 export interface Conversation {
@@ -54,6 +56,7 @@ export function fixCommand(body: string, message: string): string {
 
 export function nextStep(conversation: Conversation, options: BrainOptions = {}): Step {
   const shell = shellToolOf(conversation.tools);
+  if (options.review && conversation.texts.some((text) => text.includes('a code reviewer of task'))) return { kind: 'text', text: options.review, side: false };
   // A request without the shell tool is the CLI's own side request (a title, a summary, a check): answer briefly.
   if (!shell) return { kind: 'text', text: 'Fix addNumbers', side: true };
   if (conversation.toolResults === 0) {

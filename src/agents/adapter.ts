@@ -40,6 +40,8 @@ export interface AgentAdapter {
   /** The program that must be on PATH (or a path) for this agent to run. */
   executable(config: AgentConfig, repoRoot: string): string;
   build(context: LaunchContext): Launch;
+  /** A read-only review run: the CLI may read the checkout, never change it; its final message holds the answer. */
+  review?(context: LaunchContext): Launch;
   /** Reads what the agent reported (final message, session id, tokens, cost) from its transcript. */
   parseReport?(transcript: string): AgentReport;
   /** A check that needs more than PATH (a server, a model): a message saying what to do, or null when usable. */

@@ -53,6 +53,11 @@ export const claudeAdapter: AgentAdapter = {
     // Only where it is true: the agent runs confined by swarm's bubblewrap sandbox.
     return { argv, env: agentEnv(context, context.sandboxed ? { IS_SANDBOX: '1' } : {}, PROVIDER_ENV.claude) };
   },
+  review(context) {
+    // Plan mode and only reading tools: no permission is skipped, so this runs as root too.
+    const argv = [context.config.command?.[0] ?? 'claude', '-p', promptArg(context), '--output-format', 'stream-json', '--verbose', '--permission-mode', 'plan', '--allowedTools', 'Read', 'Grep', 'Glob', ...model(context, '--model')];
+    return { argv, env: agentEnv(context, {}, PROVIDER_ENV.claude) };
+  },
   parseReport: parseClaude,
 };
 
@@ -73,6 +78,10 @@ export const codexAdapter: AgentAdapter = {
     const bin = context.config.command?.[0] ?? 'codex';
     const options = ['--json', '--sandbox', 'workspace-write', '--skip-git-repo-check', ...context.gitDirs.flatMap((dir) => ['--add-dir', dir]), '-C', context.worktree, ...model(context, '-m'), ...context.config.args];
     const argv = context.resumeSession ? [bin, 'exec', ...options, 'resume', context.resumeSession, promptArg(context)] : [bin, 'exec', ...options, promptArg(context)];
+    return { argv, env: agentEnv(context, {}, PROVIDER_ENV.codex) };
+  },
+  review(context) {
+    const argv = [context.config.command?.[0] ?? 'codex', 'exec', '--json', '--sandbox', 'read-only', '--skip-git-repo-check', '-C', context.worktree, ...model(context, '-m'), promptArg(context)];
     return { argv, env: agentEnv(context, {}, PROVIDER_ENV.codex) };
   },
   parseReport: parseCodex,
@@ -128,6 +137,10 @@ export const geminiAdapter: AgentAdapter = {
     ];
     return { argv, env: agentEnv(context, {}, PROVIDER_ENV.gemini) };
   },
+  review(context) {
+    const argv = [context.config.command?.[0] ?? 'gemini', '-p', promptArg(context), '--approval-mode=plan', '--skip-trust', '--output-format', 'stream-json', ...model(context, '-m')];
+    return { argv, env: agentEnv(context, {}, PROVIDER_ENV.gemini) };
+  },
   parseReport: parseGemini,
 };
 
@@ -151,6 +164,10 @@ export const opencodeAdapter: AgentAdapter = {
       ...context.config.args,
       promptArg(context),
     ];
+    return { argv, env: agentEnv(context, {}, [...PROVIDER_ENV.multi, 'OPENCODE_*']) };
+  },
+  review(context) {
+    const argv = [context.config.command?.[0] ?? 'opencode', 'run', '--agent', 'plan', '--format', 'json', ...model(context, '--model'), promptArg(context)];
     return { argv, env: agentEnv(context, {}, [...PROVIDER_ENV.multi, 'OPENCODE_*']) };
   },
   parseReport: parseOpencode,

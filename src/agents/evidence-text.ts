@@ -13,7 +13,7 @@ export const DEFAULT_EVIDENCE_BUDGET: EvidenceBudget = { max_lines: 40, max_char
  * a crash, then as much of the log excerpt as still fits. The count of failures stays exact when the list
  * is cut ("… and 7 more").
  */
-export function evidenceLines(evidence: Pick<Evidence, 'tests' | 'failed_count' | 'failing_tests' | 'assertions' | 'log_tail'>, budget: EvidenceBudget = DEFAULT_EVIDENCE_BUDGET): string[] {
+export function evidenceLines(evidence: Pick<Evidence, 'tests' | 'failed_count' | 'failing_tests' | 'assertions' | 'log_tail' | 'findings'>, budget: EvidenceBudget = DEFAULT_EVIDENCE_BUDGET): string[] {
   const out: string[] = [];
   let chars = 0;
   const size = (lines: readonly string[]): number => lines.reduce((sum, line) => sum + line.length + 1, 0);
@@ -22,6 +22,18 @@ export function evidenceLines(evidence: Pick<Evidence, 'tests' | 'failed_count' 
     out.push(...lines);
     chars += size(lines);
   };
+  const findings = evidence.findings ?? [];
+  if (findings.length) {
+    push([`Review findings to address (${findings.length}):`]);
+    let shown = 0;
+    for (const f of findings) {
+      const block = [`- ${f.line ? `${f.file}:${f.line}` : f.file} [${f.severity}] ${f.title} (reviewer ${f.reviewer})`, ...f.body.split('\n').filter(Boolean).map((line) => `    ${line}`)];
+      if (!fits(block, 1)) break;
+      push(block);
+      shown++;
+    }
+    if (shown < findings.length) push([`- … and ${findings.length - shown} more`]);
+  }
   const tests: { name: string; location?: string; message: string[] }[] = evidence.tests ?? (evidence.failing_tests ?? []).map((name) => ({ name, message: [] }));
   const count = Math.max(evidence.failed_count ?? tests.length, tests.length);
   if (tests.length) {

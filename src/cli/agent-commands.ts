@@ -59,6 +59,19 @@ export function registerAgentCommands(program: Command, io: Out, cwd: () => stri
     });
 
   agent
+    .command('review')
+    .description('run the built-in reviewer (the daemon starts it for a reviewer whose agent is of type builtin)')
+    .requiredOption('--prompt-file <file>', 'the review prompt')
+    .requiredOption('--model <model>', 'model name')
+    .option('--host <url>', 'Ollama host')
+    .option('--openai-base-url <url>', 'an OpenAI-compatible endpoint instead of Ollama')
+    .option('--api-key-env <name>', 'environment variable with the endpoint key')
+    .option('--num-ctx <n>', 'context window', '32768')
+    .action(async (o: { promptFile: string; model: string; host?: string; openaiBaseUrl?: string; apiKeyEnv?: string; numCtx: string }) => {
+      process.exitCode = await (await import('../review/builtin.js')).runBuiltinReview({ ...o, numCtx: Number(o.numCtx) }, (text) => process.stdout.write(text));
+    });
+
+  agent
     .command('demo')
     .description('the scripted demonstration agent of `swarm demo` (not an AI)')
     .requiredOption('--prompt-file <file>', 'the prompt')

@@ -1,4 +1,5 @@
 /** `swarm show`: one task's state, attempts, PR, events and notifications. */
+import { ReviewAnswer, where } from '../review/findings.js';
 import type { TaskRow } from '../../registry/types.js';
 import type { Project } from '../config/project.js';
 import { sessionLeftovers } from '../sessions/sessions.js';
@@ -33,6 +34,20 @@ export function renderTaskDetail(detail: ReturnType<typeof taskDetail>): string 
     // Processes an ended session left behind (they should not exist: swarm kills a session's whole tree).
     const leftovers = a.ended_at !== null ? sessionLeftovers(a.session_dir) : [];
     lines.push(`  ${a.session_id.padEnd(14)} ${a.kind.padEnd(5)} ${a.outcome ?? (a.ended_at === null ? 'running' : 'ended')}${a.exit_code !== null ? ` (exit ${a.exit_code})` : ''}${leftovers.length ? `  leftover processes still running: ${leftovers.join(', ')}` : ''}`);
+  }
+  const reviews = detail.attempts.filter((a) => a.kind === 'review');
+  if (reviews.length) {
+    lines.push('', 'Reviews:');
+    for (const a of reviews) {
+      const answer = a.report ? ReviewAnswer.safeParse(JSON.parse(a.report)).data : undefined;
+      const head = `  ${a.agent} on attempt ${a.n}${a.head_sha ? ` (${a.head_sha.slice(0, 10)})` : ''}:`;
+      if (a.ended_at === null) lines.push(`${head} reviewing`);
+      else if (!answer) lines.push(`${head} FAILED (unusable answer: ${oneLine(a.evidence ?? 'none')})`);
+      else {
+        lines.push(`${head} ${answer.verdict}${answer.summary ? ` — ${oneLine(answer.summary)}` : ''}`);
+        for (const f of answer.findings) lines.push(`    ${where(f)} [${f.severity}] ${oneLine(f.title)}`);
+      }
+    }
   }
   lines.push('', 'Events:');
   for (const e of detail.events) lines.push(`  ${new Date(e.at).toISOString()}  ${e.kind.padEnd(16)} ${e.from_state ?? ''} -> ${e.to_state ?? ''}`);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Severity } from '../review/findings.js';
 
 /** An argument vector: never a shell string. */
 export const Argv = z.array(z.string().min(1, 'must not be empty')).min(1, 'needs at least the program name');
@@ -91,6 +92,29 @@ export const SwarmConfig = z.strictObject({
       pass_env: z.array(z.string().min(1)).default([]),
     })
     .default({ timeout_minutes: 30, reports: [], env: {}, pass_env: [] }),
+  /** The definition of done's AI review: reviewers run after CI is green and the branch merges cleanly. */
+  review: z
+    .strictObject({
+      /** Each reviewer is a configured agent (a different model per reviewer is the point) with a focus. */
+      reviewers: z
+        .array(
+          z.strictObject({
+            name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'reviewer names are letters, digits, - and _'),
+            agent: z.string().min(1),
+            model: z.string().min(1).optional(),
+            /** "logic", "security", "architecture", or a prompt of your own. */
+            focus: z.string().min(1),
+          }),
+        )
+        .default([]),
+      /** "all", or at least this many approvals. */
+      required: z.union([z.literal('all'), z.number().int().positive()]).default('all'),
+      /** Findings of these severities send the task back to its agent. */
+      block_on: z.array(Severity).default(['critical', 'major']),
+      /** The diff given to a reviewer is cut past this many characters (saying so). */
+      max_diff_chars: z.number().int().positive().default(60_000),
+    })
+    .default({ reviewers: [], required: 'all', block_on: ['critical', 'major'], max_diff_chars: 60_000 }),
   /** How much evidence of a failed attempt goes into the next prompt. */
   evidence: z
     .strictObject({

@@ -85,6 +85,7 @@ export class Daemon {
       forge: this.forge,
       channels: this.channels.map((c) => c.name),
       log: this.options.log,
+      sessionsDir: paths.sessions,
       agentTimeoutMinutes: (agent) => {
         try {
           return resolveAgent(config, repo.root, agent).timeoutMinutes;

@@ -1,12 +1,13 @@
 import type { NotificationInput, TaskRow } from '../../registry/types.js';
 
 /** The words the human reads on their phone. Pure. */
-export function readyMessage(task: TaskRow, prNumber: number | null, hasCi: boolean): NotificationInput {
+export function readyMessage(task: TaskRow, prNumber: number | null, hasCi: boolean, reviews?: { approvals: number; of: number; fixed: number }): NotificationInput {
   const pr = prNumber !== null ? `PR #${prNumber}` : 'PR';
+  const verdicts = reviews ? `${reviews.approvals}/${reviews.of} reviewers approve${reviews.fixed ? `; ${reviews.fixed} finding${reviews.fixed === 1 ? '' : 's'} fixed on the way` : ''}` : '';
   return {
     event: 'ready',
-    title: `Task ${task.id} ready: ${pr}${hasCi ? ', CI green' : ''}`,
-    body: `${task.title}\nBranch ${task.branch}. Review it, then \`swarm merge ${task.id}\`.`,
+    title: `Task ${task.id} ready: ${pr}${hasCi ? ', CI green' : ''}${reviews ? `, ${reviews.approvals}/${reviews.of} reviewers approve` : ''}`,
+    body: `${task.title}\n${verdicts ? `${verdicts}.\n` : ''}Branch ${task.branch}. Review it, then \`swarm merge ${task.id}\`.`,
   };
 }
 

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { anthropicProvider } from '../../scripts/providers/anthropic.js';
-import { WRONG_FIX_ASSERTION } from '../../scripts/providers/brain.js';
+import { WRONG_FIX_ASSERTION, type BrainOptions } from '../../scripts/providers/brain.js';
 import { geminiProvider } from '../../scripts/providers/gemini.js';
 import { chatCompletionsProvider, responsesProvider } from '../../scripts/providers/openai.js';
 import type { Provider } from '../../scripts/providers/server.js';
@@ -18,7 +18,7 @@ import { jsonLines } from '../../src/agents/report.js';
 import type { AgentConfig } from '../../src/config/schema.js';
 import { readTranscriptTail } from '../../src/sessions/sessions.js';
 import { cliDir, PINNED, realCli } from '../helpers/clis.js';
-import { openRegistry, runDaemon, SAMPLE_CI, sandbox, swarm, waitForState, writeConfig, type Sandbox } from '../helpers/sample.js';
+import { agentCommand, openRegistry, runDaemon, SAMPLE_CI, sandbox, swarm, waitForState, writeConfig, type Sandbox } from '../helpers/sample.js';
 
 type Cli = 'claude' | 'codex' | 'gemini' | 'opencode';
 
@@ -34,20 +34,20 @@ afterAll(() => {
 });
 
 /** Each CLI's own settings for its provider, a private HOME, and the loopback provider behind them. */
-async function setup(cli: Cli, box: Sandbox): Promise<Setup> {
+async function setup(cli: Cli, box: Sandbox, brain: BrainOptions = { wrongFirst: true }): Promise<Setup> {
   const home = join(box.dir, 'home');
   mkdirSync(home, { recursive: true });
   const common = { HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_DATA_HOME: join(home, '.local', 'share'), XDG_CACHE_HOME: join(home, '.cache'), NO_COLOR: '1' };
   switch (cli) {
     case 'claude': {
-      const provider = await anthropicProvider({ wrongFirst: true });
+      const provider = await anthropicProvider(brain);
       // Root here: Claude Code skips permissions only when sandboxed, and under swarm's bubblewrap it is; its
       // network there is limited to its endpoints, so the real CLI reaches its provider through the bridge.
       const sandboxMode = process.getuid?.() === 0 ? 'bwrap' : 'none';
       return { provider, agent: { type: 'claude', command: [realCli('claude')], model: 'claude-sonnet-4-5', sandbox: sandboxMode, ...(sandboxMode === 'bwrap' ? { network: 'endpoints' as const } : {}), resume: true, env: { ...common, ANTHROPIC_BASE_URL: provider.url, ANTHROPIC_API_KEY: 'sk-ant-test', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1' } } };
     }
     case 'codex': {
-      const provider = await responsesProvider({ wrongFirst: true });
+      const provider = await responsesProvider(brain);
       // codex refuses to put its sandbox helper under /tmp: its home lives beside the installed CLIs.
       const codexHome = mkdtempSync(join(cliDir(), 'codex-home-'));
       box.extraCleanup.push(codexHome);
@@ -55,13 +55,13 @@ async function setup(cli: Cli, box: Sandbox): Promise<Setup> {
       return { provider, agent: { type: 'codex', command: [realCli('codex')], model: 'gpt-test', resume: true, args: ['-c', 'model_provider="loopback"', '-c', providerConfig], env: { ...common, CODEX_HOME: codexHome, SWARM_TEST_OPENAI_KEY: 'sk-test' } } };
     }
     case 'gemini': {
-      const provider = await geminiProvider({ wrongFirst: true });
+      const provider = await geminiProvider(brain);
       mkdirSync(join(home, '.gemini'), { recursive: true });
       writeFileSync(join(home, '.gemini', 'settings.json'), JSON.stringify({ security: { auth: { selectedType: 'gemini-api-key' } } }));
       return { provider, agent: { type: 'gemini', command: [realCli('gemini')], model: 'gemini-2.5-pro', resume: true, env: { ...common, GOOGLE_GEMINI_BASE_URL: provider.url, GEMINI_API_KEY: 'test-key' } } };
     }
     case 'opencode': {
-      const provider = await chatCompletionsProvider({ wrongFirst: true });
+      const provider = await chatCompletionsProvider(brain);
       const config = join(home, 'opencode.json');
       writeFileSync(config, JSON.stringify({ $schema: 'https://opencode.ai/config.json', provider: { loopback: { npm: '@ai-sdk/openai-compatible', name: 'loopback', options: { baseURL: `${provider.url}/v1`, apiKey: 'test' }, models: { 'gpt-test': { name: 'gpt test' } } } } }));
       return { provider, agent: { type: 'opencode', command: [realCli('opencode')], model: 'loopback/gpt-test', resume: true, env: { ...common, OPENCODE_CONFIG: config, OPENCODE_DISABLE_AUTOUPDATE: '1', OPENCODE_DISABLE_MODELS_FETCH: '1' } } };
@@ -151,6 +151,44 @@ describe.each<Cli>(['claude', 'codex', 'gemini', 'opencode'])('%s (real CLI, pin
       timings[cli] = { total_ms: (ready.ready_at ?? Date.now()) - began, agent_ms: agentMs, ci_ms: ciMs };
       expect(readFileSync(join(ready.worktree, 'src', 'add.ts'), 'utf8')).toContain('a + b');
       registry.close();
+    } finally {
+      daemon?.child.kill('SIGKILL');
+      await provider.close();
+      box.cleanup();
+    }
+  });
+});
+
+describe.each<Cli>(['claude', 'codex', 'gemini', 'opencode'])('%s as a reviewer (real CLI, read-only mode)', (cli) => {
+  it('reviews the PR head in its read-only mode; its JSON verdict gates the task; its tokens are recorded', async () => {
+    const box = sandbox(`conf-review-${cli}`);
+    const verdict = { verdict: 'approve', summary: 'Adds as the task asks.', findings: [{ severity: 'nit', file: 'src/add.ts', line: 2, title: 'Fine as it is', body: '' }] };
+    const { provider, agent } = await setup(cli, box, { review: `Here is my review.\n${JSON.stringify(verdict)}` });
+    let daemon: Awaited<ReturnType<typeof runDaemon>> | null = null;
+    try {
+      writeConfig(box, {
+        agents: { dev: { command: agentCommand('fixer-right.mjs') }, [cli]: { ...agent, resume: false } },
+        default_agent: 'dev',
+        review: { reviewers: [{ name: `${cli}-logic`, agent: cli, focus: 'logic' }] },
+        ci: { command: SAMPLE_CI },
+        notify: { desktop: false },
+      });
+      daemon = await runDaemon(box);
+      const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', 'Fix addNumbers in src/add.ts: it subtracts, but it must add.'])).stdout) as { id: number };
+      const ready = await waitForState(box, id, ['ready', 'needs_help'], 150_000);
+      expect(ready.state, ready.reason ?? '').toBe('ready');
+      // The real CLI carried swarm's review prompt (with the diff) to the model, and its answer back.
+      expect(provider.requests.some((r) => JSON.stringify(r.body ?? '').includes('-  return a - b;'))).toBe(true);
+      const registry = openRegistry(box);
+      const review = registry.attempts(id).find((a) => a.kind === 'review')!;
+      const notes = registry.notifications().filter((n) => n.task_id === id && n.event === 'ready');
+      registry.close();
+      expect(review.outcome).toBe('approve');
+      const stored = JSON.parse(review.report ?? '{}') as { findings: unknown[]; usage: { output_tokens?: number } };
+      expect(stored.findings).toEqual(verdict.findings);
+      expect(stored.usage.output_tokens).toBeGreaterThan(0);
+      expect(notes[0]!.title).toContain('1/1 reviewers approve');
+      expect((await swarm(box.repo, ['show', String(id)])).stdout).toContain(`${cli}-logic on attempt 1`);
     } finally {
       daemon?.child.kill('SIGKILL');
       await provider.close();

@@ -41,6 +41,7 @@ function shape(action: Action): string {
 const fault = { class: 'fault' as const, cause: 'refuses to run as root', line: '--dangerously-skip-permissions cannot be used with root/sudo privileges for security reasons' };
 const transient = { class: 'transient' as const, cause: 'rate limited (HTTP 429)', line: 'API Error: Request rejected (429) · Rate limited' };
 const task = { class: 'task' as const, cause: 'exit code 1', line: 'TypeError: x is undefined' };
+const withReview = (s: Snapshot): Snapshot => ({ ...s, limits: { ...s.limits, review: { required: 'all', block_on: ['critical', 'major'], reviewers: 1 } } });
 const withTask = (s: Snapshot, over: Partial<Snapshot['task']>): Snapshot => ({ ...s, task: { ...s.task, ...over } });
 
 const table: [string, Snapshot, string][] = [
@@ -86,6 +87,17 @@ const table: [string, Snapshot, string][] = [
   ['PR closed unmerged', snap('ci_running', { pr: { state: 'closed' } }), 'cancel'],
   ['queued tasks are the scheduler’s', snap('queued'), 'none'],
   ['needs_help waits for a human', snap('needs_help'), 'none'],
+  // The AI review gate (reviewers configured): after green and mergeable, before ready.
+  ['green and mergeable, reviewers configured: the review starts', withReview(snap('ci_running', { ci: { kind: 'passed' }, conflicts: [] })), 'start_review'],
+  ['reviewing, nobody started: start the reviewers', withReview(snap('reviewing', { conflicts: [], reviews: [{ name: 'logic', tries: [] }] })), 'start_reviewers'],
+  ['reviewing, one still at it', withReview(snap('reviewing', { conflicts: [], reviews: [{ name: 'logic', tries: [{ state: 'running' }] }] })), 'none'],
+  ['reviewing, all approve: ready', withReview(snap('reviewing', { conflicts: [], reviews: [{ name: 'logic', tries: [{ state: 'usable', review: { verdict: 'approve', summary: '', findings: [] } }] }] })), 'ready'],
+  ['reviewing, a blocking finding: respawn with it', withReview(snap('reviewing', { conflicts: [], reviews: [{ name: 'logic', tries: [{ state: 'usable', review: { verdict: 'request_changes', summary: '', findings: [{ severity: 'major', file: 'a.ts', line: 1, title: 't', body: '' }] } }] }] })), 'respawn:review_findings'],
+  ['reviewing, a blocking finding, retries spent: a human', withReview(snap('reviewing', { conflicts: [], reviews: [{ name: 'logic', tries: [{ state: 'usable', review: { verdict: 'request_changes', summary: '', findings: [{ severity: 'critical', file: 'a.ts', line: 1, title: 't', body: '' }] } }] }] }, 3)), 'needs_help:review_findings'],
+  ['reviewing, an unusable answer: asked again', withReview(snap('reviewing', { conflicts: [], reviews: [{ name: 'logic', tries: [{ state: 'unusable', why: 'no JSON' }] }] })), 'ask_reviewer_again'],
+  ['reviewing, unusable twice: the review failed, a human', withReview(snap('reviewing', { conflicts: [], reviews: [{ name: 'logic', tries: [{ state: 'unusable', why: 'no JSON' }, { state: 'unusable', why: 'no JSON' }] }] })), 'needs_help:review_failed'],
+  ['reviewing, base moved and now conflicts: back to the agent', withReview(snap('reviewing', { conflicts: ['src/a.ts'], reviews: [] })), 'respawn:conflict'],
+  ["reviewing, a human's changes-requested wins over the bots", withReview(snap('reviewing', { conflicts: [], review: { decision: 'changes_requested', comments: ['no'] }, reviews: [{ name: 'logic', tries: [{ state: 'usable', review: { verdict: 'approve', summary: '', findings: [] } }] }] })), 'respawn:changes_requested'],
 ];
 
 describe('decide', () => {

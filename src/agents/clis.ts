@@ -55,7 +55,7 @@ export const claudeAdapter: AgentAdapter = {
   },
   review(context) {
     // Plan mode and only reading tools: no permission is skipped, so this runs as root too.
-    const argv = [context.config.command?.[0] ?? 'claude', '-p', promptArg(context), '--output-format', 'stream-json', '--verbose', '--permission-mode', 'plan', '--allowedTools', 'Read', 'Grep', 'Glob', ...model(context, '--model')];
+    const argv = [context.config.command?.[0] ?? 'claude', '-p', promptArg(context), '--output-format', 'stream-json', '--verbose', '--permission-mode', 'plan', '--allowedTools', 'Read', 'Grep', 'Glob', ...model(context, '--model'), ...context.config.args];
     return { argv, env: agentEnv(context, {}, PROVIDER_ENV.claude) };
   },
   parseReport: parseClaude,
@@ -81,7 +81,7 @@ export const codexAdapter: AgentAdapter = {
     return { argv, env: agentEnv(context, {}, PROVIDER_ENV.codex) };
   },
   review(context) {
-    const argv = [context.config.command?.[0] ?? 'codex', 'exec', '--json', '--sandbox', 'read-only', '--skip-git-repo-check', '-C', context.worktree, ...model(context, '-m'), promptArg(context)];
+    const argv = [context.config.command?.[0] ?? 'codex', 'exec', '--json', '--sandbox', 'read-only', '--skip-git-repo-check', '-C', context.worktree, ...model(context, '-m'), ...context.config.args, promptArg(context)];
     return { argv, env: agentEnv(context, {}, PROVIDER_ENV.codex) };
   },
   parseReport: parseCodex,
@@ -138,7 +138,7 @@ export const geminiAdapter: AgentAdapter = {
     return { argv, env: agentEnv(context, {}, PROVIDER_ENV.gemini) };
   },
   review(context) {
-    const argv = [context.config.command?.[0] ?? 'gemini', '-p', promptArg(context), '--approval-mode=plan', '--skip-trust', '--output-format', 'stream-json', ...model(context, '-m')];
+    const argv = [context.config.command?.[0] ?? 'gemini', '-p', promptArg(context), '--approval-mode=plan', '--skip-trust', '--output-format', 'stream-json', ...model(context, '-m'), ...context.config.args];
     return { argv, env: agentEnv(context, {}, PROVIDER_ENV.gemini) };
   },
   parseReport: parseGemini,
@@ -167,7 +167,7 @@ export const opencodeAdapter: AgentAdapter = {
     return { argv, env: agentEnv(context, {}, [...PROVIDER_ENV.multi, 'OPENCODE_*']) };
   },
   review(context) {
-    const argv = [context.config.command?.[0] ?? 'opencode', 'run', '--agent', 'plan', '--format', 'json', ...model(context, '--model'), promptArg(context)];
+    const argv = [context.config.command?.[0] ?? 'opencode', 'run', '--agent', 'plan', '--format', 'json', ...model(context, '--model'), ...context.config.args, promptArg(context)];
     return { argv, env: agentEnv(context, {}, [...PROVIDER_ENV.multi, 'OPENCODE_*']) };
   },
   parseReport: parseOpencode,

@@ -113,8 +113,10 @@ export const SwarmConfig = z.strictObject({
       block_on: z.array(Severity).default(['critical', 'major']),
       /** The diff given to a reviewer is cut past this many characters (saying so). */
       max_diff_chars: z.number().int().positive().default(60_000),
+      /** A reviewer still running after this is stopped; its review has failed (asked again once). */
+      timeout_minutes: z.number().positive().default(20),
     })
-    .default({ reviewers: [], required: 'all', block_on: ['critical', 'major'], max_diff_chars: 60_000 }),
+    .default({ reviewers: [], required: 'all', block_on: ['critical', 'major'], max_diff_chars: 60_000, timeout_minutes: 20 }),
   /** How much evidence of a failed attempt goes into the next prompt. */
   evidence: z
     .strictObject({

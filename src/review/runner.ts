@@ -16,7 +16,7 @@ import { ollamaHost, SWARM_BIN } from '../agents/builtin/adapter.js';
 import { ADAPTERS, resolveAgent, type ResolvedAgent } from '../agents/registry.js';
 import { agentHome, sandboxCommand, sandboxPlan } from '../sandbox/plan.js';
 import { SESSION_FILES } from '../sessions/protocol.js';
-import { freshSessionDir, readTranscriptTail, sessionLiveness, startSession } from '../sessions/sessions.js';
+import { freshSessionDir, killSession, readTranscriptTail, sessionLiveness, startSession } from '../sessions/sessions.js';
 import { git, revParse, runGit } from '../workspace/git.js';
 import { ANSWER_MARK } from './builtin.js';
 import { parseReview, ReviewAnswer, type Finding } from './findings.js';
@@ -41,7 +41,14 @@ function tryOf(deps: ReviewDeps, attempt: AttemptRow): ReviewTry {
     return stored?.success ? { state: 'usable', review: stored.data } : { state: 'unusable', why: attempt.evidence ?? 'no usable answer' };
   }
   const live = sessionLiveness(attempt.session_dir);
-  if (live.kind === 'starting' || live.kind === 'running') return { state: 'running' };
+  if (live.kind === 'starting' || live.kind === 'running') {
+    const limit = deps.config.review.timeout_minutes * 60_000;
+    if (Date.now() - attempt.started_at < limit) return { state: 'running' };
+    killSession(attempt.session_dir);
+    const why = `the reviewer was still running after review.timeout_minutes (${deps.config.review.timeout_minutes}) and was stopped`;
+    deps.registry.updateAttempt(attempt.id, { ended_at: Date.now(), outcome: 'unusable', evidence: why });
+    return { state: 'unusable', why };
+  }
   const transcript = live.kind === 'exited' ? readTranscriptTail(attempt.session_dir, 1024 * 1024) : '';
   const { text: answer, usage } = answerText(deps, attempt.agent, stripAnsi(transcript));
   const lastLine = transcript.trim().split('\n').at(-1)?.trim() ?? '';

@@ -171,7 +171,7 @@ describe.each<Cli>(['claude', 'codex', 'gemini', 'opencode'])('%s as a reviewer 
         default_agent: 'dev',
         review: { reviewers: [{ name: `${cli}-logic`, agent: cli, focus: 'logic' }] },
         ci: { command: SAMPLE_CI },
-        notify: { desktop: false },
+        notify: { desktop: false, webhook: { url: 'http://127.0.0.1:9/hook' }, max_attempts: 1 },
       });
       daemon = await runDaemon(box);
       const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', 'Fix addNumbers in src/add.ts: it subtracts, but it must add.'])).stdout) as { id: number };

@@ -14,7 +14,7 @@ import { killSession, lastOutputAt, readSessionExit, readTranscriptTail, session
 import { commitsAhead, revParse } from '../src/workspace/git.js';
 import { checkoutUncommitted, removeWorktree } from '../src/workspace/worktrees.js';
 import { fetchBack, isClone } from '../src/workspace/clones.js';
-import { findingsFixed, removeReviewCheckout, reviewFacts, startReviewers, type ReviewDeps } from '../src/review/runner.js';
+import { findingsFixed, postRoundReviews, removeReviewCheckout, reviewFacts, startReviewers, type ReviewDeps } from '../src/review/runner.js';
 import { waitFor } from '../src/wait.js';
 import { classifyExit, FAST_FAILURE_MS, reconnectOnly } from './classify.js';
 import { decide, type Action, type SessionFacts, type Snapshot } from './decide.js';
@@ -249,10 +249,12 @@ export class Monitor {
         await forge.killCi(task);
         return this.act(task, action.then);
       case 'respawn':
+        await this.postReviews(task);
         return this.fail(task, action.evidence, true, action.delay_ms ?? 0);
       case 'wait':
         return this.waitOut(task, action.evidence, action.delay_ms);
       case 'needs_help':
+        await this.postReviews(task);
         return this.fail(task, action.evidence, false);
       case 'await_review': {
         // Said once, in the task's reason and an event; nothing else changes until the reviewer acts.
@@ -274,6 +276,7 @@ export class Monitor {
       case 'ready': {
         const pr = registry.getPr(task.id);
         const verified = await this.verifiedHead(task, pr?.head_sha ?? null);
+        await this.postReviews(task);
         if (task.state === 'reviewing') await removeReviewCheckout(this.deps.repoRoot, task);
         const reviews = action.reviews ? { ...action.reviews, fixed: findingsFixed(this.reviewDeps(), task) } : undefined;
         return registry.transition(task.id, task.state, 'ready', {
@@ -313,6 +316,13 @@ export class Monitor {
       patch: { not_before: this.now() + delayMs, transient_waits: task.transient_waits + 1, waited_ms: task.waited_ms + delayMs, evidence: JSON.stringify(evidence) },
     });
     return null;
+  }
+
+  /** Leaving `reviewing`: the round's reviews go on the PR (GitHub); the local forge keeps them in the registry. */
+  private async postReviews(task: TaskRow): Promise<void> {
+    const post = this.deps.forge.postReview?.bind(this.deps.forge);
+    if (task.state !== 'reviewing' || !post) return;
+    await postRoundReviews(this.reviewDeps(), task, post);
   }
 
   private reviewDeps(): ReviewDeps {

@@ -343,6 +343,29 @@ export async function fakeGitHub(options: { bare: string; owner?: string; repo?:
       }
       if ((m = new RegExp(`^GET ${base}/pulls/(\\d+)/reviews$`).exec(route))) return send(200, pulls.get(Number(m[1]))?.reviews ?? []);
       if ((m = new RegExp(`^GET ${base}/pulls/(\\d+)/comments$`).exec(route))) return send(200, pulls.get(Number(m[1]))?.comments ?? []);
+      if ((m = new RegExp(`^POST ${base}/pulls/(\\d+)/reviews$`).exec(route))) {
+        // As GitHub: a review comment must sit on a line of the PR's diff (inside a hunk, new side), else 422.
+        const pull = pulls.get(Number(m[1]));
+        if (!pull) return send(404, { message: 'Not Found' });
+        const body = JSON.parse(text) as { commit_id?: string; body?: string; event?: string; comments?: { path: string; line: number; side?: string; body: string }[] };
+        const head = body.commit_id ?? pull.head_sha;
+        const diff = bareGit(['diff', '--unified=3', `refs/heads/${pull.base_ref}...${head}`]).out;
+        const ranges: { path: string; from: number; to: number }[] = [];
+        let path = '';
+        for (const line of diff.split('\n')) {
+          if (line.startsWith('+++ b/')) path = line.slice(6);
+          const hunk = /^@@ -[\d,]+ \+(\d+)(?:,(\d+))? @@/.exec(line);
+          if (hunk) ranges.push({ path, from: Number(hunk[1]), to: Number(hunk[1]) + Number(hunk[2] ?? '1') - 1 });
+        }
+        const outside = (body.comments ?? []).filter((c) => !ranges.some((r) => r.path === c.path && c.line >= r.from && c.line <= r.to));
+        if (outside.length) return send(422, { message: 'Unprocessable Entity', errors: ['Pull request review thread line must be part of the diff'], documentation_url: 'https://docs.github.com/rest/pulls/reviews#create-a-review-for-a-pull-request', status: '422' });
+        const id = 1000 + pull.reviews.length;
+        const user = { login, type: 'User' };
+        pull.reviews.push({ id, user, body: body.body ?? '', state: body.event === 'APPROVE' ? 'APPROVED' : body.event === 'REQUEST_CHANGES' ? 'CHANGES_REQUESTED' : 'COMMENTED', submitted_at: now(), commit_id: head });
+        for (const c of body.comments ?? []) pull.comments.push({ id: id * 100 + pull.comments.length, path: c.path, line: c.line, original_line: c.line, body: c.body, user });
+        pull.updated_at = now();
+        return send(200, { id, user, body: body.body ?? '', state: 'COMMENTED', commit_id: head });
+      }
       if ((m = new RegExp(`^PUT ${base}/pulls/(\\d+)/merge$`).exec(route))) {
         const pull = pulls.get(Number(m[1]));
         if (!pull || pull.state !== 'open') return send(405, { message: 'Pull Request is not mergeable' });

@@ -1,5 +1,6 @@
 import type { CiFacts } from '../../monitor/decide.js';
 import type { PrRow, TaskRow } from '../../registry/types.js';
+import type { ReviewPayload } from '../review/post.js';
 
 export interface ForgeObservation {
   pr: { state: 'open' | 'merged' | 'closed' } | null;
@@ -22,6 +23,8 @@ export interface Forge {
   startCi(task: TaskRow): Promise<void>;
   killCi(task: TaskRow): Promise<void>;
   observe(task: TaskRow, wants: { ci: boolean; conflicts: boolean }): Promise<ForgeObservation>;
+  /** Posts an AI reviewer's review on the task's pull request (forges that show reviews elsewhere keep them in the registry). */
+  postReview?(task: TaskRow, payload: ReviewPayload): Promise<void>;
   /** Merges the task's branch into base; throws a SwarmError that says what to do when it cannot. */
   merge(task: TaskRow): Promise<{ commit: string }>;
 }

@@ -17,6 +17,7 @@ import type { PrRow, TaskRow } from '../../registry/types.js';
 import type { SwarmConfig } from '../config/schema.js';
 import { errorMessage, SwarmError, ExitCode } from '../errors.js';
 import { mergeConflicts, revParse, runGit } from '../workspace/git.js';
+import type { ReviewPayload } from '../review/post.js';
 import type { Forge, ForgeObservation } from './forge.js';
 
 export class GitHubError extends SwarmError {
@@ -467,6 +468,14 @@ export class GitHubForge implements Forge {
     } catch (err) {
       return { kind: 'unfinished', why: `check "${name}" was ${conclusion}, and re-running it was refused (${errorMessage(err)})` };
     }
+  }
+
+  /** An AI reviewer's review as a PR review, named after it, inline where GitHub takes comments. */
+  async postReview(task: TaskRow, payload: ReviewPayload): Promise<void> {
+    const pr = this.deps.registry.getPr(task.id);
+    if (!pr?.number) throw new Error(`task ${task.id} has no pull request to review`);
+    const { octokit, owner, repo } = this.deps;
+    await octokit.request('POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews', { owner, repo, pull_number: pr.number, ...payload });
   }
 
   /** The reviews' verdict, read again only when the PR changed (a review updates its updated_at) or its head did. */

@@ -1,3 +1,5 @@
+import { SWARM_REVIEW_MARK } from '../review/post.js';
+
 /**
  * Pure: what the reviews on a pull request mean for the task, judged from the reviews themselves, not from
  * GitHub's `reviewDecision` (which is null on repositories whose branch protection does not require reviews,
@@ -47,7 +49,7 @@ export function reviewVerdict(facts: ReviewFacts): ReviewVerdict {
   const ordered = [...facts.reviews].sort((a, b) => (a.submitted_at ?? '').localeCompare(b.submitted_at ?? '') || a.id - b.id);
   for (const review of ordered) {
     const user = review.user ?? `reviewer ${review.id}`;
-    if (facts.self && user === facts.self) continue;
+    if ((facts.self && user === facts.self) || review.body?.includes(SWARM_REVIEW_MARK)) continue;
     if (STATEFUL.has(review.state)) latest.set(user, review);
   }
   const requested = [...latest.entries()].filter(([, r]) => r.state === 'CHANGES_REQUESTED');
@@ -55,7 +57,7 @@ export function reviewVerdict(facts: ReviewFacts): ReviewVerdict {
   if (fresh.length > 0) {
     const comments = [
       ...fresh.filter(([, r]) => r.body).map(([user, r]) => `${user}: ${r.body ?? ''}`),
-      ...facts.comments.filter((c) => c.line !== null && c.user !== facts.self).map((c) => `${c.path}:${String(c.line)} (${c.user ?? 'reviewer'}): ${c.body}`),
+      ...facts.comments.filter((c) => c.line !== null && c.user !== facts.self && !c.body.includes(SWARM_REVIEW_MARK)).map((c) => `${c.path}:${String(c.line)} (${c.user ?? 'reviewer'}): ${c.body}`),
     ];
     return { decision: 'changes_requested', comments };
   }

@@ -8,7 +8,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Registry } from '../../registry/registry.js';
 import type { AttemptRow, TaskRow } from '../../registry/types.js';
 import type { SwarmConfig } from '../config/schema.js';
-import { AgentError } from '../errors.js';
+import { AgentError, errorMessage } from '../errors.js';
 import { agentEnv, type Launch, type LaunchContext } from '../agents/adapter.js';
 import { checkFlags } from '../agents/versions.js';
 import { stripAnsi } from '../../monitor/evidence.js';
@@ -22,6 +22,7 @@ import { ANSWER_MARK } from './builtin.js';
 import { parseReview, ReviewAnswer, type Finding } from './findings.js';
 import type { ReviewerFacts, ReviewTry } from './gate.js';
 import { boundDiff, reviewPrompt } from './prompt.js';
+import { diffLines, reviewPayload, type ReviewPayload } from './post.js';
 
 export interface ReviewDeps {
   repoRoot: string;
@@ -163,5 +164,26 @@ export async function startReviewers(deps: ReviewDeps, task: TaskRow, names: rea
     const state = await startSession(dir, { argv: command, cwd: checkout, env: home ? { ...env, HOME: home } : env, cols: 120, rows: 40, scrollback_bytes: 256 * 1024, transcript_max_bytes: 16 * 1024 * 1024 });
     registry.updateAttempt(attempt.id, { holder_pid: state.holder_pid, holder_start: state.holder_start, child_pid: state.child_pid, child_start: state.child_start });
     registry.recordEvent(task.id, 'review_started', { reviewer: name, agent: agent.name, model: agent.model, try: tries + 1, head });
+  }
+}
+
+/** This round's answers posted on the forge's PR, each once; a failure to post is recorded, never blocking. */
+export async function postRoundReviews(deps: ReviewDeps, task: TaskRow, post: (task: TaskRow, payload: ReviewPayload) => Promise<void>): Promise<void> {
+  const head = await revParse(deps.repoRoot, task.branch);
+  const posted = new Set(deps.registry.events(task.id).filter((e) => e.kind === 'review_posted').map((e) => (JSON.parse(e.data ?? '{}') as { attempt?: number }).attempt));
+  const round = reviewAttempts(deps, task).filter((a) => a.n === task.attempt && a.head_sha === head && a.report && !posted.has(a.id));
+  if (!round.length) return;
+  const lines = diffLines(await git(deps.repoRoot, ['diff', '--no-color', '--no-ext-diff', `${task.base}...${head}`]));
+  for (const attempt of round) {
+    const answer = ReviewAnswer.safeParse(JSON.parse(attempt.report!));
+    if (!answer.success) continue;
+    const reviewer = deps.config.review.reviewers.find((r) => r.name === attempt.agent);
+    const model = reviewer ? (reviewer.model ?? deps.config.agents[reviewer.agent]?.model ?? null) : null;
+    try {
+      await post(task, reviewPayload({ reviewer: attempt.agent, model, answer: answer.data, head, lines }));
+      deps.registry.recordEvent(task.id, 'review_posted', { attempt: attempt.id, reviewer: attempt.agent });
+    } catch (err) {
+      deps.registry.recordEvent(task.id, 'review_post_failed', { attempt: attempt.id, reviewer: attempt.agent, error: errorMessage(err) });
+    }
   }
 }

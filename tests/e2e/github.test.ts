@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../src/wait.js';
 import { actionsRunner, fakeGitHub, githubFor, TOKEN, type FakeGitHub } from '../helpers/github.js';
+import { fakeOllama } from '../helpers/ollama.js';
 import { agentCommand, git, openRegistry, readRecords, receiver, runDaemon, sandbox, swarm, waitForPasses, waitForState, writeConfig, type DaemonProcess, type Receiver, type Sandbox } from '../helpers/sample.js';
 
 describe('GitHub forge against a loopback GitHub', () => {
@@ -301,6 +302,48 @@ describe('GitHub forge against a loopback GitHub', () => {
     expect(invalid.code).toBe(3);
     expect(invalid.stderr).toContain('The GitHub token is invalid or expired');
     expect(readFileSync(join(box.repo, 'swarm.config.json'), 'utf8')).toContain('github');
+  });
+  it('AI reviews are posted as PR reviews named after each reviewer, inline where the diff allows; a human\'s changes-requested still wins', async () => {
+    const logic = await fakeOllama([{ name: 'qwen:7b', capabilities: ['completion', 'tools'] }]);
+    const security = await fakeOllama([{ name: 'llama:8b', capabilities: ['completion', 'tools'] }]);
+    try {
+      logic.script([{ text: JSON.stringify({ verdict: 'approve', summary: 'Correct.', findings: [{ severity: 'minor', file: 'src/add.ts', line: 2, title: 'Name the operands', body: 'a and b say little.' }, { severity: 'nit', file: 'README.md', line: 1, title: 'Mention the fix', body: '' }] }) }]);
+      security.script([{ text: JSON.stringify({ verdict: 'approve', summary: 'Nothing unsafe.', findings: [] }) }]);
+      configure('reviewed.mjs', {
+        agents: {
+          a: { command: agentCommand('reviewed.mjs'), env: { AGENT_RECORD_DIR: box.records } },
+          qwen: { type: 'builtin', model: 'qwen:7b', host: logic.url },
+          llama: { type: 'builtin', model: 'llama:8b', host: security.url },
+        },
+        default_agent: 'a',
+        review: { reviewers: [{ name: 'logic', agent: 'qwen', focus: 'logic' }, { name: 'security', agent: 'llama', focus: 'security' }] },
+      });
+      actionsRunner(gh, bare);
+      daemon = await runDaemon(box, env);
+      const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', 'Fix addNumbers: it subtracts'], env)).stdout) as { id: number };
+      const ready = await waitForState(box, id, ['ready', 'needs_help']);
+      expect(ready.state, ready.reason ?? '').toBe('ready');
+      const pull = gh.pulls.get(1)!;
+      const bots = pull.reviews.filter((r) => r.body.includes('swarm reviewer'));
+      expect(bots.map((r) => r.body.split('\n')[0])).toEqual(expect.arrayContaining(['**swarm reviewer `logic`** (qwen:7b): approves', '**swarm reviewer `security`** (llama:8b): approves']));
+      expect(bots.every((r) => r.state === 'COMMENTED' && r.commit_id === pull.head_sha)).toBe(true);
+      // Inside the diff: an inline comment at the path and line; outside it (README.md:1): in the review's body.
+      expect(pull.comments).toEqual([expect.objectContaining({ path: 'src/add.ts', line: 2, body: expect.stringContaining('**minor** Name the operands (swarm reviewer `logic`)') })]);
+      expect(bots.find((r) => r.body.includes('`logic`'))!.body).toContain('- `README.md:1` **nit** Mention the fix');
+
+      // A human asks for changes on the same head: that wins over both bot approvals.
+      pull.reviews.push({ id: 77, user: { login: 'alice', type: 'User' }, body: 'Please handle negatives too.', state: 'CHANGES_REQUESTED', submitted_at: new Date().toISOString(), commit_id: pull.head_sha });
+      gh.touch(pull);
+      const registry = openRegistry(box);
+      await waitFor(() => (registry.events(id).some((e) => e.kind === 'respawn' && e.data?.includes('changes_requested')) ? true : undefined), { timeoutMs: 60_000, what: "the human's review to send the task back" });
+      const evidence = registry.events(id).find((e) => e.kind === 'respawn')!.data ?? '';
+      registry.close();
+      expect(evidence).toContain('A reviewer requested changes.');
+      await waitFor(() => (readRecords(box, 'reviewed.jsonl').length >= 2 ? true : undefined), { timeoutMs: 60_000, what: 'the second attempt' });
+    } finally {
+      await logic.close();
+      await security.close();
+    }
   });
 });
 

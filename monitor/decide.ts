@@ -6,6 +6,7 @@ import type { Evidence, TaskState } from '../registry/types.js';
 import { backoffMs, type ExitFailure } from './classify.js';
 import type { FailureEvidence } from './evidence.js';
 import { reviewGate, type GatePolicy, type ReviewerFacts } from '../src/review/gate.js';
+import type { ScreenshotFacts } from '../src/review/screenshots.js';
 
 export type SessionFacts =
   | { kind: 'none' }
@@ -35,6 +36,8 @@ export interface Snapshot {
   limits: { stuck_ms: number; agent_timeout_ms: number; ci_timeout_ms: number; has_ci: boolean; backoff?: BackoffLimits; review?: GatePolicy & { reviewers: number } };
   /** The AI reviewers' tries on this head (state `reviewing`). */
   reviews?: ReviewerFacts[];
+  /** With UI paths configured, once CI is green: which UI files changed, which screenshots exist. */
+  screenshots?: ScreenshotFacts & { dir: string; failed_output?: string };
   agent: SessionFacts;
   /** Known once the agent has exited. */
   work?: { commits_ahead: number; uncommitted: string[] };
@@ -69,7 +72,9 @@ export type Action =
   | { type: 'wait'; evidence: Evidence; delay_ms: number }
   | { type: 'needs_help'; evidence: Evidence }
   /** `reviews`: the AI reviewers' verdicts, for the notification. */
-  | { type: 'ready'; reviews?: { approvals: number; of: number } }
+  | { type: 'ready'; reviews?: { approvals: number; of: number }; screenshots?: string[] }
+  /** UI files changed and a screenshot command is configured: take them in the checkout. */
+  | { type: 'take_screenshots' }
   /** CI green and mergeable: the AI reviewers take over. */
   | { type: 'start_review' }
   | { type: 'start_reviewers'; reviewers: string[] }
@@ -142,8 +147,15 @@ function afterGreen(s: Snapshot): Action {
   if (s.review?.decision === 'addressed') {
     return { type: 'await_review', why: `changes requested by ${(s.review.reviewers ?? []).join(', ') || 'a reviewer'} on an earlier commit were answered; waiting for a re-review` };
   }
+  const shots = s.screenshots;
+  if (shots && shots.ui.length > 0 && shots.files.length === 0) {
+    if (shots.can_take) return { type: 'take_screenshots' };
+    const ui = shots.ui.slice(0, 5).join(', ');
+    const how = shots.failed_output !== undefined ? `The screenshot command wrote none to ${shots.dir}/: ${shots.failed_output.trim().split('\n').slice(-5).join(' | ') || 'no output'}` : `Take screenshots of the changed UI (e.g. with Playwright) and commit them under ${shots.dir}/.`;
+    return failAttempt(s, { reason: 'screenshots_missing', summary: `The change touches UI files (${ui}) but comes with no screenshots. ${how}`, files: shots.ui.slice(0, 20) });
+  }
   if ((s.limits.review?.reviewers ?? 0) > 0 && s.task.state !== 'reviewing') return { type: 'start_review' };
-  return { type: 'ready' };
+  return { type: 'ready', ...(shots?.ui.length ? { screenshots: shots.files } : {}) };
 }
 
 /** The AI reviewers' gate: once CI is green and the branch merges cleanly (a human's changes-requested still wins). */
@@ -159,7 +171,7 @@ function afterReview(s: Snapshot): Action {
     case 'waiting':
       return { type: 'none', why: 'reviewers at work' };
     case 'approved':
-      return { type: 'ready', reviews: { approvals: gate.approvals, of: gate.of } };
+      return { type: 'ready', reviews: { approvals: gate.approvals, of: gate.of }, ...(s.screenshots?.ui.length ? { screenshots: s.screenshots.files } : {}) };
     case 'changes':
       return failAttempt(s, { reason: 'review_findings', summary: gate.summary, findings: gate.findings.map((f) => ({ reviewer: f.reviewer, severity: f.severity, file: f.file, line: f.line ?? null, title: f.title, body: f.body })) });
     case 'failed':

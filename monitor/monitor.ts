@@ -8,12 +8,13 @@ import type { SwarmConfig } from '../src/config/schema.js';
 import { errorMessage } from '../src/errors.js';
 import { ADAPTERS } from '../src/agents/registry.js';
 import { AgentReport, attemptCost } from '../src/agents/report.js';
-import type { Forge } from '../src/forge/forge.js';
+import type { Forge, ForgeObservation } from '../src/forge/forge.js';
 import { needsHelpMessage, readyMessage } from '../src/notify/messages.js';
 import { killSession, lastOutputAt, readSessionExit, readTranscriptTail, sessionLiveness } from '../src/sessions/sessions.js';
-import { commitsAhead, revParse } from '../src/workspace/git.js';
+import { commitsAhead, revParse, runGit } from '../src/workspace/git.js';
 import { checkoutUncommitted, removeWorktree } from '../src/workspace/worktrees.js';
 import { fetchBack, isClone } from '../src/workspace/clones.js';
+import { observeScreenshots, takeScreenshots } from '../src/review/screenshots.js';
 import { findingsFixed, postRoundReviews, removeReviewCheckout, reviewFacts, startReviewers, type ReviewDeps } from '../src/review/runner.js';
 import { waitFor } from '../src/wait.js';
 import { classifyExit, FAST_FAILURE_MS, reconnectOnly } from './classify.js';
@@ -146,6 +147,7 @@ export class Monitor {
         has_ci: this.hasCi(),
         review: { required: config.review.required, block_on: config.review.block_on, reviewers: config.review.reviewers.length },
       },
+      ...(await this.screenshots(task, forge.ci, forge.head ?? null)),
       ...(task.state === 'reviewing' ? { reviews: reviewFacts(this.reviewDeps(), task, forge.head ?? (await revParse(this.deps.repoRoot, task.branch).catch(() => null))) } : {}),
       agent,
       work,
@@ -262,6 +264,12 @@ export class Monitor {
         registry.transition(task.id, task.state, task.state, { event: 'awaiting_rereview', data: { why: action.why }, patch: { reason: action.why } });
         return null;
       }
+      case 'take_screenshots': {
+        const head = await revParse(this.deps.repoRoot, task.branch);
+        const result = await takeScreenshots(this.deps.config, this.deps.repoRoot, task.worktree);
+        registry.recordEvent(task.id, 'screenshots_taken', { head, exit_code: result.code, output: result.output });
+        return registry.getTask(task.id);
+      }
       case 'start_review':
         return registry.transition(task.id, task.state, 'reviewing', { event: 'review_requested', data: { reviewers: this.deps.config.review.reviewers.map((r) => r.name), head: task.verified_sha } });
       case 'start_reviewers':
@@ -277,13 +285,14 @@ export class Monitor {
         const pr = registry.getPr(task.id);
         const verified = await this.verifiedHead(task, pr?.head_sha ?? null);
         await this.postReviews(task);
+        if (action.screenshots?.length) await this.attachScreenshots(task, action.screenshots);
         if (task.state === 'reviewing') await removeReviewCheckout(this.deps.repoRoot, task);
         const reviews = action.reviews ? { ...action.reviews, fixed: findingsFixed(this.reviewDeps(), task) } : undefined;
         return registry.transition(task.id, task.state, 'ready', {
           event: 'ready',
-          data: { pr: pr?.number ?? null, verified: verified, ...(reviews ? { reviews } : {}) },
+          data: { pr: pr?.number ?? null, verified: verified, ...(reviews ? { reviews } : {}), ...(action.screenshots?.length ? { screenshots: action.screenshots } : {}) },
           patch: { ready_at: this.now(), evidence: null, reason: null, verified_sha: verified },
-          notify: { dedupe: `${task.id}:ready:${task.attempt}`, channels: this.deps.channels, message: readyMessage(task, pr?.number ?? null, this.hasCi(), reviews) },
+          notify: { dedupe: `${task.id}:ready:${task.attempt}`, channels: this.deps.channels, message: readyMessage(task, pr?.number ?? null, this.hasCi(), reviews, (action.screenshots ?? []).map((file) => join(task.worktree, file))) },
         });
       }
       case 'done': {
@@ -316,6 +325,31 @@ export class Monitor {
       patch: { not_before: this.now() + delayMs, transient_waits: task.transient_waits + 1, waited_ms: task.waited_ms + delayMs, evidence: JSON.stringify(evidence) },
     });
     return null;
+  }
+
+  /** Screenshot facts once CI is green (or there is none), when UI paths are configured. */
+  private async screenshots(task: TaskRow, ci: ForgeObservation['ci'], known: string | null): Promise<{ screenshots?: Snapshot['screenshots'] }> {
+    const shots = this.deps.config.dod.screenshots;
+    const green = (task.state === 'ci_running' && ci.kind === 'passed') || (task.state === 'pr_open' && !this.hasCi()) || task.state === 'reviewing';
+    if (!shots.paths.length || !green) return {};
+    const head = known ?? (await revParse(this.deps.repoRoot, task.branch));
+    const taken = this.deps.registry.events(task.id).filter((e) => e.kind === 'screenshots_taken').map((e) => JSON.parse(e.data ?? '{}') as { head?: string; output?: string }).find((e) => e.head === head);
+    const facts = await observeScreenshots(this.deps.config, this.deps.repoRoot, task.worktree, task.base, head, taken !== undefined);
+    return facts ? { screenshots: { ...facts, dir: shots.dir, ...(taken ? { failed_output: taken.output ?? '' } : {}) } } : {};
+  }
+
+  /** On the PR too, where the forge shows them (GitHub: a comment with the committed ones as images). */
+  private async attachScreenshots(task: TaskRow, files: readonly string[]): Promise<void> {
+    const attach = this.deps.forge.attachScreenshots?.bind(this.deps.forge);
+    if (!attach) return;
+    const head = await revParse(this.deps.repoRoot, task.branch);
+    const committed = new Set((await runGit(this.deps.repoRoot, ['ls-tree', '-r', '--name-only', head, '--', ...files])).stdout.split('\n').filter(Boolean));
+    try {
+      await attach(task, files.map((path) => ({ path, committed: committed.has(path) })), head);
+      this.deps.registry.recordEvent(task.id, 'screenshots_attached', { head, files });
+    } catch (err) {
+      this.deps.registry.recordEvent(task.id, 'screenshots_attach_failed', { head, error: errorMessage(err) });
+    }
   }
 
   /** Leaving `reviewing`: the round's reviews go on the PR (GitHub); the local forge keeps them in the registry. */

@@ -114,4 +114,7 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE tasks ADD COLUMN verified_sha TEXT;
   `,
+  `
+  ALTER TABLE notifications ADD COLUMN attachments TEXT NOT NULL DEFAULT '[]';
+  `,
 ];

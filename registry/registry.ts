@@ -247,11 +247,11 @@ export class Registry {
 
   private enqueueNotification(taskId: number, dedupe: string, channels: readonly string[], message: NotificationInput, now: number): void {
     const insert = this.db.prepare(
-      `INSERT OR IGNORE INTO notifications (key, task_id, event, channel, title, body, click_url, next_attempt_at, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO notifications (key, task_id, event, channel, title, body, click_url, next_attempt_at, created_at, attachments)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     for (const channel of channels) {
-      insert.run(`${dedupe}:${channel}`, taskId, message.event, channel, message.title, message.body, message.click_url ?? null, now, now);
+      insert.run(`${dedupe}:${channel}`, taskId, message.event, channel, message.title, message.body, message.click_url ?? null, now, now, JSON.stringify(message.attachments ?? []));
     }
   }
 

@@ -27,7 +27,7 @@ export const ACTIVE_STATES: readonly TaskState[] = ['preparing', 'running', 'age
 
 /** What went wrong on an attempt, recorded deterministically by the monitor and fed to the next prompt. */
 export const Evidence = z.object({
-  reason: z.enum(['crash', 'no_commits', 'stuck', 'timeout', 'ci_failed', 'conflict', 'session_lost', 'infra', 'changes_requested', 'manual', 'agent_fault', 'transient', 'review_findings', 'review_failed']),
+  reason: z.enum(['crash', 'no_commits', 'stuck', 'timeout', 'ci_failed', 'conflict', 'session_lost', 'infra', 'changes_requested', 'manual', 'agent_fault', 'transient', 'review_findings', 'review_failed', 'screenshots_missing']),
   summary: z.string(),
   exit_code: z.number().int().nullable().optional(),
   failing_tests: z.array(z.string()).optional(),
@@ -163,6 +163,8 @@ export const NotificationRow = z.object({
   attempts: z.number().int(),
   next_attempt_at: z.number().int(),
   last_error: strOrNull,
+  /** JSON array of file paths. */
+  attachments: z.string().default('[]'),
   created_at: z.number().int(),
   sent_at: intOrNull,
 });
@@ -173,4 +175,6 @@ export interface NotificationInput {
   title: string;
   body: string;
   click_url?: string | null;
+  /** Files sent with it where the channel can (ntfy attaches the first; the webhook gets the paths). */
+  attachments?: string[];
 }

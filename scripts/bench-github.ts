@@ -34,7 +34,7 @@ try {
     execFileSync('git', ['update-ref', `refs/heads/swarm/${i}`, sha], { cwd: bare });
     const task = registry.createTask({ title: `t${i}`, prompt: 'p', agent: 'a', base: 'main', branch: `swarm/${i}`, worktree: join(work, 'wt', String(i)), max_retries: 3 });
     registry.transition(task.id, 'queued', 'ci_running', { event: 'ci_started', patch: { attempt: 1 } });
-    gh.pulls.set(i, { number: i, node_id: `PR_kwDO${i}`, title: `t${i}`, body: '', head_ref: `swarm/${i}`, base_ref: 'main', state: 'open', merged: false, merge_sha: null, updated_at: new Date(Date.parse('2026-11-22T09:00:00Z') + i * 1000).toISOString(), head_sha: sha, mergeable: 'MERGEABLE', reviewDecision: null, reviews: [], comments: [] });
+    gh.pulls.set(i, { number: i, node_id: `PR_kwDO${i}`, title: `t${i}`, body: '', head_ref: `swarm/${i}`, base_ref: 'main', state: 'open', merged: false, merge_sha: null, updated_at: new Date(Date.parse('2026-11-22T09:00:00Z') + i * 1000).toISOString(), head_sha: sha, mergeable: 'MERGEABLE', reviewDecision: null, reviews: [], comments: [], issueComments: [] });
     registry.openPr({ task_id: task.id, forge: 'github', branch: `swarm/${i}`, base: 'main', head_sha: sha, number: i, url: null, node_id: `PR_kwDO${i}` });
     gh.addCheck(sha, 'test');
   }

@@ -39,6 +39,8 @@ export interface FakePull {
   reviewDecision: 'APPROVED' | 'CHANGES_REQUESTED' | 'REVIEW_REQUIRED' | null;
   reviews: { id: number; user: { login: string; type: string }; body: string; state: string; submitted_at: string; commit_id?: string }[];
   comments: { id: number; path: string; line: number | null; original_line: number | null; body: string; user: { login: string; type: string } }[];
+  /** Conversation comments (POST .../issues/{n}/comments). */
+  issueComments: { id: number; body: string; user: { login: string; type: string } }[];
 }
 
 export interface Fault {
@@ -297,7 +299,7 @@ export async function fakeGitHub(options: { bare: string; owner?: string; repo?:
         if (!head) return send(422, { message: 'Validation Failed', errors: [{ resource: 'PullRequest', field: 'head', code: 'invalid' }] });
         if ([...pulls.values()].some((p) => p.head_ref === body.head && p.state === 'open')) return send(422, { message: 'Validation Failed', errors: [{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${owner}:${body.head}.` }] });
         const number = pulls.size + 1;
-        const pull: FakePull = { number, node_id: `PR_kwDO${number}`, title: body.title, body: body.body ?? '', head_ref: body.head, base_ref: body.base, state: 'open', merged: false, merge_sha: null, updated_at: now(), head_sha: head, mergeable: 'MERGEABLE', reviewDecision: null, reviews: [], comments: [] };
+        const pull: FakePull = { number, node_id: `PR_kwDO${number}`, title: body.title, body: body.body ?? '', head_ref: body.head, base_ref: body.base, state: 'open', merged: false, merge_sha: null, updated_at: now(), head_sha: head, mergeable: 'MERGEABLE', reviewDecision: null, reviews: [], comments: [], issueComments: [] };
         pulls.set(number, pull);
         syncHeads();
         return send(201, pullJson(pull));
@@ -343,6 +345,13 @@ export async function fakeGitHub(options: { bare: string; owner?: string; repo?:
       }
       if ((m = new RegExp(`^GET ${base}/pulls/(\\d+)/reviews$`).exec(route))) return send(200, pulls.get(Number(m[1]))?.reviews ?? []);
       if ((m = new RegExp(`^GET ${base}/pulls/(\\d+)/comments$`).exec(route))) return send(200, pulls.get(Number(m[1]))?.comments ?? []);
+      if ((m = new RegExp(`^POST ${base}/issues/(\\d+)/comments$`).exec(route))) {
+        const pull = pulls.get(Number(m[1]));
+        if (!pull) return send(404, { message: 'Not Found' });
+        const body = (JSON.parse(text) as { body?: string }).body ?? '';
+        pull.issueComments.push({ id: 5000 + pull.issueComments.length, body, user: { login, type: 'User' } });
+        return send(201, pull.issueComments.at(-1));
+      }
       if ((m = new RegExp(`^POST ${base}/pulls/(\\d+)/reviews$`).exec(route))) {
         // As GitHub: a review comment must sit on a line of the PR's diff (inside a hunk, new side), else 422.
         const pull = pulls.get(Number(m[1]));

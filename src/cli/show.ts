@@ -1,4 +1,5 @@
 /** `swarm show`: one task's state, attempts, PR, events and notifications. */
+import { join } from 'node:path';
 import { ReviewAnswer, where } from '../review/findings.js';
 import type { TaskRow } from '../../registry/types.js';
 import type { Project } from '../config/project.js';
@@ -49,6 +50,9 @@ export function renderTaskDetail(detail: ReturnType<typeof taskDetail>): string 
       }
     }
   }
+  const ready = detail.events.filter((e) => e.kind === 'ready').at(-1);
+  const shots = ready?.data ? ((JSON.parse(ready.data) as { screenshots?: string[] }).screenshots ?? []) : [];
+  if (shots.length) lines.push('', 'Screenshots:', ...shots.map((file) => `  ${join(task.worktree, file)}`));
   lines.push('', 'Events:');
   for (const e of detail.events) lines.push(`  ${new Date(e.at).toISOString()}  ${e.kind.padEnd(16)} ${e.from_state ?? ''} -> ${e.to_state ?? ''}`);
   return lines.join('\n');

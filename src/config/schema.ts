@@ -117,6 +117,22 @@ export const SwarmConfig = z.strictObject({
       timeout_minutes: z.number().positive().default(20),
     })
     .default({ reviewers: [], required: 'all', block_on: ['critical', 'major'], max_diff_chars: 60_000, timeout_minutes: 20 }),
+  /** The rest of the definition of done: screenshots for UI changes. */
+  dod: z
+    .strictObject({
+      screenshots: z
+        .strictObject({
+          /** Globs of UI paths (relative to the repository): a diff touching one needs screenshots. */
+          paths: z.array(z.string().min(1)).default([]),
+          /** Where screenshots are, in the task's checkout (committed by the agent, or written by `command`). */
+          dir: z.string().min(1).default('screenshots'),
+          /** Takes them in the checkout (e.g. a Playwright script); SWARM_SCREENSHOT_DIR says where. Without it, the agent commits them. */
+          command: Argv.optional(),
+          timeout_seconds: z.number().int().positive().default(300),
+        })
+        .default({ paths: [], dir: 'screenshots', timeout_seconds: 300 }),
+    })
+    .default({ screenshots: { paths: [], dir: 'screenshots', timeout_seconds: 300 } }),
   /** How much evidence of a failed attempt goes into the next prompt. */
   evidence: z
     .strictObject({

@@ -25,6 +25,8 @@ export interface Forge {
   observe(task: TaskRow, wants: { ci: boolean; conflicts: boolean }): Promise<ForgeObservation>;
   /** Posts an AI reviewer's review on the task's pull request (forges that show reviews elsewhere keep them in the registry). */
   postReview?(task: TaskRow, payload: ReviewPayload): Promise<void>;
+  /** Shows the task's screenshots on its pull request (committed ones as images at `head`, others by name). */
+  attachScreenshots?(task: TaskRow, files: readonly { path: string; committed: boolean }[], head: string): Promise<void>;
   /** Merges the task's branch into base; throws a SwarmError that says what to do when it cannot. */
   merge(task: TaskRow): Promise<{ commit: string }>;
 }

@@ -17,7 +17,7 @@ import type { PrRow, TaskRow } from '../../registry/types.js';
 import type { SwarmConfig } from '../config/schema.js';
 import { errorMessage, SwarmError, ExitCode } from '../errors.js';
 import { mergeConflicts, revParse, runGit } from '../workspace/git.js';
-import type { ReviewPayload } from '../review/post.js';
+import { SWARM_REVIEW_MARK, type ReviewPayload } from '../review/post.js';
 import type { Forge, ForgeObservation } from './forge.js';
 
 export class GitHubError extends SwarmError {
@@ -478,6 +478,16 @@ export class GitHubForge implements Forge {
     await octokit.request('POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews', { owner, repo, pull_number: pr.number, ...payload });
   }
 
+  async attachScreenshots(task: TaskRow, files: readonly { path: string; committed: boolean }[], head: string): Promise<void> {
+    const pr = this.deps.registry.getPr(task.id);
+    if (!pr?.number) throw new Error(`task ${task.id} has no pull request`);
+    const { octokit, owner, repo, config } = this.deps;
+    const web = webUrl(config.github.api_url);
+    const lines = files.map((f) => (f.committed ? `![${f.path}](${web}/${owner}/${repo}/blob/${head}/${f.path.split('/').map(encodeURIComponent).join('/')}?raw=true)` : `- \`${f.path}\` (taken on the machine, not committed: \`swarm show ${task.id}\`)`));
+    const body = [`**Screenshots** of the UI this change touches (at ${head.slice(0, 10)}):`, '', ...lines, '', SWARM_REVIEW_MARK].join('\n');
+    await octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { owner, repo, issue_number: pr.number, body });
+  }
+
   /** The reviews' verdict, read again only when the PR changed (a review updates its updated_at) or its head did. */
   private async reviews(pr: PrRow, node: PullNode): Promise<ReviewVerdict> {
     const number = pr.number ?? node.number;
@@ -584,4 +594,11 @@ export async function connectGitHub(input: { repoRoot: string; config: SwarmConf
   const forge = new GitHubForge({ repoRoot: input.repoRoot, config: input.config, registry: input.registry, octokit, owner: parsed.owner, repo: parsed.repo, log: input.log, wire });
   await forge.verify();
   return forge;
+}
+
+/** The web address for an API base: api.github.com → github.com; GitHub Enterprise's https://host/api/v3 → https://host. */
+export function webUrl(apiUrl: string): string {
+  const url = new URL(apiUrl);
+  if (url.hostname === 'api.github.com') return 'https://github.com';
+  return `${url.origin}${url.pathname.replace(/\/api\/v3\/?$/, '').replace(/\/+$/, '')}`;
 }

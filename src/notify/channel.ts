@@ -5,6 +5,8 @@ export interface Notification {
   title: string;
   body: string;
   click_url: string | null;
+  /** Files to send with it (paths). */
+  attachments?: string[];
 }
 
 /** One way to reach the human. A channel throws on failure; the outbox retries and logs, never crashes. */

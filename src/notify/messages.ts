@@ -1,13 +1,14 @@
 import type { NotificationInput, TaskRow } from '../../registry/types.js';
 
 /** The words the human reads on their phone. Pure. */
-export function readyMessage(task: TaskRow, prNumber: number | null, hasCi: boolean, reviews?: { approvals: number; of: number; fixed: number }): NotificationInput {
+export function readyMessage(task: TaskRow, prNumber: number | null, hasCi: boolean, reviews?: { approvals: number; of: number; fixed: number }, screenshots: string[] = []): NotificationInput {
   const pr = prNumber !== null ? `PR #${prNumber}` : 'PR';
   const verdicts = reviews ? `${reviews.approvals}/${reviews.of} reviewers approve${reviews.fixed ? `; ${reviews.fixed} finding${reviews.fixed === 1 ? '' : 's'} fixed on the way` : ''}` : '';
   return {
     event: 'ready',
     title: `Task ${task.id} ready: ${pr}${hasCi ? ', CI green' : ''}${reviews ? `, ${reviews.approvals}/${reviews.of} reviewers approve` : ''}`,
-    body: `${task.title}\n${verdicts ? `${verdicts}.\n` : ''}Branch ${task.branch}. Review it, then \`swarm merge ${task.id}\`.`,
+    body: `${task.title}\n${verdicts ? `${verdicts}.\n` : ''}${screenshots.length ? `Screenshots: ${screenshots.map((f) => f.split('/').pop()).join(', ')}.\n` : ''}Branch ${task.branch}. Review it, then \`swarm merge ${task.id}\`.`,
+    ...(screenshots.length ? { attachments: screenshots } : {}),
   };
 }
 

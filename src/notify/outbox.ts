@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Logger } from 'pino';
 import type { Registry } from '../../registry/registry.js';
 import type { SwarmConfig } from '../config/schema.js';
@@ -53,7 +54,7 @@ export async function deliverDue(registry: Registry, channels: readonly NotifyCh
         const breaker = breakers.get(name) ?? { failures: 0, openUntil: 0 };
         if (breaker.openUntil > now()) break;
         try {
-          await channel.send({ key: row.key, task_id: row.task_id, event: row.event, title: row.title, body: row.body, click_url: row.click_url });
+          await channel.send({ key: row.key, task_id: row.task_id, event: row.event, title: row.title, body: row.body, click_url: row.click_url, attachments: z.array(z.string()).catch([]).parse(JSON.parse(row.attachments)) });
           registry.markNotificationSent(row.id);
           breakers.set(name, { failures: 0, openUntil: 0 });
           sent++;

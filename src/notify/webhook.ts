@@ -8,7 +8,7 @@ export function webhookChannel(url: string, token?: string): NotifyChannel {
     async send(n: Notification) {
       await postJson(
         url,
-        { key: n.key, task_id: n.task_id, event: n.event, title: n.title, body: n.body, click_url: n.click_url },
+        { key: n.key, task_id: n.task_id, event: n.event, title: n.title, body: n.body, click_url: n.click_url, attachments: n.attachments ?? [] },
         { 'x-swarm-delivery': n.key, ...(token ? { authorization: `Bearer ${token}` } : {}) },
       );
     },

@@ -345,5 +345,16 @@ describe('GitHub forge against a loopback GitHub', () => {
       await security.close();
     }
   });
+  it('screenshots of a UI change are shown on the PR: committed ones as images at the verified head', async () => {
+    configure('ui-agent.mjs', { dod: { screenshots: { paths: ['src/**/*.ts'] } } });
+    actionsRunner(gh, bare);
+    daemon = await runDaemon(box, env);
+    const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', 'Fix addNumbers on the page'], env)).stdout) as { id: number };
+    const ready = await waitForState(box, id, ['ready', 'needs_help']);
+    expect(ready.state, ready.reason ?? '').toBe('ready');
+    const pull = gh.pulls.get(1)!;
+    expect(pull.issueComments).toHaveLength(1);
+    expect(pull.issueComments[0]!.body).toContain(`![screenshots/add-page.png](${gh.url}/octo/sample/blob/${ready.verified_sha}/screenshots/add-page.png?raw=true)`);
+  });
 });
 

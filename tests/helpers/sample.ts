@@ -174,27 +174,29 @@ export function readRecords(box: Sandbox, name: string): Record<string, unknown>
 
 export interface Receiver {
   url: string;
-  received: { path: string; headers: Record<string, string | string[] | undefined>; body: Record<string, unknown> }[];
+  received: { method: string; path: string; headers: Record<string, string | string[] | undefined>; body: Record<string, unknown>; raw: Buffer }[];
   /** Answer the next n requests with this status (for retry tests). */
   failNext: (n: number, status?: number) => void;
   close: () => Promise<void>;
 }
 
-/** A loopback HTTP server standing in for ntfy and webhooks: records every JSON body it gets. */
+/** A loopback HTTP server standing in for ntfy and webhooks: records every request (JSON bodies parsed, raw bytes kept). */
 export async function receiver(): Promise<Receiver> {
   const received: Receiver['received'] = [];
   let failures = 0;
   let failStatus = 500;
   const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       if (failures > 0) {
         failures--;
         res.writeHead(failStatus).end('nope');
         return;
       }
-      received.push({ path: req.url ?? '/', headers: req.headers, body: JSON.parse(body || '{}') as Record<string, unknown> });
+      const raw = Buffer.concat(chunks);
+      const json = (req.headers['content-type'] ?? '').includes('json') || raw.length === 0;
+      received.push({ method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body: json ? (JSON.parse(raw.toString() || '{}') as Record<string, unknown>) : {}, raw });
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"x"}');
     });
   });

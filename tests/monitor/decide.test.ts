@@ -87,6 +87,12 @@ const table: [string, Snapshot, string][] = [
   ['PR closed unmerged', snap('ci_running', { pr: { state: 'closed' } }), 'cancel'],
   ['queued tasks are the scheduler’s', snap('queued'), 'none'],
   ['needs_help waits for a human', snap('needs_help'), 'none'],
+  // Screenshots for UI changes: after green and mergeable, before the review and ready.
+  ['green, UI changed, no screenshots, a command configured: take them', snap('ci_running', { ci: { kind: 'passed' }, conflicts: [], screenshots: { ui: ['web/a.tsx'], files: [], can_take: true, dir: 'shots' } }), 'take_screenshots'],
+  ['green, UI changed, no screenshots: back to the agent saying so', snap('ci_running', { ci: { kind: 'passed' }, conflicts: [], screenshots: { ui: ['web/a.tsx'], files: [], can_take: false, dir: 'shots' } }), 'respawn:screenshots_missing'],
+  ['green, UI changed, the command ran and wrote none: back to the agent with its output', snap('ci_running', { ci: { kind: 'passed' }, conflicts: [], screenshots: { ui: ['web/a.tsx'], files: [], can_take: false, dir: 'shots', failed_output: 'Error: page crashed' } }), 'respawn:screenshots_missing'],
+  ['green, UI changed, screenshots there: ready', snap('ci_running', { ci: { kind: 'passed' }, conflicts: [], screenshots: { ui: ['web/a.tsx'], files: ['shots/a.png'], can_take: false, dir: 'shots' } }), 'ready'],
+  ['green, no UI change: ready without screenshots', snap('ci_running', { ci: { kind: 'passed' }, conflicts: [], screenshots: { ui: [], files: [], can_take: true, dir: 'shots' } }), 'ready'],
   // The AI review gate (reviewers configured): after green and mergeable, before ready.
   ['green and mergeable, reviewers configured: the review starts', withReview(snap('ci_running', { ci: { kind: 'passed' }, conflicts: [] })), 'start_review'],
   ['reviewing, nobody started: start the reviewers', withReview(snap('reviewing', { conflicts: [], reviews: [{ name: 'logic', tries: [] }] })), 'start_reviewers'],

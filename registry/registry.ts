@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { MIGRATIONS } from './migrations.js';
 import {
   AttemptRow,
@@ -271,6 +271,12 @@ export class Registry {
     this.db
       .prepare(`UPDATE notifications SET attempts = attempts + 1, last_error = ?, status = ?, next_attempt_at = COALESCE(?, next_attempt_at) WHERE id = ?`)
       .run(error, retryInMs === null ? 'failed' : 'pending', retryInMs === null ? null : this.now() + retryInMs, id);
+  }
+
+  /** Every review attempt with its task's state now: what `swarm stats` reads about the reviewers. */
+  reviewRows(): { task_id: number; task_state: string; reviewer: string; n: number; report: string | null }[] {
+    const rows = this.db.prepare(`SELECT a.task_id AS task_id, t.state AS task_state, a.agent AS reviewer, a.n AS n, a.report AS report FROM attempts a JOIN tasks t ON t.id = a.task_id WHERE a.kind = 'review' ORDER BY a.id`).all();
+    return z.array(z.object({ task_id: z.number().int(), task_state: z.string(), reviewer: z.string(), n: z.number().int(), report: z.string().nullable() })).parse(rows);
   }
 
   notifications(taskId?: number): NotificationRow[] {

@@ -13,7 +13,8 @@ import { ExitCode, SwarmError, UsageError, errorMessage } from '../errors.js';
 import { cleanupFinished } from '../workspace/cleanup.js';
 import { VERSION } from '../version.js';
 import { initProject } from './init.js';
-import { ago, json, oneLine, stdio, table, taskLine, type Out } from './output.js';
+import { ago, json, oneLine, renderReviewStats, stdio, table, taskLine, type Out } from './output.js';
+import { reviewStats } from '../review/stats.js';
 import { attach, pickSession, streamLogs } from './sessions.js';
 import { renderTaskDetail, taskDetail } from './show.js';
 import { registerAgentCommands } from './agent-commands.js';
@@ -320,14 +321,18 @@ export function buildProgram(io: Out = stdio): Command {
     .description('outcomes by agent, model and task kind: success rate, retries, time to ready, cost')
     .option('--by <keys>', 'group by any of agent,model,kind', 'agent,model,kind')
     .option('--json', 'machine-readable output')
-    .action((options: { by: string; json?: boolean }) =>
+    .option('--reviews', 'the AI reviewers: cost per merged PR, and how often their blocking findings were fixed and merged')
+    .action((options: { by: string; json?: boolean; reviews?: boolean }) =>
       withProject(cwd(), async (project) => {
+        const reviews = reviewStats(project.registry.reviewRows(), project.config.review.block_on);
+        if (options.reviews) return io.out(options.json ? json(reviews) : renderReviewStats(reviews));
         const by = options.by.split(',').map((k) => k.trim()).filter((k): k is 'agent' | 'model' | 'kind' => k === 'agent' || k === 'model' || k === 'kind');
         const lines = outcomeStats(outcomeRows(project.registry), by.length ? by : ['agent', 'model', 'kind']);
         if (options.json) return io.out(json(lines));
         if (lines.length === 0) return io.out('No tasks yet.');
         const f = (x: number | null, d = 1): string => (x === null ? '-' : x.toFixed(d));
         io.out(table(['AGENT', 'MODEL', 'KIND', 'TASKS', 'SUCCESS', 'RETRIES', 'MIN->PR', 'MIN->READY', 'TOKENS', 'COST/MERGED'], lines.map((l) => [l.agent, l.model, l.kind, String(l.tasks), l.success_rate === null ? '-' : `${Math.round(l.success_rate * 100)}%`, f(l.mean_retries), f(l.mean_minutes_to_pr), f(l.mean_minutes_to_ready), String(l.tokens), l.cost_per_merged_pr === null ? '-' : `$${l.cost_per_merged_pr.toFixed(2)}`])));
+        if (reviews.reviewers.length) io.out(`\n${renderReviewStats(reviews)}`);
       }),
     );
 

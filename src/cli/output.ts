@@ -1,3 +1,4 @@
+import type { ReviewStats } from '../review/stats.js';
 import type { TaskRow } from '../../registry/types.js';
 
 export interface Out {
@@ -53,4 +54,13 @@ export function taskLine(task: TaskRow): string[] {
   const flat = oneLine(task.title);
   const title = flat.length > 60 ? `${flat.slice(0, 59)}…` : flat;
   return [String(task.id), task.state, task.agent, `${task.retries}/${task.max_retries}`, ago(task.updated_at), title];
+}
+
+/** `swarm stats --reviews`: per reviewer, and the review cost per merged PR. */
+export function renderReviewStats(stats: ReviewStats): string {
+  if (stats.reviewers.length === 0) return 'No AI reviews yet (configure review.reviewers).';
+  const rows = stats.reviewers.map((r) => [r.reviewer, String(r.reviews), String(r.tokens), r.cost_usd ? `$${r.cost_usd.toFixed(2)}` : '-', String(r.blocking), r.blocking ? `${r.fixed_and_merged} (${Math.round((r.fixed_and_merged / r.blocking) * 100)}%)` : '-']);
+  const per = stats.review_cost_per_merged_pr;
+  const summary = stats.merged_prs_reviewed ? `Review cost per merged PR: ${per ? `$${per.toFixed(2)}` : '$0 (local models)'}, ${Math.round(stats.review_tokens_per_merged_pr ?? 0)} tokens (${stats.merged_prs_reviewed} merged PR${stats.merged_prs_reviewed === 1 ? '' : 's'} reviewed).` : 'No reviewed PR merged yet.';
+  return `${table(['REVIEWER', 'REVIEWS', 'TOKENS', 'COST', 'BLOCKING', 'FIXED+MERGED'], rows)}\n${summary}`;
 }

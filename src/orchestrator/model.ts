@@ -19,11 +19,14 @@ export interface JsonMessage {
 export interface JsonModel {
   readonly describe: string;
   complete(messages: JsonMessage[], schema: Record<string, unknown>): Promise<string>;
+  /** Tokens of the last completion, where the server said. */
+  readonly lastUsage?: { input_tokens: number; output_tokens: number } | null;
 }
 
 export class OllamaJsonModel implements JsonModel {
   private readonly client: Ollama;
   readonly describe: string;
+  lastUsage: { input_tokens: number; output_tokens: number } | null = null;
   constructor(private readonly host: string, private readonly model: string, private readonly numCtx: number) {
     this.client = new Ollama({ host });
     this.describe = `${model} on Ollama at ${host}`;
@@ -31,6 +34,7 @@ export class OllamaJsonModel implements JsonModel {
   async complete(messages: JsonMessage[], schema: Record<string, unknown>): Promise<string> {
     try {
       const response = await this.client.chat({ model: this.model, messages, format: schema, stream: false, options: { num_ctx: this.numCtx, temperature: 0 } });
+      this.lastUsage = { input_tokens: response.prompt_eval_count ?? 0, output_tokens: response.eval_count ?? 0 };
       return response.message.content;
     } catch (err) {
       throw new OrchestratorError('SWARM_ORCHESTRATOR_MODEL', describeOllamaError(err, this.host, this.model));
@@ -40,6 +44,7 @@ export class OllamaJsonModel implements JsonModel {
 
 export class OpenAiJsonModel implements JsonModel {
   readonly describe: string;
+  lastUsage: { input_tokens: number; output_tokens: number } | null = null;
   constructor(private readonly baseUrl: string, private readonly model: string, private readonly apiKey: string | undefined) {
     this.describe = `${model} at ${baseUrl}`;
   }
@@ -56,7 +61,8 @@ export class OpenAiJsonModel implements JsonModel {
       throw new OrchestratorError('SWARM_ORCHESTRATOR_MODEL', `The orchestrator model at ${this.baseUrl} is not reachable: ${err instanceof Error ? err.message : String(err)}`);
     }
     if (!response.ok) throw new OrchestratorError('SWARM_ORCHESTRATOR_MODEL', `${this.baseUrl} answered HTTP ${response.status}`);
-    const body = (await response.json()) as { choices?: { message?: { content?: string } }[] };
+    const body = (await response.json()) as { choices?: { message?: { content?: string } }[]; usage?: { prompt_tokens?: number; completion_tokens?: number } };
+    if (body.usage) this.lastUsage = { input_tokens: body.usage.prompt_tokens ?? 0, output_tokens: body.usage.completion_tokens ?? 0 };
     return body.choices?.[0]?.message?.content ?? '';
   }
 }

@@ -6,6 +6,8 @@ import { REVIEW_SCHEMA } from './findings.js';
 
 /** The line before the answer in the transcript: the monitor reads what follows it. */
 export const ANSWER_MARK = '=== swarm review answer ===';
+/** The line with the tokens it took (JSON), before the answer. */
+export const USAGE_MARK = '=== swarm review usage ===';
 
 export interface BuiltinReviewOptions {
   promptFile: string;
@@ -21,6 +23,7 @@ export async function runBuiltinReview(o: BuiltinReviewOptions, write: (text: st
   write(`reviewing with ${model.describe}\n`);
   try {
     const answer = await model.complete([{ role: 'system', content: 'You review code changes and answer only with JSON.' }, { role: 'user', content: readFileSync(o.promptFile, 'utf8') }], REVIEW_SCHEMA);
+    if (model.lastUsage) write(`${USAGE_MARK} ${JSON.stringify(model.lastUsage)}\n`);
     write(`${ANSWER_MARK}\n${answer}\n`);
     return 0;
   } catch (err) {

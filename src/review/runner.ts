@@ -18,7 +18,8 @@ import { agentHome, sandboxCommand, sandboxPlan } from '../sandbox/plan.js';
 import { SESSION_FILES } from '../sessions/protocol.js';
 import { freshSessionDir, killSession, readTranscriptTail, sessionLiveness, startSession } from '../sessions/sessions.js';
 import { git, revParse, runGit } from '../workspace/git.js';
-import { ANSWER_MARK } from './builtin.js';
+import { z } from 'zod';
+import { ANSWER_MARK, USAGE_MARK } from './builtin.js';
 import { parseReview, ReviewAnswer, type Finding } from './findings.js';
 import type { ReviewerFacts, ReviewTry } from './gate.js';
 import { boundDiff, reviewPrompt } from './prompt.js';
@@ -134,7 +135,14 @@ function answerText(deps: ReviewDeps, reviewer: string, transcript: string): { t
     if (report.final_message) return { text: report.final_message, usage };
   }
   const mark = transcript.lastIndexOf(ANSWER_MARK);
-  return { text: mark === -1 ? transcript : transcript.slice(mark + ANSWER_MARK.length), usage: {} };
+  const line = new RegExp(`${USAGE_MARK} (\\{[^\\n]*\\})`).exec(transcript)?.[1];
+  let usage: Record<string, number> = {};
+  try {
+    usage = line ? z.record(z.string(), z.number()).catch({}).parse(JSON.parse(line)) : {};
+  } catch {
+    // not ours: a model printed the mark
+  }
+  return { text: mark === -1 ? transcript : transcript.slice(mark + ANSWER_MARK.length), usage };
 }
 
 /** Starts the named reviewers on the task's head; `correction` asks one again after an unusable answer. */

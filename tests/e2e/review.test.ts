@@ -74,6 +74,15 @@ describe('the AI review gate before ready', () => {
     expect(shown).toContain('logic on attempt 1');
     expect(shown).toContain('src/add.ts:2 [major] Say why no coercion is needed');
     expect(shown).toMatch(/security on attempt 2 \([0-9a-f]+\): approve/);
+
+    // Merged: the stats say what the reviews cost and that logic's blocking finding was fixed, approved and merged.
+    expect((await swarm(box.repo, ['merge', String(id)])).code).toBe(0);
+    await waitForState(box, id, 'done');
+    const stats = JSON.parse((await swarm(box.repo, ['stats', '--reviews', '--json'])).stdout) as { reviewers: { reviewer: string; reviews: number; blocking: number; fixed_and_merged: number; tokens: number }[]; merged_prs_reviewed: number; review_tokens_per_merged_pr: number };
+    expect(stats.reviewers).toEqual([expect.objectContaining({ reviewer: 'logic', reviews: 2, blocking: 1, fixed_and_merged: 1 }), expect.objectContaining({ reviewer: 'security', reviews: 2, blocking: 0, fixed_and_merged: 0 })]);
+    expect(stats.reviewers[0]!.tokens).toBeGreaterThan(0);
+    expect(stats.merged_prs_reviewed).toBe(1);
+    expect((await swarm(box.repo, ['stats'])).stdout).toContain('Review cost per merged PR: $0 (local models)');
   });
 
   it('a reviewer that answers garbage is asked again once, then its review has failed: visible in swarm show, never ready', async () => {

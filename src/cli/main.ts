@@ -192,11 +192,12 @@ export function buildProgram(io: Out = stdio): Command {
     .argument('<id>')
     .option('-f, --follow', 'keep printing until the session ends')
     .option('--ci', 'the CI run instead of the agent')
+    .option('--review <reviewer>', "an AI reviewer's session instead of the agent")
     .option('--attempt <n>', 'a given attempt (default: the latest)')
     .option('--json', 'machine-readable output (whole transcript)')
-    .action((id: string, options: { follow?: boolean; ci?: boolean; attempt?: string; json?: boolean }) =>
+    .action((id: string, options: { follow?: boolean; ci?: boolean; review?: string; attempt?: string; json?: boolean }) =>
       withProject(cwd(), async (project) => {
-        const session = pickSession(project, parseTaskId(id), { ci: options.ci, attempt: options.attempt ? Number(options.attempt) : undefined });
+        const session = pickSession(project, parseTaskId(id), { ci: options.ci, review: options.review, attempt: options.attempt ? Number(options.attempt) : undefined });
         if (options.json) {
           const chunks: Buffer[] = [];
           await streamLogs(session, (c) => chunks.push(c), { follow: false });
@@ -211,9 +212,10 @@ export function buildProgram(io: Out = stdio): Command {
     .description("take over an agent's live terminal (Ctrl-] detaches, the agent keeps running)")
     .argument('<id>')
     .option('--ci', 'the CI run instead of the agent')
-    .action((id: string, options: { ci?: boolean }) =>
+    .option('--review <reviewer>', "an AI reviewer's session instead of the agent")
+    .action((id: string, options: { ci?: boolean; review?: string }) =>
       withProject(cwd(), async (project) => {
-        const session = pickSession(project, parseTaskId(id), { ci: options.ci });
+        const session = pickSession(project, parseTaskId(id), { ci: options.ci, review: options.review });
         await attach(session, { stdin: process.stdin, stdout: process.stdout, err: io.err });
       }),
     );

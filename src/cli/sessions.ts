@@ -5,12 +5,13 @@ import { InvalidStateError } from '../errors.js';
 import { connectSession, readSessionExit, sessionLiveness, transcriptPath } from '../sessions/sessions.js';
 import { getTask } from './tasks.js';
 
-export function pickSession(project: Project, taskId: number, options: { ci?: boolean; attempt?: number }): AttemptRow {
+export function pickSession(project: Project, taskId: number, options: { ci?: boolean; attempt?: number; review?: string }): AttemptRow {
   const task = getTask(project, taskId);
-  const kind = options.ci ? 'ci' : 'agent';
-  const sessions = project.registry.attempts(taskId).filter((a) => a.kind === kind && (options.attempt === undefined || a.n === options.attempt));
+  const kind = options.review ? 'review' : options.ci ? 'ci' : 'agent';
+  const sessions = project.registry.attempts(taskId).filter((a) => a.kind === kind && (options.attempt === undefined || a.n === options.attempt) && (!options.review || a.agent === options.review));
   const session = sessions.at(-1);
-  if (!session) throw new InvalidStateError(`Task ${taskId} (${task.state}) has no ${kind === 'ci' ? 'CI run' : 'agent session'}${options.attempt ? ` for attempt ${options.attempt}` : ''} yet.`);
+  const what = options.review ? `review by ${options.review}` : kind === 'ci' ? 'CI run' : 'agent session';
+  if (!session) throw new InvalidStateError(`Task ${taskId} (${task.state}) has no ${what}${options.attempt ? ` for attempt ${options.attempt}` : ''} yet.`);
   return session;
 }
 

@@ -109,6 +109,8 @@ describe('the AI review gate before ready', () => {
     const shown = (await swarm(box.repo, ['show', String(id)])).stdout;
     expect(shown).toContain('sloppy on attempt 1');
     expect(shown).toContain('FAILED (unusable answer: the JSON does not match the schema');
+    // Its terminal is there to read, like any agent's.
+    expect((await swarm(box.repo, ['logs', String(id), '--review', 'sloppy'])).stdout).toContain('{"verdict": "sure"}');
     expect(task.attempt).toBe(1);
   });
 });

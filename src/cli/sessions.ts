@@ -54,7 +54,9 @@ export async function attach(session: AttemptRow, io: { stdin: NodeJS.ReadStream
   let result: 'detached' | 'exited' = 'detached';
   const connection = await connectSession(live.state, {
     onMessage: (message) => {
-      if (message.t === 'replay' || message.t === 'output') io.stdout.write(message.data);
+      // The replay is a whole screen: drawn on a cleared one.
+      if (message.t === 'replay') io.stdout.write(`\x1b[H\x1b[2J${message.data}`);
+      else if (message.t === 'output') io.stdout.write(message.data);
       else {
         result = 'exited';
         io.err(`\r\n[swarm] agent exited (${message.signal ?? `code ${String(message.exit_code)}`})`);

@@ -10,6 +10,7 @@ import { createServer, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import pty from 'node-pty';
 import { startHostBridge } from '../sandbox/netbridge.js';
+import { Screen } from './screen.js';
 import { processStartTime } from './process.js';
 import { signalSession } from './tree.js';
 import { checkSocketDir, ClientMessage, jsonLines, SESSION_FILES, SessionSpec, socketPathFor, type HolderMessage, type SessionExit, type SessionState } from './protocol.js';
@@ -50,11 +51,14 @@ async function main(): Promise<void> {
   };
   const exitFile = join(sessionDir, SESSION_FILES.exit);
 
-  let scrollback = '';
+  const screen = new Screen(spec.cols, spec.rows);
   const clients = new Set<Socket>();
+  /** Clients waiting for their replay: what happens meanwhile is kept for them, in order. */
+  const pending = new Map<Socket, string[]>();
   const broadcast = (message: HolderMessage): void => {
     const line = `${JSON.stringify(message)}\n`;
     for (const client of clients) client.write(line);
+    for (const queue of pending.values()) queue.push(line);
   };
 
   let child: pty.IPty;
@@ -81,8 +85,7 @@ async function main(): Promise<void> {
 
   child.onData((data) => {
     record(data);
-    scrollback += data;
-    if (scrollback.length > spec.scrollback_bytes) scrollback = scrollback.slice(scrollback.length - spec.scrollback_bytes);
+    screen.write(data);
     broadcast({ t: 'output', data });
   });
 
@@ -109,19 +112,33 @@ async function main(): Promise<void> {
   else checkSocketDir(dirname(socketPath));
   rmSync(socketPath, { force: true });
   const server = createServer((socket) => {
-    clients.add(socket);
     socket.setEncoding('utf8');
-    socket.write(`${JSON.stringify({ t: 'replay', data: scrollback } satisfies HolderMessage)}\n`);
+    const queue: string[] = [];
+    pending.set(socket, queue);
+    void screen.snapshot().then((replay) => {
+      pending.delete(socket);
+      if (socket.destroyed) return;
+      socket.write(`${JSON.stringify({ t: 'replay', data: replay.length > spec.scrollback_bytes ? replay.slice(-spec.scrollback_bytes) : replay } satisfies HolderMessage)}\n`);
+      for (const line of queue) socket.write(line);
+      clients.add(socket);
+    });
     socket.on(
       'data',
       jsonLines(ClientMessage, (message) => {
         if (message.t === 'input') child.write(message.data);
-        else if (message.t === 'resize') child.resize(message.cols, message.rows);
+        else if (message.t === 'resize') {
+          child.resize(message.cols, message.rows);
+          screen.resize(message.cols, message.rows);
+        }
         else terminate(message.signal);
       }),
     );
-    socket.on('close', () => clients.delete(socket));
-    socket.on('error', () => clients.delete(socket));
+    const forget = (): void => {
+      clients.delete(socket);
+      pending.delete(socket);
+    };
+    socket.on('close', forget);
+    socket.on('error', forget);
   });
   server.listen(socketPath, () => {
     const state: SessionState = {

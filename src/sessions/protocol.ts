@@ -12,7 +12,7 @@ export const SessionSpec = z.object({
   env: z.record(z.string(), z.string()),
   cols: z.number().int().positive().default(120),
   rows: z.number().int().positive().default(40),
-  /** Bytes of recent output kept in memory for `swarm attach` to replay. */
+  /** At most this much of the serialized screen and scrollback is replayed to a client that connects. */
   scrollback_bytes: z.number().int().positive().default(256 * 1024),
   /** The transcript is rotated past this size (one older part kept): an agent printing without end fills no disk. */
   transcript_max_bytes: z.number().int().positive().default(64 * 1024 * 1024),

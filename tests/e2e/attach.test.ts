@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pty from 'node-pty';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isSameProcessAlive } from '../../src/sessions/process.js';
@@ -24,6 +26,28 @@ describe('logs and attach', () => {
     daemon?.child.kill('SIGKILL');
     daemon = null;
     box.cleanup();
+  });
+
+  it('attach shows the screen as it is (serialized), not the bytes that drew it: one progress line, bounded scrollback', async () => {
+    writeConfig(box, { agents: { tui: { command: agentCommand('progress.mjs') } } });
+    daemon = await runDaemon(box);
+    const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', 'Draw'])).stdout) as { id: number };
+    await waitForState(box, id, 'running');
+    const registry = openRegistry(box);
+    const transcript = join(registry.latestAttempt(id, 'agent')!.session_dir, 'transcript.log');
+    registry.close();
+    await waitFor(() => (existsSync(transcript) && readFileSync(transcript, 'utf8').includes('READY-FOR-ATTACH') ? true : undefined), { timeoutMs: 15_000, what: 'the agent to draw' });
+    const attached = attachInPty(box, id);
+    await waitFor(() => (attached.output().includes('READY-FOR-ATTACH') ? true : undefined), { timeoutMs: 10_000, what: 'the replayed screen' });
+    const replay = attached.output();
+    expect(replay).toContain('progress 20000');
+    expect(replay).not.toContain('progress 19999');
+    expect(replay).not.toContain('FIRST-LINE'); // older than the kept scrollback (1000 lines)
+    expect(replay).toContain('filler 1500');
+    expect(Buffer.byteLength(replay)).toBeLessThan(64 * 1024);
+    expect(readFileSync(transcript).length).toBeGreaterThan(250 * 1024); // what the raw bytes would have been
+    attached.write('q');
+    expect(await attached.exited).toBe(0);
   });
 
   it('attach replays the screen, sends keys, detaches with Ctrl-] leaving the agent running; logs -f follows to the end', async () => {

@@ -52,17 +52,25 @@ export async function attach(session: AttemptRow, io: { stdin: NodeJS.ReadStream
   const live = sessionLiveness(session.session_dir);
   if (live.kind !== 'running') throw new InvalidStateError(`Session ${session.session_id} is not running (${live.kind}). Use \`swarm logs ${session.task_id}\` to read what it printed.`);
   let result: 'detached' | 'exited' = 'detached';
+  // Output follows the screen it belongs to: nothing is drawn before the replay.
+  let screenShown = false;
   const connection = await connectSession(live.state, {
     onMessage: (message) => {
-      // The replay is a whole screen: drawn on a cleared one.
-      if (message.t === 'replay') io.stdout.write(`\x1b[H\x1b[2J${message.data}`);
-      else if (message.t === 'output') io.stdout.write(message.data);
+      if (message.t === 'replay') {
+        // A whole screen: drawn on a cleared one.
+        io.stdout.write(`\x1b[H\x1b[2J${message.data}`);
+        screenShown = true;
+      } else if (message.t === 'output') {
+        if (screenShown) io.stdout.write(message.data);
+      }
       else {
         result = 'exited';
         io.err(`\r\n[swarm] agent exited (${message.signal ?? `code ${String(message.exit_code)}`})`);
       }
     },
   });
+  // The screen as it is, rendered at the size the agent drew it (asked before any resize).
+  connection.send({ t: 'screen' });
   io.err(`[swarm] attached to task ${session.task_id} (${session.session_id}); press Ctrl-] to detach\r`);
   const raw = io.stdin.isTTY === true;
   if (raw) io.stdin.setRawMode(true);

@@ -10,7 +10,7 @@ import { createServer, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import pty from 'node-pty';
 import { startHostBridge } from '../sandbox/netbridge.js';
-import { Screen } from './screen.js';
+import { renderScreen } from './screen.js';
 import { processStartTime } from './process.js';
 import { signalSession } from './tree.js';
 import { checkSocketDir, ClientMessage, jsonLines, SESSION_FILES, SessionSpec, socketPathFor, type HolderMessage, type SessionExit, type SessionState } from './protocol.js';
@@ -51,7 +51,8 @@ async function main(): Promise<void> {
   };
   const exitFile = join(sessionDir, SESSION_FILES.exit);
 
-  const screen = new Screen(spec.cols, spec.rows);
+  let scrollback = '';
+  let size = { cols: spec.cols, rows: spec.rows };
   const clients = new Set<Socket>();
   /** Clients waiting for their replay: what happens meanwhile is kept for them, in order. */
   const pending = new Map<Socket, string[]>();
@@ -85,7 +86,8 @@ async function main(): Promise<void> {
 
   child.onData((data) => {
     record(data);
-    screen.write(data);
+    scrollback += data;
+    if (scrollback.length > spec.scrollback_bytes) scrollback = scrollback.slice(scrollback.length - spec.scrollback_bytes);
     broadcast({ t: 'output', data });
   });
 
@@ -113,22 +115,31 @@ async function main(): Promise<void> {
   rmSync(socketPath, { force: true });
   const server = createServer((socket) => {
     socket.setEncoding('utf8');
-    const queue: string[] = [];
-    pending.set(socket, queue);
-    void screen.snapshot().then((replay) => {
-      pending.delete(socket);
-      if (socket.destroyed) return;
-      socket.write(`${JSON.stringify({ t: 'replay', data: replay.length > spec.scrollback_bytes ? replay.slice(-spec.scrollback_bytes) : replay } satisfies HolderMessage)}\n`);
-      for (const line of queue) socket.write(line);
-      clients.add(socket);
-    });
+    clients.add(socket);
+    /** The screen as it is now; what the agent prints meanwhile follows it, in order. */
+    const sendScreen = (): void => {
+      const output = scrollback;
+      const queue: string[] = [];
+      clients.delete(socket);
+      pending.set(socket, queue);
+      void renderScreen(output, size.cols, size.rows)
+        .catch(() => output) // the raw bytes rather than nothing
+        .then((screen) => {
+          pending.delete(socket);
+          if (socket.destroyed) return;
+          socket.write(`${JSON.stringify({ t: 'replay', data: screen } satisfies HolderMessage)}\n`);
+          for (const line of queue) socket.write(line);
+          clients.add(socket);
+        });
+    };
     socket.on(
       'data',
       jsonLines(ClientMessage, (message) => {
         if (message.t === 'input') child.write(message.data);
+        else if (message.t === 'screen') sendScreen();
         else if (message.t === 'resize') {
           child.resize(message.cols, message.rows);
-          screen.resize(message.cols, message.rows);
+          size = { cols: message.cols, rows: message.rows };
         }
         else terminate(message.signal);
       }),

@@ -12,7 +12,7 @@ export const SessionSpec = z.object({
   env: z.record(z.string(), z.string()),
   cols: z.number().int().positive().default(120),
   rows: z.number().int().positive().default(40),
-  /** At most this much of the serialized screen and scrollback is replayed to a client that connects. */
+  /** Bytes of recent output kept in memory: the screen a client asks for is rebuilt from them. */
   scrollback_bytes: z.number().int().positive().default(256 * 1024),
   /** The transcript is rotated past this size (one older part kept): an agent printing without end fills no disk. */
   transcript_max_bytes: z.number().int().positive().default(64 * 1024 * 1024),
@@ -46,6 +46,8 @@ export type SessionExit = z.infer<typeof SessionExit>;
 /** JSON lines over the holder's unix socket. */
 export const ClientMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('input'), data: z.string() }),
+  /** Asks for the current screen (serialized), answered with a `replay` before any further output. */
+  z.object({ t: z.literal('screen') }),
   z.object({ t: z.literal('resize'), cols: z.number().int().positive(), rows: z.number().int().positive() }),
   z.object({ t: z.literal('kill'), signal: z.enum(['SIGTERM', 'SIGKILL', 'SIGINT', 'SIGHUP']).default('SIGTERM') }),
 ]);

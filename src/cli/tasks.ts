@@ -65,7 +65,8 @@ export async function mergeTask(project: Project, id: number): Promise<{ task: T
   if (stuck) throw new InvalidStateError(`Task ${id}: agent session ${stuck.session} is still running and could not be stopped (PIDs ${stuck.survivors.join(', ')}). Kill them, then merge.`);
   const forge = await createForge(project, silentLogger());
   const { commit } = await forge.merge(task);
-  const done = project.registry.transition(id, 'ready', 'done', { event: 'merged', data: { commit }, patch: { done_at: Date.now() } });
+  // The daemon may see the merged PR first and mark the task done itself: that is the same outcome.
+  const done = project.registry.transition(id, 'ready', 'done', { event: 'merged', data: { commit }, patch: { done_at: Date.now() } }) ?? (getTask(project, id).state === 'done' ? getTask(project, id) : null);
   if (!done) throw new InvalidStateError(`Task ${id} changed state during the merge; ${task.base} now has commit ${commit}.`);
   project.registry.updatePr(id, { state: 'merged', closed_at: Date.now() });
   let cleanup: string | null = null;

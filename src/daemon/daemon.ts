@@ -5,6 +5,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import { Monitor } from '../../monitor/monitor.js';
 import { ACTIVE_STATES } from '../../registry/types.js';
+import { rememberStateDir } from '../sandbox/known-repos.js';
 import { resolveAgent } from '../agents/registry.js';
 import { cliFacts } from '../agents/versions.js';
 import type { Project } from '../config/project.js';
@@ -71,6 +72,12 @@ export class Daemon {
   async start(): Promise<{ port: number }> {
     const { paths, config, registry, repo } = this.project;
     this.lock = DaemonLock.acquire(paths.lock);
+    // Sandboxes of every repository hide this one's `.swarm/` (its token) from their agents.
+    try {
+      rememberStateDir(paths.dir);
+    } catch (err) {
+      this.options.log.warn({ error: errorMessage(err) }, 'could not record this repository in the list sandboxes hide');
+    }
     try {
       this.forge = this.options.forge ?? (await createForge(this.project, this.options.log));
     } catch (err) {

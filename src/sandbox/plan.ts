@@ -11,6 +11,8 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SandboxError } from '../errors.js';
 import { BWRAP_MISSING, bwrapArgv, findBwrap, type SandboxPlan } from './bwrap.js';
+import { knownStateDirs } from './known-repos.js';
+import { swarmDataDir } from './data-dir.js';
 
 /** Home entries no agent needs: keys, cloud and forge credentials, the user's shell history. */
 export const HOME_SECRETS = ['.ssh', '.gnupg', '.aws', '.azure', '.config/gcloud', '.config/gh', '.config/hub', '.docker', '.kube', '.netrc', '.git-credentials', '.npmrc', '.pypirc', '.cargo/credentials.toml', '.cargo/credentials', '.bash_history', '.zsh_history', '.password-store', '.local/share/keyrings'];
@@ -21,10 +23,7 @@ export function homeSecrets(home: string): { path: string; file: boolean }[] {
     .map((path) => ({ path, file: !statSync(path).isDirectory() }));
 }
 
-/** swarm's own data folder (checkouts of every repository, agents' homes). */
-export function swarmDataDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'worktree-swarm');
-}
+export { swarmDataDir } from './data-dir.js';
 
 /**
  * The home an agent gets inside the sandbox: its own folder under swarm's data dir, so that what it writes
@@ -106,6 +105,8 @@ export function sandboxPlan(input: PlanInput): SandboxPlan {
     // Other tasks' checkouts, and swarm's data of every repository (other checkouts, agents' homes).
     ...[siblings, swarmDataDir()].filter((dir) => dir !== '/' && !ancestorOfRepo(dir)),
     input.stateDir,
+    // Every other repository's `.swarm/` this machine has run a daemon for (their tokens).
+    ...knownStateDirs(),
     // Holders' sockets when their paths are long (a socket on a read-only mount still answers).
     join(tmpdir(), `swarm-${uid}`),
     `/var/run/user/${uid}`,

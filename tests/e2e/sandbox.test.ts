@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { findBwrap } from '../../src/sandbox/bwrap.js';
 import { readTranscriptTail } from '../../src/sessions/sessions.js';
-import { agentCommand, git, openRegistry, ROOT, runDaemon, SAMPLE_CI, sandbox, swarm, waitForState, writeConfig, type DaemonProcess, type Sandbox } from '../helpers/sample.js';
+import { agentCommand, git, makeSampleRepo, openRegistry, ROOT, runDaemon, SAMPLE_CI, sandbox, swarm, waitForState, writeConfig, type DaemonProcess, type Sandbox } from '../helpers/sample.js';
 import { fakeOllama, FIX_ADD_NUMBERS, type Turn } from '../helpers/ollama.js';
 
 const KEY = '-----BEGIN OPENSSH PRIVATE KEY----- planted-test-key';
@@ -73,7 +73,13 @@ describe.runIf(findBwrap() !== null)('the bubblewrap sandbox holds against a hos
 
   it('a scripted attacker reaches nothing past its checkout; its task still commits, passes confined CI and is ready', async () => {
     const prizes = plantPrizes(box);
-    const attackEnv = { ATTACK_HOME: prizes.home, ATTACK_REPO: box.repo, ATTACK_OTHER: prizes.other, ATTACK_MARKER: prizes.marker };
+    // Another repository on the machine with its own daemon (and token), outside /tmp.
+    const otherRepo = mkdtempSync('/var/tmp/swarm-other-repo-');
+    box.extraCleanup.push(otherRepo);
+    makeSampleRepo(otherRepo);
+    writeFileSync(join(otherRepo, 'swarm.config.json'), JSON.stringify({ agents: { a: { command: agentCommand('fixer-right.mjs') } } }));
+    const otherDaemon = await runDaemon({ ...box, repo: otherRepo }, prizes.env);
+    const attackEnv = { ATTACK_HOME: prizes.home, ATTACK_REPO: box.repo, ATTACK_OTHER: prizes.other, ATTACK_MARKER: prizes.marker, ATTACK_OTHER_REPO: otherRepo };
     writeConfig(box, {
       sandbox: 'bwrap',
       agents: { attacker: { command: agentCommand('attacker.mjs'), env: attackEnv } },
@@ -87,7 +93,9 @@ describe.runIf(findBwrap() !== null)('the bubblewrap sandbox holds against a hos
     expect(task.state, task.reason ?? '').toBe('ready');
 
     const report = JSON.parse(readFileSync(join(task.worktree, '.git', 'attack-report.json'), 'utf8')) as { name: string; escaped: boolean; detail: string }[];
-    expect(report.map((r) => r.name)).toEqual(expect.arrayContaining(['read ~/.ssh/id_ed25519', 'read .swarm/daemon.json', 'call the daemon API', 'write through a committed symlink', "read another task's checkout", 'git update-ref refs/heads/main in the repository', 'git push . HEAD:main (its own clone)', "delete another task's branch", 'print GITHUB_TOKEN']));
+    otherDaemon.child.kill('SIGTERM');
+    await otherDaemon.exited;
+    expect(report.map((r) => r.name)).toEqual(expect.arrayContaining(['read ~/.ssh/id_ed25519', 'read .swarm/daemon.json', "read another repository's daemon.json", 'call the daemon API', 'write through a committed symlink', "read another task's checkout", 'git update-ref refs/heads/main in the repository', 'git push . HEAD:main (its own clone)', "delete another task's branch", 'print GITHUB_TOKEN']));
     for (const attempt of report) {
       if (attempt.name.startsWith('plant')) continue; // judged below: the marker must not appear
       expect(attempt, `${attempt.name}: ${attempt.detail}`).toMatchObject({ escaped: false });

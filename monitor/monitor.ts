@@ -14,7 +14,7 @@ import { killSession, lastOutputAt, readSessionExit, readTranscriptTail, session
 import { commitsAhead, revParse, runGit } from '../src/workspace/git.js';
 import { checkoutUncommitted, removeWorktree } from '../src/workspace/worktrees.js';
 import { fetchBack, isClone } from '../src/workspace/clones.js';
-import { observeScreenshots, takeScreenshots } from '../src/review/screenshots.js';
+import { observeScreenshots, takeScreenshots, type ScreenshotFacts } from '../src/review/screenshots.js';
 import { findingsFixed, postRoundReviews, removeReviewCheckout, reviewFacts, startReviewers, type ReviewDeps } from '../src/review/runner.js';
 import { waitFor } from '../src/wait.js';
 import { classifyExit, FAST_FAILURE_MS, reconnectOnly } from './classify.js';
@@ -43,6 +43,8 @@ function transcriptTail(dir: string): string {
 export class Monitor {
   /** Per attempt: since when its output has been only reconnect lines (a timer; a restart just restarts it). */
   private readonly reconnecting = new Map<number, number>();
+  /** Screenshot facts by task, head and whether the command ran: they change only with those. */
+  private readonly shotFacts = new Map<string, ScreenshotFacts>();
 
   constructor(private readonly deps: MonitorDeps) {}
 
@@ -251,12 +253,12 @@ export class Monitor {
         await forge.killCi(task);
         return this.act(task, action.then);
       case 'respawn':
-        await this.postReviews(task);
+        await this.leaveReview(task);
         return this.fail(task, action.evidence, true, action.delay_ms ?? 0);
       case 'wait':
         return this.waitOut(task, action.evidence, action.delay_ms);
       case 'needs_help':
-        await this.postReviews(task);
+        await this.leaveReview(task);
         return this.fail(task, action.evidence, false);
       case 'await_review': {
         // Said once, in the task's reason and an event; nothing else changes until the reviewer acts.
@@ -284,9 +286,8 @@ export class Monitor {
       case 'ready': {
         const pr = registry.getPr(task.id);
         const verified = await this.verifiedHead(task, pr?.head_sha ?? null);
-        await this.postReviews(task);
+        await this.leaveReview(task);
         if (action.screenshots?.length) await this.attachScreenshots(task, action.screenshots);
-        if (task.state === 'reviewing') await removeReviewCheckout(this.deps.repoRoot, task);
         const reviews = action.reviews ? { ...action.reviews, fixed: findingsFixed(this.reviewDeps(), task) } : undefined;
         return registry.transition(task.id, task.state, 'ready', {
           event: 'ready',
@@ -334,7 +335,11 @@ export class Monitor {
     if (!shots.paths.length || !green) return {};
     const head = known ?? (await revParse(this.deps.repoRoot, task.branch));
     const taken = this.deps.registry.events(task.id).filter((e) => e.kind === 'screenshots_taken').map((e) => JSON.parse(e.data ?? '{}') as { head?: string; output?: string }).find((e) => e.head === head);
-    const facts = await observeScreenshots(this.deps.config, this.deps.repoRoot, task.worktree, task.base, head, taken !== undefined);
+    // Per head (and whether the command ran on it): a task in review is not diffed again on every pass.
+    const key = `${task.id}:${head}:${taken ? 'taken' : ''}`;
+    const facts = this.shotFacts.get(key) ?? (await observeScreenshots(this.deps.config, this.deps.repoRoot, task.worktree, task.base, head, taken !== undefined));
+    if (this.shotFacts.size > 1000) this.shotFacts.clear(); // bounded: a fresh read costs one git diff
+    if (facts) this.shotFacts.set(key, facts);
     return facts ? { screenshots: { ...facts, dir: shots.dir, ...(taken ? { failed_output: taken.output ?? '' } : {}) } } : {};
   }
 
@@ -352,11 +357,12 @@ export class Monitor {
     }
   }
 
-  /** Leaving `reviewing`: the round's reviews go on the PR (GitHub); the local forge keeps them in the registry. */
-  private async postReviews(task: TaskRow): Promise<void> {
+  /** Leaving `reviewing`: the round's reviews go on the PR (GitHub; the local forge keeps them in the registry), the review checkout goes. */
+  private async leaveReview(task: TaskRow): Promise<void> {
+    if (task.state !== 'reviewing') return;
     const post = this.deps.forge.postReview?.bind(this.deps.forge);
-    if (task.state !== 'reviewing' || !post) return;
-    await postRoundReviews(this.reviewDeps(), task, post);
+    if (post) await postRoundReviews(this.reviewDeps(), task, post);
+    await removeReviewCheckout(this.deps.repoRoot, task);
   }
 
   private reviewDeps(): ReviewDeps {
@@ -365,7 +371,6 @@ export class Monitor {
 
   private fail(task: TaskRow, evidence: Evidence, respawn: boolean, delayMs = 0): TaskRow | null {
     const { registry } = this.deps;
-    if (task.state === 'reviewing') void removeReviewCheckout(this.deps.repoRoot, task).catch(() => undefined);
     this.recordEvidence(task, evidence);
     if (respawn) {
       this.deps.log.info({ task: task.id, reason: evidence.reason, retries: task.retries + 1, delay_ms: delayMs }, 'respawning');

@@ -12,7 +12,7 @@ import { AgentError, errorMessage } from '../errors.js';
 import { agentEnv, type Launch, type LaunchContext } from '../agents/adapter.js';
 import { checkFlags } from '../agents/versions.js';
 import { stripAnsi } from '../../monitor/evidence.js';
-import { ollamaHost, SWARM_BIN } from '../agents/builtin/adapter.js';
+import { builtinProviderEnv, ollamaHost, SWARM_BIN } from '../agents/builtin/adapter.js';
 import { ADAPTERS, resolveAgent, type ResolvedAgent } from '../agents/registry.js';
 import { agentHome, sandboxCommand, sandboxPlan } from '../sandbox/plan.js';
 import { SESSION_FILES } from '../sessions/protocol.js';
@@ -114,7 +114,7 @@ function reviewerLaunch(agent: ResolvedAgent, context: LaunchContext): Launch {
   if (c.type === 'builtin') {
     const model = agent.model ?? c.model ?? '';
     const argv = [process.execPath, SWARM_BIN, 'agent', 'review', '--prompt-file', context.promptFile, '--model', model, '--num-ctx', String(c.num_ctx), ...(c.openai_base_url ? ['--openai-base-url', c.openai_base_url] : ['--host', ollamaHost(c)]), ...(c.api_key_env ? ['--api-key-env', c.api_key_env] : [])];
-    return { argv, env: agentEnv(context, {}, ['OLLAMA_HOST', ...(c.api_key_env ? [c.api_key_env] : [])]) };
+    return { argv, env: agentEnv(context, {}, builtinProviderEnv(c)) };
   }
   if (agent.adapter.review) {
     const launch = agent.adapter.review(context);

@@ -23,7 +23,6 @@ export function homeSecrets(home: string): { path: string; file: boolean }[] {
     .map((path) => ({ path, file: !statSync(path).isDirectory() }));
 }
 
-export { swarmDataDir } from './data-dir.js';
 
 /**
  * The home an agent gets inside the sandbox: its own folder under swarm's data dir, so that what it writes

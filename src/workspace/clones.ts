@@ -12,7 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { GitError } from '../errors.js';
 import { cleanEnv } from '../agents/adapter.js';
 import { gitPlan, runSandboxed } from '../sandbox/plan.js';
-import { branchExists, git, revParse, runGit } from './git.js';
+import { branchExists, git, GIT_UNATTENDED, revParse, runGit } from './git.js';
 
 /** A task checkout of the clone kind: `.git` is a folder (a worktree has a `.git` file). */
 export function isClone(path: string): boolean {
@@ -67,7 +67,7 @@ export async function fetchBack(repoRoot: string, path: string, branch: string):
 
 /** Git in the clone, confined: its config and hooks are the agent's. */
 export async function gitInClone(repoRoot: string, path: string, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...cleanEnv(), GIT_TERMINAL_PROMPT: '0', GIT_EDITOR: 'true', GIT_PAGER: 'cat', LC_ALL: 'C', GIT_OPTIONAL_LOCKS: '0' };
+  const env = { ...cleanEnv(), ...GIT_UNATTENDED, GIT_OPTIONAL_LOCKS: '0' };
   return runSandboxed(gitPlan(repoRoot, path), ['git', ...args], env);
 }
 

@@ -33,9 +33,11 @@ export async function git(cwd: string, args: string[]): Promise<string> {
   return result.stdout;
 }
 
+/** Never let git stop and wait for a human (editor, pager, credentials prompt). */
+export const GIT_UNATTENDED = { GIT_TERMINAL_PROMPT: '0', GIT_EDITOR: 'true', GIT_PAGER: 'cat', LC_ALL: 'C' } as const;
+
 function gitEnv(): NodeJS.ProcessEnv {
-  // Never let git stop and wait for a human (editor, pager, credentials prompt).
-  return { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_EDITOR: 'true', GIT_PAGER: 'cat', LC_ALL: 'C' };
+  return { ...process.env, ...GIT_UNATTENDED };
 }
 
 export function simple(cwd: string): SimpleGit {

@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { constants, copyFileSync, existsSync, lstatSync, mkdirSync, realpathSync, rmSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { SwarmConfig } from '../config/schema.js';
 import { ConfigError, GitError } from '../errors.js';
@@ -9,6 +8,7 @@ import { branchExists, git, listWorktrees, runGit, uncommittedFiles } from './gi
 import { cloneUncommitted, createClone, fetchBack, isClone } from './clones.js';
 import { cleanEnv } from '../agents/adapter.js';
 import { agentHome, runSandboxed, sandboxPlan } from '../sandbox/plan.js';
+import { swarmDataDir } from '../sandbox/data-dir.js';
 
 function lexists(path: string): boolean {
   try {
@@ -42,9 +42,8 @@ export function worktreesRoot(config: SwarmConfig, repoRoot: string): string {
     }
     return dir;
   }
-  const dataHome = process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share');
   const hash = createHash('sha256').update(repoRoot).digest('hex').slice(0, 8);
-  return join(dataHome, 'worktree-swarm', 'worktrees', `${repoRoot.split('/').pop() ?? 'repo'}-${hash}`);
+  return join(swarmDataDir(), 'worktrees', `${repoRoot.split('/').pop() ?? 'repo'}-${hash}`);
 }
 
 export type WorkspaceKind = 'worktree' | 'clone';

@@ -16,6 +16,11 @@ export function modelClient(config: AgentConfig, model: string, env: NodeJS.Proc
   return new OllamaModel(ollamaHost(config), model, config.num_ctx);
 }
 
+/** What the built-in agent (and reviewer) reads of the daemon's environment: the Ollama host and its key variable. */
+export function builtinProviderEnv(config: Pick<AgentConfig, 'api_key_env'>): string[] {
+  return ['OLLAMA_HOST', ...(config.api_key_env ? [config.api_key_env] : [])];
+}
+
 /** Our own agent, run in the task's pseudo-terminal like any other: `swarm agent run`. */
 export const builtinAdapter: AgentAdapter = {
   type: 'builtin',
@@ -44,7 +49,7 @@ export const builtinAdapter: AgentAdapter = {
       ...(c.openai_base_url ? ['--openai-base-url', c.openai_base_url] : ['--host', ollamaHost(c)]),
       ...(c.api_key_env ? ['--api-key-env', c.api_key_env] : []),
     ];
-    return { argv, env: agentEnv(context, {}, ['OLLAMA_HOST', ...(c.api_key_env ? [c.api_key_env] : [])]) };
+    return { argv, env: agentEnv(context, {}, builtinProviderEnv(c)) };
   },
   parseReport: parseBuiltin,
   async check(config) {

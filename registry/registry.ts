@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { MIGRATIONS } from './migrations.js';
 import {
+  AttemptHead,
   AttemptRow,
   EventRow,
   NotificationRow,
@@ -206,6 +207,16 @@ export class Registry {
     return row === undefined ? null : AttemptRow.parse(row);
   }
 
+  /** Every session's summary, in one query (the dashboard's board). */
+  attemptHeads(): AttemptHead[] {
+    return parseRows(AttemptHead, this.db.prepare('SELECT id, task_id, n, kind, agent, session_id, session_dir, started_at, ended_at, outcome FROM attempts ORDER BY id').all());
+  }
+
+  attemptBySession(sessionId: string): AttemptRow | null {
+    const row = this.db.prepare('SELECT * FROM attempts WHERE session_id = ?').get(sessionId);
+    return row === undefined ? null : AttemptRow.parse(row);
+  }
+
   openSessions(): AttemptRow[] {
     return parseRows(AttemptRow, this.db.prepare('SELECT * FROM attempts WHERE ended_at IS NULL ORDER BY id').all());
   }
@@ -231,6 +242,10 @@ export class Registry {
   getPr(taskId: number): PrRow | null {
     const row = this.db.prepare('SELECT * FROM prs WHERE task_id = ?').get(taskId);
     return row === undefined ? null : PrRow.parse(row);
+  }
+
+  allPrs(): PrRow[] {
+    return parseRows(PrRow, this.db.prepare('SELECT * FROM prs ORDER BY id').all());
   }
 
   openPrs(forge: string): PrRow[] {

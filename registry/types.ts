@@ -122,6 +122,10 @@ export const AttemptRow = z.object({
 });
 export type AttemptRow = z.infer<typeof AttemptRow>;
 
+/** A session without its prompt and report: what a board of many tasks needs. */
+export const AttemptHead = AttemptRow.pick({ id: true, task_id: true, n: true, kind: true, agent: true, session_id: true, session_dir: true, started_at: true, ended_at: true, outcome: true });
+export type AttemptHead = z.infer<typeof AttemptHead>;
+
 export const PrRow = z.object({
   id: z.number().int(),
   task_id: z.number().int(),

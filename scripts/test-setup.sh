@@ -2,12 +2,14 @@
 # Run by `npm test` first (pretest): what the test suite needs beyond npm ci.
 # - the pinned real coding CLIs for the conformance suite, and the pinned test runners, compilers and linters
 #   for the evidence suite (scripts/install-clis.sh, cached outside node_modules);
-# - from Debian (apt-get, when running as root): bubblewrap (swarm's sandbox), and the non-npm runners the
+# - from Debian (apt-get, when running as root): bubblewrap (swarm's sandbox), chromium (the dashboard tests
+#   drive it with playwright-core, which cannot download its own browser here), and the non-npm runners the
 #   evidence suite runs for real: go (go test), rspec, pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v go >/dev/null 2>&1 || need+=(golang-go)
 command -v rspec >/dev/null 2>&1 || need+=(ruby-rspec)
 /usr/bin/python3 -c 'import pytest' >/dev/null 2>&1 || need+=(python3-pytest)

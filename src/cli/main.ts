@@ -18,6 +18,7 @@ import { reviewStats } from '../review/stats.js';
 import { attach, pickSession, streamLogs } from './sessions.js';
 import { renderTaskDetail, taskDetail } from './show.js';
 import { registerAgentCommands } from './agent-commands.js';
+import { registerDashboardCommand } from './dashboard.js';
 import { withProject } from './with-project.js';
 import { getTask, killTask, mergeTask, parseTaskId, retryTask, spawnTask } from './tasks.js';
 import { TaskState } from '../../registry/types.js';
@@ -364,6 +365,7 @@ export function buildProgram(io: Out = stdio): Command {
     );
 
   registerAgentCommands(program, io, cwd);
+  registerDashboardCommand(program, io, cwd);
 
   return program;
 }

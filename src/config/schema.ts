@@ -223,6 +223,16 @@ export const SwarmConfig = z.strictObject({
       commands: z.array(z.strictObject({ name: z.string().min(1), command: Argv })).default([]),
     })
     .default({ schedule: null, auto_approve: false, notes: false, base_ci: false, commands: [] }),
+  dashboard: z
+    .strictObject({
+      /** The address the daemon's API and dashboard listen on: loopback unless you name another (a tailnet address). */
+      host: z.string().min(1).default('127.0.0.1'),
+      /** 0: the port the last start used (so an open dashboard reconnects after a restart), else any free one. */
+      port: z.number().int().min(0).max(65535).default(0),
+      /** The dashboard's address as your phone reaches it (e.g. https://box.tailnet.ts.net:7777): notification clicks open the task page there. */
+      public_url: z.url().optional(),
+    })
+    .default({ host: '127.0.0.1', port: 0 }),
   github: z
     .strictObject({
       /** The git remote whose URL names owner/repo, and that branches are pushed to. */

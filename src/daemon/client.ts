@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { StatePaths } from '../config/project.js';
 import { DaemonStatus, readDaemonInfo, type DaemonInfo } from './info.js';
 
@@ -26,7 +27,7 @@ export class DaemonClient {
 
   async status(): Promise<DaemonStatus | null> {
     try {
-      return DaemonStatus.parse(await this.request('GET', '/v1/status'));
+      return DaemonStatus.parse(await this.request('GET', '/api/v1/status'));
     } catch {
       return null;
     }
@@ -34,16 +35,26 @@ export class DaemonClient {
 
   async nudge(): Promise<boolean> {
     try {
-      await this.request('POST', '/v1/nudge');
+      await this.request('POST', '/api/v1/nudge');
       return true;
     } catch {
       return false;
     }
   }
 
+  /** A one-time dashboard link; throws with the daemon's words when it cannot. */
+  async ticket(): Promise<{ ticket: string; url: string }> {
+    const body = await this.request('POST', '/api/v1/dashboard/ticket');
+    return z.object({ ticket: z.string(), url: z.string() }).parse(body);
+  }
+
+  get port(): number {
+    return this.info.port;
+  }
+
   async stop(): Promise<boolean> {
     try {
-      await this.request('POST', '/v1/stop');
+      await this.request('POST', '/api/v1/stop');
       return true;
     } catch {
       return false;

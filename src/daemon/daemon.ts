@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
+import { freemem, totalmem } from 'node:os';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import { Monitor } from '../../monitor/monitor.js';
@@ -16,9 +15,11 @@ import { orchestratorModel } from '../orchestrator/model.js';
 import { Discovery } from '../orchestrator/discovery.js';
 import { channelsFromConfig, NotificationWorker } from '../notify/outbox.js';
 import type { NotifyChannel } from '../notify/channel.js';
-import { readSessionState, connectSession, type SessionConnection } from '../sessions/sessions.js';
+import { readSessionState, connectSession, sessionLiveness, type SessionConnection } from '../sessions/sessions.js';
+import { serveApi, type ApiHost } from '../api/serve.js';
+import type { Status } from '../api/schemas.js';
 import { cleanupFinished } from '../workspace/cleanup.js';
-import { removeDaemonInfo, writeDaemonInfo, type DaemonStatus } from './info.js';
+import { removeDaemonInfo, writeDaemonInfo } from './info.js';
 import { launch, recoverPreparing, type LauncherDeps } from './launcher.js';
 import { DaemonLock } from './lock.js';
 import { admit, defaultConcurrency } from './scheduler.js';
@@ -33,7 +34,7 @@ export interface DaemonOptions {
 /** The long-running process: one per state directory. Agents live in their own holders, not here. */
 export class Daemon {
   private lock: DaemonLock | null = null;
-  private server: Server | null = null;
+  private api: ApiHost | null = null;
   private crons: ScheduledTask[] = [];
   private readonly watchers = new Map<string, SessionConnection>();
   private readonly token = randomBytes(24).toString('hex');
@@ -102,7 +103,14 @@ export class Daemon {
       },
     });
     recoverPreparing(this.launcherDeps);
-    const port = await this.listen();
+    let port: number;
+    try {
+      port = await this.listen();
+    } catch (err) {
+      this.lock.release();
+      this.lock = null;
+      throw err;
+    }
     writeDaemonInfo(paths.daemonInfo, { pid: process.pid, port, token: this.token, started_at: this.startedAt, version: VERSION });
     this.crons.push(cron.schedule(config.monitor.schedule, () => this.kick(), { noOverlap: true, name: 'monitor' }));
     if (config.cleanup.schedule) {
@@ -226,7 +234,12 @@ export class Daemon {
       const state = readSessionState(attempt.session_dir);
       if (!state) continue;
       try {
-        const connection = await connectSession(state, { onMessage: (message) => message.t === 'exit' && this.kick() });
+        const connection = await connectSession(state, {
+          onMessage: (message) => {
+            if (message.t === 'output') this.api?.live.output(attempt.task_id, message.data);
+            else if (message.t === 'exit') this.kick();
+          },
+        });
         this.watchers.set(attempt.session_id, connection);
         void connection.closed.then(() => {
           this.watchers.delete(attempt.session_id);
@@ -238,50 +251,25 @@ export class Daemon {
     }
   }
 
-  private listen(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const server = createServer((req, res) => void this.handle(req, res));
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        if (address === null || typeof address === 'string') reject(new Error('no port'));
-        else resolve(address.port);
-      });
-      this.server = server;
+  private async listen(): Promise<number> {
+    this.api = await serveApi(this.project, this.token, {
+      isLive: (dir) => sessionLiveness(dir).kind === 'running',
+      kick: () => this.kick(),
+      stop: () => void this.stop(),
+      status: () => this.status(),
     });
+    return this.api.port;
   }
 
-  private authorized(req: IncomingMessage): boolean {
-    const header = req.headers.authorization ?? '';
-    const expected = Buffer.from(`Bearer ${this.token}`);
-    const given = Buffer.from(header);
-    return given.length === expected.length && timingSafeEqual(given, expected);
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const send = (status: number, body: unknown): void => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
-    if (!this.authorized(req)) return send(401, { error: 'missing or wrong token' });
-    const route = `${req.method ?? 'GET'} ${req.url ?? '/'}`;
-    switch (route) {
-      case 'GET /v1/status':
-        return send(200, this.status());
-      case 'POST /v1/nudge':
-        this.kick();
-        return send(202, { ok: true });
-      case 'POST /v1/stop':
-        send(202, { ok: true });
-        void this.stop();
-        return;
-      default:
-        return send(404, { error: `no route ${route}` });
-    }
-  }
-
-  status(): DaemonStatus {
+  status(): Status {
+    const { registry, config } = this.project;
+    const tasks = registry.listTasks();
     return {
+      active: tasks.filter((t) => ACTIVE_STATES.includes(t.state)).length,
+      queued: tasks.filter((t) => t.state === 'queued').length,
+      memory: { daemon_rss: process.memoryUsage.rss(), free: freemem(), total: totalmem() },
+      agents: Object.keys(config.agents),
+      kinds: Object.keys(config.kinds),
       pid: process.pid,
       started_at: this.startedAt,
       version: VERSION,
@@ -311,8 +299,7 @@ export class Daemon {
     clearTimeout(grace);
     for (const connection of this.watchers.values()) connection.close();
     this.watchers.clear();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    this.server?.closeAllConnections();
+    await this.api?.close();
     removeDaemonInfo(this.project.paths.daemonInfo, process.pid);
     this.lock?.release();
     this.project.registry.close();

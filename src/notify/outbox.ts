@@ -20,7 +20,14 @@ export function channelsFromConfig(config: SwarmConfig, env: NodeJS.ProcessEnv =
   }
   const webhook = config.notify.webhook;
   if (webhook) channels.push(webhookChannel(webhook.url, webhook.token_env ? env[webhook.token_env] : undefined));
-  return channels;
+  const publicUrl = config.dashboard.public_url;
+  if (!publicUrl) return channels;
+  // With the dashboard reachable from the phone, a click opens the task's page there.
+  return channels.map((channel) => ({ name: channel.name, send: (n) => channel.send({ ...n, click_url: n.click_url ?? taskPageUrl(publicUrl, n.task_id) }) }));
+}
+
+export function taskPageUrl(publicUrl: string, taskId: number): string {
+  return new URL(`tasks/${taskId}`, publicUrl.endsWith('/') ? publicUrl : `${publicUrl}/`).href;
 }
 
 /** A channel that failed this many times in a row is left alone for a while (its rows wait, none is lost). */

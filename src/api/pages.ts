@@ -1,0 +1,75 @@
+/** The board and a task's page, read from the registry, the sessions and git (the repository, never a task's clone). */
+import { stripVTControlCharacters } from 'node:util';
+import { dependsOn, type TaskRow } from '../../registry/types.js';
+import type { Project } from '../config/project.js';
+import { TaskNotFoundError } from '../errors.js';
+import { readTranscriptTail } from '../sessions/sessions.js';
+import { branchExists, runGit } from '../workspace/git.js';
+import type { Card, TaskPage } from './schemas.js';
+import { cardOf, evidenceOf, reviewOf } from './views.js';
+
+const MAX_DIFF_CHARS = 400_000;
+const CI_LOG_BYTES = 64 * 1024;
+
+export function boardCards(project: Project, lines: ReadonlyMap<number, string>): Card[] {
+  const { registry, config } = project;
+  const attempts = new Map<number, ReturnType<typeof registry.attemptHeads>>();
+  for (const a of registry.attemptHeads()) attempts.set(a.task_id, [...(attempts.get(a.task_id) ?? []), a]);
+  const prs = new Map(registry.allPrs().map((pr) => [pr.task_id, pr]));
+  const reviewers = config.review.reviewers.length;
+  return registry.listTasks().map((task) => cardOf(task, attempts.get(task.id) ?? [], prs.get(task.id) ?? null, lines.get(task.id) ?? null, reviewers));
+}
+
+export function taskCard(project: Project, task: TaskRow, line: string | null): Card {
+  const attempts = project.registry.attemptHeads().filter((a) => a.task_id === task.id);
+  return cardOf(task, attempts, project.registry.getPr(task.id), line, project.config.review.reviewers.length);
+}
+
+async function branchDiff(repoRoot: string, task: TaskRow): Promise<{ diff: string; truncated: boolean }> {
+  if (!(await branchExists(repoRoot, task.branch))) return { diff: '', truncated: false };
+  const result = await runGit(repoRoot, ['diff', '--no-color', '--no-ext-diff', '--no-textconv', `${task.base}...${task.branch}`]);
+  if (result.code !== 0) return { diff: '', truncated: false };
+  return result.stdout.length > MAX_DIFF_CHARS ? { diff: result.stdout.slice(0, result.stdout.lastIndexOf('\ndiff --git', MAX_DIFF_CHARS) + 1 || MAX_DIFF_CHARS), truncated: true } : { diff: result.stdout, truncated: false };
+}
+
+export async function taskPage(project: Project, id: number, line: string | null, isLive: (sessionDir: string) => boolean): Promise<TaskPage> {
+  const { registry } = project;
+  const task = registry.getTask(id);
+  if (!task) throw new TaskNotFoundError(id);
+  const attempts = registry.attempts(id);
+  const ci = attempts.filter((a) => a.kind === 'ci').at(-1);
+  const events = registry.events(id);
+  const ready = events.filter((e) => e.kind === 'ready').at(-1);
+  const shots = ready?.data ? ((JSON.parse(ready.data) as { screenshots?: unknown }).screenshots ?? []) : [];
+  const neighbour = (t: TaskRow) => ({ id: t.id, title: t.title, state: t.state });
+  const parents = dependsOn(task).map((d) => registry.getTask(d)).filter((t): t is TaskRow => t !== null);
+  const children = registry.listTasks().filter((t) => dependsOn(t).includes(id));
+  const { diff, truncated } = await branchDiff(project.repo.root, task);
+  return {
+    task,
+    card: taskCard(project, task, line),
+    attempts: attempts.map((a) => ({
+      id: a.id,
+      n: a.n,
+      kind: a.kind,
+      agent: a.agent,
+      session_id: a.session_id,
+      started_at: a.started_at,
+      ended_at: a.ended_at,
+      exit_code: a.exit_code,
+      outcome: a.outcome,
+      head_sha: a.head_sha,
+      evidence: evidenceOf(a.evidence) ?? a.evidence,
+      review: a.kind === 'review' ? reviewOf(a) : null,
+      live: a.ended_at === null && isLive(a.session_dir),
+    })),
+    events,
+    pr: registry.getPr(id),
+    ci_log: ci ? stripVTControlCharacters(readTranscriptTail(ci.session_dir, CI_LOG_BYTES)) : '',
+    diff,
+    diff_truncated: truncated,
+    screenshots: Array.isArray(shots) ? shots.filter((s): s is string => typeof s === 'string') : [],
+    depends_on: parents.map(neighbour),
+    dependents: children.map(neighbour),
+  };
+}

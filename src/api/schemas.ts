@@ -1,0 +1,116 @@
+/** The API's shapes: requests are parsed with them, responses typed by them, and /api/openapi.json is built from them. */
+import { z } from 'zod';
+import { AttemptKind, EventRow, PrRow, TaskRow, TaskState } from '../../registry/types.js';
+import { ReviewAnswer } from '../review/findings.js';
+import { DaemonStatus } from '../daemon/info.js';
+
+export const COLUMNS = ['queued', 'running', 'ci', 'review', 'ready', 'needs_help', 'done'] as const;
+export const Column = z.enum(COLUMNS);
+export type Column = z.infer<typeof Column>;
+
+export const Card = z
+  .object({
+    id: z.number().int(),
+    title: z.string(),
+    state: TaskState,
+    column: Column,
+    agent: z.string(),
+    model: z.string().nullable(),
+    kind: z.string().nullable(),
+    attempt: z.number().int(),
+    retries: z.number().int(),
+    max_retries: z.number().int(),
+    reason: z.string().nullable(),
+    created_at: z.number().int(),
+    started_at: z.number().int().nullable(),
+    ended_at: z.number().int().nullable().describe('ready, done or cancelled: elapsed stops here'),
+    ci: z.enum(['running', 'passed', 'failed']).nullable(),
+    review: z.object({ approvals: z.number().int(), blocking: z.number().int(), of: z.number().int(), running: z.number().int() }).nullable(),
+    pr: z.object({ number: z.number().int().nullable(), url: z.string().nullable(), state: z.string() }).nullable(),
+    /** The live session a terminal can attach to (agent, CI or a reviewer). */
+    session: z.object({ id: z.string(), kind: AttemptKind, name: z.string() }).nullable(),
+    last_line: z.string().nullable(),
+    depends_on: z.array(z.number().int()),
+  })
+  .meta({ id: 'Card' });
+export type Card = z.infer<typeof Card>;
+
+export const Attempt = z.object({
+  id: z.number().int(),
+  n: z.number().int(),
+  kind: AttemptKind,
+  agent: z.string(),
+  session_id: z.string(),
+  started_at: z.number().int(),
+  ended_at: z.number().int().nullable(),
+  exit_code: z.number().int().nullable(),
+  outcome: z.string().nullable(),
+  head_sha: z.string().nullable(),
+  /** What failed, as the monitor recorded it (the next attempt's prompt carries it). */
+  evidence: z.unknown().nullable(),
+  review: ReviewAnswer.nullable(),
+  live: z.boolean(),
+});
+export type Attempt = z.infer<typeof Attempt>;
+
+export const Neighbour = z.object({ id: z.number().int(), title: z.string(), state: TaskState });
+
+export const TaskPage = z
+  .object({
+    task: TaskRow,
+    card: Card,
+    attempts: z.array(Attempt),
+    events: z.array(EventRow),
+    pr: PrRow.nullable(),
+    ci_log: z.string().describe('the latest CI run, last 64 KB, terminal codes stripped'),
+    diff: z.string().describe('unified diff of the branch against base (bounded)'),
+    diff_truncated: z.boolean(),
+    screenshots: z.array(z.string()),
+    depends_on: z.array(Neighbour),
+    dependents: z.array(Neighbour),
+  })
+  .meta({ id: 'TaskPage' });
+export type TaskPage = z.infer<typeof TaskPage>;
+
+export const SpawnBody = z.object({
+  prompt: z.string().min(1),
+  agent: z.string().optional(),
+  model: z.string().optional(),
+  kind: z.string().optional(),
+  title: z.string().optional(),
+});
+export const RetryBody = z.object({ note: z.string().optional() }).default({});
+export const Empty = z.object({}).optional();
+export const Ok = z.object({ ok: z.literal(true) });
+export const ApiError = z.object({ error: z.string() }).meta({ id: 'Error' });
+export const Ticket = z.object({ ticket: z.string(), url: z.string() });
+export const MergeResult = z.object({ task: TaskRow, commit: z.string(), cleanup: z.string().nullable() });
+export const KillResult = z.object({ task: TaskRow, sessions_killed: z.number().int() });
+export const Status = DaemonStatus.extend({
+  active: z.number().int(),
+  queued: z.number().int(),
+  memory: z.object({ daemon_rss: z.number(), free: z.number(), total: z.number() }),
+  agents: z.array(z.string()),
+  kinds: z.array(z.string()),
+}).meta({ id: 'Status' });
+export type Status = z.infer<typeof Status>;
+
+/** Server-sent events on /api/v1/events. */
+export const LiveEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('snapshot'), cards: z.array(Card) }),
+  z.object({ type: z.literal('card'), card: Card }),
+  z.object({ type: z.literal('line'), id: z.number().int(), line: z.string() }),
+  z.object({ type: z.literal('status'), status: Status }),
+]);
+export type LiveEvent = z.infer<typeof LiveEvent>;
+
+/** Frames on a terminal WebSocket: the screen first, then output; the browser sends keys and (focused) its size. */
+export const TerminalFrame = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('replay'), data: z.string() }),
+  z.object({ t: z.literal('output'), data: z.string() }),
+  z.object({ t: z.literal('exit'), exit_code: z.number().int().nullable(), signal: z.string().nullable() }),
+]);
+export const TerminalInput = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('input'), data: z.string().max(64 * 1024) }),
+  z.object({ t: z.literal('resize'), cols: z.number().int().min(10).max(500), rows: z.number().int().min(4).max(200) }),
+]);

@@ -1,0 +1,88 @@
+/** Starts the daemon's HTTP server on the configured address, at the port the last start used when it can. */
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import type { Project } from '../config/project.js';
+import { ConfigError } from '../errors.js';
+import { allowedHosts, loadOrCreateKey, Tickets } from './auth.js';
+import { Live } from './live.js';
+import type { ApiContext } from './routes.js';
+import { createApiServer } from './server.js';
+import type { TerminalStats } from './terminal.js';
+
+export interface ApiHost {
+  port: number;
+  live: Live;
+  terminals: TerminalStats;
+  close(): Promise<void>;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+function listenOn(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      const address = server.address();
+      if (address === null || typeof address === 'string') reject(new Error('no port'));
+      else resolve(address.port);
+    });
+  });
+}
+
+function rememberedPort(file: string): number {
+  try {
+    const port = Number((JSON.parse(readFileSync(file, 'utf8')) as { port?: unknown }).port);
+    return Number.isInteger(port) && port > 0 && port < 65536 ? port : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export async function serveApi(project: Project, token: string, context: Omit<ApiContext, 'project' | 'lines' | 'ticket'>): Promise<ApiHost> {
+  const { config, paths } = project;
+  const { host, port: configured, public_url: publicUrl } = config.dashboard;
+  const portFile = join(paths.dir, 'dashboard.json');
+  const live = new Live(project, () => context.status());
+  const tickets = new Tickets();
+  const terminals: TerminalStats = { bytes: 0 };
+  const hosts = new Set<string>();
+  let port = 0;
+  const browserHost = LOOPBACK.has(host) || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const api: ApiContext = {
+    ...context,
+    project,
+    lines: live.lines,
+    ticket: () => {
+      const ticket = tickets.issue(Date.now());
+      return { ticket, url: `http://${browserHost}:${port}/login?ticket=${ticket}` };
+    },
+  };
+  const server = createApiServer({ api, live, token, key: loadOrCreateKey(join(paths.dir, 'dashboard.key')), tickets, hosts, secureCookie: publicUrl?.startsWith('https:') ?? false, terminals });
+  const wanted = configured || rememberedPort(portFile);
+  try {
+    port = await listenOn(server, wanted, host);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (configured) throw new ConfigError(`The dashboard cannot listen on ${host}:${configured} (${code ?? String(err)}). Free the port or change dashboard.port in swarm.config.json (0 picks a free one).`);
+    if (code !== 'EADDRINUSE' && code !== 'EACCES') throw new ConfigError(`The daemon cannot listen on ${host} (${code ?? String(err)}). Check dashboard.host in swarm.config.json.`);
+    port = await listenOn(server, 0, host);
+  }
+  for (const allowed of allowedHosts({ port, host, publicUrl })) hosts.add(allowed);
+  writeFileSync(portFile, JSON.stringify({ port }), { mode: 0o600 });
+  live.start();
+  return {
+    port,
+    live,
+    terminals,
+    close: async () => {
+      live.stop();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.emit('terminate-sockets');
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * A browser's terminal: one WebSocket relayed to the session holder's socket, the same client `swarm attach`
+ * is. The holder answers the screen request with the serialized screen before any further output, so a
+ * (re)connecting browser draws the terminal as it is, then goes live. Closing the socket never ends the agent.
+ */
+import type { WebSocket } from 'ws';
+import { connectSession, readSessionState } from '../sessions/sessions.js';
+import { TerminalInput } from './schemas.js';
+
+/** A browser this far behind is resynced from the screen (it reconnects) rather than buffered without end. */
+const MAX_BUFFERED = 4 * 1024 * 1024;
+
+export interface TerminalStats {
+  bytes: number;
+}
+
+export async function relayTerminal(ws: WebSocket, sessionDir: string, stats: TerminalStats): Promise<void> {
+  const state = readSessionState(sessionDir);
+  if (!state) {
+    ws.close(4404, 'this session is not running');
+    return;
+  }
+  let connection;
+  try {
+    connection = await connectSession(state, {
+      onMessage: (message) => {
+        if (ws.readyState !== ws.OPEN) return;
+        if (ws.bufferedAmount > MAX_BUFFERED) {
+          ws.close(4408, 'too far behind; reconnect for the current screen');
+          return;
+        }
+        const frame = JSON.stringify(message);
+        stats.bytes += frame.length;
+        ws.send(frame);
+      },
+    });
+  } catch {
+    ws.close(4404, 'this session has ended');
+    return;
+  }
+  const live = connection;
+  live.send({ t: 'screen' });
+  ws.on('message', (raw) => {
+    let parsed;
+    try {
+      parsed = TerminalInput.safeParse(JSON.parse(String(raw)));
+    } catch {
+      return;
+    }
+    if (parsed.success) live.send(parsed.data);
+  });
+  ws.on('close', () => live.close());
+  void live.closed.then(() => {
+    if (ws.readyState === ws.OPEN) ws.close(1000, 'session ended');
+  });
+}

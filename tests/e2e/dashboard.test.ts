@@ -1,0 +1,141 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { agentCommand, openRegistry, runDaemon, SAMPLE_CI, sandbox, swarm, waitForState, writeConfig, type DaemonProcess, type Sandbox } from '../helpers/sample.js';
+import { DESKTOP, launchBrowser, PHONE, screenshotPath } from '../helpers/browser.js';
+
+async function signIn(box: Sandbox, page: Page): Promise<string> {
+  const result = await swarm(box.repo, ['dashboard', '--json']);
+  expect(result.code, result.stderr).toBe(0);
+  const { url } = JSON.parse(result.stdout) as { url: string };
+  await page.goto(url);
+  await page.waitForSelector('nav.top .status[data-connected="true"]');
+  return new URL(url).origin;
+}
+
+const card = (page: Page, id: number) => page.locator(`.card[data-task="${id}"]`);
+const inColumn = (page: Page, id: number, column: string) => page.locator(`.column[data-column="${column}"] .card[data-task="${id}"]`).waitFor({ timeout: 60_000 });
+
+async function spawnFromUi(page: Page, prompt: string, agent: string): Promise<number> {
+  const before = await page.locator('.card').count();
+  await page.getByRole('button', { name: 'New task' }).click();
+  await page.fill('.spawn textarea[name=prompt]', prompt);
+  await page.selectOption('.spawn select[name=agent]', agent);
+  await page.click('.spawn button[type=submit]');
+  await page.waitForFunction((n) => document.querySelectorAll('.card').length > n, before);
+  return Number(await page.locator('.card').first().getAttribute('data-task'));
+}
+
+describe('dashboard (real daemon, real Chromium)', () => {
+  let browser: Browser;
+  let box: Sandbox;
+  let daemon: DaemonProcess | null = null;
+
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  beforeEach(() => {
+    box = sandbox('dashboard');
+  });
+  afterEach(() => {
+    daemon?.child.kill('SIGKILL');
+    daemon = null;
+    box.cleanup();
+  });
+
+  it('spawn from the board, watch the card move, type into the live terminal, merge from the UI; screenshots at desktop and phone width', async () => {
+    writeConfig(box, { agents: { talk: { command: agentCommand('interactive.mjs') } }, ci: { command: SAMPLE_CI } });
+    daemon = await runDaemon(box);
+    const context = await browser.newContext({ viewport: DESKTOP });
+    const page = await context.newPage();
+    await signIn(box, page);
+
+    const id = await spawnFromUi(page, 'Talk to me, then fix addNumbers', 'talk');
+    await inColumn(page, id, 'running');
+    await card(page, id).locator('.last-line', { hasText: 'ready for input' }).waitFor();
+
+    // The sessions grid: the live terminal, then focus it and type as at a keyboard.
+    await page.click('nav.top a[href="/grid"]');
+    const tile = page.locator(`.tile[data-task="${id}"]`);
+    await tile.locator('.xterm-rows', { hasText: 'interactive: ready for input' }).waitFor();
+    await page.screenshot({ path: screenshotPath('grid-desktop'), fullPage: true });
+    await tile.click();
+    const focused = page.locator('.term.focused');
+    await focused.locator('.xterm-rows', { hasText: 'ready for input' }).waitFor();
+    await page.keyboard.type('hello from the browser\n');
+    await focused.locator('.xterm-rows', { hasText: 'interactive: got hello from the browser' }).waitFor();
+    // Leaving the terminal never ends the agent.
+    await page.click('button[data-action="leave"]');
+    await tile.waitFor();
+    expect(openRegistry(box).getTask(id)?.state).toBe('running');
+    await tile.click();
+    await page.keyboard.type('finish\n');
+
+    await page.click('nav.top a[href="/"]');
+    await inColumn(page, id, 'ready');
+    await expect.poll(() => card(page, id).locator('.badge.ci-passed').count()).toBe(1);
+    await page.screenshot({ path: screenshotPath('board-desktop'), fullPage: true });
+
+    await card(page, id).click();
+    await page.locator(`.task-page[data-task="${id}"] .diff`, { hasText: 'a + b' }).waitFor();
+    await page.locator('.task-page .ci-log').waitFor();
+    await page.locator('.task-page .events li', { hasText: 'ready' }).first().waitFor();
+    await page.screenshot({ path: screenshotPath('task-desktop'), fullPage: true });
+
+    // Phone width: the same board and task page, merge with a thumb.
+    await page.setViewportSize(PHONE);
+    await page.screenshot({ path: screenshotPath('task-phone'), fullPage: true });
+    await page.click(`.task-page button[data-action="merge"]`);
+    await page.locator(`.task-page[data-task="${id}"][data-state="done"]`).waitFor({ timeout: 30_000 });
+    expect(openRegistry(box).getTask(id)?.state).toBe('done');
+    await page.click('nav.top a[href="/"]');
+    await page.click('.tabs button[data-tab="done"]');
+    await inColumn(page, id, 'done');
+    await page.screenshot({ path: screenshotPath('board-phone'), fullPage: true });
+    await page.click('nav.top a[href="/grid"]');
+    await page.screenshot({ path: screenshotPath('grid-phone'), fullPage: true });
+    await context.close();
+  });
+
+  it('kill and retry from the UI; the page reconnects after a daemon restart and shows the screen as it is now', async () => {
+    writeConfig(box, { agents: { talk: { command: agentCommand('interactive.mjs') } }, ci: { command: SAMPLE_CI } });
+    daemon = await runDaemon(box);
+    const context = await browser.newContext({ viewport: DESKTOP });
+    const page = await context.newPage();
+    page.on('dialog', (dialog) => void dialog.accept());
+    await signIn(box, page);
+    const id = await spawnFromUi(page, 'Wait for me', 'talk');
+    await inColumn(page, id, 'running');
+
+    await card(page, id).locator('button[data-action="kill"]').click();
+    await inColumn(page, id, 'done');
+    expect(openRegistry(box).getTask(id)?.state).toBe('cancelled');
+    await card(page, id).locator('button[data-action="retry"]').click();
+    await inColumn(page, id, 'running');
+    await waitForState(box, id, 'running');
+
+    await card(page, id).click();
+    const term = page.locator('.task-page .term');
+    await term.locator('.xterm-rows', { hasText: 'ready for input' }).waitFor();
+
+    // The daemon dies; the agent lives on in its session. Someone types into it meanwhile (swarm attach's path).
+    daemon.child.kill('SIGKILL');
+    await daemon.exited;
+    daemon = null;
+    await page.waitForSelector('nav.top .status[data-connected="false"]');
+    const registry = openRegistry(box);
+    const attempt = registry.latestAttempt(id, 'agent')!;
+    registry.close();
+    const { connectSession, readSessionState } = await import('../../src/sessions/sessions.js');
+    const connection = await connectSession(readSessionState(attempt.session_dir)!, { onMessage: () => undefined });
+    connection.send({ t: 'input', data: 'typed while the daemon was down\r' });
+    connection.close();
+
+    daemon = await runDaemon(box);
+    await page.waitForSelector('nav.top .status[data-connected="true"]', { timeout: 30_000 });
+    await term.locator('.xterm-rows', { hasText: 'got typed while the daemon was down' }).waitFor({ timeout: 30_000 });
+    await context.close();
+  });
+});

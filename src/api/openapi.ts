@@ -40,7 +40,7 @@ export function openApiDocument(routes: readonly Route[]): Record<string, unknow
   };
   paths['/api/v1/sessions/{session}/terminal'] = {
     get: {
-      summary: 'A live terminal over WebSocket: the server sends TerminalFrame JSON (the current screen first), the client sends TerminalInput JSON. Closing never ends the agent.',
+      summary: 'A live terminal over WebSocket: the server sends the current screen as a TerminalFrame text frame, then output as binary frames (the terminal output as UTF-8 bytes), then the exit; the client sends TerminalInput JSON. Closing never ends the agent.',
       parameters: [{ name: 'session', in: 'path', required: true, schema: { type: 'string' } }],
       responses: {
         101: { description: 'WebSocket upgrade', content: { 'application/json': { schema: { oneOf: [schema(TerminalFrame, 'output'), schema(TerminalInput, 'input')] } } } },

@@ -92,6 +92,7 @@ export const Status = DaemonStatus.extend({
   memory: z.object({ daemon_rss: z.number(), free: z.number(), total: z.number() }),
   agents: z.array(z.string()),
   kinds: z.array(z.string()),
+  web: z.object({ streams: z.number().int(), terminals: z.number().int(), stream_bytes: z.number(), terminal_bytes: z.number(), terminal_screens: z.number().int() }).describe('open dashboards and what they were sent since the daemon started'),
 }).meta({ id: 'Status' });
 export type Status = z.infer<typeof Status>;
 
@@ -104,10 +105,12 @@ export const LiveEvent = z.discriminatedUnion('type', [
 ]);
 export type LiveEvent = z.infer<typeof LiveEvent>;
 
-/** Frames on a terminal WebSocket: the screen first, then output; the browser sends keys and (focused) its size. */
+/**
+ * Text frames on a terminal WebSocket: the screen first, the exit last; output in between comes as binary
+ * frames holding the terminal's bytes. The browser sends keys and (when focused) its size.
+ */
 export const TerminalFrame = z.discriminatedUnion('t', [
   z.object({ t: z.literal('replay'), data: z.string() }),
-  z.object({ t: z.literal('output'), data: z.string() }),
   z.object({ t: z.literal('exit'), exit_code: z.number().int().nullable(), signal: z.string().nullable() }),
 ]);
 export const TerminalInput = z.discriminatedUnion('t', [

@@ -9,9 +9,11 @@ import { Live } from './live.js';
 import type { ApiContext } from './routes.js';
 import { createApiServer } from './server.js';
 import type { TerminalStats } from './terminal.js';
+import type { Status } from './schemas.js';
 
 export interface ApiHost {
   port: number;
+  web(): Status['web'];
   live: Live;
   terminals: TerminalStats;
   close(): Promise<void>;
@@ -47,7 +49,7 @@ export async function serveApi(project: Project, token: string, context: Omit<Ap
   const portFile = join(paths.dir, 'dashboard.json');
   const live = new Live(project, () => context.status());
   const tickets = new Tickets();
-  const terminals: TerminalStats = { bytes: 0 };
+  const terminals: TerminalStats = { bytes: 0, open: 0, screens: 0 };
   const hosts = new Set<string>();
   let port = 0;
   const browserHost = LOOPBACK.has(host) || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
@@ -75,6 +77,7 @@ export async function serveApi(project: Project, token: string, context: Omit<Ap
   live.start();
   return {
     port,
+    web: () => ({ streams: live.clientCount, terminals: terminals.open, stream_bytes: live.bytesSent, terminal_bytes: terminals.bytes, terminal_screens: terminals.screens }),
     live,
     terminals,
     close: async () => {

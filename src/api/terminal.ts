@@ -1,6 +1,6 @@
 /**
  * A browser's terminal: one WebSocket relayed to the session holder's socket, the same client `swarm attach`
- * is. The holder answers the screen request with the serialized screen before any further output, so a
+ * is. Output is sent as binary frames (the terminal's bytes); the screen and the exit as JSON text frames. The holder answers the screen request with the serialized screen before any further output, so a
  * (re)connecting browser draws the terminal as it is, then goes live. Closing the socket never ends the agent.
  */
 import type { WebSocket } from 'ws';
@@ -12,6 +12,9 @@ const MAX_BUFFERED = 4 * 1024 * 1024;
 
 export interface TerminalStats {
   bytes: number;
+  open: number;
+  /** Screens sent: one per (re)connect. */
+  screens: number;
 }
 
 export async function relayTerminal(ws: WebSocket, sessionDir: string, stats: TerminalStats): Promise<void> {
@@ -29,8 +32,10 @@ export async function relayTerminal(ws: WebSocket, sessionDir: string, stats: Te
           ws.close(4408, 'too far behind; reconnect for the current screen');
           return;
         }
-        const frame = JSON.stringify(message);
-        stats.bytes += frame.length;
+        // Output goes as raw bytes (a binary frame): JSON would spell every escape code as \u001b, doubling it.
+        const frame = message.t === 'output' ? Buffer.from(message.data, 'utf8') : JSON.stringify(message);
+        stats.bytes += typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
+        if (message.t === 'replay') stats.screens++;
         ws.send(frame);
       },
     });
@@ -39,6 +44,8 @@ export async function relayTerminal(ws: WebSocket, sessionDir: string, stats: Te
     return;
   }
   const live = connection;
+  stats.open++;
+  void live.closed.then(() => stats.open--);
   live.send({ t: 'screen' });
   ws.on('message', (raw) => {
     let parsed;

@@ -270,6 +270,7 @@ export class Daemon {
       memory: { daemon_rss: process.memoryUsage.rss(), free: freemem(), total: totalmem() },
       agents: Object.keys(config.agents),
       kinds: Object.keys(config.kinds),
+      web: this.api?.web() ?? { streams: 0, terminals: 0, stream_bytes: 0, terminal_bytes: 0, terminal_screens: 0 },
       pid: process.pid,
       started_at: this.startedAt,
       version: VERSION,

@@ -7,7 +7,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 
-type Frame = { t: 'replay'; data: string } | { t: 'output'; data: string } | { t: 'exit'; exit_code: number | null; signal: string | null };
+type Frame = { t: 'replay'; data: string } | { t: 'exit'; exit_code: number | null; signal: string | null };
 
 export function LiveTerminal(props: { session: string; focused: boolean; onEnded?: () => void }) {
   const host = useRef<HTMLDivElement>(null);
@@ -40,19 +40,20 @@ export function LiveTerminal(props: { session: string; focused: boolean; onEnded
     const connect = (): void => {
       const socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/sessions/${encodeURIComponent(props.session)}/terminal`);
       ws = socket;
+      socket.binaryType = 'arraybuffer';
       socket.onopen = () => {
         retryMs = 300;
         setState('live');
         sendSize();
         for (const data of queued.splice(0)) socket.send(JSON.stringify({ t: 'input', data }));
       };
-      socket.onmessage = (message: MessageEvent<string>) => {
+      socket.onmessage = (message: MessageEvent<string | ArrayBuffer>) => {
+        if (message.data instanceof ArrayBuffer) return term.write(new Uint8Array(message.data));
         const frame = JSON.parse(message.data) as Frame;
         if (frame.t === 'replay') {
           term.reset();
           term.write(frame.data);
-        } else if (frame.t === 'output') term.write(frame.data);
-        else {
+        } else {
           term.write(`\r\n\x1b[2m[session ended${frame.exit_code !== null ? `: exit ${frame.exit_code}` : frame.signal ? `: ${frame.signal}` : ''}]\x1b[0m\r\n`);
           closedByUs = true;
           setState('ended');

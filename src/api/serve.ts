@@ -52,25 +52,37 @@ export async function serveApi(project: Project, token: string, context: Omit<Ap
   const terminals: TerminalStats = { bytes: 0, open: 0, screens: 0 };
   const hosts = new Set<string>();
   let port = 0;
-  const browserHost = LOOPBACK.has(host) || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const api: ApiContext = {
     ...context,
     project,
     lines: live.lines,
+    // The CLI asking runs on this machine: its browser reaches loopback, which is always served.
     ticket: () => {
       const ticket = tickets.issue(Date.now());
-      return { ticket, url: `http://${browserHost}:${port}/login?ticket=${ticket}` };
+      return { ticket, url: `http://127.0.0.1:${port}/login?ticket=${ticket}` };
     },
   };
-  const server = createApiServer({ api, live, token, key: loadOrCreateKey(join(paths.dir, 'dashboard.key')), tickets, hosts, secureCookie: publicUrl?.startsWith('https:') ?? false, terminals });
+  const deps = { api, live, token, key: loadOrCreateKey(join(paths.dir, 'dashboard.key')), tickets, hosts, secureCookie: publicUrl?.startsWith('https:') ?? false, terminals };
+  // Loopback always (the CLI's way in); a configured other address as well, never all interfaces unless named.
+  const wildcard = host === '0.0.0.0' || host === '::';
+  const addresses = wildcard || LOOPBACK.has(host) ? [host] : ['127.0.0.1', host];
+  const servers = addresses.map(() => createApiServer(deps));
   const wanted = configured || rememberedPort(portFile);
   try {
-    port = await listenOn(server, wanted, host);
+    port = await listenOn(servers[0]!, wanted, addresses[0]!);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (configured) throw new ConfigError(`The dashboard cannot listen on ${host}:${configured} (${code ?? String(err)}). Free the port or change dashboard.port in swarm.config.json (0 picks a free one).`);
-    if (code !== 'EADDRINUSE' && code !== 'EACCES') throw new ConfigError(`The daemon cannot listen on ${host} (${code ?? String(err)}). Check dashboard.host in swarm.config.json.`);
-    port = await listenOn(server, 0, host);
+    if (configured) throw new ConfigError(`The dashboard cannot listen on ${addresses[0]!}:${configured} (${code ?? String(err)}). Free the port or change dashboard.port in swarm.config.json (0 picks a free one).`);
+    if (code !== 'EADDRINUSE' && code !== 'EACCES') throw new ConfigError(`The daemon cannot listen on ${addresses[0]!} (${code ?? String(err)}). Check dashboard.host in swarm.config.json.`);
+    port = await listenOn(servers[0]!, 0, addresses[0]!);
+  }
+  if (servers[1]) {
+    try {
+      await listenOn(servers[1], port, addresses[1]!);
+    } catch (err) {
+      servers[0]!.close();
+      throw new ConfigError(`The dashboard cannot listen on ${host}:${port} (${(err as NodeJS.ErrnoException).code ?? String(err)}). Is ${host} an address of this machine? Check dashboard.host in swarm.config.json.`);
+    }
   }
   for (const allowed of allowedHosts({ port, host, publicUrl })) hosts.add(allowed);
   writeFileSync(portFile, JSON.stringify({ port }), { mode: 0o600 });
@@ -82,10 +94,14 @@ export async function serveApi(project: Project, token: string, context: Omit<Ap
     terminals,
     close: async () => {
       live.stop();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.emit('terminate-sockets');
-      server.closeAllConnections();
-      await closed;
+      await Promise.all(
+        servers.map((server) => {
+          const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+          server.emit('terminate-sockets');
+          server.closeAllConnections();
+          return closed;
+        }),
+      );
     },
   };
 }

@@ -174,4 +174,42 @@ describe('dashboard auth: cookie from a one-time link, Host and Origin checked',
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.body).error).toMatch(/prompt/);
   });
+
+  it('listens on loopback only unless an address is configured; a configured one adds it (and the public URL as a Host), a busy configured port is a clear error', async () => {
+    writeConfig(box, {});
+    daemon = await runDaemon(box);
+    const { url } = JSON.parse((await swarm(box.repo, ['dashboard', '--json'])).stdout) as { url: string };
+    const port = Number(new URL(url).port);
+    const other = (path: string, headers: Record<string, string>) =>
+      new Promise<number | string>((resolve) => {
+        const req = request({ host: '127.0.0.2', port, path, headers }, (res) => resolve(res.statusCode ?? 0));
+        req.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+        req.end();
+      });
+    expect(await other('/api/openapi.json', { host: `127.0.0.2:${port}` })).toBe('ECONNREFUSED');
+    daemon.child.kill('SIGTERM');
+    await daemon.exited;
+
+    // The same port again after a restart (an open page reconnects), now also on a configured address.
+    writeConfig(box, { dashboard: { host: '127.0.0.2', port, public_url: `https://devbox.example.ts.net` } });
+    daemon = await runDaemon(box);
+    const second = JSON.parse((await swarm(box.repo, ['dashboard', '--json'])).stdout) as { url: string; port: number };
+    expect(second.port).toBe(port);
+    const login = await raw(port, new URL(second.url).pathname + new URL(second.url).search, { headers: { host: `127.0.0.1:${port}` } });
+    const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+    expect(String(login.headers['set-cookie'])).toMatch(/Secure/); // the public URL is https
+    expect(await other('/api/v1/tasks', { host: `127.0.0.2:${port}`, cookie })).toBe(200);
+    expect(await other('/api/v1/tasks', { host: 'devbox.example.ts.net', cookie })).toBe(200);
+    expect(await other('/api/v1/tasks', { host: `elsewhere.example:${port}`, cookie })).toBe(421);
+    daemon.child.kill('SIGTERM');
+    await daemon.exited;
+
+    // Someone else holds the configured port: the daemon says so and what to change.
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(port, '127.0.0.1', resolve));
+    evil = squatter;
+    writeConfig(box, { dashboard: { port } });
+    daemon = null;
+    await expect(runDaemon(box)).rejects.toThrow(/dashboard\.port/);
+  });
 });

@@ -4,10 +4,8 @@ import { VERSION } from '../version.js';
 import { LiveEvent, TerminalFrame, TerminalInput, ApiError } from './schemas.js';
 import type { Route } from './routes.js';
 
-/** Named schemas (`.meta({ id })`) land here once, and every operation refers to them. */
-const components: Record<string, unknown> = {};
-
-function schema(type: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+/** Named schemas (`.meta({ id })`) land in `components` once, and every operation refers to them. */
+function schema(components: Record<string, unknown>, type: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
   const generated = z.toJSONSchema(type, { io, unrepresentable: 'any', target: 'openapi-3.0' }) as Record<string, unknown>;
   const text = JSON.stringify(generated).replaceAll('"#/definitions/', '"#/components/schemas/').replaceAll('"#/$defs/', '"#/components/schemas/');
   const { $schema: _drop, definitions, $defs, ...rest } = JSON.parse(text) as Record<string, unknown>;
@@ -15,9 +13,9 @@ function schema(type: z.ZodType, io: 'input' | 'output'): Record<string, unknown
   return rest;
 }
 
-const json = (type: z.ZodType, io: 'input' | 'output') => ({ 'application/json': { schema: schema(type, io) } });
-
 export function openApiDocument(routes: readonly Route[]): Record<string, unknown> {
+  const components: Record<string, unknown> = {};
+  const json = (type: z.ZodType, io: 'input' | 'output') => ({ 'application/json': { schema: schema(components, type, io) } });
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const params = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
@@ -35,7 +33,7 @@ export function openApiDocument(routes: readonly Route[]): Record<string, unknow
   paths['/api/v1/events'] = {
     get: {
       summary: 'Live board: server-sent events, each `data:` one LiveEvent as JSON (a snapshot first, then changes).',
-      responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: schema(LiveEvent, 'output') } } } },
+      responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: schema(components, LiveEvent, 'output') } } } },
     },
   };
   paths['/api/v1/sessions/{session}/terminal'] = {
@@ -43,7 +41,7 @@ export function openApiDocument(routes: readonly Route[]): Record<string, unknow
       summary: 'A live terminal over WebSocket: the server sends the current screen as a TerminalFrame text frame, then output as binary frames (the terminal output as UTF-8 bytes), then the exit; the client sends TerminalInput JSON. Closing never ends the agent.',
       parameters: [{ name: 'session', in: 'path', required: true, schema: { type: 'string' } }],
       responses: {
-        101: { description: 'WebSocket upgrade', content: { 'application/json': { schema: { oneOf: [schema(TerminalFrame, 'output'), schema(TerminalInput, 'input')] } } } },
+        101: { description: 'WebSocket upgrade', content: { 'application/json': { schema: { oneOf: [schema(components, TerminalFrame, 'output'), schema(components, TerminalInput, 'input')] } } } },
       },
     },
   };

@@ -59,7 +59,16 @@ export const ROUTES: Route[] = [
       return taskCard(api.project, row, null);
     },
   },
-  { method: 'GET', path: '/api/v1/tasks/{id}', summary: "A task's page: prompt, attempts with evidence, events, CI log, diff, reviews, PR, neighbours.", response: TaskPage, handler: ({ api, params }) => taskPage(api.project, task(api, params).id, api.lines.get(task(api, params).id) ?? null, api.isLive) },
+  {
+    method: 'GET',
+    path: '/api/v1/tasks/{id}',
+    summary: "A task's page: prompt, attempts with evidence, events, CI log, diff, reviews, PR, neighbours.",
+    response: TaskPage,
+    handler: ({ api, params }) => {
+      const { id } = task(api, params);
+      return taskPage(api.project, id, api.lines.get(id) ?? null, api.isLive);
+    },
+  },
   {
     method: 'POST',
     path: '/api/v1/tasks/{id}/retry',

@@ -99,7 +99,7 @@ describe('dashboard (real daemon, real Chromium)', () => {
     await context.close();
   });
 
-  it('kill and retry from the UI; the page reconnects after a daemon restart and shows the screen as it is now', async () => {
+  it('kill, retry and approve from the UI; the page reconnects after a daemon restart and shows the screen as it is now', async () => {
     writeConfig(box, { agents: { talk: { command: agentCommand('interactive.mjs') } }, ci: { command: SAMPLE_CI } });
     daemon = await runDaemon(box);
     const context = await browser.newContext({ viewport: DESKTOP });
@@ -115,6 +115,16 @@ describe('dashboard (real daemon, real Chromium)', () => {
     await card(page, id).locator('button[data-action="retry"]').click();
     await inColumn(page, id, 'running');
     await waitForState(box, id, 'running');
+
+    // A task discovery proposed (written by another process) shows up live and is approved from its card.
+    const proposing = openRegistry(box);
+    const proposed = proposing.createTask({ title: 'Proposed by discovery', prompt: 'Talk to me', agent: 'talk', base: 'main', branch: 'swarm/{id}-proposed', worktree: `${box.worktrees}/{id}-proposed`, max_retries: 3, state: 'proposed', source_key: 'test:1' });
+    proposing.close();
+    await inColumn(page, proposed.id, 'queued');
+    await card(page, proposed.id).locator('button[data-action="approve"]').click();
+    await inColumn(page, proposed.id, 'running');
+    await card(page, proposed.id).locator('button[data-action="kill"]').click();
+    await inColumn(page, proposed.id, 'done');
 
     await card(page, id).click();
     const term = page.locator('.task-page .term');

@@ -106,6 +106,7 @@ export function buildProgram(io: Out = stdio): Command {
         else if (!status) io.out('Daemon not running. Start it with `swarm daemon start`.');
         else {
           io.out(`Daemon running: pid ${status.pid}, up ${ago(status.started_at)}, forge ${status.forge}, ${status.sessions_watched} live session(s), concurrency ${status.concurrency}, ${status.ticks} passes (last ${status.last_tick_ms?.toFixed(1) ?? '-'} ms), ${status.notifications_pending} notification(s) pending.`);
+          if (status.admission?.reason) io.out(`Queue: ${status.admission.reason}`);
           const h = status.forge_health;
           if (h) {
             const rate = h.rate ? `REST ${h.rate.remaining}/${h.rate.limit} left (resets ${new Date(h.rate.reset_at).toISOString()})` : 'REST budget not known yet';

@@ -143,6 +143,15 @@ export const SwarmConfig = z.strictObject({
   /** Agents running at once; default from free memory at about 3 GB per agent, at least 1. */
   concurrency: z.number().int().positive().optional(),
   stagger_ms: z.number().int().nonnegative().default(1500),
+  /** Admission watches the memory actually free: a new agent starts only if this much fits (one always may when none runs). */
+  memory: z
+    .strictObject({
+      /** What one more agent is expected to need, in MB (3–4 GB on a JS/TS project). */
+      agent_mb: z.number().int().positive().default(3072),
+      /** Kept free for everything else, in MB. */
+      reserve_mb: z.number().int().nonnegative().default(1024),
+    })
+    .default({ agent_mb: 3072, reserve_mb: 1024 }),
   max_retries: z.number().int().nonnegative().default(3),
   /** A session's transcript is rotated past this size (one older part kept): at most twice this on disk per session. */
   transcript_max_mb: z.number().positive().default(64),

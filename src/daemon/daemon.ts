@@ -22,7 +22,7 @@ import { cleanupFinished } from '../workspace/cleanup.js';
 import { removeDaemonInfo, writeDaemonInfo } from './info.js';
 import { launch, recoverPreparing, type LauncherDeps } from './launcher.js';
 import { DaemonLock } from './lock.js';
-import { admit, defaultConcurrency } from './scheduler.js';
+import { admit, budgetFromConfig, defaultConcurrency, memoryRoom, waitReason, type Held } from './scheduler.js';
 import { VERSION } from '../version.js';
 
 export interface DaemonOptions {
@@ -49,6 +49,7 @@ export class Daemon {
   private stopping = false;
   private wakeTimer: NodeJS.Timeout | null = null;
   private lastStartAt: number | null = null;
+  private admission: { waiting: number; held: Held | null; reason: string | null } = { waiting: 0, held: null, reason: null };
   private ticks = 0;
   private lastTickAt: number | null = null;
   private lastTickMs: number | null = null;
@@ -197,7 +198,13 @@ export class Daemon {
     for (;;) {
       const queued = this.monitor.runnable();
       const active = registry.listTasks(ACTIVE_STATES).length;
-      const decision = admit({ now: Date.now(), queued, active, cap: this.concurrency, staggerMs: config.stagger_ms, lastStartAt: this.lastStartAt });
+      const freeBytes = freemem();
+      const budget = budgetFromConfig(config.memory);
+      const decision = admit({ now: Date.now(), queued, active, cap: this.concurrency, staggerMs: config.stagger_ms, lastStartAt: this.lastStartAt, room: memoryRoom(freeBytes, active, budget) });
+      const waiting = queued.length - decision.start.length;
+      const reason = waitReason(decision.held, { queued: waiting, active: active + decision.start.length, cap: this.concurrency, freeBytes, budget });
+      if (decision.held === 'memory' && this.admission.held !== 'memory') this.options.log.info({ reason }, 'holding starts for memory');
+      this.admission = { waiting, held: decision.held, reason };
       // A backed-off task (crash respawn, transient wait) is started when its time comes, not at the next cron tick.
       const notBefore = this.monitor.nextNotBefore();
       const waits = [decision.wakeInMs, notBefore === null ? null : Math.max(0, notBefore - Date.now()) + 20].filter((ms): ms is number => ms !== null);
@@ -266,6 +273,7 @@ export class Daemon {
     const tasks = registry.listTasks();
     return {
       active: tasks.filter((t) => ACTIVE_STATES.includes(t.state)).length,
+      admission: this.admission,
       queued: tasks.filter((t) => t.state === 'queued').length,
       memory: { daemon_rss: process.memoryUsage.rss(), free: freemem(), total: totalmem() },
       agents: Object.keys(config.agents),

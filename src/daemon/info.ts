@@ -56,5 +56,7 @@ export const DaemonStatus = z.object({
   slowest_monitor_ms: z.number().optional(),
   sessions_watched: z.number().int(),
   notifications_pending: z.number().int(),
+  /** Queued tasks left waiting at the last admission, and why (cap, memory, stagger), in words. */
+  admission: z.object({ waiting: z.number().int(), held: z.enum(['cap', 'memory', 'stagger']).nullable(), reason: z.string().nullable() }).optional(),
 });
 export type DaemonStatus = z.infer<typeof DaemonStatus>;

@@ -1,4 +1,7 @@
-/** Pure admission: how many queued tasks may start now, under the concurrency cap and the stagger. */
+/**
+ * Pure admission: how many queued tasks may start now, under the concurrency cap, the memory actually free
+ * and the stagger; and, when some wait, why, in words for `swarm daemon status` and the dashboard.
+ */
 import { freemem } from 'node:os';
 
 export interface AdmissionInput {
@@ -8,22 +11,74 @@ export interface AdmissionInput {
   cap: number;
   staggerMs: number;
   lastStartAt: number | null;
+  /** How many more agents the free memory allows now (see memoryRoom); Infinity when not watched. */
+  room?: number;
 }
+
+export type Held = 'cap' | 'memory' | 'stagger';
 
 export interface Admission {
   start: number[];
-  /** When to look again (stagger or nothing to do). */
+  /** When to look again (stagger, memory, or nothing to do). */
   wakeInMs: number | null;
+  /** Why queued tasks are left waiting after this decision (null: none are, or none queued). */
+  held: Held | null;
 }
 
+/** While memory is short, free memory is looked at again this often (it changes without any event). */
+export const MEMORY_RECHECK_MS = 5_000;
+
 export function admit(input: AdmissionInput): Admission {
-  const free = Math.max(0, input.cap - input.active);
-  if (free === 0 || input.queued.length === 0) return { start: [], wakeInMs: null };
-  if (input.staggerMs <= 0) return { start: input.queued.slice(0, free), wakeInMs: null };
+  if (input.queued.length === 0) return { start: [], wakeInMs: null, held: null };
+  const slots = Math.max(0, input.cap - input.active);
+  const room = input.room ?? Infinity;
+  const free = Math.min(slots, room);
+  if (free === 0) return slots === 0 ? { start: [], wakeInMs: null, held: 'cap' } : { start: [], wakeInMs: MEMORY_RECHECK_MS, held: 'memory' };
+  const heldAfter = (started: number): Held | null => (input.queued.length <= started ? null : slots <= started ? 'cap' : room <= started ? 'memory' : 'stagger');
+  if (input.staggerMs <= 0) {
+    const start = input.queued.slice(0, free);
+    const held = heldAfter(start.length);
+    return { start, wakeInMs: held === 'memory' ? MEMORY_RECHECK_MS : null, held };
+  }
   const since = input.lastStartAt === null ? Infinity : input.now - input.lastStartAt;
-  if (since < input.staggerMs) return { start: [], wakeInMs: input.staggerMs - since };
+  if (since < input.staggerMs) return { start: [], wakeInMs: input.staggerMs - since, held: 'stagger' };
   // One start per stagger window; come back for the next.
-  return { start: input.queued.slice(0, 1), wakeInMs: free > 1 && input.queued.length > 1 ? input.staggerMs : null };
+  const held = heldAfter(1);
+  return { start: input.queued.slice(0, 1), wakeInMs: held === 'stagger' ? input.staggerMs : held === 'memory' ? MEMORY_RECHECK_MS : null, held };
+}
+
+export interface MemoryBudget {
+  /** What one more agent is expected to need (the design's 3–4 GB on a JS/TS project). */
+  agentBytes: number;
+  /** Kept free for the rest of the machine (the editor, the browser, the agents already running growing). */
+  reserveBytes: number;
+}
+
+/**
+ * How many more agents fit in the memory free now. With no agent running one may always start, so a small
+ * machine runs its queue one task at a time rather than never.
+ */
+export function memoryRoom(freeBytes: number, active: number, budget: MemoryBudget): number {
+  const fit = Math.max(0, Math.floor((freeBytes - budget.reserveBytes) / budget.agentBytes));
+  return active === 0 ? Math.max(1, fit) : fit;
+}
+
+const MB = 1024 ** 2;
+const gb = (bytes: number): string => `${(bytes / 1024 ** 3).toFixed(1)} GB`;
+
+/** The reason a person reads for tasks left waiting. */
+export function waitReason(held: Held | null, facts: { queued: number; active: number; cap: number; freeBytes: number; budget: MemoryBudget }): string | null {
+  if (held === null || facts.queued === 0) return null;
+  const tasks = facts.queued === 1 ? '1 task waits' : `${facts.queued} tasks wait`;
+  if (held === 'cap') return `${tasks}: ${facts.active} of ${facts.cap} agents running (the concurrency cap).`;
+  if (held === 'memory') {
+    return `${tasks} for memory: ${gb(facts.freeBytes)} free, and a new agent needs ${gb(facts.budget.agentBytes)} plus ${gb(facts.budget.reserveBytes)} kept free (memory.agent_mb, memory.reserve_mb in swarm.config.json).`;
+  }
+  return `${tasks}: starts are spaced out (stagger_ms), the next one shortly.`;
+}
+
+export function budgetFromConfig(memory: { agent_mb: number; reserve_mb: number }): MemoryBudget {
+  return { agentBytes: memory.agent_mb * MB, reserveBytes: memory.reserve_mb * MB };
 }
 
 const AGENT_BYTES = 3 * 1024 ** 3;

@@ -33,6 +33,7 @@ function StatusLine(props: { status: Status | null; connected: boolean }) {
       {s.active}/{s.concurrency} running · {s.queued} queued · free {mb(s.memory.free)} of {mb(s.memory.total)} · daemon {mb(s.memory.daemon_rss)}
       {rate ? ` · GitHub ${rate.remaining}/${rate.limit}` : ''}
       {s.forge_health && !s.forge_health.ok ? ` · ${s.forge_health.why ?? 'forge unhealthy'}` : ''}
+      {s.admission?.reason ? <span class="waits"> · {s.admission.reason}</span> : null}
     </span>
   );
 }

@@ -91,6 +91,8 @@ export function writeConfig(box: Sandbox, config: SwarmConfigInput): void {
     monitor: { schedule: '*/1 * * * * *' },
     cleanup: { schedule: null },
     notify: { desktop: false },
+    // Scripted agents need megabytes, not the 3 GB budgeted for a real one: admission by memory is tested on its own.
+    memory: { agent_mb: 64, reserve_mb: 256 },
     ...config,
     worktree: { dir: box.worktrees, ...(config.worktree ?? {}) },
   };

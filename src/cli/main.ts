@@ -10,7 +10,6 @@ import { SwarmConfig } from '../config/schema.js';
 import type { Project } from '../config/project.js';
 import { DaemonClient } from '../daemon/client.js';
 import { ExitCode, SwarmError, UsageError, errorMessage } from '../errors.js';
-import { cleanupFinished } from '../workspace/cleanup.js';
 import { VERSION } from '../version.js';
 import { initProject } from './init.js';
 import { ago, json, oneLine, renderReviewStats, stdio, table, taskLine, type Out } from './output.js';
@@ -19,6 +18,7 @@ import { attach, pickSession, streamLogs } from './sessions.js';
 import { renderTaskDetail, taskDetail } from './show.js';
 import { registerAgentCommands } from './agent-commands.js';
 import { registerDashboardCommand } from './dashboard.js';
+import { registerCleanupCommand } from './cleanup.js';
 import { withProject } from './with-project.js';
 import { getTask, killTask, mergeTask, parseTaskId, retryTask, spawnTask } from './tasks.js';
 import { TaskState } from '../../registry/types.js';
@@ -266,21 +266,6 @@ export function buildProgram(io: Out = stdio): Command {
     );
 
   program
-    .command('cleanup')
-    .description('remove worktrees and branches of done and cancelled tasks (never uncommitted work unless --force)')
-    .option('--force', 'also remove worktrees with uncommitted changes')
-    .option('--json', 'machine-readable output')
-    .action((options: { force?: boolean; json?: boolean }) =>
-      withProject(cwd(), async (project) => {
-        const report = await cleanupFinished(project.repo.root, project.registry, { force: options.force });
-        if (options.json) return io.out(json(report));
-        for (const r of report.removed) io.out(`removed task ${r.task}: ${r.path}`);
-        for (const k of report.kept) io.out(`kept task ${k.task}: ${k.why}`);
-        if (report.removed.length + report.kept.length === 0) io.out('Nothing to clean up.');
-      }),
-    );
-
-  program
     .command('plan')
     .description('show how the orchestrator would split a request into tasks (queues nothing)')
     .argument('<request...>')
@@ -367,6 +352,7 @@ export function buildProgram(io: Out = stdio): Command {
 
   registerAgentCommands(program, io, cwd);
   registerDashboardCommand(program, io, cwd);
+  registerCleanupCommand(program, io, cwd);
 
   return program;
 }

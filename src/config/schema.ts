@@ -193,8 +193,10 @@ export const SwarmConfig = z.strictObject({
       /** Commands run in each new worktree before the agent starts. */
       setup: z.array(Argv).default([]),
       setup_timeout_minutes: z.number().positive().default(10),
+      /** Warm worktrees kept at base's tip so a spawn starts without checking out every file; 0 turns it off. */
+      pool: z.number().int().min(0).max(32).default(2),
     })
-    .default({ copy: [], setup: [], setup_timeout_minutes: 10 }),
+    .default({ copy: [], setup: [], setup_timeout_minutes: 10, pool: 2 }),
   notify: NotifyConfig.default({ desktop: true, max_attempts: 8 }),
   orchestrator: z
     .strictObject({

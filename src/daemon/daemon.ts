@@ -19,6 +19,8 @@ import { readSessionState, connectSession, sessionLiveness, type SessionConnecti
 import { serveApi, type ApiHost } from '../api/serve.js';
 import type { Status } from '../api/schemas.js';
 import { cleanupFinished } from '../workspace/cleanup.js';
+import { WorktreePool } from '../workspace/pool.js';
+import { poolRoot } from '../workspace/worktrees.js';
 import { removeDaemonInfo, writeDaemonInfo } from './info.js';
 import { launch, recoverPreparing, type LauncherDeps } from './launcher.js';
 import { DaemonLock } from './lock.js';
@@ -41,6 +43,8 @@ export class Daemon {
   private monitor!: Monitor;
   private forge!: Forge;
   private readonly launcherDeps: LauncherDeps;
+  private readonly pool: WorktreePool;
+  private poolTimer: NodeJS.Timeout | null = null;
   private readonly channels: NotifyChannel[];
   private readonly notifier: NotificationWorker;
   private readonly concurrency: number;
@@ -65,7 +69,14 @@ export class Daemon {
     this.notifier = new NotificationWorker(registry, this.channels, config.notify.max_attempts, options.log);
     const channelNames = this.channels.map((c) => c.name);
     this.concurrency = config.concurrency ?? defaultConcurrency();
-    this.launcherDeps = { repoRoot: repo.root, config, registry, sessionsDir: paths.sessions, channels: channelNames, log: options.log, orchestrator: orchestratorModel(config) };
+    let warmRoot: string | null = null;
+    try {
+      warmRoot = poolRoot(config, repo.root);
+    } catch {
+      // a bad worktree.dir: each launch says what to fix
+    }
+    this.pool = new WorktreePool(repo.root, warmRoot ?? '', config.base, warmRoot ? config.worktree.pool : 0, options.log);
+    this.launcherDeps = { repoRoot: repo.root, config, registry, sessionsDir: paths.sessions, channels: channelNames, log: options.log, orchestrator: orchestratorModel(config), pool: this.pool };
     for (const expression of [config.monitor.schedule, config.cleanup.schedule, config.discovery.schedule]) {
       if (expression && !cron.validate(expression)) throw new ConfigError(`swarm.config.json is invalid:\n  schedule "${expression}" is not a valid cron expression.`);
     }
@@ -144,6 +155,10 @@ export class Daemon {
     this.options.log.info({ port, concurrency: this.concurrency, forge: this.forge.name }, 'daemon started');
     this.warmAgentChecks();
     this.kick();
+    // Warm worktrees: made now, refilled after each launch, brought to base's tip when it moves.
+    this.pool.refill();
+    this.poolTimer = setInterval(() => this.pool.refill(), 60_000);
+    this.poolTimer.unref();
     return { port };
   }
 
@@ -214,6 +229,7 @@ export class Daemon {
         this.lastStartAt = Date.now();
         await launch(this.launcherDeps, id);
       }
+      this.pool.refill();
       if (config.stagger_ms > 0) return;
     }
   }
@@ -301,7 +317,9 @@ export class Daemon {
     this.stopping = true;
     for (const task of this.crons) await task.destroy();
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    if (this.poolTimer) clearInterval(this.poolTimer);
     await this.loopRunning;
+    await this.pool.stop();
     // In-flight notifications get a moment; a hung channel never holds a stop (unsent rows go out next start).
     let grace: NodeJS.Timeout | undefined;
     await Promise.race([this.notifier.idle(), new Promise<void>((resolve) => (grace = setTimeout(resolve, 2_000)))]);

@@ -21,6 +21,7 @@ import { freshSessionDir, sessionLiveness, startSession } from '../sessions/sess
 import { stopEarlierAgents } from '../sessions/earlier.js';
 import { AgentError, errorMessage } from '../errors.js';
 import { ensureWorktree, setupWorktree } from '../workspace/worktrees.js';
+import type { WorktreePool } from '../workspace/pool.js';
 import { needsHelpMessage } from '../notify/messages.js';
 
 export interface LauncherDeps {
@@ -32,6 +33,8 @@ export interface LauncherDeps {
   sessionsDir: string;
   channels: readonly string[];
   log: Logger;
+  /** Warm worktrees a launch may take (the daemon's). */
+  pool?: WorktreePool;
 }
 
 export function evidenceHistory(registry: Registry, taskId: number): Evidence[] {
@@ -85,7 +88,7 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
     const stuck = await stopEarlierAgents(registry, task.id, n);
     if (stuck) throw new AgentError('SWARM_AGENT_ORPHAN', `An earlier agent of task ${task.id} (session ${stuck.session}) is still running and could not be stopped (PIDs ${stuck.survivors.join(', ')}). Kill them, then \`swarm retry ${task.id}\`.`);
     const sandboxed = agent.sandbox === 'bwrap';
-    const how = await ensureWorktree(deps.repoRoot, task.worktree, task.branch, await startPoint(deps, task), sandboxed ? 'clone' : 'worktree', task.base);
+    const how = await ensureWorktree(deps.repoRoot, task.worktree, task.branch, await startPoint(deps, task), sandboxed ? 'clone' : 'worktree', task.base, deps.pool);
     if (how === 'reused' && sandboxed) await refreshBase(deps.repoRoot, task.worktree, task.base);
     await setupWorktree(config, deps.repoRoot, task.worktree);
     const role = task.kind ? config.kinds[task.kind]?.prompt : undefined;

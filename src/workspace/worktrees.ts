@@ -5,6 +5,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { SwarmConfig } from '../config/schema.js';
 import { ConfigError, GitError } from '../errors.js';
 import { branchExists, git, listWorktrees, runGit, uncommittedFiles } from './git.js';
+import { POOL_DIR, type WorktreePool } from './pool.js';
 import { cloneUncommitted, createClone, fetchBack, isClone } from './clones.js';
 import { cleanEnv } from '../agents/adapter.js';
 import { agentHome, runSandboxed, sandboxPlan } from '../sandbox/plan.js';
@@ -48,11 +49,16 @@ export function worktreesRoot(config: SwarmConfig, repoRoot: string): string {
 
 export type WorkspaceKind = 'worktree' | 'clone';
 
+/** The folder of warm worktrees (pool.ts), beside the tasks' own. */
+export function poolRoot(config: SwarmConfig, repoRoot: string): string {
+  return join(worktreesRoot(config, repoRoot), POOL_DIR);
+}
+
 /**
  * Creates the task's checkout on a new branch from base, or reuses it on a respawn (the branch keeps earlier
  * commits). A sandboxed task gets a clone (its own refs: see clones.ts), any other a worktree.
  */
-export async function ensureWorktree(repoRoot: string, path: string, branch: string, start: string, kind: WorkspaceKind = 'worktree', base = start): Promise<'created' | 'reused'> {
+export async function ensureWorktree(repoRoot: string, path: string, branch: string, start: string, kind: WorkspaceKind = 'worktree', base = start, pool?: Pick<WorktreePool, 'take'>): Promise<'created' | 'reused'> {
   if (isClone(path)) return 'reused';
   let existing = (await listWorktrees(repoRoot)).find((entry) => entry.path === path);
   if (existing && !existsSync(path)) {
@@ -72,6 +78,7 @@ export async function ensureWorktree(repoRoot: string, path: string, branch: str
   }
   mkdirSync(dirname(path), { recursive: true });
   if (kind === 'clone') await createClone(repoRoot, path, branch, start, base);
+  else if (pool && (await pool.take(path, branch, start))) return existing ? 'reused' : 'created';
   else if (await branchExists(repoRoot, branch)) await git(repoRoot, ['worktree', 'add', path, branch]);
   else await git(repoRoot, ['worktree', 'add', '-b', branch, path, start]);
   return existing ? 'reused' : 'created';

@@ -1,0 +1,85 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/log.js';
+import { WorktreePool } from '../../src/workspace/pool.js';
+import { ensureWorktree } from '../../src/workspace/worktrees.js';
+import { git, makeSampleRepo, tempDir } from '../helpers/sample.js';
+import { rmSync, mkdirSync } from 'node:fs';
+
+describe('warm worktree pool (real git)', () => {
+  let dir: string;
+  let repo: string;
+  let root: string;
+  beforeEach(() => {
+    dir = tempDir('pool');
+    repo = join(dir, 'repo');
+    mkdirSync(repo);
+    makeSampleRepo(repo);
+    root = join(dir, 'wt', '.pool');
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const worktrees = (): string[] => git(repo, ['worktree', 'list', '--porcelain']).split('\n').filter((l) => l.startsWith('worktree ')).map((l) => l.slice(9));
+
+  it('keeps N detached checkouts at base; a take moves one into place on a new branch; refilled after', async () => {
+    const pool = new WorktreePool(repo, root, 'main', 2, silentLogger());
+    pool.refill();
+    await pool.idle();
+    expect(pool.entries()).toHaveLength(2);
+    const tip = git(repo, ['rev-parse', 'main']).trim();
+    for (const entry of pool.entries()) expect(git(entry, ['rev-parse', 'HEAD']).trim()).toBe(tip);
+
+    const path = join(dir, 'wt', '1-task');
+    expect(await ensureWorktree(repo, path, 'swarm/1-task', 'main', 'worktree', 'main', pool)).toBe('created');
+    expect(git(path, ['rev-parse', '--abbrev-ref', 'HEAD']).trim()).toBe('swarm/1-task');
+    expect(git(path, ['status', '--porcelain']).trim()).toBe('');
+    expect(pool.entries()).toHaveLength(1);
+    expect(worktrees()).toContain(path);
+    pool.refill();
+    await pool.idle();
+    expect(pool.entries()).toHaveLength(2);
+    // Never a task's branch: the pool's checkouts are detached.
+    expect(git(repo, ['branch', '--list']).split('\n').filter(Boolean)).toHaveLength(2);
+  });
+
+  it('brings warm checkouts to the new tip when base moves, and a take starts from where the task says', async () => {
+    const pool = new WorktreePool(repo, root, 'main', 1, silentLogger());
+    pool.refill();
+    await pool.idle();
+    writeFileSync(join(repo, 'NEW.md'), 'new on main\n');
+    git(repo, ['add', 'NEW.md']);
+    git(repo, ['commit', '-qm', 'move main']);
+    pool.refill();
+    await pool.idle();
+    const [entry] = pool.entries();
+    expect(existsSync(join(entry!, 'NEW.md'))).toBe(true);
+    // A dependent task starts from another commit: the warm checkout is switched there.
+    const path = join(dir, 'wt', '2-dep');
+    expect(await pool.take(path, 'swarm/2-dep', 'main~1')).toBe(true);
+    expect(existsSync(join(path, 'NEW.md'))).toBe(false);
+  });
+
+  it('a take that cannot work leaves nothing behind and the ordinary way says why', async () => {
+    const pool = new WorktreePool(repo, root, 'main', 1, silentLogger());
+    pool.refill();
+    await pool.idle();
+    // main is checked out in the repository itself: no second worktree may hold it.
+    const path = join(dir, 'wt', '3-main');
+    await expect(ensureWorktree(repo, path, 'main', 'main', 'worktree', 'main', pool)).rejects.toThrow(/already (checked out|used by worktree)/);
+    expect(pool.entries()).toHaveLength(0);
+    expect(worktrees()).toEqual([repo]);
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('an empty or turned-off pool declines; clear removes every warm checkout', async () => {
+    expect(await new WorktreePool(repo, root, 'main', 0, silentLogger()).take(join(dir, 'x'), 'b', 'main')).toBe(false);
+    const pool = new WorktreePool(repo, root, 'main', 3, silentLogger());
+    expect(await pool.take(join(dir, 'y'), 'b', 'main')).toBe(false);
+    pool.refill();
+    await pool.idle();
+    expect(await pool.clear()).toBe(3);
+    expect(worktrees()).toEqual([repo]);
+  });
+});

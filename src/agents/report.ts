@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { stripAnsi } from '../../monitor/evidence.js';
+import { stripAnsi } from '../../monitor/evidence/terminal.js';
 
 /**
  * What an agent said about its own run, where its CLI prints it. Every field is optional: CLIs differ.

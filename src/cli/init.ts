@@ -7,7 +7,6 @@ import { ensureStateDir } from '../config/project.js';
 import { UsageError } from '../errors.js';
 import { findBwrap } from '../sandbox/bwrap.js';
 import { findRepo, runGit } from '../workspace/git.js';
-import { findOllamaToolModel } from './demo.js';
 import { planInit, type InitFacts } from './init-plan.js';
 
 function npmTestScript(root: string): string | null {
@@ -41,7 +40,8 @@ export async function initProject(cwd: string, options: { force?: boolean; base?
     npmTest: npmTestScript(repo.root),
     files: { pyproject: has('pyproject.toml'), pytestIni: has('pytest.ini'), makefileTest: makefileHasTest(repo.root), goMod: has('go.mod'), cargo: has('Cargo.toml') },
     clis: installedClis(repo.root).filter((c) => c.executable).map((c) => c.type),
-    ollama: await findOllamaToolModel().then((found) => ('model' in found ? found : null)),
+    // The demo module starts daemons and agents: loaded only here, never by every command.
+    ollama: await (await import('./demo.js')).findOllamaToolModel().then((found) => ('model' in found ? found : null)),
     uid: process.getuid?.() ?? 1000,
     bwrap: findBwrap() !== null,
   };

@@ -11,7 +11,6 @@ import type { Project } from '../config/project.js';
 import { DaemonClient } from '../daemon/client.js';
 import { ExitCode, SwarmError, UsageError, errorMessage } from '../errors.js';
 import { VERSION } from '../version.js';
-import { initProject } from './init.js';
 import { ago, json, oneLine, renderReviewStats, stdio, table, taskLine, type Out } from './output.js';
 import { reviewStats } from '../review/stats.js';
 import { attach, pickSession, streamLogs } from './sessions.js';
@@ -62,7 +61,7 @@ export function buildProgram(io: Out = stdio): Command {
     .option('--force', 'overwrite an existing config')
     .option('--base <branch>', 'branch tasks start from and merge into')
     .action(async (options: { force?: boolean; base?: string }) => {
-      const { file, notes } = await initProject(cwd() ?? process.cwd(), options);
+      const { file, notes } = await (await import('./init.js')).initProject(cwd() ?? process.cwd(), options);
       io.out([`Wrote ${file}.`, ...notes.map((n) => `  ${n}`), 'Check it with `swarm doctor`, then run `swarm daemon start`.'].join('\n'));
     });
 

@@ -3,7 +3,6 @@ import type { TaskRow } from '../../registry/types.js';
 import { TERMINAL_STATES } from '../../registry/types.js';
 import type { Project } from '../config/project.js';
 import { InvalidStateError, TaskNotFoundError, UsageError } from '../errors.js';
-import { createForge } from '../forge/create.js';
 import { silentLogger } from '../log.js';
 import { killSession } from '../sessions/sessions.js';
 import { stopEarlierAgents } from '../sessions/earlier.js';
@@ -63,6 +62,8 @@ export async function mergeTask(project: Project, id: number): Promise<{ task: T
   // No agent of this task may still be able to commit while we merge: stop any that outlived its attempt.
   const stuck = await stopEarlierAgents(project.registry, id, Infinity, { before: 'merge' });
   if (stuck) throw new InvalidStateError(`Task ${id}: agent session ${stuck.session} is still running and could not be stopped (PIDs ${stuck.survivors.join(', ')}). Kill them, then merge.`);
+  // The forge (octokit for GitHub) is loaded by the one command that needs it.
+  const { createForge } = await import('../forge/create.js');
   const forge = await createForge(project, silentLogger());
   const { commit } = await forge.merge(task);
   // The daemon may see the merged PR first and mark the task done itself: that is the same outcome.

@@ -39,6 +39,17 @@ export const AgentConfig = z.strictObject({
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;
 
+/** One shared dependency install (see workspace/deps.ts). */
+export const DepsSpec = z.strictObject({
+  /** The install, run in the checkout (confined for a sandboxed task), e.g. ["npm", "ci"]. */
+  command: Argv,
+  /** Files whose content decides what gets installed, e.g. ["package-lock.json"]; none present: installs every time. */
+  lockfiles: z.array(z.string().min(1)).min(1),
+  /** What the install fills, relative to the checkout, e.g. ["node_modules"]. */
+  paths: z.array(z.string().min(1)).min(1),
+});
+export type DepsSpec = z.infer<typeof DepsSpec>;
+
 export const NtfyConfig = z.strictObject({
   server: z.url().default('https://ntfy.sh'),
   topic: z.string().min(1),
@@ -193,10 +204,15 @@ export const SwarmConfig = z.strictObject({
       /** Commands run in each new worktree before the agent starts. */
       setup: z.array(Argv).default([]),
       setup_timeout_minutes: z.number().positive().default(10),
+      /**
+       * Dependency installs shared between checkouts, keyed by lockfile and runtime (see workspace/deps.ts):
+       * e.g. [{ "command": ["npm", "ci"], "lockfiles": ["package-lock.json"], "paths": ["node_modules"] }]. Run before `setup`.
+       */
+      deps: z.array(DepsSpec).default([]),
       /** Warm worktrees kept at base's tip so a spawn starts without checking out every file; 0 turns it off. */
       pool: z.number().int().min(0).max(32).default(2),
     })
-    .default({ copy: [], setup: [], setup_timeout_minutes: 10, pool: 2 }),
+    .default({ copy: [], setup: [], setup_timeout_minutes: 10, pool: 2, deps: [] }),
   notify: NotifyConfig.default({ desktop: true, max_attempts: 8 }),
   orchestrator: z
     .strictObject({

@@ -90,7 +90,8 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
     const sandboxed = agent.sandbox === 'bwrap';
     const how = await ensureWorktree(deps.repoRoot, task.worktree, task.branch, await startPoint(deps, task), sandboxed ? 'clone' : 'worktree', task.base, deps.pool);
     if (how === 'reused' && sandboxed) await refreshBase(deps.repoRoot, task.worktree, task.base);
-    await setupWorktree(config, deps.repoRoot, task.worktree);
+    const installs = await setupWorktree(config, deps.repoRoot, task.worktree);
+    if (installs.length) registry.recordEvent(task.id, 'dependencies', { how: installs });
     const role = task.kind ? config.kinds[task.kind]?.prompt : undefined;
     // Transient trouble (a rate limit) is nothing the agent can act on: its prompt gets the task's own failures.
     const history = evidenceHistory(registry, task.id).filter((e) => e.reason !== 'transient');

@@ -11,7 +11,7 @@ import type { SwarmConfig } from '../config/schema.js';
 import { AgentError, errorMessage } from '../errors.js';
 import { agentEnv, type Launch, type LaunchContext } from '../agents/adapter.js';
 import { checkFlags } from '../agents/versions.js';
-import { stripAnsi } from '../../monitor/evidence.js';
+import { stripAnsi } from '../../monitor/evidence/terminal.js';
 import { builtinProviderEnv, ollamaHost, SWARM_BIN } from '../agents/builtin/adapter.js';
 import { ADAPTERS, resolveAgent, type ResolvedAgent } from '../agents/registry.js';
 import { agentHome, sandboxCommand, sandboxPlan } from '../sandbox/plan.js';

@@ -5,7 +5,7 @@
  * row in the registry), removed by `swarm cleanup`. Only the daemon takes from it (launches are serial).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors.js';
@@ -113,6 +113,7 @@ export class WorktreePool {
     await this.idle();
     const entries = this.entries();
     for (const entry of entries) await this.drop(entry);
+    if (existsSync(this.root) && readdirSync(this.root).length === 0) rmSync(this.root, { recursive: true, force: true });
     return entries.length;
   }
 }

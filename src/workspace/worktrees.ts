@@ -6,6 +6,7 @@ import type { SwarmConfig } from '../config/schema.js';
 import { ConfigError, GitError } from '../errors.js';
 import { branchExists, git, listWorktrees, runGit, uncommittedFiles } from './git.js';
 import { POOL_DIR, type WorktreePool } from './pool.js';
+import { ensureDeps, type DepsOutcome } from './deps.js';
 import { cloneUncommitted, createClone, fetchBack, isClone } from './clones.js';
 import { cleanEnv } from '../agents/adapter.js';
 import { agentHome, runSandboxed, sandboxPlan } from '../sandbox/plan.js';
@@ -99,8 +100,8 @@ function run(argv: readonly string[], cwd: string, timeoutMs: number): Promise<{
   });
 }
 
-/** Copies listed untracked files (.env, ...) from the main checkout, then runs the setup commands. */
-export async function setupWorktree(config: SwarmConfig, repoRoot: string, path: string): Promise<void> {
+/** Copies listed untracked files (.env, ...) from the main checkout, puts the dependencies in place (shared), then runs the setup commands. */
+export async function setupWorktree(config: SwarmConfig, repoRoot: string, path: string): Promise<DepsOutcome[]> {
   for (const file of config.worktree.copy) {
     const from = resolve(repoRoot, file);
     const rel = relative(repoRoot, from);
@@ -116,13 +117,17 @@ export async function setupWorktree(config: SwarmConfig, repoRoot: string, path:
   }
   // In a sandboxed task's clone the setup runs confined too: it runs the branch's scripts (npm ci runs postinstall).
   const confined = isClone(path) ? sandboxPlan({ repoRoot, worktree: path, stateDir: join(repoRoot, '.swarm'), home: agentHome('ci') }) : null;
-  for (const argv of config.worktree.setup) {
+  const runSetup = async (argv: readonly string[], key = 'worktree.setup'): Promise<void> => {
     const timeoutMs = config.worktree.setup_timeout_minutes * 60_000;
-    const result = confined ? await runSandboxed(confined, argv, { ...cleanEnv(), TMPDIR: '/tmp', HOME: confined.home ?? '' }, timeoutMs).then((r) => ({ code: r.code, output: `${r.stdout}${r.stderr}` })) : await run(argv, path, timeoutMs);
+    const result = confined ? await runSandboxed(confined, [...argv], { ...cleanEnv(), TMPDIR: '/tmp', HOME: confined.home ?? '' }, timeoutMs).then((r) => ({ code: r.code, output: `${r.stdout}${r.stderr}` })) : await run(argv, path, timeoutMs);
     if (result.code !== 0) {
-      throw new GitError('SWARM_SETUP_FAILED', `Worktree setup command \`${argv.join(' ')}\` failed (exit ${result.code}) in ${path}:\n${result.output.slice(-2000)}\nFix worktree.setup in swarm.config.json.`);
+      throw new GitError('SWARM_SETUP_FAILED', `Worktree setup command \`${argv.join(' ')}\` failed (exit ${result.code}) in ${path}:\n${result.output.slice(-2000)}\nFix ${key} in swarm.config.json.`);
     }
-  }
+  };
+  const outcomes: DepsOutcome[] = [];
+  for (const spec of config.worktree.deps) outcomes.push(await ensureDeps(path, spec, join(swarmDataDir(), 'deps'), (argv) => runSetup(argv, 'worktree.deps')));
+  for (const argv of config.worktree.setup) await runSetup(argv);
+  return outcomes;
 }
 
 export interface RemoveResult {

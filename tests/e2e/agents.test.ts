@@ -42,7 +42,9 @@ describe('coding CLI adapters against stand-in executables', () => {
       const promptOf = (name: string): string => registry.latestAttempt(ids[name]!, 'agent')!.prompt!;
       const promptFile = (name: string): string => join(box.repo, '.swarm', 'sessions', `t${ids[name]}-a1`, 'prompt.md');
       expect(calls.claude!.argv).toEqual(['-p', promptOf('claude'), '--output-format', 'stream-json', '--verbose', '--dangerously-skip-permissions', '--model', 'claude-model']);
-      const codexGitDir = join(box.repo, '.git', 'worktrees', calls.codex!.cwd.split('/').at(-1)!);
+      // The worktree's own git folder (named after the warm worktree it was made from, when the pool gave it).
+      const codexGitDir = git(calls.codex!.cwd, ['rev-parse', '--absolute-git-dir']).trim();
+      expect(codexGitDir.startsWith(join(box.repo, '.git', 'worktrees'))).toBe(true);
       expect(calls.codex!.argv).toEqual(['exec', '--json', '--sandbox', 'workspace-write', '--skip-git-repo-check', '--add-dir', codexGitDir, '--add-dir', join(box.repo, '.git'), '-C', calls.codex!.cwd, '-m', 'codex-model', promptOf('codex')]);
       // Told it is sandboxed only where it is.
       expect(calls.claude!.IS_SANDBOX).toBe(root ? '1' : null);

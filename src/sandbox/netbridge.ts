@@ -8,7 +8,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { allowedTarget } from './endpoints.js';
 import { joinSockets } from './pipe.js';
 
@@ -16,7 +16,7 @@ export const NetSpec = z.object({
   /** Folder of the unix sockets (bound into the sandbox at /run/swarm-net). */
   dir: z.string(),
   hosts: z.array(z.string()),
-  loopback: z.array(z.number().int().positive()),
+  loopback: z.array(z.int().check(z.positive())),
 });
 export type NetSpec = z.infer<typeof NetSpec>;
 

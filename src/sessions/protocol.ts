@@ -2,44 +2,46 @@ import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
+// zod's mini build: the session holder (one per agent) bundles only what these schemas use (see holder.ts).
+import * as z from 'zod/mini';
+import type { $ZodType } from 'zod/v4/core';
 import { NetSpec } from '../sandbox/netbridge.js';
 
 /** What the session holder is told to run. Written by the daemon before the holder starts. */
 export const SessionSpec = z.object({
-  argv: z.array(z.string()).min(1),
+  argv: z.array(z.string()).check(z.minLength(1)),
   cwd: z.string(),
   env: z.record(z.string(), z.string()),
-  cols: z.number().int().positive().default(120),
-  rows: z.number().int().positive().default(40),
+  cols: z._default(z.int().check(z.positive()), 120),
+  rows: z._default(z.int().check(z.positive()), 40),
   /** Bytes of recent output kept in memory: the screen a client asks for is rebuilt from them. */
-  scrollback_bytes: z.number().int().positive().default(256 * 1024),
+  scrollback_bytes: z._default(z.int().check(z.positive()), 256 * 1024),
   /** The transcript is rotated past this size (one older part kept): an agent printing without end fills no disk. */
-  transcript_max_bytes: z.number().int().positive().default(64 * 1024 * 1024),
+  transcript_max_bytes: z._default(z.int().check(z.positive()), 64 * 1024 * 1024),
   /** Marker in every process of the session's environment (see tree.ts). */
-  key: z.string().default(''),
+  key: z._default(z.string(), ''),
   /** The outside half of an endpoints-only sandbox network (sandbox/netbridge.ts). */
-  net: NetSpec.optional(),
+  net: z.optional(NetSpec),
 });
 export type SessionSpec = z.infer<typeof SessionSpec>;
 
 /** Written by the holder once the child runs: who to check for liveness, where to attach. */
 export const SessionState = z.object({
-  holder_pid: z.number().int(),
+  holder_pid: z.int(),
   holder_start: z.string(),
-  child_pid: z.number().int(),
-  child_start: z.string().nullable(),
+  child_pid: z.int(),
+  child_start: z.nullable(z.string()),
   socket: z.string(),
-  started_at: z.number().int(),
+  started_at: z.int(),
 });
 export type SessionState = z.infer<typeof SessionState>;
 
 /** Written atomically by the holder when the child has exited; survives any daemon restart. */
 export const SessionExit = z.object({
-  exit_code: z.number().int().nullable(),
-  signal: z.string().nullable(),
-  ended_at: z.number().int(),
-  error: z.string().optional(),
+  exit_code: z.nullable(z.int()),
+  signal: z.nullable(z.string()),
+  ended_at: z.int(),
+  error: z.optional(z.string()),
 });
 export type SessionExit = z.infer<typeof SessionExit>;
 
@@ -48,15 +50,15 @@ export const ClientMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('input'), data: z.string() }),
   /** Asks for the current screen (serialized), answered with a `replay` before any further output. */
   z.object({ t: z.literal('screen') }),
-  z.object({ t: z.literal('resize'), cols: z.number().int().positive(), rows: z.number().int().positive() }),
-  z.object({ t: z.literal('kill'), signal: z.enum(['SIGTERM', 'SIGKILL', 'SIGINT', 'SIGHUP']).default('SIGTERM') }),
+  z.object({ t: z.literal('resize'), cols: z.int().check(z.positive()), rows: z.int().check(z.positive()) }),
+  z.object({ t: z.literal('kill'), signal: z._default(z.enum(['SIGTERM', 'SIGKILL', 'SIGINT', 'SIGHUP']), 'SIGTERM') }),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 
 export const HolderMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('replay'), data: z.string() }),
   z.object({ t: z.literal('output'), data: z.string() }),
-  z.object({ t: z.literal('exit'), exit_code: z.number().int().nullable(), signal: z.string().nullable() }),
+  z.object({ t: z.literal('exit'), exit_code: z.nullable(z.int()), signal: z.nullable(z.string()) }),
 ]);
 export type HolderMessage = z.infer<typeof HolderMessage>;
 
@@ -64,7 +66,7 @@ export type HolderMessage = z.infer<typeof HolderMessage>;
  * A `data` handler for a utf8 socket carrying JSON lines: each complete line that parses and matches `schema`
  * goes to `onMessage`; anything else (a torn line from a dying peer, junk) is dropped.
  */
-export function jsonLines<T>(schema: z.ZodType<T>, onMessage: (message: T) => void): (chunk: string) => void {
+export function jsonLines<T>(schema: $ZodType<T>, onMessage: (message: T) => void): (chunk: string) => void {
   let buffer = '';
   return (chunk) => {
     buffer += chunk;
@@ -74,7 +76,7 @@ export function jsonLines<T>(schema: z.ZodType<T>, onMessage: (message: T) => vo
       buffer = buffer.slice(newline + 1);
       if (!line.trim()) continue;
       try {
-        const parsed = schema.safeParse(JSON.parse(line));
+        const parsed = z.safeParse(schema, JSON.parse(line));
         if (parsed.success) onMessage(parsed.data);
       } catch {
         // not JSON: dropped

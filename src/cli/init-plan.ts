@@ -13,6 +13,23 @@ export interface InitFacts {
   ollama: { host: string; model: string } | null;
   uid: number;
   bwrap: boolean;
+  /** Lockfiles at the repository's root. */
+  lockfiles?: string[];
+}
+
+/** Installs swarm can share between checkouts, by the lockfile that decides them (first found wins). */
+const DEPS_BY_LOCKFILE: [string, { command: string[]; paths: string[] }][] = [
+  ['package-lock.json', { command: ['npm', 'ci'], paths: ['node_modules'] }],
+  ['pnpm-lock.yaml', { command: ['pnpm', 'install', '--frozen-lockfile'], paths: ['node_modules'] }],
+  ['yarn.lock', { command: ['yarn', 'install', '--frozen-lockfile'], paths: ['node_modules'] }],
+  ['uv.lock', { command: ['uv', 'sync', '--frozen'], paths: ['.venv'] }],
+];
+
+export const LOCKFILES = DEPS_BY_LOCKFILE.map(([file]) => file);
+
+export function inferDeps(facts: Pick<InitFacts, 'lockfiles'>): { command: string[]; lockfiles: string[]; paths: string[] } | null {
+  const found = DEPS_BY_LOCKFILE.find(([file]) => facts.lockfiles?.includes(file));
+  return found ? { command: found[1].command, lockfiles: [found[0]], paths: found[1].paths } : null;
 }
 
 /** Which adapter is the default when several are here: the strongest coding CLIs first, then the local model. */
@@ -54,12 +71,15 @@ export function planInit(facts: InitFacts): { config: SwarmConfigInput; notes: s
   }
   const ci = inferCi(facts);
   notes.push(ci ? `CI: \`${ci.command.join(' ')}\`, because ${ci.why}.` : 'CI: none found (no test script, pytest, Makefile test target, go.mod or Cargo.toml); set "ci.command" so failures come back to the agent with evidence.');
+  const deps = inferDeps(facts);
+  if (deps) notes.push(`Dependencies: \`${deps.command.join(' ')}\` once per ${deps.lockfiles[0]}, shared by every task's checkout (worktree.deps).`);
   const config: SwarmConfigInput = {
     base: facts.base ?? (facts.branch || 'main'),
     default_agent: defaultAgent,
     agents,
     ...(sandbox !== 'none' ? { sandbox } : {}),
     ...(ci ? { ci: { command: ci.command, timeout_minutes: 30 } } : {}),
+    ...(deps ? { worktree: { deps: [deps] } } : {}),
     max_retries: 3,
     stuck_minutes: 15,
     notify: { desktop: true },

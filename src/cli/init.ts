@@ -7,7 +7,7 @@ import { ensureStateDir } from '../config/project.js';
 import { UsageError } from '../errors.js';
 import { findBwrap } from '../sandbox/bwrap.js';
 import { findRepo, runGit } from '../workspace/git.js';
-import { planInit, type InitFacts } from './init-plan.js';
+import { LOCKFILES, planInit, type InitFacts } from './init-plan.js';
 
 function npmTestScript(root: string): string | null {
   try {
@@ -44,6 +44,7 @@ export async function initProject(cwd: string, options: { force?: boolean; base?
     ollama: await (await import('./demo.js')).findOllamaToolModel().then((found) => ('model' in found ? found : null)),
     uid: process.getuid?.() ?? 1000,
     bwrap: findBwrap() !== null,
+    lockfiles: LOCKFILES.filter(has),
   };
   const { config, notes } = planInit(facts);
   writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);

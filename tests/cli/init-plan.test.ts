@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inferCi, planInit, type InitFacts } from '../../src/cli/init-plan.js';
+import { inferCi, inferDeps, planInit, type InitFacts } from '../../src/cli/init-plan.js';
 
 const none = { pyproject: false, pytestIni: false, makefileTest: false, goMod: false, cargo: false };
 const facts = (over: Partial<InitFacts>): InitFacts => ({ branch: 'main', npmTest: null, files: none, clis: [], ollama: null, uid: 1000, bwrap: false, ...over });
@@ -35,5 +35,25 @@ describe('swarm init', () => {
     expect(config.sandbox).toBe('bwrap');
     expect(notes.join('\n')).toContain('Claude Code refuses to skip permissions as root');
     expect(planInit(facts({ uid: 0, bwrap: false, clis: ['claude'] })).notes.join('\n')).toContain('install bubblewrap');
+  });
+});
+
+describe('inferDeps', () => {
+  it.each([
+    [['package-lock.json'], ['npm', 'ci'], ['node_modules']],
+    [['pnpm-lock.yaml'], ['pnpm', 'install', '--frozen-lockfile'], ['node_modules']],
+    [['yarn.lock'], ['yarn', 'install', '--frozen-lockfile'], ['node_modules']],
+    [['uv.lock'], ['uv', 'sync', '--frozen'], ['.venv']],
+    [['yarn.lock', 'package-lock.json'], ['npm', 'ci'], ['node_modules']],
+  ] as const)('%j -> %j', (lockfiles, command, paths) => {
+    expect(inferDeps({ lockfiles: [...lockfiles] })).toEqual({ command, lockfiles: [command[0] === 'npm' ? 'package-lock.json' : lockfiles[0]], paths });
+  });
+  it('none without a lockfile; init writes worktree.deps and says so when there is one', () => {
+    expect(inferDeps({ lockfiles: [] })).toBeNull();
+    expect(inferDeps({})).toBeNull();
+    const plan = planInit(facts({ lockfiles: ['package-lock.json'] }));
+    expect(plan.config.worktree).toEqual({ deps: [{ command: ['npm', 'ci'], lockfiles: ['package-lock.json'], paths: ['node_modules'] }] });
+    expect(plan.notes.join('\n')).toContain('`npm ci` once per package-lock.json');
+    expect(planInit(facts({})).config.worktree).toBeUndefined();
   });
 });

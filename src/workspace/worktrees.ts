@@ -153,12 +153,16 @@ export async function removeWorktree(repoRoot: string, path: string, branch: str
     rmSync(path, { recursive: true, force: true });
   } else if (entry) {
     if (entries[0]?.path === path) return { removed: false, why: 'that is the main checkout' };
+    // Another process (the daemon seeing the PR merged, a `swarm merge`) may remove it meanwhile: gone is removed.
     if (!options.force && existsSync(path)) {
-      const dirty = await uncommittedFiles(path);
+      const dirty = await uncommittedFiles(path).catch((err: unknown) => {
+        if (existsSync(path)) throw err;
+        return [];
+      });
       if (dirty.length > 0) return { removed: false, why: `uncommitted changes in ${dirty.slice(0, 5).join(', ')}${dirty.length > 5 ? ', ...' : ''} (use --force to discard)` };
     }
     const result = await runGit(repoRoot, ['worktree', 'remove', ...(options.force ? ['--force'] : []), path]);
-    if (result.code !== 0) return { removed: false, why: result.stderr.trim() };
+    if (result.code !== 0 && existsSync(path)) return { removed: false, why: result.stderr.trim() };
   } else if (existsSync(path)) {
     return { removed: false, why: `${path} is not a worktree of this repository; left alone` };
   }

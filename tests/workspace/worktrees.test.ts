@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mergeConflicts } from '../../src/workspace/git.js';
@@ -52,6 +52,15 @@ describe('worktrees', () => {
     expect((await removeWorktree(repo, path, 'swarm/2-x', { force: true, deleteBranch: true })).removed).toBe(true);
     expect(existsSync(path)).toBe(false);
     expect(git(repo, ['branch', '--list', 'swarm/2-x']).trim()).toBe('');
+  });
+
+  it('a worktree another process removed meanwhile counts as removed (the daemon and swarm merge both clean up)', async () => {
+    const path = join(dir, 'wt', '9-gone');
+    await ensureWorktree(repo, path, 'swarm/9-gone', 'main');
+    rmSync(path, { recursive: true, force: true });
+    expect(await removeWorktree(repo, path, 'swarm/9-gone', { deleteBranch: true })).toEqual({ removed: true });
+    expect(git(repo, ['worktree', 'list']).trim().split('\n')).toHaveLength(1);
+    expect(git(repo, ['branch', '--list', 'swarm/9-gone']).trim()).toBe('');
   });
 
   it('cleanup removes done and cancelled tasks only, and reports what it kept', async () => {

@@ -6,7 +6,7 @@
  *  2. 20 tasks spawned at once (concurrency 20, 2 cores): time until all 20 agents run
  *  3. session holder PSS and RSS with 1 and with 20 live sessions, against an idle node process; daemon memory
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,8 +33,26 @@ function swarm(cwd: string, args: string[]): string {
   return execFileSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8' });
 }
 
-function warm(poolDir: string): number {
-  return existsSync(poolDir) ? readdirSync(poolDir).filter((d) => existsSync(join(poolDir, d, '.git'))).length : 0;
+/** Warm worktrees fully made: git locks a worktree ("initializing") until its files are all written. */
+function warm(poolDir: string, repo: string): number {
+  if (!existsSync(poolDir)) return 0;
+  return readdirSync(poolDir).filter((d) => existsSync(join(poolDir, d, '.git')) && existsSync(join(repo, '.git', 'worktrees', d)) && !existsSync(join(repo, '.git', 'worktrees', d, 'locked'))).length;
+}
+
+/** Every task of a run cancelled (sessions ended), the daemon stopped: the next run starts with nothing live. */
+async function finish(repo: string, daemon: ChildProcess, ids: number[]): Promise<void> {
+  for (const id of ids) {
+    try {
+      swarm(repo, ['kill', String(id)]);
+    } catch {
+      // already ended
+    }
+  }
+  daemon.kill('SIGTERM');
+  await new Promise((r) => daemon.once('exit', r));
+  const registry = new Registry(join(repo, '.swarm', 'swarm.db'));
+  await stopLiveSessions(registry.openSessions().map((a) => a.session_dir));
+  registry.close();
 }
 
 async function runMode(repo: string, label: string, pool: number, bare: number[]): Promise<number[]> {
@@ -44,25 +62,23 @@ async function runMode(repo: string, label: string, pool: number, bare: number[]
   writeFileSync(join(repo, 'swarm.config.json'), JSON.stringify({ agents: { bench: { command: [process.execPath, join(work, 'agent.mjs')], env: { MARK_DIR: marks } } }, concurrency: 20, stagger_ms: 0, notify: { desktop: false }, cleanup: { schedule: null }, worktree: { dir: wts, pool } }));
   const daemon: ChildProcess = spawn(process.execPath, [BIN, 'daemon', 'run'], { cwd: repo, stdio: 'ignore' });
   const times: number[] = [];
+  const ids: number[] = [];
   try {
     await waitFor(() => (existsSync(join(repo, '.swarm', 'daemon.json')) ? true : undefined), { timeoutMs: 20_000, what: 'daemon' });
     for (let i = 0; i < RUNS; i++) {
       // A spawn that finds the pool warm (refilled since the last one), as when tasks come minutes apart.
-      if (pool) await waitFor(() => (warm(join(wts, '.pool')) >= pool ? true : undefined), { timeoutMs: 300_000, intervalMs: 20, what: 'the pool' });
+      if (pool) await waitFor(() => (warm(join(wts, '.pool'), repo) >= pool ? true : undefined), { timeoutMs: 300_000, intervalMs: 20, what: 'the pool' });
       const t0 = performance.now();
       execFileSync('git', ['worktree', 'add', '-q', '-b', `bare-${label}-${i}`, join(work, `bare-${label}-${i}`), 'main'], { cwd: repo });
       bare.push(performance.now() - t0);
       const began = Date.now();
       const { id } = JSON.parse(swarm(repo, ['spawn', '--json', `Bench ${label} ${i}`])) as { id: number };
+      ids.push(id);
       const started = await waitFor(() => (existsSync(join(marks, `${id}.start`)) ? Number(readFileSync(join(marks, `${id}.start`), 'utf8')) || undefined : undefined), { timeoutMs: 120_000, intervalMs: 2, what: 'agent start' });
       times.push(started - began);
     }
   } finally {
-    daemon.kill('SIGTERM');
-    await new Promise((r) => daemon.once('exit', r));
-    const registry = new Registry(join(repo, '.swarm', 'swarm.db'));
-    await stopLiveSessions(registry.openSessions().map((a) => a.session_dir));
-    registry.close();
+    await finish(repo, daemon, ids);
   }
   return times;
 }
@@ -81,35 +97,34 @@ async function burst(repo: string, pool: number): Promise<{ allMs: number; one?:
   const wts = join(work, `wts-${label}`);
   writeFileSync(join(repo, 'swarm.config.json'), JSON.stringify({ agents: { bench: { command: [process.execPath, join(work, 'agent.mjs')], env: { MARK_DIR: marks } } }, concurrency: 20, stagger_ms: 0, notify: { desktop: false }, cleanup: { schedule: null }, memory: { agent_mb: 64, reserve_mb: 512 }, worktree: { dir: wts, pool } }));
   const daemon: ChildProcess = spawn(process.execPath, [BIN, 'daemon', 'run'], { cwd: repo, stdio: 'ignore' });
+  const ids: number[] = [];
   try {
     await waitFor(() => (existsSync(join(repo, '.swarm', 'daemon.json')) ? true : undefined), { timeoutMs: 20_000, what: 'daemon' });
-    if (pool) await waitFor(() => (warm(join(wts, '.pool')) >= pool ? true : undefined), { timeoutMs: 300_000, intervalMs: 20, what: 'the pool' });
+    if (pool) await waitFor(() => (warm(join(wts, '.pool'), repo) >= pool ? true : undefined), { timeoutMs: 300_000, intervalMs: 20, what: 'the pool' });
     const registry = new Registry(join(repo, '.swarm', 'swarm.db'));
     let one: { pss: number; rss: number } | undefined;
     const began = Date.now();
-    const ids: number[] = [];
-    for (let i = 0; i < 20; i++) {
-      ids.push((JSON.parse(swarm(repo, ['spawn', '--json', `Burst ${i}`])) as { id: number }).id);
-      if (i === 0 && pool === 0) {
-        await waitFor(() => (existsSync(join(marks, `${ids[0]!}.start`)) ? true : undefined), { timeoutMs: 60_000, what: 'first agent' });
-        one = mem(registry.latestAttempt(ids[0]!, 'agent')!.holder_pid!);
-      }
+    // One first (its holder measured alone), then the other 19 spawned together, as a script would.
+    ids.push((JSON.parse(swarm(repo, ['spawn', '--json', 'Burst 0'])) as { id: number }).id);
+    if (pool === 0) {
+      await waitFor(() => (existsSync(join(marks, `${ids[0]!}.start`)) ? true : undefined), { timeoutMs: 60_000, what: 'first agent' });
+      one = mem(registry.latestAttempt(ids[0]!, 'agent')!.holder_pid!);
     }
+    const spawned = await Promise.all(
+      Array.from({ length: 19 }, (_, i) => new Promise<number>((resolve, reject) => execFile(process.execPath, [BIN, 'spawn', '--json', `Burst ${i + 1}`], { cwd: repo }, (err, stdout) => (err ? reject(err) : resolve((JSON.parse(stdout) as { id: number }).id))))),
+    );
+    ids.push(...spawned);
     await waitFor(() => (ids.every((id) => existsSync(join(marks, `${id}.start`))) ? true : undefined), { timeoutMs: 300_000, intervalMs: 10, what: '20 agents' });
     const allMs = Math.max(...ids.map((id) => Number(readFileSync(join(marks, `${id}.start`), 'utf8')))) - began;
     const holders = ids.map((id) => mem(registry.latestAttempt(id, 'agent')!.holder_pid!));
     registry.close();
     return { allMs, one, twenty: { pss: avg(holders.map((h) => h.pss)), rss: avg(holders.map((h) => h.rss)) }, daemon: mem(daemon.pid!) };
   } finally {
-    daemon.kill('SIGTERM');
-    await new Promise((r) => daemon.once('exit', r));
-    const registry = new Registry(join(repo, '.swarm', 'swarm.db'));
-    await stopLiveSessions(registry.openSessions().map((a) => a.session_dir));
-    registry.close();
+    await finish(repo, daemon, ids);
   }
 }
 
-for (const files of [5_000, 50_000]) {
+for (const files of (process.env.BENCH_FILES ?? '5000,50000').split(',').map(Number)) {
   const repo = join(work, `repo-${files}`);
   mkdirSync(repo);
   makeSampleRepo(repo, { extraFiles: files });
@@ -119,7 +134,7 @@ for (const files of [5_000, 50_000]) {
   const hot = await runMode(repo, `${files}-warm`, 2, bare);
   const base = median(bare);
   console.log(`\n## ${files.toLocaleString('en')} files: spawn -> agent running (median of ${RUNS})`);
-  console.log(`bare git worktree add        ${base.toFixed(0)} ms`);
+  console.log(`bare git worktree add        ${base.toFixed(0)} ms (runs: ${bare.map((x) => x.toFixed(0)).join(', ')})`);
   console.log(`swarm, no pool (pool: 0)     ${median(cold).toFixed(0)} ms = ${(median(cold) / base).toFixed(2)}x   (runs: ${cold.join(', ')})`);
   console.log(`swarm, warm pool (pool: 2)   ${median(hot).toFixed(0)} ms = ${(median(hot) / base).toFixed(2)}x   (runs: ${hot.join(', ')})`);
   if (files !== 5_000) continue;
@@ -128,7 +143,7 @@ for (const files of [5_000, 50_000]) {
   const warm20 = await burst(repo, 2);
   const idleMem = mem(idle.pid!);
   idle.kill();
-  console.log(`\n## 20 tasks spawned at once (concurrency 20, ${files.toLocaleString('en')} files, 2 cores)`);
+  console.log(`\n## 20 tasks spawned at once (1, then 19 together) (concurrency 20, ${files.toLocaleString('en')} files, 2 cores)`);
   console.log(`until all 20 agents run      no pool ${(cold20.allMs / 1000).toFixed(1)} s | pool of 2 ${(warm20.allMs / 1000).toFixed(1)} s = ${(warm20.allMs / cold20.allMs).toFixed(2)}x`);
   console.log(`\n## Memory`);
   console.log(`idle node process (baseline) PSS ${idleMem.pss.toFixed(1)} MB, RSS ${idleMem.rss.toFixed(1)} MB`);

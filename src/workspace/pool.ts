@@ -15,6 +15,8 @@ export const POOL_DIR = '.pool';
 
 export class WorktreePool {
   private refilling: Promise<void> | null = null;
+  /** Checkouts being made now: git writes their .git before their files, so they are not offered yet. */
+  private readonly building = new Set<string>();
   private again = false;
   private stopped = false;
 
@@ -26,12 +28,12 @@ export class WorktreePool {
     private readonly log: Logger,
   ) {}
 
-  /** Ready entries (a folder git knows as a worktree). */
+  /** Ready entries: a folder git knows as a worktree, not being made now (one a crashed daemon left half made is locked by git: its take fails and drops it). */
   entries(): string[] {
     if (!existsSync(this.root)) return [];
     return readdirSync(this.root)
-      .filter((name) => existsSync(join(this.root, name, '.git')))
-      .map((name) => join(this.root, name));
+      .map((name) => join(this.root, name))
+      .filter((path) => !this.building.has(path) && existsSync(join(path, '.git')));
   }
 
   /**
@@ -98,8 +100,14 @@ export class WorktreePool {
       if (moved.code !== 0) await this.drop(entry);
     }
     mkdirSync(this.root, { recursive: true });
-    while (!this.stopped && this.entries().length < this.size) {
-      await git(this.repoRoot, ['worktree', 'add', '-q', '--detach', join(this.root, randomBytes(4).toString('hex')), tip]);
+    while (!this.stopped && this.entries().length + this.building.size < this.size) {
+      const path = join(this.root, randomBytes(4).toString('hex'));
+      this.building.add(path);
+      try {
+        await git(this.repoRoot, ['worktree', 'add', '-q', '--detach', path, tip]);
+      } finally {
+        this.building.delete(path);
+      }
     }
   }
 

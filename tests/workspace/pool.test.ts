@@ -44,6 +44,25 @@ describe('warm worktree pool (real git)', () => {
     expect(git(repo, ['branch', '--list']).split('\n').filter(Boolean)).toHaveLength(2);
   });
 
+  it('never offers a checkout git is still writing (a take would grab half the files)', async () => {
+    const pool = new WorktreePool(repo, root, 'main', 3, silentLogger());
+    let done = false;
+    pool.refill();
+    void pool.idle().then(() => (done = true));
+    let offered = 0;
+    while (!done) {
+      for (const entry of pool.entries()) {
+        offered++;
+        // git locks a worktree ("initializing") until every file is written.
+        expect(existsSync(join(repo, '.git', 'worktrees', entry.split('/').pop()!, 'locked'))).toBe(false);
+        expect(existsSync(join(entry, 'src', 'add.ts'))).toBe(true);
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(offered).toBeGreaterThan(0);
+    expect(pool.entries()).toHaveLength(3);
+  });
+
   it('brings warm checkouts to the new tip when base moves, and a take starts from where the task says', async () => {
     const pool = new WorktreePool(repo, root, 'main', 1, silentLogger());
     pool.refill();

@@ -57,6 +57,9 @@ try {
     dirs.push(dir);
   }
   const probe = await linkCopy(join(first, 'package.json'), join(work, 'probe.json'));
+  const count = (dir: string): number => Number(execFileSync('sh', ['-c', 'find "$1" | wc -l', 'sh', dir], { encoding: 'utf8' }).trim());
+  const want = count(join(first, 'node_modules'));
+  for (const dir of dirs) if (count(join(dir, 'node_modules')) !== want) throw new Error(`${dir}: not the same tree as the install`);
   const plainDisk = duKb([join(work, 'plain-0', 'node_modules')]);
   const sharedDisk = duKb([cache, ...dirs.map((d) => join(d, 'node_modules'))]);
   const files = Number(execFileSync('sh', ['-c', 'find "$1" -type f | wc -l', 'sh', join(first, 'node_modules')], { encoding: 'utf8' }).trim());

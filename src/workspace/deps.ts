@@ -10,7 +10,7 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { arch, platform } from 'node:os';
+import { arch, availableParallelism, platform } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { DepsSpec } from '../config/schema.js';
 
@@ -43,12 +43,37 @@ function cp(args: string[]): Promise<boolean> {
   return new Promise((resolvePromise) => execFile('cp', args, { maxBuffer: 1024 * 1024 }, (err) => resolvePromise(!err)));
 }
 
-/** Copy-on-write clone if the file system can, else hard links (same file system), else a plain copy. */
+/** Whether `dir`'s file system clones files (reflink), asked once per folder with one small file. */
+const reflinks = new Map<string, boolean>();
+async function canReflink(dir: string): Promise<boolean> {
+  const known = reflinks.get(dir);
+  if (known !== undefined) return known;
+  mkdirSync(dir, { recursive: true });
+  const probe = join(dir, `.reflink-probe-${randomBytes(4).toString('hex')}`);
+  writeFileSync(probe, 'probe');
+  const ok = await cp(['--reflink=always', probe, `${probe}.copy`]);
+  rmSync(probe, { force: true });
+  rmSync(`${probe}.copy`, { force: true });
+  reflinks.set(dir, ok);
+  return ok;
+}
+
+/**
+ * Copy-on-write clone if the file system can, else hard links (same file system), else a plain copy. Hard
+ * links are made by one `cp -al` per core over the top-level entries: a link per file is the whole cost.
+ */
 export async function linkCopy(from: string, to: string): Promise<'reflink' | 'hardlink' | 'copy'> {
   mkdirSync(dirname(to), { recursive: true });
-  if (await cp(['-a', '--reflink=always', from, to])) return 'reflink';
+  if ((await canReflink(dirname(to))) && (await cp(['-a', '--reflink=always', from, to]))) return 'reflink';
   rmSync(to, { recursive: true, force: true });
-  if (await cp(['-al', from, to])) return 'hardlink';
+  if (lstatSync(from).isDirectory()) {
+    mkdirSync(to);
+    const entries = readdirSync(from).map((name) => join(from, name));
+    const lanes = Math.max(1, Math.min(availableParallelism(), entries.length));
+    const groups = Array.from({ length: lanes }, (_, i) => entries.filter((_, j) => j % lanes === i));
+    const linked = await Promise.all(groups.map((group) => (group.length ? cp(['-al', '-t', to, '--', ...group]) : Promise.resolve(true))));
+    if (linked.every(Boolean)) return 'hardlink';
+  } else if (await cp(['-al', from, to])) return 'hardlink';
   rmSync(to, { recursive: true, force: true });
   if (await cp(['-a', from, to])) return 'copy';
   throw new Error(`could not copy ${from} to ${to}`);

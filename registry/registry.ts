@@ -207,9 +207,11 @@ export class Registry {
     return row === undefined ? null : AttemptRow.parse(row);
   }
 
-  /** Every session's summary, in one query (the dashboard's board). */
-  attemptHeads(): AttemptHead[] {
-    return parseRows(AttemptHead, this.db.prepare('SELECT id, task_id, n, kind, agent, session_id, session_dir, started_at, ended_at, outcome FROM attempts ORDER BY id').all());
+  /** Sessions' summaries (no prompt, no report): every task's in one query (the dashboard's board), or one task's. */
+  attemptHeads(taskId?: number): AttemptHead[] {
+    const columns = 'SELECT id, task_id, n, kind, agent, session_id, session_dir, started_at, ended_at, outcome FROM attempts';
+    const rows = taskId === undefined ? this.db.prepare(`${columns} ORDER BY id`).all() : this.db.prepare(`${columns} WHERE task_id = ? ORDER BY id`).all(taskId);
+    return parseRows(AttemptHead, rows);
   }
 
   attemptBySession(sessionId: string): AttemptRow | null {

@@ -1,6 +1,6 @@
 /** The board and a task's page, read from the registry, the sessions and git (the repository, never a task's clone). */
 import { stripVTControlCharacters } from 'node:util';
-import { dependsOn, type TaskRow } from '../../registry/types.js';
+import { dependsOn, type AttemptHead, type TaskRow } from '../../registry/types.js';
 import type { Project } from '../config/project.js';
 import { TaskNotFoundError } from '../errors.js';
 import { readTranscriptTail } from '../sessions/sessions.js';
@@ -13,15 +13,19 @@ const CI_LOG_BYTES = 64 * 1024;
 
 export function boardCards(project: Project, lines: ReadonlyMap<number, string>): Card[] {
   const { registry, config } = project;
-  const attempts = new Map<number, ReturnType<typeof registry.attemptHeads>>();
-  for (const a of registry.attemptHeads()) attempts.set(a.task_id, [...(attempts.get(a.task_id) ?? []), a]);
+  const attempts = new Map<number, AttemptHead[]>();
+  for (const a of registry.attemptHeads()) {
+    const list = attempts.get(a.task_id);
+    if (list) list.push(a);
+    else attempts.set(a.task_id, [a]);
+  }
   const prs = new Map(registry.allPrs().map((pr) => [pr.task_id, pr]));
   const reviewers = config.review.reviewers.length;
   return registry.listTasks().map((task) => cardOf(task, attempts.get(task.id) ?? [], prs.get(task.id) ?? null, lines.get(task.id) ?? null, reviewers));
 }
 
 export function taskCard(project: Project, task: TaskRow, line: string | null): Card {
-  const attempts = project.registry.attemptHeads().filter((a) => a.task_id === task.id);
+  const attempts = project.registry.attemptHeads(task.id);
   return cardOf(task, attempts, project.registry.getPr(task.id), line, project.config.review.reviewers.length);
 }
 

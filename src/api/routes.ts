@@ -8,7 +8,7 @@ import { killTask, mergeTask, parseTaskId, retryTask, spawnTask } from '../cli/t
 import type { Project } from '../config/project.js';
 import { TaskNotFoundError } from '../errors.js';
 import { boardCards, taskCard, taskPage } from './pages.js';
-import { ApiError, Card, Empty, KillResult, MergeResult, Ok, RetryBody, SpawnBody, Status, TaskPage, Ticket } from './schemas.js';
+import { Card, Empty, KillResult, MergeResult, Ok, RetryBody, SpawnBody, Status, TaskPage, Ticket } from './schemas.js';
 
 export interface ApiContext {
   project: Project;
@@ -119,7 +119,6 @@ export const ROUTES: Route[] = [
   },
 ];
 
-export { ApiError };
 
 /** `/api/v1/tasks/{id}` against a request path: the params, or null. */
 export function matchPath(pattern: string, path: string): Record<string, string> | null {

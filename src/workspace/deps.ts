@@ -9,7 +9,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { arch, availableParallelism, platform } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { DepsSpec } from '../config/schema.js';
@@ -107,6 +107,8 @@ export async function ensureDeps(checkout: string, spec: DepsSpec, cacheRoot: st
       rmSync(target, { recursive: true, force: true });
       await linkCopy(join(entry, String(i)), target);
     }
+    const now = new Date();
+    utimesSync(entry, now, now); // last used: what `swarm cleanup` goes by
     return 'restored';
   }
   for (const target of targets) rmSync(target, { recursive: true, force: true });
@@ -128,4 +130,25 @@ export async function ensureDeps(checkout: string, spec: DepsSpec, cacheRoot: st
     rmSync(building, { recursive: true, force: true }); // the checkout has its install; only the sharing is lost
   }
   return 'installed';
+}
+
+export const DEPS_UNUSED_DAYS = 14;
+
+/**
+ * `swarm cleanup`: cached installs no checkout took for this long, and halves a crashed store left behind.
+ * A checkout that holds hard links to one keeps its files (they go with the checkout).
+ */
+export function pruneDeps(cacheRoot: string, now: number, maxAgeMs = DEPS_UNUSED_DAYS * 86_400_000): string[] {
+  if (!existsSync(cacheRoot)) return [];
+  const removed: string[] = [];
+  for (const name of readdirSync(cacheRoot)) {
+    const path = join(cacheRoot, name);
+    const age = now - statSync(path).mtimeMs;
+    const halfMade = name.startsWith('.') && age > 3_600_000;
+    if (halfMade || (!name.startsWith('.') && age > maxAgeMs)) {
+      rmSync(path, { recursive: true, force: true });
+      removed.push(name);
+    }
+  }
+  return removed;
 }

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { depsKey, ensureDeps } from '../../src/workspace/deps.js';
+import { depsKey, ensureDeps, pruneDeps } from '../../src/workspace/deps.js';
 import { tempDir } from '../helpers/sample.js';
 
 const spec = { command: ['npm', 'ci', '--no-audit', '--no-fund', '--offline'], lockfiles: ['package-lock.json'], paths: ['node_modules'] };
@@ -90,5 +90,24 @@ describe('dependencies shared by lockfile (real npm)', () => {
     await expect(ensureDeps(b, spec, cache, async () => Promise.reject(new Error('npm ci failed: E404')))).rejects.toThrow(/E404/);
     expect(existsSync(cache)).toBe(false);
     await expect(ensureDeps(b, { ...spec, paths: ['../outside'] }, cache, install(b))).rejects.toThrow(/inside the checkout/);
+  });
+
+  it('cleanup drops installs no checkout took for 14 days and halves of a crashed store; a restore counts as a use', async () => {
+    const project = makeProject(dir);
+    const a = checkoutOf(project, join(dir, 'a'));
+    await ensureDeps(a, spec, cache, install(a));
+    const [key] = readdirSync(cache);
+    const day = 86_400_000;
+    const old = new Date(Date.now() - 20 * day);
+    utimesSync(join(cache, key!), old, old);
+    // Taken again today: kept.
+    const b = checkoutOf(project, join(dir, 'b'));
+    expect(await ensureDeps(b, spec, cache, install(b))).toBe('restored');
+    mkdirSync(join(cache, '.half-made'));
+    utimesSync(join(cache, '.half-made'), old, old);
+    expect(pruneDeps(cache, Date.now())).toEqual(['.half-made']);
+    // Unused for 15 days: removed; the checkouts keep their files (hard links).
+    expect(pruneDeps(cache, Date.now() + 15 * day)).toEqual([key]);
+    expect(readFileSync(join(b, 'node_modules', 'left-lib', 'index.js'), 'utf8')).toContain('left 1.0.0');
   });
 });

@@ -117,6 +117,12 @@ export class Registry {
     return parseRows(TaskRow, this.db.prepare(`SELECT * FROM tasks WHERE state IN (${marks}) ORDER BY id`).all(...states));
   }
 
+  /** How many tasks are in each state, in one query (status lines, without reading every row). */
+  stateCounts(): Partial<Record<TaskState, number>> {
+    const rows = this.db.prepare('SELECT state, COUNT(*) AS n FROM tasks GROUP BY state').all() as { state: TaskState; n: number }[];
+    return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+  }
+
   sourceKeyTaken(key: string): boolean {
     return this.db.prepare('SELECT 1 FROM tasks WHERE source_key = ?').get(key) !== undefined;
   }

@@ -19,6 +19,7 @@ import { silentLogger } from '../src/log.js';
 import { processStartTime } from '../src/sessions/process.js';
 import { readSessionExit } from '../src/sessions/sessions.js';
 import { waitFor } from '../src/wait.js';
+import { memoryKb } from './proc-memory.js';
 import { ensureWorktree } from '../src/workspace/worktrees.js';
 
 const BIN = fileURLToPath(new URL('../../bin/swarm.js', import.meta.url));
@@ -33,14 +34,7 @@ function rssKb(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
 }
 
-/** Proportional set size: shared pages (the node binary, libraries) divided among the processes sharing them. */
-function pssKb(pid: number): number {
-  try {
-    return Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
-  } catch {
-    return 0;
-  }
-}
+const pssKb = (pid: number): number => memoryKb(pid).pss;
 
 function swarm(cwd: string, args: string[]): string {
   return execFileSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8' });

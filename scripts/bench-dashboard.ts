@@ -17,6 +17,7 @@ import { chromium } from 'playwright-core';
 import { Registry } from '../registry/registry.js';
 import { makeSampleRepo } from '../src/cli/sample-repo.js';
 import { waitFor } from '../src/wait.js';
+import { memoryKb } from './proc-memory.js';
 import { stopLiveSessions } from '../src/sessions/sessions.js';
 
 const BIN = fileURLToPath(new URL('../../bin/swarm.js', import.meta.url));
@@ -45,11 +46,6 @@ function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
-function memKb(pid: number): { rss: number; pss: number } {
-  const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-  return { rss: Number(/^Rss:\s+(\d+)/m.exec(text)?.[1] ?? 0), pss: Number(/^Pss:\s+(\d+)/m.exec(text)?.[1] ?? 0) };
-}
-
 interface Status {
   active: number;
   web: { terminals: number; terminal_bytes: number; stream_bytes: number; terminal_screens: number };
@@ -68,7 +64,7 @@ async function sample(pid: number): Promise<{ cpu: number; rss: number; pss: num
   const mems: { rss: number; pss: number }[] = [];
   await waitFor(
     () => {
-      mems.push(memKb(pid));
+      mems.push(memoryKb(pid));
       return performance.now() - began >= WINDOW_MS ? true : undefined;
     },
     { timeoutMs: WINDOW_MS * 2, intervalMs: 1000, what: 'the sampling window' },

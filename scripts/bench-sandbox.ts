@@ -14,6 +14,7 @@ import { makeSampleRepo, sampleCiCommand } from '../src/cli/sample-repo.js';
 import { findBwrap } from '../src/sandbox/bwrap.js';
 import { runSandboxed, sandboxPlan } from '../src/sandbox/plan.js';
 import { waitFor } from '../src/wait.js';
+import { memoryKb } from './proc-memory.js';
 import { cleanEnv } from '../src/agents/adapter.js';
 
 const BIN = fileURLToPath(new URL('../../bin/swarm.js', import.meta.url));
@@ -21,13 +22,7 @@ const work = realpathSync(mkdtempSync(join(tmpdir(), 'swarm-bench-sandbox-')));
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (ms: number): string => `${ms.toFixed(0)} ms`;
 
-function pssKb(pid: number): number {
-  try {
-    return Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
-  } catch {
-    return 0;
-  }
-}
+const pssKb = (pid: number): number => memoryKb(pid).pss;
 
 function children(pid: number): number[] {
   try {

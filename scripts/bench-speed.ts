@@ -15,6 +15,7 @@ import { Registry } from '../registry/registry.js';
 import { makeSampleRepo } from '../src/cli/sample-repo.js';
 import { stopLiveSessions } from '../src/sessions/sessions.js';
 import { waitFor } from '../src/wait.js';
+import { memoryKb } from './proc-memory.js';
 
 const BIN = fileURLToPath(new URL('../../bin/swarm.js', import.meta.url));
 const work = realpathSync(mkdtempSync(join(tmpdir(), 'swarm-bench-pool-')));
@@ -83,9 +84,10 @@ async function runMode(repo: string, label: string, pool: number, bare: number[]
   return times;
 }
 
+/** In MB. */
 function mem(pid: number): { pss: number; rss: number } {
-  const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-  return { pss: Number(/^Pss:\s+(\d+)/m.exec(text)?.[1] ?? 0) / 1024, rss: Number(/^Rss:\s+(\d+)/m.exec(text)?.[1] ?? 0) / 1024 };
+  const kb = memoryKb(pid);
+  return { pss: kb.pss / 1024, rss: kb.rss / 1024 };
 }
 const avg = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 

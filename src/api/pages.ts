@@ -41,6 +41,7 @@ export async function taskPage(project: Project, id: number, line: string | null
   const task = registry.getTask(id);
   if (!task) throw new TaskNotFoundError(id);
   const attempts = registry.attempts(id);
+  const pr = registry.getPr(id);
   const ci = attempts.filter((a) => a.kind === 'ci').at(-1);
   const events = registry.events(id);
   const ready = events.filter((e) => e.kind === 'ready').at(-1);
@@ -51,7 +52,7 @@ export async function taskPage(project: Project, id: number, line: string | null
   const { diff, truncated } = await branchDiff(project.repo.root, task);
   return {
     task,
-    card: taskCard(project, task, line),
+    card: cardOf(task, attempts, pr, line, project.config.review.reviewers.length),
     attempts: attempts.map((a) => ({
       id: a.id,
       n: a.n,
@@ -68,7 +69,7 @@ export async function taskPage(project: Project, id: number, line: string | null
       live: a.ended_at === null && isLive(a.session_dir),
     })),
     events,
-    pr: registry.getPr(id),
+    pr,
     ci_log: ci ? stripVTControlCharacters(readTranscriptTail(ci.session_dir, CI_LOG_BYTES)) : '',
     diff,
     diff_truncated: truncated,

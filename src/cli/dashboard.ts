@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { DaemonClient } from '../daemon/client.js';
 import { DaemonError } from '../errors.js';
+import { dashboardUrl } from '../api/urls.js';
 import { json, type Out } from './output.js';
 import { withProject } from './with-project.js';
 
@@ -41,7 +42,7 @@ export function registerDashboardCommand(program: Command, io: Out, cwd: () => s
         const { url } = await client.ticket();
         const publicUrl = project.config.dashboard.public_url;
         if (options.public && !publicUrl) throw new DaemonError('SWARM_NO_PUBLIC_URL', 'dashboard.public_url is not set in swarm.config.json: set it to the address your phone reaches this machine at (e.g. a tailnet name), with dashboard.host listening there.');
-        const link = options.public && publicUrl ? new URL(`login${new URL(url).search}`, publicUrl.endsWith('/') ? publicUrl : `${publicUrl}/`).href : url;
+        const link = options.public && publicUrl ? dashboardUrl(publicUrl, `login${new URL(url).search}`) : url;
         const opened = !options.print && !options.json && !options.public && (await openInBrowser(link));
         if (options.json) return io.out(json({ url: link, port: client.port }));
         io.out(opened ? `Opened the dashboard in your browser.` : `Dashboard (a one-time sign-in link; open it in one browser):\n  ${link}`);

@@ -286,11 +286,11 @@ export class Daemon {
 
   status(): Status {
     const { registry, config } = this.project;
-    const tasks = registry.listTasks();
+    const counts = registry.stateCounts();
     return {
-      active: tasks.filter((t) => ACTIVE_STATES.includes(t.state)).length,
+      active: ACTIVE_STATES.reduce((sum, state) => sum + (counts[state] ?? 0), 0),
       admission: this.admission,
-      queued: tasks.filter((t) => t.state === 'queued').length,
+      queued: counts.queued ?? 0,
       memory: { daemon_rss: process.memoryUsage.rss(), free: freemem(), total: totalmem() },
       agents: Object.keys(config.agents),
       kinds: Object.keys(config.kinds),

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Registry } from '../../registry/registry.js';
 import type { SwarmConfig } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
+import { dashboardUrl } from '../api/urls.js';
 import { backoffMs } from '../wait.js';
 import type { NotifyChannel } from './channel.js';
 import { desktopChannel } from './desktop.js';
@@ -27,7 +28,7 @@ export function channelsFromConfig(config: SwarmConfig, env: NodeJS.ProcessEnv =
 }
 
 export function taskPageUrl(publicUrl: string, taskId: number): string {
-  return new URL(`tasks/${taskId}`, publicUrl.endsWith('/') ? publicUrl : `${publicUrl}/`).href;
+  return dashboardUrl(publicUrl, `tasks/${taskId}`);
 }
 
 /** A channel that failed this many times in a row is left alone for a while (its rows wait, none is lost). */

@@ -1,15 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import { join } from 'node:path';
+import { SWARM_ROOT } from './install.js';
 
 function readVersion(): string {
-  for (const rel of ['../../package.json', '../package.json']) {
-    try {
-      return z.object({ version: z.string() }).parse(JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8'))).version;
-    } catch {
-      // try the next layout (dist/src vs src)
-    }
+  try {
+    const { version } = JSON.parse(readFileSync(join(SWARM_ROOT, 'package.json'), 'utf8')) as { version?: unknown };
+    return typeof version === 'string' ? version : '0.0.0';
+  } catch {
+    return '0.0.0';
   }
-  return '0.0.0';
 }
 
 export const VERSION = readVersion();

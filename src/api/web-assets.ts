@@ -1,9 +1,9 @@
 /** The dashboard's files (built by `npm run build` into dist/web) and its two server-made pages. */
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { DIST } from '../install.js';
 
-/** dist/src/api/ → dist/web/ */
-export const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
+export const WEB_DIR = `${join(DIST, 'web')}/`;
 
 export const ASSETS: Record<string, { file: string; type: string }> = {
   '/assets/main.js': { file: `${WEB_DIR}main.js`, type: 'text/javascript; charset=utf-8' },

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { SWARM_BIN as BIN } from '../install.js';
 import type { Project } from '../config/project.js';
 import { DaemonClient } from '../daemon/client.js';
 import { Daemon } from '../daemon/daemon.js';
@@ -10,7 +10,6 @@ import { createLogger } from '../log.js';
 import { isSameProcessAlive, processStartTime } from '../sessions/process.js';
 import { waitFor } from '../wait.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/swarm.js', import.meta.url));
 
 /** `swarm daemon run`: the foreground daemon, until SIGTERM/SIGINT or `swarm daemon stop`. */
 export async function runDaemon(project: Project): Promise<void> {

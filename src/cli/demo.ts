@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { SWARM_BIN } from '../install.js';
 import { Ollama } from 'ollama';
 import { DEFAULT_OLLAMA_HOST } from '../agents/builtin/adapter.js';
 import { installedClis } from '../agents/registry.js';
@@ -54,7 +54,6 @@ export async function detectBestAgent(env: NodeJS.ProcessEnv = process.env): Pro
   return { problem: `No coding agent is available on this machine. ${ollama.note}\n${GET_AN_AGENT}` };
 }
 
-const SWARM_BIN = fileURLToPath(new URL('../../../bin/swarm.js', import.meta.url));
 
 /** The labelled stand-in for a machine with no agent: a script, run by swarm as any custom agent is. */
 function scriptedAgent(): DemoAgent {

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { DIST } from '../install.js';
 import type { ResolvedAgent } from '../agents/registry.js';
 import { ollamaHost } from '../agents/builtin/adapter.js';
 import { checkSocketDir } from '../sessions/protocol.js';
@@ -13,7 +13,8 @@ import { agentEndpoints } from './endpoints.js';
 import { INSIDE_DIR, PROXY_PORT, proxyEnv, type NetSpec } from './netbridge.js';
 import { agentHome, sandboxCommand, sandboxPlan } from './plan.js';
 
-const INSIDE_JS = fileURLToPath(new URL('./netbridge-inside.js', import.meta.url));
+/** Run as its own script inside the sandbox: tsc's output, wherever the code calling it runs from. */
+const INSIDE_JS = join(DIST, 'src', 'sandbox', 'netbridge-inside.js');
 
 export interface ConfinedLaunch {
   argv: string[];

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { SWARM_ROOT } from '../install.js';
 import { SandboxError } from '../errors.js';
 import { BWRAP_MISSING, bwrapArgv, findBwrap, type SandboxPlan } from './bwrap.js';
 import { knownStateDirs } from './known-repos.js';
@@ -91,9 +91,6 @@ export interface PlanInput {
   network?: 'host' | 'none';
   netDir?: string | null;
 }
-
-/** swarm's own install folder (dist, node_modules): shown when it lies under /tmp (the built-in agent runs from it). */
-const SWARM_ROOT = fileURLToPath(new URL('../../..', import.meta.url)).replace(/\/$/, '');
 
 export function sandboxPlan(input: PlanInput): SandboxPlan {
   const realHome = homedir();

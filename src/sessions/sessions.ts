@@ -3,7 +3,7 @@ import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, re
 import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { DIST } from '../install.js';
 import { waitFor } from '../wait.js';
 import { isSameProcessAlive, signalProcess } from './process.js';
 import { killSessionTree, SESSION_KEY_VAR, sessionProcesses, signalSession } from './tree.js';
@@ -14,9 +14,8 @@ import { HolderMessage, jsonLines, SESSION_FILES, SessionExit, SessionSpec, Sess
  * loads is paid twenty times over. The bundle carries only the zod it uses (zod/mini) and starts without
  * resolving modules: 11.3 MB PSS per holder with 20 live instead of 18.6, started in 81 ms instead of 177.
  */
-const HERE = dirname(fileURLToPath(import.meta.url));
-const BUNDLED_HOLDER = join(HERE, '..', '..', 'holder', 'holder.cjs');
-const HOLDER_SCRIPT = existsSync(BUNDLED_HOLDER) ? BUNDLED_HOLDER : join(HERE, 'holder.js');
+const BUNDLED_HOLDER = join(DIST, 'holder', 'holder.cjs');
+const HOLDER_SCRIPT = existsSync(BUNDLED_HOLDER) ? BUNDLED_HOLDER : join(DIST, 'src', 'sessions', 'holder.js');
 
 function readJson(file: string): unknown {
   try {

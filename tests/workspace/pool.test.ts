@@ -34,7 +34,14 @@ describe('warm worktree pool (real git)', () => {
     const path = join(dir, 'wt', '1-task');
     expect(await ensureWorktree(repo, path, 'swarm/1-task', 'main', 'worktree', 'main', pool)).toBe('created');
     expect(git(path, ['rev-parse', '--abbrev-ref', 'HEAD']).trim()).toBe('swarm/1-task');
+    expect(git(repo, ['rev-parse', 'swarm/1-task']).trim()).toBe(tip);
     expect(git(path, ['status', '--porcelain']).trim()).toBe('');
+    // Made without a checkout (update-ref + symbolic-ref), it reads as a branch made the usual way.
+    expect(git(repo, ['reflog', 'show', '--format=%gs', 'swarm/1-task']).trim()).toBe('branch: Created from main');
+    writeFileSync(join(path, 'src', 'add.ts'), 'changed\n');
+    git(path, ['commit', '-qam', 'work']);
+    expect(git(repo, ['rev-parse', 'swarm/1-task~1']).trim()).toBe(tip);
+    expect(git(repo, ['rev-parse', 'main']).trim()).toBe(tip);
     expect(pool.entries()).toHaveLength(1);
     expect(worktrees()).toContain(path);
     pool.refill();

@@ -1,10 +1,9 @@
-import { fileURLToPath } from 'node:url';
+import { SWARM_BIN } from '../../install.js';
 import type { AgentConfig } from '../../config/schema.js';
 import { agentEnv, type AgentAdapter } from '../adapter.js';
 import { parseBuiltin } from '../report.js';
 import { OllamaModel, OpenAiCompatibleModel, type ModelClient } from './model.js';
 
-export const SWARM_BIN = fileURLToPath(new URL('../../../../bin/swarm.js', import.meta.url));
 export const DEFAULT_OLLAMA_HOST = 'http://127.0.0.1:11434';
 
 export function ollamaHost(config: Pick<AgentConfig, 'host'>): string {

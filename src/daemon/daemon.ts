@@ -20,6 +20,8 @@ import { serveApi, type ApiHost } from '../api/serve.js';
 import type { Status } from '../api/schemas.js';
 import { cleanupFinished } from '../workspace/cleanup.js';
 import { WorktreePool } from '../workspace/pool.js';
+import { SpareHolder } from '../sessions/spare.js';
+import { HOLDER_SCRIPT } from '../sessions/sessions.js';
 import { poolRoot } from '../workspace/worktrees.js';
 import { removeDaemonInfo, writeDaemonInfo } from './info.js';
 import { launch, recoverPreparing, type LauncherDeps } from './launcher.js';
@@ -44,6 +46,7 @@ export class Daemon {
   private forge!: Forge;
   private readonly launcherDeps: LauncherDeps;
   private readonly pool: WorktreePool;
+  private readonly spares: SpareHolder;
   private poolTimer: NodeJS.Timeout | null = null;
   private readonly channels: NotifyChannel[];
   private readonly notifier: NotificationWorker;
@@ -76,7 +79,8 @@ export class Daemon {
       // a bad worktree.dir: each launch says what to fix
     }
     this.pool = new WorktreePool(repo.root, warmRoot ?? '', config.base, warmRoot ? config.worktree.pool : 0, options.log);
-    this.launcherDeps = { repoRoot: repo.root, config, registry, sessionsDir: paths.sessions, channels: channelNames, log: options.log, orchestrator: orchestratorModel(config), pool: this.pool };
+    this.spares = new SpareHolder(HOLDER_SCRIPT, paths.dir, options.log);
+    this.launcherDeps = { repoRoot: repo.root, config, registry, sessionsDir: paths.sessions, channels: channelNames, log: options.log, orchestrator: orchestratorModel(config), pool: this.pool, spares: this.spares };
     for (const expression of [config.monitor.schedule, config.cleanup.schedule, config.discovery.schedule]) {
       if (expression && !cron.validate(expression)) throw new ConfigError(`swarm.config.json is invalid:\n  schedule "${expression}" is not a valid cron expression.`);
     }
@@ -155,8 +159,9 @@ export class Daemon {
     this.options.log.info({ port, concurrency: this.concurrency, forge: this.forge.name }, 'daemon started');
     this.warmAgentChecks();
     this.kick();
-    // Warm worktrees: made now, refilled after each launch, brought to base's tip when it moves.
+    // Warm worktrees and a spare session holder: made now, refilled after each launch (worktrees also brought to base's tip when it moves).
     this.pool.refill();
+    this.spares.fill();
     this.poolTimer = setInterval(() => this.pool.refill(), 60_000);
     this.poolTimer.unref();
     return { port };
@@ -230,6 +235,7 @@ export class Daemon {
         await launch(this.launcherDeps, id);
       }
       this.pool.refill();
+      this.spares.fill();
       if (config.stagger_ms > 0) return;
     }
   }
@@ -320,6 +326,7 @@ export class Daemon {
     if (this.poolTimer) clearInterval(this.poolTimer);
     await this.loopRunning;
     await this.pool.stop();
+    this.spares.stop();
     // In-flight notifications get a moment; a hung channel never holds a stop (unsent rows go out next start).
     let grace: NodeJS.Timeout | undefined;
     await Promise.race([this.notifier.idle(), new Promise<void>((resolve) => (grace = setTimeout(resolve, 2_000)))]);

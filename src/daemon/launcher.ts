@@ -22,6 +22,7 @@ import { stopEarlierAgents } from '../sessions/earlier.js';
 import { AgentError, errorMessage } from '../errors.js';
 import { ensureWorktree, setupWorktree } from '../workspace/worktrees.js';
 import type { WorktreePool } from '../workspace/pool.js';
+import type { SpareHolder } from '../sessions/spare.js';
 import { needsHelpMessage } from '../notify/messages.js';
 
 export interface LauncherDeps {
@@ -35,6 +36,8 @@ export interface LauncherDeps {
   log: Logger;
   /** Warm worktrees a launch may take (the daemon's). */
   pool?: WorktreePool;
+  /** A session holder started ahead of need (the daemon's). */
+  spares?: SpareHolder;
 }
 
 export function evidenceHistory(registry: Registry, taskId: number): Evidence[] {
@@ -114,7 +117,7 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
     const attempt = registry.insertAttempt({ task_id: task.id, n, kind: 'agent', agent: agent.name, session_id: sessionId, session_dir: dir, prompt: stored });
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeFileSync(promptFile, prompt, { mode: 0o600 });
-    const state = await startSession(dir, { argv: confined?.argv ?? argv, cwd: task.worktree, env: confined?.env ?? launchSpec.env, ...(confined?.net ? { net: confined.net } : {}), cols: 120, rows: 40, scrollback_bytes: 256 * 1024, transcript_max_bytes: Math.round(config.transcript_max_mb * 1024 * 1024) });
+    const state = await startSession(dir, { argv: confined?.argv ?? argv, cwd: task.worktree, env: confined?.env ?? launchSpec.env, ...(confined?.net ? { net: confined.net } : {}), cols: 120, rows: 40, scrollback_bytes: 256 * 1024, transcript_max_bytes: Math.round(config.transcript_max_mb * 1024 * 1024) }, deps.spares);
     registry.updateAttempt(attempt.id, { holder_pid: state.holder_pid, holder_start: state.holder_start, child_pid: state.child_pid, child_start: state.child_start });
     const running = registry.transition(task.id, 'preparing', 'running', { event: 'agent_started', data: { attempt: n, session: sessionId, pid: state.child_pid, worktree: how, ...(sandboxed ? { sandbox: 'bwrap', network: agent.network } : {}) } });
     log.info({ task: task.id, attempt: n, session: sessionId, pid: state.child_pid }, 'agent started');

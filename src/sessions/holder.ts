@@ -4,9 +4,10 @@
  * through the unix socket and learns the exit code from exit.json.
  *
  * Usage: node holder.js <sessionDir>
+ *        node holder.js --spare    (started ahead of need: the session folder arrives on stdin; see spare.ts)
  */
 import { appendFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Socket } from 'node:net';
+import { createServer, Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import pty from 'node-pty';
 import { startHostBridge } from '../sandbox/netbridge.js';
@@ -23,12 +24,65 @@ function writeAtomic(file: string, data: unknown): void {
   renameSync(tmp, file);
 }
 
+/** A spare's session folder: the first line on stdin. Its stdin closing first means the daemon went away: null. */
+function handedSessionDir(): Promise<string | null> {
+  return new Promise((resolve) => {
+    let buffered = '';
+    const done = (dir: string | null): void => {
+      process.stdin.removeAllListeners();
+      process.stdin.destroy(); // the daemon's end of the pipe is no business of a session's
+      resolve(dir);
+    };
+    process.stdin.setEncoding('utf8');
+    process.stdin.on('data', (chunk: string) => {
+      buffered += chunk;
+      const end = buffered.indexOf('\n');
+      if (end >= 0) done(buffered.slice(0, end));
+    });
+    process.stdin.on('end', () => done(null));
+    process.stdin.on('error', () => done(null));
+  });
+}
+
+/**
+ * node-pty closes a terminal 200 ms after its child exits, whatever is still unread (the terminal never
+ * reports its end by itself here: node-pty keeps its other side open). On a busy machine the holder can go
+ * without CPU for longer than that; the timer then runs before the read, and the agent's last lines (its
+ * summary, its report) would be missing from the transcript. So the close waits until a pass over pending
+ * I/O reads nothing more (the agent is gone: nothing new is written); 5 s at most.
+ */
+function letOutputDrain(child: pty.IPty): void {
+  const socket = (child as unknown as { _socket?: unknown })._socket;
+  if (!(socket instanceof Socket)) return;
+  let received = 0;
+  socket.on('data', () => received++);
+  const destroy = socket.destroy.bind(socket);
+  socket.destroy = (error?: Error): Socket => {
+    if (socket.destroyed) return destroy(error);
+    const deadline = Date.now() + 5_000;
+    let seen = -1;
+    // setImmediate runs after the loop's I/O phase: unchanged count = a pass that found nothing to read.
+    const check = (): void => {
+      if (received === seen || Date.now() > deadline) destroy(error);
+      else {
+        seen = received;
+        setImmediate(check);
+      }
+    };
+    setImmediate(check);
+    return socket;
+  };
+}
+
 async function main(): Promise<void> {
-  const sessionDir = process.argv[2];
+  const spare = process.argv[2] === '--spare';
+  const sessionDir = spare ? await handedSessionDir() : process.argv[2];
   if (!sessionDir) {
-    process.stderr.write('usage: holder <sessionDir>\n');
+    if (spare) process.exit(0);
+    process.stderr.write('usage: holder <sessionDir> | holder --spare\n');
     process.exit(2);
   }
+  if (spare) process.chdir(sessionDir);
   const log = (line: string): void => appendFileSync(join(sessionDir, SESSION_FILES.holderLog), `${new Date().toISOString()} ${line}\n`);
   const spec = SessionSpec.parse(JSON.parse(readFileSync(join(sessionDir, SESSION_FILES.spec), 'utf8')));
   const transcriptFile = join(sessionDir, SESSION_FILES.transcript);
@@ -73,6 +127,7 @@ async function main(): Promise<void> {
       cwd: spec.cwd,
       env: { ...spec.env, TERM: 'xterm-256color' },
     });
+    letOutputDrain(child);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     log(`spawn failed: ${message}`);

@@ -7,6 +7,7 @@ import { DIST } from '../install.js';
 import { waitFor } from '../wait.js';
 import { isSameProcessAlive, signalProcess } from './process.js';
 import { killSessionTree, SESSION_KEY_VAR, sessionProcesses, signalSession } from './tree.js';
+import type { SpareHolder } from './spare.js';
 import { HolderMessage, jsonLines, SESSION_FILES, SessionExit, SessionSpec, SessionState, type ClientMessage } from './protocol.js';
 
 /**
@@ -15,7 +16,7 @@ import { HolderMessage, jsonLines, SESSION_FILES, SessionExit, SessionSpec, Sess
  * resolving modules: 11.3 MB PSS per holder with 20 live instead of 18.6, started in 81 ms instead of 177.
  */
 const BUNDLED_HOLDER = join(DIST, 'holder', 'holder.cjs');
-const HOLDER_SCRIPT = existsSync(BUNDLED_HOLDER) ? BUNDLED_HOLDER : join(DIST, 'src', 'sessions', 'holder.js');
+export const HOLDER_SCRIPT = existsSync(BUNDLED_HOLDER) ? BUNDLED_HOLDER : join(DIST, 'src', 'sessions', 'holder.js');
 
 function readJson(file: string): unknown {
   try {
@@ -42,16 +43,7 @@ export function readSessionExit(dir: string): SessionExit | null {
   return parsed.success ? parsed.data : null;
 }
 
-/**
- * Starts a detached holder process that owns the pseudo-terminal, and returns once the child runs.
- * The holder is in its own process group and session, so killing the daemon does not touch it.
- */
-export async function startSession(dir: string, input: Omit<SessionSpec, 'key' | 'transcript_max_bytes'> & { transcript_max_bytes?: number }): Promise<SessionState> {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  // Unique across database resets and machines: a session's processes are found by it, never another's.
-  const key = `${basename(dir)}-${randomBytes(8).toString('hex')}`;
-  const spec: SessionSpec = { transcript_max_bytes: 64 * 1024 * 1024, ...input, key, env: { ...input.env, [SESSION_KEY_VAR]: key } };
-  writeFileSync(join(dir, SESSION_FILES.spec), JSON.stringify(spec), { mode: 0o600 });
+function spawnHolder(dir: string): void {
   const logFd = openSync(join(dir, SESSION_FILES.holderLog), 'a');
   try {
     const holder = spawn(process.execPath, [HOLDER_SCRIPT, dir], { detached: true, stdio: ['ignore', logFd, logFd], cwd: dir });
@@ -59,15 +51,36 @@ export async function startSession(dir: string, input: Omit<SessionSpec, 'key' |
   } finally {
     closeSync(logFd);
   }
+}
+
+/**
+ * Starts a detached holder process that owns the pseudo-terminal, and returns once the child runs.
+ * The holder is in its own process group and session, so killing the daemon does not touch it.
+ * With a spare holder (spare.ts) waiting, it is handed the session instead of a new one being started.
+ */
+export async function startSession(dir: string, input: Omit<SessionSpec, 'key' | 'transcript_max_bytes'> & { transcript_max_bytes?: number }, spares?: SpareHolder): Promise<SessionState> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // Unique across database resets and machines: a session's processes are found by it, never another's.
+  const key = `${basename(dir)}-${randomBytes(8).toString('hex')}`;
+  const spec: SessionSpec = { transcript_max_bytes: 64 * 1024 * 1024, ...input, key, env: { ...input.env, [SESSION_KEY_VAR]: key } };
+  writeFileSync(join(dir, SESSION_FILES.spec), JSON.stringify(spec), { mode: 0o600 });
+  let handed = spares?.handOver(dir) ?? null;
+  if (!handed) spawnHolder(dir);
   return waitFor(
     () => {
       const state = readSessionState(dir);
       if (state) return state;
       const exit = readSessionExit(dir);
       if (exit) throw new Error(`session could not start: ${exit.error ?? `exit code ${String(exit.exit_code)}`}`);
+      // A spare that died before it started anything (no process carries the session's key): a holder of our own.
+      if (handed && (handed.child.exitCode !== null || handed.child.signalCode !== null) && sessionProcesses(key).length === 0) {
+        handed = null;
+        spawnHolder(dir);
+      }
       return undefined;
     },
-    { timeoutMs: 15_000, intervalMs: 20, what: `session holder in ${dir}` },
+    // Polled: a read of a missing file is a few microseconds, and a ready session is not kept waiting 20 ms.
+    { timeoutMs: 15_000, intervalMs: 5, what: `session holder in ${dir}` },
   );
 }
 

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
-import { simpleGit, type SimpleGit } from 'simple-git';
 import { GitError, NotAGitRepoError } from '../errors.js';
 
 export interface GitResult {
@@ -10,8 +10,12 @@ export interface GitResult {
   stderr: string;
 }
 
-/** Git where the exit code carries meaning (merge-tree: 1 = conflict); arguments as an array, never a shell. */
-export function runGit(cwd: string, args: string[], input?: string): Promise<GitResult> {
+/**
+ * Git where the exit code carries meaning (merge-tree: 1 = conflict); arguments as an array, never a shell.
+ * `background`: work nobody waits for (warm worktrees) runs at a lower CPU priority, so an agent starting
+ * meanwhile on a small machine is not slowed by it.
+ */
+export function runGit(cwd: string, args: string[], input?: string, priority: 'normal' | 'background' = 'normal'): Promise<GitResult> {
   return new Promise((resolvePromise, reject) => {
     const child = execFile('git', args, { cwd, maxBuffer: 64 * 1024 * 1024, env: gitEnv() }, (err, stdout, stderr) => {
       if (err && typeof err.code !== 'number') {
@@ -21,6 +25,13 @@ export function runGit(cwd: string, args: string[], input?: string): Promise<Git
       resolvePromise({ code: err ? Number(err.code) : 0, stdout, stderr });
     });
     if (input !== undefined) child.stdin?.end(input);
+    if (priority === 'background' && child.pid !== undefined) {
+      try {
+        setPriority(child.pid, 10);
+      } catch {
+        // already exited, or not allowed: it runs at normal priority
+      }
+    }
   });
 }
 
@@ -38,11 +49,6 @@ export const GIT_UNATTENDED = { GIT_TERMINAL_PROMPT: '0', GIT_EDITOR: 'true', GI
 
 function gitEnv(): NodeJS.ProcessEnv {
   return { ...process.env, ...GIT_UNATTENDED };
-}
-
-export function simple(cwd: string): SimpleGit {
-  // simple-git guards its own environment; the inherited one is fine for read-only commands such as status.
-  return simpleGit({ baseDir: cwd, binary: 'git', maxConcurrentProcesses: 4 });
 }
 
 export interface RepoInfo {
@@ -81,9 +87,22 @@ export async function commitsAhead(cwd: string, base: string, head = 'HEAD'): Pr
   return Number(out.trim());
 }
 
+/** Pure: the paths in `git status --porcelain=v1 -z` output (a rename or copy names its new path, then its old one). */
+export function porcelainPaths(output: string): string[] {
+  const paths: string[] = [];
+  const fields = output.split('\0');
+  for (let i = 0; i < fields.length; i++) {
+    const entry = fields[i]!;
+    if (entry.length < 4) continue;
+    paths.push(entry.slice(3));
+    if (entry[0] === 'R' || entry[0] === 'C') i++; // the old path follows
+  }
+  return paths;
+}
+
+/** Changed, staged and untracked files (each untracked file, not its folder); ignored ones are not. */
 export async function uncommittedFiles(cwd: string): Promise<string[]> {
-  const status = await simple(cwd).status();
-  return status.files.map((file) => file.path);
+  return porcelainPaths(await git(cwd, ['status', '--porcelain=v1', '-z', '--untracked-files=all']));
 }
 
 /** Files that conflict when `branch` is merged into `base`; empty when it merges cleanly. Needs git >= 2.38. */

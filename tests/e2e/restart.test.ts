@@ -1,10 +1,26 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isSameProcessAlive } from '../../src/sessions/process.js';
 import { readSessionExit } from '../../src/sessions/sessions.js';
 import { waitFor } from '../../src/wait.js';
 import { agentCommand, openRegistry, readRecords, receiver, runDaemon, SAMPLE_CI, sandbox, swarm, waitForPasses, waitForState, writeConfig, type DaemonProcess, type Receiver, type Sandbox } from '../helpers/sample.js';
+
+/** Spare session holders the daemon started (their command line says --spare). */
+function spareHolders(daemonPid: number): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === daemonPid && readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').includes('--spare')) found.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
 
 describe('daemon killed with kill -9', () => {
   let box: Sandbox;
@@ -30,6 +46,8 @@ describe('daemon killed with kill -9', () => {
       notify: { desktop: false, webhook: { url: hook.url } },
     });
     daemon = await runDaemon(box);
+    // A spare holder waits for the first launch (sessions/spare.ts): the first agent runs in it.
+    const spare = await waitFor(() => spareHolders(daemon!.child.pid!)[0], { timeoutMs: 10_000, what: 'a spare holder' });
     const ids: number[] = [];
     for (const title of ['First task', 'Second task']) {
       const spawned = await swarm(box.repo, ['spawn', '--json', title]);
@@ -38,13 +56,17 @@ describe('daemon killed with kill -9', () => {
     for (const id of ids) await waitForState(box, id, 'running');
     await waitFor(() => (readRecords(box, 'gated.jsonl').length === 2 ? true : undefined), { timeoutMs: 10_000, what: 'both agents to start' });
 
+    const registry = openRegistry(box);
+    const sessions = ids.map((id) => registry.latestAttempt(id, 'agent')!);
+    const waiting = await waitFor(() => spareHolders(daemon!.child.pid!).find((pid) => !sessions.some((s) => s.holder_pid === pid)), { timeoutMs: 10_000, what: 'the next spare holder' });
     daemon.child.kill('SIGKILL');
     await daemon.exited;
     daemon = null;
 
-    const registry = openRegistry(box);
-    const sessions = ids.map((id) => registry.latestAttempt(id, 'agent')!);
+    expect(sessions[0]!.holder_pid).toBe(spare);
     for (const s of sessions) expect(isSameProcessAlive(s.child_pid, s.child_start)).toBe(true);
+    // The spare nobody took goes with its daemon (its pipe closed); the ones holding agents stay.
+    await waitFor(() => (existsSync(`/proc/${waiting}`) ? undefined : true), { timeoutMs: 10_000, what: 'the unused spare to exit' });
 
     // While no daemon runs, the agents finish; their exits are written down by their holders.
     writeFileSync(gate, 'go');

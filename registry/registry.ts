@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { z } from 'zod';
+import * as z from 'zod';
 import { MIGRATIONS } from './migrations.js';
 import {
   AttemptHead,

@@ -126,6 +126,23 @@ async function burst(repo: string, pool: number): Promise<{ allMs: number; one?:
   }
 }
 
+/** Median wall time of a command, in ms: what any process start costs on this machine. */
+function startMs(argv: string[]): number {
+  const times: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const t0 = performance.now();
+    execFileSync(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+    times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+const nodeStart = startMs([process.execPath, '-e', '0']);
+const cliStart = startMs([process.execPath, BIN, '--version']);
+console.log(`## Floors on this machine (median of 7)`);
+console.log(`node -e 0 (any Node process)  ${nodeStart.toFixed(0)} ms`);
+console.log(`swarm --version               ${cliStart.toFixed(0)} ms = ${(cliStart / nodeStart).toFixed(2)}x a bare Node start`);
+console.log('spawn -> agent running holds at least two Node starts (the swarm CLI, and this benchmark\'s agent, a Node script)');
+
 for (const files of (process.env.BENCH_FILES ?? '5000,50000').split(',').map(Number)) {
   const repo = join(work, `repo-${files}`);
   mkdirSync(repo);
@@ -139,6 +156,7 @@ for (const files of (process.env.BENCH_FILES ?? '5000,50000').split(',').map(Num
   console.log(`bare git worktree add        ${base.toFixed(0)} ms (runs: ${bare.map((x) => x.toFixed(0)).join(', ')})`);
   console.log(`swarm, no pool (pool: 0)     ${median(cold).toFixed(0)} ms = ${(median(cold) / base).toFixed(2)}x   (runs: ${cold.join(', ')})`);
   console.log(`swarm, warm pool (pool: 2)   ${median(hot).toFixed(0)} ms = ${(median(hot) / base).toFixed(2)}x   (runs: ${hot.join(', ')})`);
+  console.log(`floor: two bare Node starts  ${(2 * nodeStart).toFixed(0)} ms = ${((2 * nodeStart) / base).toFixed(2)}x`);
   if (files !== 5_000) continue;
   const idle = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
   const cold20 = await burst(repo, 0);

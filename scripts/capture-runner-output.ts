@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pty from 'node-pty';
-import { z } from 'zod';
+import * as z from 'zod';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url))).replace(/\/dist$/, '');
 const SAMPLES = join(ROOT, 'tests', 'fixtures', 'runners');

@@ -4,7 +4,7 @@
  * messages come as fields, not as text to be guessed at.
  */
 import { XMLParser } from 'fast-xml-parser';
-import { z } from 'zod';
+import * as z from 'zod';
 import { stripAnsi } from './terminal.js';
 import { cleanMessage, expectedActual, firstProjectFrame, isStackLine, looksLikeFile, relPath, type FailedTest } from './types.js';
 

@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AgentError } from '../errors.js';
 import { cleanEnv, type AgentAdapter } from './adapter.js';
 

@@ -1,5 +1,5 @@
 /** /api/openapi.json, generated from the route table and its zod schemas (z.toJSONSchema). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { VERSION } from '../version.js';
 import { LiveEvent, TerminalFrame, TerminalInput, ApiError } from './schemas.js';
 import type { Route } from './routes.js';

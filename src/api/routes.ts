@@ -2,7 +2,7 @@
  * The REST API, one table: each route's method, path, schemas and handler. The server dispatches from it and
  * /api/openapi.json is generated from it, so the document cannot drift from what is served.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { approveTask } from '../cli/orchestrate.js';
 import { killTask, mergeTask, parseTaskId, retryTask, spawnTask } from '../cli/tasks.js';
 import type { Project } from '../config/project.js';

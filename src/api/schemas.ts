@@ -1,5 +1,5 @@
 /** The API's shapes: requests are parsed with them, responses typed by them, and /api/openapi.json is built from them. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { AttemptKind, EventRow, PrRow, TaskRow, TaskState } from '../../registry/types.js';
 import { ReviewAnswer } from '../review/findings.js';
 import { DaemonStatus } from '../daemon/info.js';

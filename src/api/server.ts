@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ExitCode, SwarmError, errorMessage } from '../errors.js';
 import { bearerValid, COOKIE, cookieValid, hostAllowed, originAllowed, readCookie, safeNext, setCookieHeader, signCookie, type Tickets } from './auth.js';
 import type { Live } from './live.js';

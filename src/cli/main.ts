@@ -5,7 +5,7 @@ import { outcomeStats } from '../orchestrator/outcomes.js';
 import { outcomeRows } from '../orchestrator/intake.js';
 import { silentLogger } from '../log.js';
 import { Command, CommanderError } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SwarmConfig } from '../config/schema.js';
 import type { Project } from '../config/project.js';
 import { DaemonClient } from '../daemon/client.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Severity } from '../review/findings.js';
 
 /** An argument vector: never a shell string. */

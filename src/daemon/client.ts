@@ -1,5 +1,5 @@
 import { request as httpRequest } from 'node:http';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { StatePaths } from '../config/project.js';
 import { DaemonStatus, readDaemonInfo, type DaemonInfo } from './info.js';
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { freemem, totalmem } from 'node:os';
+import { availableParallelism, freemem, totalmem } from 'node:os';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import { Monitor } from '../../monitor/monitor.js';
@@ -230,10 +230,15 @@ export class Daemon {
       const waits = [decision.wakeInMs, notBefore === null ? null : Math.max(0, notBefore - Date.now()) + 20].filter((ms): ms is number => ms !== null);
       if (waits.length) this.wakeIn(Math.min(...waits));
       if (decision.start.length === 0 || this.stopping) return;
-      for (const id of decision.start) {
-        this.lastStartAt = Date.now();
-        await launch(this.launcherDeps, id);
-      }
+      // Several at once (stagger 0): launched side by side, one per core, rather than each waiting for the last.
+      const next = [...decision.start];
+      const launcher = async (): Promise<void> => {
+        for (let id = next.shift(); id !== undefined && !this.stopping; id = next.shift()) {
+          this.lastStartAt = Date.now();
+          await launch(this.launcherDeps, id);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(next.length, availableParallelism()) }, launcher));
       this.pool.refill();
       this.spares.fill();
       if (config.stagger_ms > 0) return;

@@ -1,5 +1,5 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** How the CLI finds the daemon: loopback port and bearer token, in a file only the user can read. */
 export const DaemonInfo = z.object({

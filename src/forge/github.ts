@@ -8,7 +8,7 @@ import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CiFacts } from '../../monitor/decide.js';
 import { reviewVerdict, type ReviewVerdict } from './reviews.js';
 import { extractFailure } from '../../monitor/evidence.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Logger } from 'pino';
 import type { Registry } from '../../registry/registry.js';
 import type { SwarmConfig } from '../config/schema.js';

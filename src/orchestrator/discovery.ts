@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import * as z from 'zod';
 import { extractFailure } from '../../monitor/evidence.js';
 import { evidenceLines } from '../agents/evidence-text.js';
 import type { TaskRow } from '../../registry/types.js';

@@ -1,6 +1,6 @@
 /** How tasks enter the registry: one from `swarm spawn`, several from a plan, or one proposed by discovery. */
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Registry } from '../../registry/registry.js';
 import type { TaskRow } from '../../registry/types.js';
 import { preflightAgent, resolveAgent, type ResolvedAgent } from '../agents/registry.js';

@@ -1,5 +1,5 @@
 /** The plan an orchestrator model returns, and the checks it must pass before anything is queued. Pure. */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const PlannedTask = z.object({
   id: z.string().min(1).describe('short id such as "api" or "t1", unique in the plan'),

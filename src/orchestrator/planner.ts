@@ -1,5 +1,5 @@
 /** Tier 1: a request becomes a validated task DAG; a failed attempt's prompt may be rewritten. Never writes code. */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Evidence } from '../../registry/types.js';
 import { evidenceLines } from '../agents/evidence-text.js';
 import { OrchestratorError, type JsonMessage, type JsonModel } from './model.js';

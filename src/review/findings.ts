@@ -2,7 +2,7 @@
  * What a reviewer must answer, and reading it. Pure. An answer is usable only when it is one JSON object
  * matching the schema; anything else says why, so the reviewer can be asked again once.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const SEVERITIES = ['critical', 'major', 'minor', 'nit'] as const;
 export const Severity = z.enum(SEVERITIES);

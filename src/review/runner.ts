@@ -19,7 +19,7 @@ import { agentHome, sandboxCommand, sandboxPlan } from '../sandbox/plan.js';
 import { SESSION_FILES } from '../sessions/protocol.js';
 import { freshSessionDir, killSession, readTranscriptTail, sessionLiveness, startSession } from '../sessions/sessions.js';
 import { git, revParse, runGit } from '../workspace/git.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ANSWER_MARK, USAGE_MARK } from './builtin.js';
 import { parseReview, ReviewAnswer, type Finding } from './findings.js';
 import type { ReviewerFacts, ReviewTry } from './gate.js';

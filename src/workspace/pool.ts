@@ -2,7 +2,8 @@
  * Warm worktrees: a few detached checkouts of base kept ready under `<worktrees>/.pool/`, so a spawn moves
  * one into place and creates its branch there instead of checking out every file. Refilled in the
  * background after each take, brought to base's new tip when base moves, never a task's (no branch, no
- * row in the registry), removed by `swarm cleanup`. Only the daemon takes from it (launches are serial).
+ * row in the registry), removed by `swarm cleanup`. Only the daemon takes from it; launches side by side never
+ * get the same one.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
@@ -17,6 +18,8 @@ export class WorktreePool {
   private refilling: Promise<void> | null = null;
   /** Checkouts being made now: git writes their .git before their files, so they are not offered yet. */
   private readonly building = new Set<string>();
+  /** Checkouts a launch is taking now: never offered to a second launch running beside it. */
+  private readonly taking = new Set<string>();
   private again = false;
   private stopped = false;
 
@@ -33,7 +36,7 @@ export class WorktreePool {
     if (!existsSync(this.root)) return [];
     return readdirSync(this.root)
       .map((name) => join(this.root, name))
-      .filter((path) => !this.building.has(path) && existsSync(join(path, '.git')));
+      .filter((path) => !this.building.has(path) && !this.taking.has(path) && existsSync(join(path, '.git')));
   }
 
   /**
@@ -44,6 +47,7 @@ export class WorktreePool {
     if (this.size === 0) return false;
     const entry = this.entries()[0];
     if (!entry) return false;
+    this.taking.add(entry);
     try {
       mkdirSync(dirname(path), { recursive: true });
       await git(this.repoRoot, ['worktree', 'move', entry, path]);
@@ -51,6 +55,8 @@ export class WorktreePool {
       this.log.warn({ entry, error: errorMessage(err) }, 'a warm worktree could not be moved; dropping it');
       await this.drop(entry);
       return false;
+    } finally {
+      this.taking.delete(entry);
     }
     // A new branch at the commit the checkout already has needs no checkout at all (with 50,000 files
     // `checkout -b` re-read and re-checked the whole index): the branch is made there and HEAD pointed at it.

@@ -51,6 +51,23 @@ describe('warm worktree pool (real git)', () => {
     expect(git(repo, ['branch', '--list']).split('\n').filter(Boolean)).toHaveLength(2);
   });
 
+  it('launches side by side each get a warm checkout of their own; with one left, the second is told to make its own', async () => {
+    const pool = new WorktreePool(repo, root, 'main', 2, silentLogger());
+    pool.refill();
+    await pool.idle();
+    const paths = ['a', 'b'].map((n) => join(dir, 'wt', `side-${n}`));
+    expect(await Promise.all(paths.map((path, i) => pool.take(path, `swarm/side-${i}`, 'main')))).toEqual([true, true]);
+    for (const [i, path] of paths.entries()) expect(git(path, ['rev-parse', '--abbrev-ref', 'HEAD']).trim()).toBe(`swarm/side-${i}`);
+    expect(pool.entries()).toEqual([]);
+
+    const single = new WorktreePool(repo, join(dir, 'wt2', '.pool'), 'main', 1, silentLogger());
+    single.refill();
+    await single.idle();
+    const more = ['c', 'd'].map((n) => join(dir, 'wt2', `side-${n}`));
+    expect((await Promise.all(more.map((path, i) => single.take(path, `swarm/more-${i}`, 'main')))).sort()).toEqual([false, true]);
+    expect(worktrees().filter((w) => w.includes('side-'))).toHaveLength(3);
+  });
+
   it('never offers a checkout git is still writing (a take would grab half the files)', async () => {
     const pool = new WorktreePool(repo, root, 'main', 3, silentLogger());
     let done = false;

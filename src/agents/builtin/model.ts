@@ -1,6 +1,6 @@
 /** The built-in agent's model: Ollama through the `ollama` client, or any OpenAI-compatible server. */
 import { Ollama, type Message as OllamaMessage } from 'ollama';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ToolSpec } from './tools.js';
 
 export interface ChatMessage {

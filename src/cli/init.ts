@@ -48,6 +48,6 @@ export async function initProject(cwd: string, options: { force?: boolean; base?
   };
   const { config, notes } = planInit(facts);
   writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
-  await ensureStateDir(repo);
+  ensureStateDir(repo);
   return { file, config, notes };
 }

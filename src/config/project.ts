@@ -2,7 +2,7 @@ import { appendFileSync, chmodSync, existsSync, mkdirSync, readdirSync, readFile
 import { join } from 'node:path';
 import { Registry } from '../../registry/registry.js';
 import { useCliFactsCache } from '../agents/versions.js';
-import { findRepo, runGit, type RepoInfo } from '../workspace/git.js';
+import { findRepo, type RepoInfo } from '../workspace/git.js';
 import { errorMessage, StateError } from '../errors.js';
 import { loadConfig } from './load.js';
 import type { SwarmConfig } from './schema.js';
@@ -29,16 +29,15 @@ export function statePaths(repoRoot: string): StatePaths {
 }
 
 /** Keeps .swarm/ out of `git status` without touching the user's .gitignore. */
-export async function ensureStateDir(repo: RepoInfo): Promise<StatePaths> {
+export function ensureStateDir(repo: RepoInfo): StatePaths {
   const paths = statePaths(repo.root);
   mkdirSync(paths.sessions, { recursive: true, mode: 0o700 });
   // An existing folder keeps whatever mode it had: the database, tokens and logs are the user's alone.
   for (const dir of [paths.dir, paths.sessions]) chmodSync(dir, 0o700);
-  const gitDir = (await runGit(repo.root, ['rev-parse', '--path-format=absolute', '--git-common-dir'])).stdout.trim();
-  const exclude = join(gitDir, 'info', 'exclude');
+  const exclude = join(repo.commonDir, 'info', 'exclude');
   const current = existsSync(exclude) ? readFileSync(exclude, 'utf8') : '';
   if (!current.split('\n').includes('/.swarm/')) {
-    mkdirSync(join(gitDir, 'info'), { recursive: true });
+    mkdirSync(join(repo.commonDir, 'info'), { recursive: true });
     appendFileSync(exclude, `${current.endsWith('\n') || current === '' ? '' : '\n'}/.swarm/\n`);
   }
   return paths;
@@ -89,7 +88,7 @@ export function openRegistry(paths: StatePaths): Registry {
 export async function openProject(cwd: string): Promise<Project> {
   const repo = await findRepo(cwd);
   const config = loadConfig(repo.root);
-  const paths = await ensureStateDir(repo);
+  const paths = ensureStateDir(repo);
   useCliFactsCache(join(paths.dir, 'cli-facts.json'));
   return { repo, config, paths, registry: openRegistry(paths) };
 }

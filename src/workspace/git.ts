@@ -55,6 +55,8 @@ export interface RepoInfo {
   /** The main checkout (where the user works), even when called from inside a task worktree. */
   root: string;
   name: string;
+  /** The repository's own git folder (shared by all its worktrees), absolute. */
+  commonDir: string;
 }
 
 export async function findRepo(cwd: string): Promise<RepoInfo> {
@@ -66,7 +68,7 @@ export async function findRepo(cwd: string): Promise<RepoInfo> {
   if (!commonDir || !toplevel) throw new NotAGitRepoError(dir);
   const root = basename(commonDir) === '.git' ? dirname(commonDir) : toplevel;
   const real = realpathSync(root);
-  return { root: real, name: basename(real) };
+  return { root: real, name: basename(real), commonDir };
 }
 
 export async function refExists(cwd: string, ref: string): Promise<boolean> {

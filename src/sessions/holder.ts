@@ -46,10 +46,10 @@ function handedSessionDir(): Promise<string | null> {
 
 /**
  * node-pty closes a terminal 200 ms after its child exits, whatever is still unread (waiting for the
- * terminal to report its end is no answer: here it often did not within seconds). On a busy machine the holder can go
- * without CPU for longer than that; the timer then runs before the read, and the agent's last lines (its
- * summary, its report) would be missing from the transcript. So the close waits until a pass over pending
- * I/O reads nothing more (the agent is gone: nothing new is written); 5 s at most.
+ * terminal to report its end is no answer: here it often did not within seconds). On a busy machine the
+ * holder can go without CPU for longer than that; the timer then runs before the read, and the agent's
+ * last lines (its summary, its report) would be missing from the transcript. So the close waits until a
+ * pass over pending I/O reads nothing more (the agent is gone: nothing new is written); 5 s at most.
  */
 function letOutputDrain(child: pty.IPty): void {
   const socket = (child as unknown as { _socket?: unknown })._socket;

@@ -11,7 +11,8 @@ import { Monitor } from '../monitor/monitor.js';
 import { Registry } from '../registry/registry.js';
 import { makeSampleRepo } from '../src/cli/sample-repo.js';
 import { parseConfig } from '../src/config/load.js';
-import { createOctokit, GitHubForge } from '../src/forge/github.js';
+import { GitHubForge } from '../src/forge/github.js';
+import { createOctokit } from '../src/forge/github-client.js';
 import { silentLogger } from '../src/log.js';
 import { fakeGitHub } from './fake-github.js';
 

@@ -3,10 +3,7 @@
  * conditional request for the PR list and one per commit awaiting checks (a 304 costs no rate limit), then one
  * batched GraphQL query for only the PRs that changed. An API failure is never read as red CI or a closed PR.
  */
-import { execFile } from 'node:child_process';
-import { retry } from '@octokit/plugin-retry';
-import { throttling } from '@octokit/plugin-throttling';
-import { Octokit } from '@octokit/rest';
+import type { Octokit } from '@octokit/rest';
 import type { Logger } from 'pino';
 import * as z from 'zod';
 import type { CiFacts } from '../../monitor/decide.js';
@@ -15,156 +12,17 @@ import { extractFailure } from '../../monitor/evidence.js';
 import type { Registry } from '../../registry/registry.js';
 import type { PrRow, TaskRow } from '../../registry/types.js';
 import type { SwarmConfig } from '../config/schema.js';
-import { errorMessage, SwarmError, ExitCode } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import { mergeConflicts, revParse, runGit } from '../workspace/git.js';
 import { SWARM_REVIEW_MARK, type ReviewPayload } from '../review/post.js';
 import type { Forge, ForgeObservation } from './forge.js';
-
-export class GitHubError extends SwarmError {
-  constructor(code: string, message: string) {
-    super(code, message, ExitCode.config);
-  }
-}
-
-/** owner/repo from an https, ssh or scp-like remote URL. */
-export function parseRemote(url: string): { owner: string; repo: string } | null {
-  const match = /^(?:https?:\/\/[^/]+\/|ssh:\/\/(?:[^@]+@)?[^/]+\/|[^@\s]+@[^:\s]+:)([^/\s]+)\/([^/\s]+?)(?:\.git)?\/?$/.exec(url.trim());
-  return match ? { owner: match[1]!, repo: match[2]! } : null;
-}
-
-function ghAuthToken(): Promise<string | null> {
-  return new Promise((resolve) => {
-    execFile('gh', ['auth', 'token'], { timeout: 5_000 }, (err, stdout) => resolve(err ? null : stdout.trim() || null));
-  });
-}
-
-/** GITHUB_TOKEN (or the configured variable), else `gh auth token`, else a clear error. */
-export async function githubToken(config: SwarmConfig, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const fromEnv = env[config.github.token_env];
-  if (fromEnv) return fromEnv;
-  const fromGh = await ghAuthToken();
-  if (fromGh) return fromGh;
-  throw new GitHubError('SWARM_GITHUB_TOKEN_MISSING', `No GitHub token: set ${config.github.token_env}, or log in with \`gh auth login\`. The token needs the "repo" scope (classic) or Contents, Pull requests and Actions read/write (fine-grained).`);
-}
-
-export interface ForgeHealth {
-  ok: boolean;
-  why: string | null;
-  rate: { remaining: number; limit: number; reset_at: number } | null;
-  graphql_remaining: number | null;
-  requests: number;
-  points: number;
-}
-
-/** Counts each request as it goes over the wire: registered before the retry plugin, it sees every retry too. */
-export interface WireCounter {
-  requests: number;
-}
-
-export function createOctokit(options: { token: string; baseUrl: string; retries: number; log: Logger; wire?: WireCounter }): Octokit {
-  const wire = options.wire;
-  const count = (octokit: { hook: Octokit['hook'] }): void => {
-    octokit.hook.before('request', () => {
-      if (wire) wire.requests++;
-    });
-  };
-  const Kit = Octokit.plugin(count, throttling, retry);
-  return new Kit({
-    auth: options.token,
-    baseUrl: options.baseUrl,
-    userAgent: 'worktree-swarm',
-    // Retries come from the retry plugin's own state, never from default request options: `request.retries`
-    // set for every request made plugin-retry retry everything, 304s and 4xx included (its doNotRetry list
-    // bypassed). Only network errors and 5xx are retried, quickly; rate limits are the throttling plugin's.
-    retry: { retries: options.retries, retryAfterBaseValue: 250, doNotRetry: [304, 400, 401, 403, 404, 409, 410, 422, 451, 429] },
-    throttle: {
-      onRateLimit: (retryAfter: number, opts: { method: string; url: string }, _kit: unknown, retryCount: number) => {
-        options.log.warn({ retryAfter, url: opts.url }, 'GitHub rate limit hit');
-        return retryCount < 1 && retryAfter <= 60;
-      },
-      onSecondaryRateLimit: (retryAfter: number, opts: { method: string; url: string }, _kit: unknown, retryCount: number) => {
-        options.log.warn({ retryAfter, url: opts.url }, 'GitHub secondary rate limit hit');
-        return retryCount < 2 && retryAfter <= 60;
-      },
-    },
-    log: { debug: () => undefined, info: () => undefined, warn: (m: string) => options.log.warn(m), error: (m: string) => options.log.error(m) },
-  });
-}
-
-const RollupContext = z.discriminatedUnion('__typename', [
-  z.object({ __typename: z.literal('CheckRun'), databaseId: z.number().nullable(), name: z.string(), status: z.string(), conclusion: z.string().nullable(), detailsUrl: z.string().nullable().optional() }),
-  z.object({ __typename: z.literal('StatusContext'), context: z.string(), state: z.string(), description: z.string().nullable().optional(), targetUrl: z.string().nullable().optional() }),
-]);
-
-const PullNode = z.object({
-  id: z.string(),
-  number: z.number(),
-  state: z.enum(['OPEN', 'CLOSED', 'MERGED']),
-  merged: z.boolean(),
-  headRefOid: z.string(),
-  mergeable: z.enum(['MERGEABLE', 'CONFLICTING', 'UNKNOWN']),
-  mergeStateStatus: z.string().optional(),
-  reviewDecision: z.enum(['APPROVED', 'CHANGES_REQUESTED', 'REVIEW_REQUIRED']).nullable(),
-  commits: z.object({
-    nodes: z.array(z.object({ commit: z.object({ oid: z.string(), statusCheckRollup: z.object({ state: z.string(), contexts: z.object({ nodes: z.array(RollupContext) }) }).nullable() }) })),
-  }),
-});
-type PullNode = z.infer<typeof PullNode>;
-
-const GraphResponse = z.object({
-  rateLimit: z.object({ cost: z.number(), remaining: z.number(), resetAt: z.string() }).nullable().optional(),
-  nodes: z.array(PullNode.nullable()),
-});
-
-export const PULLS_QUERY = `query SwarmPulls($ids: [ID!]!) {
-  rateLimit { cost remaining resetAt }
-  nodes(ids: $ids) {
-    ... on PullRequest {
-      id number state merged headRefOid mergeable mergeStateStatus reviewDecision
-      commits(last: 1) { nodes { commit { oid statusCheckRollup { state contexts(first: 100) { nodes {
-        __typename
-        ... on CheckRun { databaseId name status conclusion detailsUrl }
-        ... on StatusContext { context state description targetUrl }
-      } } } } } }
-    }
-  }
-}`;
+import { createOctokit, GitHubError, githubToken, parseRemote, webUrl, type ForgeHealth, type WireCounter } from './github-client.js';
+import { checksVerdict, CreatedPull, GraphResponse, Job, PullListItem, PULLS_QUERY, Repo, Review, ReviewComment, status, User, WorkflowRun, type PullNode, type RollupContext } from './github-wire.js';
 
 /** Every this many passes, PRs awaiting CI are re-read even if nothing signalled a change (third-party checks). */
 const FULL_REFRESH_PASSES = 10;
 /** Pages of 100 workflow runs read at most per pass. */
 const MAX_RUN_PAGES = 5;
-
-const WorkflowRun = z.object({ id: z.number(), head_sha: z.string(), status: z.string().nullable(), conclusion: z.string().nullable(), updated_at: z.string() });
-const PullListItem = z.object({ number: z.number(), node_id: z.string(), updated_at: z.string(), state: z.string(), head: z.object({ sha: z.string() }) });
-const CreatedPull = z.object({ number: z.number(), node_id: z.string(), html_url: z.string(), head: z.object({ sha: z.string() }) });
-const Job = z.object({ id: z.number(), name: z.string().optional(), steps: z.array(z.object({ name: z.string(), conclusion: z.string().nullable() })).optional() });
-const Review = z.object({ id: z.number().optional(), state: z.string(), body: z.string().nullable(), user: z.object({ login: z.string() }).nullable(), commit_id: z.string().nullable().optional(), submitted_at: z.string().nullable().optional() });
-const ReviewComment = z.object({ path: z.string(), line: z.number().nullable().optional(), original_line: z.number().nullable().optional(), body: z.string(), user: z.object({ login: z.string() }).nullable() });
-const Repo = z.object({ full_name: z.string(), permissions: z.object({ push: z.boolean().optional() }).optional() });
-const User = z.object({ login: z.string() });
-
-function status(err: unknown): number | null {
-  return typeof err === 'object' && err !== null && 'status' in err && typeof (err as { status: unknown }).status === 'number' ? (err as { status: number }).status : null;
-}
-
-type RollupContext = z.infer<typeof RollupContext>;
-
-/** GitHub's check conclusions: red (evidence for the agent), did not finish (re-run, never evidence), or fine. */
-const RED_CONCLUSIONS = new Set(['FAILURE', 'TIMED_OUT', 'ACTION_REQUIRED']);
-const UNFINISHED_CONCLUSIONS = new Set(['CANCELLED', 'STALE', 'STARTUP_FAILURE']);
-
-export type ChecksVerdict = { kind: 'failed'; context: RollupContext } | { kind: 'unfinished'; context: RollupContext; conclusion: string } | { kind: 'pending' } | { kind: 'passed' };
-
-/** Pure: what a commit's checks say. Neutral and skipped pass, as they do for branch protection. */
-export function checksVerdict(contexts: readonly RollupContext[]): ChecksVerdict {
-  const red = contexts.find((c) => (c.__typename === 'CheckRun' ? c.status === 'COMPLETED' && RED_CONCLUSIONS.has(c.conclusion ?? '') : c.state === 'FAILURE' || c.state === 'ERROR'));
-  if (red) return { kind: 'failed', context: red };
-  const unfinished = contexts.find((c) => c.__typename === 'CheckRun' && c.status === 'COMPLETED' && UNFINISHED_CONCLUSIONS.has(c.conclusion ?? ''));
-  if (unfinished && unfinished.__typename === 'CheckRun') return { kind: 'unfinished', context: unfinished, conclusion: (unfinished.conclusion ?? '').toLowerCase() };
-  const pending = contexts.length === 0 || contexts.some((c) => (c.__typename === 'CheckRun' ? c.status !== 'COMPLETED' : c.state === 'PENDING' || c.state === 'EXPECTED'));
-  return pending ? { kind: 'pending' } : { kind: 'passed' };
-}
 
 export interface GitHubForgeDeps {
   repoRoot: string;
@@ -594,11 +452,4 @@ export async function connectGitHub(input: { repoRoot: string; config: SwarmConf
   const forge = new GitHubForge({ repoRoot: input.repoRoot, config: input.config, registry: input.registry, octokit, owner: parsed.owner, repo: parsed.repo, log: input.log, wire });
   await forge.verify();
   return forge;
-}
-
-/** The web address for an API base: api.github.com → github.com; GitHub Enterprise's https://host/api/v3 → https://host. */
-export function webUrl(apiUrl: string): string {
-  const url = new URL(apiUrl);
-  if (url.hostname === 'api.github.com') return 'https://github.com';
-  return `${url.origin}${url.pathname.replace(/\/api\/v3\/?$/, '').replace(/\/+$/, '')}`;
 }

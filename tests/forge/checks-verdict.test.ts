@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checksVerdict } from '../../src/forge/github.js';
+import { checksVerdict } from '../../src/forge/github-wire.js';
 
 const run = (name: string, status: string, conclusion: string | null) => ({ __typename: 'CheckRun' as const, databaseId: 1, name, status, conclusion, detailsUrl: null });
 const status = (context: string, state: string) => ({ __typename: 'StatusContext' as const, context, state, description: null, targetUrl: null });

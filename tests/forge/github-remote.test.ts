@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRemote } from '../../src/forge/github.js';
+import { parseRemote } from '../../src/forge/github-client.js';
 
 describe('parseRemote', () => {
   it.each([

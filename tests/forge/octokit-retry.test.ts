@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOctokit } from '../../src/forge/github.js';
+import { createOctokit } from '../../src/forge/github-client.js';
 import { silentLogger } from '../../src/log.js';
 import { listenLoopback } from '../../scripts/loopback.js';
 

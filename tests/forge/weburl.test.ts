@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { webUrl } from '../../src/forge/github.js';
+import { webUrl } from '../../src/forge/github-client.js';
 
 describe('webUrl', () => {
   it.each([

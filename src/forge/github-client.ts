@@ -85,3 +85,8 @@ export function webUrl(apiUrl: string): string {
   if (url.hostname === 'api.github.com') return 'https://github.com';
   return `${url.origin}${url.pathname.replace(/\/api\/v3\/?$/, '').replace(/\/+$/, '')}`;
 }
+
+/** The HTTP status an Octokit error carries, or null (a network error, or not Octokit's). */
+export function httpStatus(err: unknown): number | null {
+  return typeof err === 'object' && err !== null && 'status' in err && typeof (err as { status: unknown }).status === 'number' ? (err as { status: number }).status : null;
+}

@@ -50,10 +50,6 @@ export const ReviewComment = z.object({ path: z.string(), line: z.number().nulla
 export const Repo = z.object({ full_name: z.string(), permissions: z.object({ push: z.boolean().optional() }).optional() });
 export const User = z.object({ login: z.string() });
 
-export function status(err: unknown): number | null {
-  return typeof err === 'object' && err !== null && 'status' in err && typeof (err as { status: unknown }).status === 'number' ? (err as { status: number }).status : null;
-}
-
 export type RollupContext = z.infer<typeof RollupContext>;
 
 /** GitHub's check conclusions: red (evidence for the agent), did not finish (re-run, never evidence), or fine. */

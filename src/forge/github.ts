@@ -16,8 +16,8 @@ import { errorMessage } from '../errors.js';
 import { mergeConflicts, revParse, runGit } from '../workspace/git.js';
 import { SWARM_REVIEW_MARK, type ReviewPayload } from '../review/post.js';
 import type { Forge, ForgeObservation } from './forge.js';
-import { createOctokit, GitHubError, githubToken, parseRemote, webUrl, type ForgeHealth, type WireCounter } from './github-client.js';
-import { checksVerdict, CreatedPull, GraphResponse, Job, PullListItem, PULLS_QUERY, Repo, Review, ReviewComment, status, User, WorkflowRun, type PullNode, type RollupContext } from './github-wire.js';
+import { createOctokit, GitHubError, githubToken, httpStatus, parseRemote, webUrl, type ForgeHealth, type WireCounter } from './github-client.js';
+import { checksVerdict, CreatedPull, GraphResponse, Job, PullListItem, PULLS_QUERY, Repo, Review, ReviewComment, User, WorkflowRun, type PullNode, type RollupContext } from './github-wire.js';
 
 /** Every this many passes, PRs awaiting CI are re-read even if nothing signalled a change (third-party checks). */
 const FULL_REFRESH_PASSES = 10;
@@ -65,7 +65,7 @@ export class GitHubForge implements Forge {
     octokit.hook.after('request', (response) => this.readRate(response.headers, response.status));
     octokit.hook.error('request', (error) => {
       const headers = typeof error === 'object' && error !== null && 'response' in error ? (error as { response?: { headers?: Record<string, unknown> } }).response?.headers : undefined;
-      if (headers) this.readRate(headers, status(error) ?? 0);
+      if (headers) this.readRate(headers, httpStatus(error) ?? 0);
       throw error;
     });
   }
@@ -91,7 +91,7 @@ export class GitHubForge implements Forge {
       // GitHub App installation tokens (ghs_…) get 403 on /user: who we are is then unknown, not an error.
       // What matters is asked of the repository itself below.
       const me = await octokit.request('GET /user').catch((err: unknown) => {
-        if (status(err) === 403) return null;
+        if (httpStatus(err) === 403) return null;
         throw err;
       });
       if (me) {
@@ -109,7 +109,7 @@ export class GitHubForge implements Forge {
       this.health.why = null;
     } catch (err) {
       if (err instanceof GitHubError) throw err;
-      const code = status(err);
+      const code = httpStatus(err);
       const why =
         code === 401
           ? 'The GitHub token is invalid or expired. Create a new one (or `gh auth login`) and set GITHUB_TOKEN.'
@@ -130,7 +130,7 @@ export class GitHubForge implements Forge {
         this.passError = null;
       },
       (err: unknown) => {
-        const code = status(err);
+        const code = httpStatus(err);
         this.passError = code === 403 || code === 429 ? `GitHub rate limit: waiting (${errorMessage(err)})` : `GitHub API error: ${errorMessage(err)}; waiting, nothing is read as failed`;
         this.deps.log.warn({ error: this.passError }, 'GitHub pass failed');
       },
@@ -162,7 +162,7 @@ export class GitHubForge implements Forge {
         }
       }
     } catch (err) {
-      if (status(err) !== 304) throw err;
+      if (httpStatus(err) !== 304) throw err;
     }
     // 1b. Did a base branch move? A push to base changes no PR's updated_at, and GitHub recomputes mergeability
     //     only when asked: one conditional request per base (a 304 is free), then the waiting and ready PRs on
@@ -179,7 +179,7 @@ export class GitHubForge implements Forge {
         if (before !== undefined && before !== sha) for (const { pr, task } of watching) if (task.base === base) this.stale.add(pr.node_id!);
       } catch (err) {
         // 304: unchanged. 404: the base is gone (the PRs will say so); nothing to learn from it here.
-        if (status(err) !== 304 && status(err) !== 404) throw err;
+        if (httpStatus(err) !== 304 && httpStatus(err) !== 404) throw err;
       }
     }
     for (const { pr } of watching) if (this.nodes.get(pr.node_id!)?.mergeable === 'UNKNOWN') this.stale.add(pr.node_id!);
@@ -200,7 +200,7 @@ export class GitHubForge implements Forge {
           runs = z.object({ workflow_runs: z.array(WorkflowRun) }).parse(response.data).workflow_runs;
           this.runPages.set(page, runs);
         } catch (err) {
-          if (status(err) !== 304) throw err;
+          if (httpStatus(err) !== 304) throw err;
           runs = this.runPages.get(page) ?? [];
         }
         for (const run of runs) {

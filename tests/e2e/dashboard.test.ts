@@ -71,6 +71,8 @@ describe('dashboard (real daemon, real Chromium)', () => {
     await tile.waitFor();
     expect(openRegistry(box).getTask(id)?.state).toBe('running');
     await tile.click();
+    // Typed only once the terminal is open again (its screen shown): keys pressed before that go to the page.
+    await focused.locator('.xterm-rows', { hasText: 'got hello from the browser' }).waitFor();
     await page.keyboard.type('finish\n');
 
     await page.click('nav.top a[href="/"]');

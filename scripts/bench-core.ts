@@ -24,6 +24,8 @@ import { ensureWorktree } from '../src/workspace/worktrees.js';
 
 const BIN = fileURLToPath(new URL('../../bin/swarm.js', import.meta.url));
 const work = realpathSync(mkdtempSync(join(tmpdir(), 'swarm-bench-')));
+// Daemons started here keep their records (repositories, cached installs) in the benchmark's folder, not the real home.
+process.env.XDG_DATA_HOME = join(work, 'data');
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

@@ -19,6 +19,8 @@ import { memoryKb } from './proc-memory.js';
 
 const BIN = fileURLToPath(new URL('../../bin/swarm.js', import.meta.url));
 const work = realpathSync(mkdtempSync(join(tmpdir(), 'swarm-bench-pool-')));
+// Daemons started here keep their records (repositories, cached installs) in the benchmark's folder, not the real home.
+process.env.XDG_DATA_HOME = join(work, 'data');
 const RUNS = 5;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 

@@ -61,12 +61,13 @@ function letOutputDrain(child: pty.IPty): void {
     if (socket.destroyed) return destroy(error);
     const deadline = Date.now() + 5_000;
     let seen = -1;
-    // setImmediate runs after the loop's I/O phase: unchanged count = a pass that found nothing to read.
+    // setImmediate runs after the loop's I/O phase: unchanged count = a pass that found nothing to read. While
+    // output still comes, look again 10 ms later rather than spinning from one loop turn to the next.
     const check = (): void => {
       if (received === seen || Date.now() > deadline) destroy(error);
       else {
         seen = received;
-        setImmediate(check);
+        setTimeout(() => setImmediate(check), 10);
       }
     };
     setImmediate(check);

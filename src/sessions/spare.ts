@@ -90,8 +90,8 @@ export class SpareHolder {
   }
 
   /**
-   * Hands the waiting spare the session folder (whose spec.json is written): true when one took it. A spare
-   * still loading takes it too, as soon as it has loaded; that is never later than a holder started now.
+   * Hands the waiting spare the session folder (whose spec.json is written): the spare, or null when none
+   * waits. A spare still loading takes it too, as soon as it has loaded; never later than a holder started now.
    */
   handOver(dir: string): Spare | null {
     const spare = this.spare;

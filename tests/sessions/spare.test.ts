@@ -35,7 +35,7 @@ describe('spare session holder (real holder, real pty)', () => {
     for (const session of started.splice(0)) killSession(session, 'SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });
-  const agent = (record: string, text: string): string[] => [process.execPath, '-e', `require('fs').appendFileSync(${JSON.stringify(record)}, 'ran\\n'); process.stdout.write(${JSON.stringify(text)}); setTimeout(() => {}, 200)`];
+  const agent = (record: string, text: string): string[] => [process.execPath, '-e', `require('fs').appendFileSync(${JSON.stringify(record)}, 'ran\\n'); process.stdout.write(${JSON.stringify(text)})`];
   const spec = (argv: string[]) => ({ argv, cwd: dir, env: { PATH: process.env.PATH ?? '' }, cols: 80, rows: 24, scrollback_bytes: 4096 });
 
   it('a handed spare runs the session as a holder started for it would: agent, transcript, exit, its log in the session', async () => {

@@ -34,7 +34,9 @@ export interface Snapshot {
   now: number;
   task: { id: number; state: TaskState; retries: number; max_retries: number; transient_waits?: number; waited_ms?: number };
   limits: { stuck_ms: number; agent_timeout_ms: number; ci_timeout_ms: number; has_ci: boolean; backoff?: BackoffLimits; review?: GatePolicy & { reviewers: number } };
-  /** The AI reviewers' tries on this head (state `reviewing`). */
+  /** The open review round (state `reviewing`): the one head it reviews. null: none is open. */
+  round?: { id: number; head: string } | null;
+  /** The AI reviewers' tries in that round (absent when the head moved: those answers are about another commit). */
   reviews?: ReviewerFacts[];
   /** With UI paths configured, once CI is green: which UI files changed, which screenshots exist. */
   screenshots?: ScreenshotFacts & { dir: string; failed_output?: string };
@@ -72,14 +74,16 @@ export type Action =
   | { type: 'wait'; evidence: Evidence; delay_ms: number }
   | { type: 'needs_help'; evidence: Evidence }
   /** `reviews`: the AI reviewers' verdicts, for the notification. */
-  | { type: 'ready'; reviews?: { approvals: number; of: number }; screenshots?: string[] }
+  | { type: 'ready'; reviews?: { approvals: number; of: number }; screenshots?: string[]; round?: number }
   /** UI files changed and a screenshot command is configured: take them in the checkout. */
   | { type: 'take_screenshots' }
   /** CI green and mergeable: the AI reviewers take over. */
   | { type: 'start_review' }
   | { type: 'start_reviewers'; reviewers: string[] }
-  /** A reviewer's answer could not be used: asked once more, saying why. */
-  | { type: 'ask_reviewer_again'; reviewer: string; why: string }
+  /** A reviewer's answer could not be used (asked once more, saying why), or it timed out and a retry is configured. */
+  | { type: 'ask_reviewer_again'; reviewer: string; why: string; timed_out?: boolean }
+  /** The branch moved away from the head under review: the round ends (or a reviewer that moved it fails). */
+  | { type: 'branch_moved'; from: string; to: string }
   /** Changes requested earlier were answered by a new head: wait for the reviewer (said in `swarm show`). */
   | { type: 'await_review'; why: string }
   /** The branch moved after it was verified: back to CI (no retry: the agent did nothing wrong). */
@@ -158,8 +162,13 @@ function afterGreen(s: Snapshot): Action {
   return { type: 'ready', ...(shots?.ui.length ? { screenshots: shots.files } : {}) };
 }
 
-/** The AI reviewers' gate: once CI is green and the branch merges cleanly (a human's changes-requested still wins). */
+/**
+ * The AI reviewers' gate, on one head: once CI is green on it and the branch merges cleanly (a human's
+ * changes-requested still wins). A round whose head is no longer the branch's ends before anything is read.
+ */
 function afterReview(s: Snapshot): Action {
+  if (!s.round) return { type: 'reverify', why: 'no review round is open for this task (a daemon from before review rounds); CI and the reviewers run again' };
+  if (s.head && s.head !== s.round.head) return { type: 'branch_moved', from: s.round.head, to: s.head };
   if ((s.conflicts && s.conflicts.length > 0) || s.review?.decision === 'changes_requested') return afterGreen(s);
   const policy = s.limits.review ?? { required: 'all', block_on: ['critical', 'major'], reviewers: 0 };
   const gate = reviewGate(s.reviews ?? [], policy);
@@ -167,15 +176,15 @@ function afterReview(s: Snapshot): Action {
     case 'start':
       return { type: 'start_reviewers', reviewers: gate.reviewers };
     case 'ask_again':
-      return { type: 'ask_reviewer_again', reviewer: gate.reviewer, why: gate.why };
+      return { type: 'ask_reviewer_again', reviewer: gate.reviewer, why: gate.why, ...(gate.timed_out ? { timed_out: true } : {}) };
     case 'waiting':
       return { type: 'none', why: 'reviewers at work' };
     case 'approved':
-      return { type: 'ready', reviews: { approvals: gate.approvals, of: gate.of }, ...(s.screenshots?.ui.length ? { screenshots: s.screenshots.files } : {}) };
+      return { type: 'ready', round: s.round.id, reviews: { approvals: gate.approvals, of: gate.of }, ...(s.screenshots?.ui.length ? { screenshots: s.screenshots.files } : {}) };
     case 'changes':
       return failAttempt(s, { reason: 'review_findings', summary: gate.summary, findings: gate.findings.map((f) => ({ reviewer: f.reviewer, severity: f.severity, file: f.file, line: f.line ?? null, title: f.title, body: f.body })) });
     case 'failed':
-      return { type: 'needs_help', evidence: { reason: 'review_failed', summary: `The AI review could not be completed: ${gate.why}. Nothing was wrong with the agent's work as far as anyone could tell; fix the reviewer (\`swarm show ${s.task.id}\` has its transcript), then \`swarm retry ${s.task.id}\`.` } };
+      return { type: 'needs_help', evidence: { reason: 'review_failed', summary: `The AI review could not be completed: ${gate.why}. Nothing was wrong with the agent's work as far as anyone could tell; fix the reviewer (\`swarm logs ${s.task.id} --review ${gate.reviewers[0] ?? '<name>'}\` shows its terminal), then \`swarm retry ${s.task.id}\`.` } };
   }
 }
 

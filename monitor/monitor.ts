@@ -2,7 +2,7 @@ import { join } from 'node:path';
 /** observe -> decide -> act, for every task that is in flight. Deterministic: no LLM call anywhere here. */
 import type { Logger } from 'pino';
 import type { Registry } from '../registry/registry.js';
-import { dependsOn, Evidence, type TaskRow, type TaskState } from '../registry/types.js';
+import { dependsOn, Evidence, type ReviewRoundRow, type TaskRow, type TaskState } from '../registry/types.js';
 import { dagVerdict } from '../src/orchestrator/dag.js';
 import type { SwarmConfig } from '../src/config/schema.js';
 import { errorMessage } from '../src/errors.js';
@@ -15,7 +15,7 @@ import { commitsAhead, revParse, runGit } from '../src/workspace/git.js';
 import { checkoutUncommitted, removeWorktree } from '../src/workspace/worktrees.js';
 import { fetchBack, isClone } from '../src/workspace/clones.js';
 import { observeScreenshots, takeScreenshots, type ScreenshotFacts } from '../src/review/screenshots.js';
-import { findingsFixed, postRoundReviews, removeReviewCheckout, reviewFacts, startReviewers, type ReviewDeps } from '../src/review/runner.js';
+import { ReviewRounds } from './rounds.js';
 import { waitFor } from '../src/wait.js';
 import { classifyExit, FAST_FAILURE_MS, reconnectOnly } from './classify.js';
 import { decide, type Action, type SessionFacts, type Snapshot } from './decide.js';
@@ -46,7 +46,12 @@ export class Monitor {
   /** Screenshot facts by task, head and whether the command ran: they change only with those. */
   private readonly shotFacts = new Map<string, ScreenshotFacts>();
 
-  constructor(private readonly deps: MonitorDeps) {}
+  private readonly rounds: ReviewRounds;
+
+  constructor(private readonly deps: MonitorDeps) {
+    const review = { repoRoot: deps.repoRoot, config: deps.config, registry: deps.registry, sessionsDir: deps.sessionsDir ?? join(deps.repoRoot, '.swarm', 'sessions') };
+    this.rounds = new ReviewRounds({ review, forge: deps.forge });
+  }
 
   /** GitHub runs its own checks; locally, CI is the configured command. */
   private hasCi(): boolean {
@@ -147,17 +152,17 @@ export class Monitor {
         agent_timeout_ms: this.deps.agentTimeoutMinutes(task.agent) * 60_000,
         ci_timeout_ms: config.ci.timeout_minutes * 60_000,
         has_ci: this.hasCi(),
-        review: { required: config.review.required, block_on: config.review.block_on, reviewers: config.review.reviewers.length },
+        review: { required: config.review.required, block_on: config.review.block_on, timeout_retries: config.review.timeout_retries, reviewers: config.review.reviewers.length },
       },
       ...(await this.screenshots(task, forge.ci, forge.head ?? null)),
-      ...(task.state === 'reviewing' ? { reviews: reviewFacts(this.reviewDeps(), task, forge.head ?? (await revParse(this.deps.repoRoot, task.branch).catch(() => null))) } : {}),
+      ...(task.state === 'reviewing' ? await this.rounds.observe(task, forge.head ?? null) : {}),
       agent,
       work,
       ci: forge.ci,
       conflicts: forge.conflicts,
       pr: forge.pr,
       review: forge.review,
-      head: forge.head ?? null,
+      head: forge.head ?? (task.state === 'reviewing' ? await revParse(this.deps.repoRoot, task.branch).catch(() => null) : null),
       verified_sha: task.verified_sha,
     };
   }
@@ -253,12 +258,13 @@ export class Monitor {
         await forge.killCi(task);
         return this.act(task, action.then);
       case 'respawn':
-        await this.leaveReview(task);
+        await this.leaveReview(task, action.evidence.reason === 'review_findings' ? 'changes' : 'cancelled', action.evidence.summary);
         return this.fail(task, action.evidence, true, action.delay_ms ?? 0);
       case 'wait':
+        await this.leaveReview(task, 'cancelled', action.evidence.summary);
         return this.waitOut(task, action.evidence, action.delay_ms);
       case 'needs_help':
-        await this.leaveReview(task);
+        await this.leaveReview(task, action.evidence.reason === 'review_failed' ? 'failed' : 'cancelled', action.evidence.summary);
         return this.fail(task, action.evidence, false);
       case 'await_review': {
         // Said once, in the task's reason and an event; nothing else changes until the reviewer acts.
@@ -272,31 +278,47 @@ export class Monitor {
         registry.recordEvent(task.id, 'screenshots_taken', { head, exit_code: result.code, output: result.output });
         return registry.getTask(task.id);
       }
-      case 'start_review':
-        return registry.transition(task.id, task.state, 'reviewing', { event: 'review_requested', data: { reviewers: this.deps.config.review.reviewers.map((r) => r.name), head: task.verified_sha } });
+      case 'start_review': {
+        const pr = registry.getPr(task.id);
+        return this.rounds.start(task, this.hasCi() ? await this.verifiedHead(task, pr?.head_sha ?? null) : null, pr?.head_sha ?? null);
+      }
       case 'start_reviewers':
-        await startReviewers(this.reviewDeps(), task, action.reviewers);
+        await this.rounds.startReviewers(task, action.reviewers);
         return null;
       case 'ask_reviewer_again':
-        registry.recordEvent(task.id, 'review_unusable', { reviewer: action.reviewer, why: action.why });
-        await startReviewers(this.reviewDeps(), task, [action.reviewer], action.why);
+        await this.rounds.askAgain(task, action.reviewer, action.why, action.timed_out === true);
         return null;
+      case 'branch_moved':
+        return this.rounds.branchMoved(task, action.from, action.to);
       case 'reverify':
-        return registry.transition(task.id, 'ready', 'pr_open', { event: 'head_moved', data: { why: action.why }, patch: { verified_sha: null } });
+        await this.leaveReview(task, 'cancelled', action.why);
+        return registry.transition(task.id, task.state, 'pr_open', { event: 'head_moved', data: { why: action.why }, patch: { verified_sha: null } });
       case 'ready': {
         const pr = registry.getPr(task.id);
-        const verified = await this.verifiedHead(task, pr?.head_sha ?? null);
-        await this.leaveReview(task);
+        let verified = await this.verifiedHead(task, pr?.head_sha ?? null);
+        let round: ReviewRoundRow | null = null;
+        if (task.state === 'reviewing') {
+          // Ready only from the round that approved, and only while the branch is still that round's head.
+          const approved = await this.rounds.approved(task, action.round ?? null, pr?.head_sha ?? null);
+          if (approved !== 'yes') return approved === 'moved' ? registry.getTask(task.id) : null;
+          round = registry.openRound(task.id);
+          verified = round!.head;
+        }
+        await this.leaveReview(task, 'approved');
         if (action.screenshots?.length) await this.attachScreenshots(task, action.screenshots);
-        const reviews = action.reviews ? { ...action.reviews, fixed: findingsFixed(this.reviewDeps(), task) } : undefined;
+        const reviews = action.reviews ? { ...action.reviews, fixed: this.rounds.findingsFixed(task) } : undefined;
+        const before = registry.events(task.id).filter((e) => e.kind === 'ready' && (JSON.parse(e.data ?? '{}') as { attempt?: number }).attempt === task.attempt).at(-1);
+        const again = before ? ((JSON.parse(before.data ?? '{}') as { verified?: string }).verified ?? null) : null;
         return registry.transition(task.id, task.state, 'ready', {
           event: 'ready',
-          data: { pr: pr?.number ?? null, verified: verified, ...(reviews ? { reviews } : {}), ...(action.screenshots?.length ? { screenshots: action.screenshots } : {}) },
+          data: { pr: pr?.number ?? null, verified, attempt: task.attempt, ...(round ? { round: round.id } : {}), ...(reviews ? { reviews } : {}), ...(action.screenshots?.length ? { screenshots: action.screenshots } : {}), ...(again ? { again_after: again } : {}) },
           patch: { ready_at: this.now(), evidence: null, reason: null, verified_sha: verified },
-          notify: { dedupe: `${task.id}:ready:${task.attempt}`, channels: this.deps.channels, message: readyMessage(task, pr?.number ?? null, this.hasCi(), reviews, (action.screenshots ?? []).map((file) => join(task.worktree, file))) },
+          // One notification per ready head: a task ready again after its branch moved says so once more.
+          notify: { dedupe: `${task.id}:ready:${task.attempt}${again ? `:${verified ?? ''}` : ''}`, channels: this.deps.channels, message: readyMessage(task, pr?.number ?? null, this.hasCi(), reviews, (action.screenshots ?? []).map((file) => join(task.worktree, file)), again && verified ? { from: again, to: verified } : undefined) },
         });
       }
       case 'done': {
+        await this.leaveReview(task, 'cancelled', 'the pull request was merged');
         const done = registry.transition(task.id, task.state, 'done', { event: 'merged', patch: { done_at: this.now() } });
         if (done) {
           registry.updatePr(task.id, { state: 'merged', closed_at: this.now() });
@@ -306,6 +328,7 @@ export class Monitor {
         return null;
       }
       case 'cancel':
+        await this.leaveReview(task, 'cancelled', action.why);
         if (registry.transition(task.id, task.state, 'cancelled', { event: 'cancelled', data: { why: action.why }, patch: { reason: action.why } })) registry.updatePr(task.id, { state: 'closed', closed_at: this.now() });
         return null;
     }
@@ -357,16 +380,8 @@ export class Monitor {
     }
   }
 
-  /** Leaving `reviewing`: the round's reviews go on the PR (GitHub; the local forge keeps them in the registry), the review checkout goes. */
-  private async leaveReview(task: TaskRow): Promise<void> {
-    if (task.state !== 'reviewing') return;
-    const post = this.deps.forge.postReview?.bind(this.deps.forge);
-    if (post) await postRoundReviews(this.reviewDeps(), task, post);
-    await removeReviewCheckout(this.deps.repoRoot, task);
-  }
-
-  private reviewDeps(): ReviewDeps {
-    return { repoRoot: this.deps.repoRoot, config: this.deps.config, registry: this.deps.registry, sessionsDir: this.deps.sessionsDir ?? join(this.deps.repoRoot, '.swarm', 'sessions') };
+  private leaveReview(task: TaskRow, outcome: NonNullable<ReviewRoundRow['outcome']>, why = ''): Promise<void> {
+    return this.rounds.leave(task, outcome, why);
   }
 
   private fail(task: TaskRow, evidence: Evidence, respawn: boolean, delayMs = 0): TaskRow | null {

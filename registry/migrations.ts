@@ -117,4 +117,19 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE notifications ADD COLUMN attachments TEXT NOT NULL DEFAULT '[]';
   `,
+  `
+  CREATE TABLE review_rounds (
+    id INTEGER PRIMARY KEY,
+    task_id INTEGER NOT NULL REFERENCES tasks(id),
+    attempt INTEGER NOT NULL,
+    head TEXT NOT NULL,
+    ci_head TEXT,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    outcome TEXT
+  );
+  CREATE INDEX review_rounds_task ON review_rounds(task_id, id);
+  ALTER TABLE attempts ADD COLUMN round_id INTEGER;
+  ALTER TABLE attempts ADD COLUMN model TEXT;
+  `,
 ];

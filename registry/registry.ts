@@ -7,6 +7,7 @@ import {
   EventRow,
   NotificationRow,
   PrRow,
+  ReviewRoundRow,
   TaskRow,
   type AttemptKind,
   type NotificationInput,
@@ -183,13 +184,13 @@ export class Registry {
 
   // ---- attempts (agent and CI sessions) ----
 
-  insertAttempt(input: { task_id: number; n: number; kind: AttemptKind; agent: string; session_id: string; session_dir: string; prompt: string | null; head_sha?: string | null }): AttemptRow {
+  insertAttempt(input: { task_id: number; n: number; kind: AttemptKind; agent: string; session_id: string; session_dir: string; prompt: string | null; head_sha?: string | null; round_id?: number | null; model?: string | null }): AttemptRow {
     const result = this.db
       .prepare(
-        `INSERT INTO attempts (task_id, n, kind, agent, session_id, session_dir, prompt, head_sha, started_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO attempts (task_id, n, kind, agent, session_id, session_dir, prompt, head_sha, started_at, round_id, model)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(input.task_id, input.n, input.kind, input.agent, input.session_id, input.session_dir, input.prompt, input.head_sha ?? null, this.now());
+      .run(input.task_id, input.n, input.kind, input.agent, input.session_id, input.session_dir, input.prompt, input.head_sha ?? null, this.now(), input.round_id ?? null, input.model ?? null);
     return AttemptRow.parse(this.db.prepare('SELECT * FROM attempts WHERE id = ?').get(result.lastInsertRowid));
   }
 
@@ -215,7 +216,7 @@ export class Registry {
 
   /** Sessions' summaries (no prompt, no report): every task's in one query (the dashboard's board), or one task's. */
   attemptHeads(taskId?: number): AttemptHead[] {
-    const columns = 'SELECT id, task_id, n, kind, agent, session_id, session_dir, started_at, ended_at, outcome FROM attempts';
+    const columns = 'SELECT id, task_id, n, kind, agent, session_id, session_dir, started_at, ended_at, outcome, round_id FROM attempts';
     const rows = taskId === undefined ? this.db.prepare(`${columns} ORDER BY id`).all() : this.db.prepare(`${columns} WHERE task_id = ? ORDER BY id`).all(taskId);
     return parseRows(AttemptHead, rows);
   }
@@ -227,6 +228,44 @@ export class Registry {
 
   openSessions(): AttemptRow[] {
     return parseRows(AttemptRow, this.db.prepare('SELECT * FROM attempts WHERE ended_at IS NULL ORDER BY id').all());
+  }
+
+  // ---- review rounds ----
+
+  /** Starts a round on `head` in the same transaction as the task's move to `reviewing` (null: the task had moved). */
+  startRound(task: TaskRow, head: string, ciHead: string | null, transition: TransitionOptions): { task: TaskRow; round: ReviewRoundRow } | null {
+    const raced = new Error('the task moved');
+    try {
+      return this.db.transaction(() => {
+        const result = this.db.prepare('INSERT INTO review_rounds (task_id, attempt, head, ci_head, started_at) VALUES (?, ?, ?, ?, ?)').run(task.id, task.attempt, head, ciHead, this.now());
+        const round = this.round(Number(result.lastInsertRowid))!;
+        const moved = this.transition(task.id, task.state, 'reviewing', { ...transition, data: { ...transition.data, round: round.id } });
+        if (!moved) throw raced; // rolls the round back with it
+        return { task: moved, round };
+      }).immediate();
+    } catch (err) {
+      if (err === raced) return null;
+      throw err;
+    }
+  }
+
+  round(id: number): ReviewRoundRow | null {
+    const row = this.db.prepare('SELECT * FROM review_rounds WHERE id = ?').get(id);
+    return row === undefined ? null : ReviewRoundRow.parse(row);
+  }
+
+  /** The task's round still open (at most one). */
+  openRound(taskId: number): ReviewRoundRow | null {
+    const row = this.db.prepare('SELECT * FROM review_rounds WHERE task_id = ? AND ended_at IS NULL ORDER BY id DESC LIMIT 1').get(taskId);
+    return row === undefined ? null : ReviewRoundRow.parse(row);
+  }
+
+  rounds(taskId: number): ReviewRoundRow[] {
+    return parseRows(ReviewRoundRow, this.db.prepare('SELECT * FROM review_rounds WHERE task_id = ? ORDER BY id').all(taskId));
+  }
+
+  endRound(id: number, outcome: NonNullable<ReviewRoundRow['outcome']>): void {
+    this.db.prepare('UPDATE review_rounds SET ended_at = ?, outcome = ? WHERE id = ? AND ended_at IS NULL').run(this.now(), outcome, id);
   }
 
   // ---- pull requests ----

@@ -119,11 +119,32 @@ export const AttemptRow = z.object({
   evidence: strOrNull,
   /** What the agent reported about itself (final message, its session id, tokens, cost), as JSON. */
   report: strOrNull,
+  /** A reviewer's session: the review round (one head) it belongs to. */
+  round_id: intOrNull.default(null),
+  /** The model the session was started with, when one was named. */
+  model: strOrNull.default(null),
 });
 export type AttemptRow = z.infer<typeof AttemptRow>;
 
+/**
+ * A review round: the AI reviewers' look at exactly one head, the one CI passed. It ends approved, with changes
+ * asked, failed, or cancelled (the head moved); `ready` names the approved round it came from.
+ */
+export const ReviewRoundRow = z.object({
+  id: z.number().int(),
+  task_id: z.number().int(),
+  attempt: z.number().int(),
+  head: z.string(),
+  /** The commit CI passed when the round started (null: no CI configured). */
+  ci_head: strOrNull,
+  started_at: z.number().int(),
+  ended_at: intOrNull,
+  outcome: z.enum(['approved', 'changes', 'failed', 'cancelled']).nullable(),
+});
+export type ReviewRoundRow = z.infer<typeof ReviewRoundRow>;
+
 /** A session without its prompt and report: what a board of many tasks needs. */
-export const AttemptHead = AttemptRow.pick({ id: true, task_id: true, n: true, kind: true, agent: true, session_id: true, session_dir: true, started_at: true, ended_at: true, outcome: true });
+export const AttemptHead = AttemptRow.pick({ id: true, task_id: true, n: true, kind: true, agent: true, session_id: true, session_dir: true, started_at: true, ended_at: true, outcome: true, round_id: true });
 export type AttemptHead = z.infer<typeof AttemptHead>;
 
 export const PrRow = z.object({

@@ -56,6 +56,13 @@ export class InvalidStateError extends SwarmError {
   }
 }
 
+/** "Not ready to merge", however it was found (the task's state, or a branch that moved after it was verified): one exit code. */
+export class NotReadyError extends SwarmError {
+  constructor(message: string) {
+    super('SWARM_NOT_READY', message, ExitCode.conflict);
+  }
+}
+
 export class GitError extends SwarmError {
   constructor(code: string, message: string) {
     super(code, message, ExitCode.git);

@@ -50,9 +50,12 @@ export function ciBadge(task: Pick<TaskRow, 'state' | 'attempt' | 'evidence'>, a
   return evidenceOf(task.evidence)?.reason === 'ci_failed' ? 'failed' : null;
 }
 
-/** The review badge for this round: approvals, blocking answers and reviewers still at it, out of the configured ones. */
-export function reviewBadge(task: Pick<TaskRow, 'attempt'>, attempts: readonly Pick<AttemptRow, 'kind' | 'n' | 'ended_at' | 'outcome' | 'agent'>[], reviewers: number): Card['review'] {
-  const round = attempts.filter((a) => a.kind === 'review' && a.n === task.attempt);
+/** The review badge for the latest round: approvals, blocking answers and reviewers still at it, out of the configured ones. */
+export function reviewBadge(task: Pick<TaskRow, 'attempt'>, attempts: readonly (Pick<AttemptRow, 'kind' | 'n' | 'ended_at' | 'outcome' | 'agent'> & { round_id?: number | null })[], reviewers: number): Card['review'] {
+  const ofAttempt = attempts.filter((a) => a.kind === 'review' && a.n === task.attempt);
+  // A cancelled round (the head moved) is history: only the latest round's answers count.
+  const latest = Math.max(-1, ...ofAttempt.map((a) => a.round_id ?? -1));
+  const round = ofAttempt.filter((a) => (a.round_id ?? -1) === latest);
   if (reviewers === 0 && round.length === 0) return null;
   return {
     approvals: round.filter((a) => a.outcome === 'approve').length,

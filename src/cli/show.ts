@@ -1,16 +1,30 @@
 /** `swarm show`: one task's state, attempts, PR, events and notifications. */
 import { join } from 'node:path';
-import { ReviewAnswer, where } from '../review/findings.js';
-import type { TaskRow } from '../../registry/types.js';
+import { where } from '../review/findings.js';
+import { readReviewReport } from '../review/stats.js';
+import type { AttemptRow, TaskRow } from '../../registry/types.js';
 import type { Project } from '../config/project.js';
 import { sessionLeftovers } from '../sessions/sessions.js';
 import { oneLine } from './output.js';
 
+/** Each AI review: who, with which model, of which head in which round, and what came of it. */
+export function reviewsOf(attempts: readonly Omit<AttemptRow, 'prompt'>[]) {
+  return attempts
+    .filter((a) => a.kind === 'review')
+    .map((a) => {
+      const { answer, tokens, cost } = readReviewReport(a.report);
+      const verdict = a.ended_at === null ? 'reviewing' : answer ? answer.verdict : a.outcome === 'stopped' ? 'stopped' : a.outcome === 'timed_out' ? 'timed_out' : a.outcome === 'tampered' ? 'tampered' : 'failed';
+      return { reviewer: a.agent, model: a.model, attempt: a.n, round: a.round_id, head: a.head_sha, verdict, summary: answer?.summary ?? null, findings: answer?.findings ?? [], why: answer ? null : a.evidence, tokens, cost_usd: cost, started_at: a.started_at, ended_at: a.ended_at, session: a.session_id };
+    });
+}
+
 export function taskDetail(project: Project, task: TaskRow) {
+  const attempts = project.registry.attempts(task.id).map(({ prompt: _prompt, ...rest }) => rest);
   return {
     task,
     pr: project.registry.getPr(task.id),
-    attempts: project.registry.attempts(task.id).map(({ prompt: _prompt, ...rest }) => rest),
+    attempts,
+    reviews: reviewsOf(attempts),
     events: project.registry.events(task.id),
     notifications: project.registry.notifications(task.id),
   };
@@ -36,19 +50,21 @@ export function renderTaskDetail(detail: ReturnType<typeof taskDetail>): string 
     const leftovers = a.ended_at !== null ? sessionLeftovers(a.session_dir) : [];
     lines.push(`  ${a.session_id.padEnd(14)} ${a.kind.padEnd(5)} ${a.outcome ?? (a.ended_at === null ? 'running' : 'ended')}${a.exit_code !== null ? ` (exit ${a.exit_code})` : ''}${leftovers.length ? `  leftover processes still running: ${leftovers.join(', ')}` : ''}`);
   }
-  const reviews = detail.attempts.filter((a) => a.kind === 'review');
-  if (reviews.length) {
+  if (detail.reviews.length) {
     lines.push('', 'Reviews:');
-    for (const a of reviews) {
-      const answer = a.report ? ReviewAnswer.safeParse(JSON.parse(a.report)).data : undefined;
-      const head = `  ${a.agent} on attempt ${a.n}${a.head_sha ? ` (${a.head_sha.slice(0, 10)})` : ''}:`;
-      if (a.ended_at === null) lines.push(`${head} reviewing`);
-      else if (!answer) lines.push(`${head} FAILED (unusable answer: ${oneLine(a.evidence ?? 'none')})`);
+    for (const r of detail.reviews) {
+      const head = `  ${r.reviewer} on attempt ${r.attempt}${r.head ? ` (${r.head.slice(0, 10)})` : ''}:`;
+      if (r.verdict === 'reviewing') lines.push(`${head} reviewing`);
+      else if (r.verdict === 'stopped') lines.push(`${head} stopped (${oneLine(r.why ?? 'the round ended')})`);
+      else if (r.verdict === 'timed_out') lines.push(`${head} TIMED OUT (${oneLine(r.why ?? '')})`);
+      else if (r.verdict === 'tampered') lines.push(`${head} FAILED (${oneLine(r.why ?? 'it changed what it reviewed')})`);
+      else if (r.verdict === 'failed') lines.push(`${head} FAILED (unusable answer: ${oneLine(r.why ?? 'none')})`);
       else {
-        lines.push(`${head} ${answer.verdict}${answer.summary ? ` — ${oneLine(answer.summary)}` : ''}`);
-        for (const f of answer.findings) lines.push(`    ${where(f)} [${f.severity}] ${oneLine(f.title)}`);
+        lines.push(`${head} ${r.verdict}${r.summary ? ` — ${oneLine(r.summary)}` : ''}${r.model ? ` [${r.model}]` : ''}`);
+        for (const f of r.findings) lines.push(`    ${where(f)} [${f.severity}] ${oneLine(f.title)}`);
       }
     }
+    lines.push(`  (each reviewer's terminal: swarm logs ${task.id} --review <name>)`);
   }
   const ready = detail.events.filter((e) => e.kind === 'ready').at(-1);
   const shots = ready?.data ? ((JSON.parse(ready.data) as { screenshots?: string[] }).screenshots ?? []) : [];

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { TaskRow } from '../../registry/types.js';
 import { TERMINAL_STATES } from '../../registry/types.js';
 import type { Project } from '../config/project.js';
-import { InvalidStateError, TaskNotFoundError, UsageError } from '../errors.js';
+import { InvalidStateError, NotReadyError, TaskNotFoundError, UsageError } from '../errors.js';
 import { silentLogger } from '../log.js';
 import { killSession } from '../sessions/sessions.js';
 import { stopEarlierAgents } from '../sessions/earlier.js';
@@ -58,7 +58,7 @@ export function retryTask(project: Project, id: number, note?: string): TaskRow 
 /** The human's gate: merges a ready task into base, marks it done, removes its worktree and branch. */
 export async function mergeTask(project: Project, id: number): Promise<{ task: TaskRow; commit: string; cleanup: string | null }> {
   const task = getTask(project, id);
-  if (task.state !== 'ready') throw new InvalidStateError(`Task ${id} is ${task.state}, not ready. Only a ready task can be merged (see \`swarm show ${id}\`).`);
+  if (task.state !== 'ready') throw new NotReadyError(`Task ${id} is ${task.state}, not ready. Only a ready task can be merged (see \`swarm show ${id}\`).`);
   // No agent of this task may still be able to commit while we merge: stop any that outlived its attempt.
   const stuck = await stopEarlierAgents(project.registry, id, Infinity, { before: 'merge' });
   if (stuck) throw new InvalidStateError(`Task ${id}: agent session ${stuck.session} is still running and could not be stopped (PIDs ${stuck.survivors.join(', ')}). Kill them, then merge.`);

@@ -124,10 +124,12 @@ export const SwarmConfig = z.strictObject({
       block_on: z.array(Severity).default(['critical', 'major']),
       /** The diff given to a reviewer is cut past this many characters (saying so). */
       max_diff_chars: z.number().int().positive().default(60_000),
-      /** A reviewer still running after this is stopped; its review has failed (asked again once). */
+      /** A reviewer still running after this is stopped; its review has failed. */
       timeout_minutes: z.number().positive().default(20),
+      /** How many times a reviewer that timed out is started again (each waits timeout_minutes more). */
+      timeout_retries: z.number().int().nonnegative().default(0),
     })
-    .default({ reviewers: [], required: 'all', block_on: ['critical', 'major'], max_diff_chars: 60_000, timeout_minutes: 20 }),
+    .default({ reviewers: [], required: 'all', block_on: ['critical', 'major'], max_diff_chars: 60_000, timeout_minutes: 20, timeout_retries: 0 }),
   /** The rest of the definition of done: screenshots for UI changes. */
   dod: z
     .strictObject({

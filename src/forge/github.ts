@@ -12,7 +12,7 @@ import { extractFailure } from '../../monitor/evidence.js';
 import type { Registry } from '../../registry/registry.js';
 import type { PrRow, TaskRow } from '../../registry/types.js';
 import type { SwarmConfig } from '../config/schema.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage, NotReadyError } from '../errors.js';
 import { mergeConflicts, revParse, runGit } from '../workspace/git.js';
 import { SWARM_REVIEW_MARK, type ReviewPayload } from '../review/post.js';
 import type { Forge, ForgeObservation } from './forge.js';
@@ -428,6 +428,8 @@ export class GitHubForge implements Forge {
       await runGit(this.deps.repoRoot, ['fetch', '--quiet', this.deps.config.github.remote, task.base]).catch(() => undefined);
       return { commit: sha };
     } catch (err) {
+      // 409: the PR's head is no longer the verified commit (someone pushed): not ready, like a moved local branch.
+      if (httpStatus(err) === 409) throw new NotReadyError(`PR #${pr.number}'s head moved after it was verified (${(task.verified_sha ?? '').slice(0, 10)}): it is not ready. The monitor runs CI on the new head; merge when it is ready again.`);
       throw new GitHubError('SWARM_GITHUB_MERGE_FAILED', `GitHub refused to merge PR #${pr.number}: ${errorMessage(err)}`);
     }
   }

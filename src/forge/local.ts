@@ -8,7 +8,7 @@ import { cleanEnv } from '../agents/adapter.js';
 import { agentHome, sandboxCommand, sandboxPlan } from '../sandbox/plan.js';
 import { isClone } from '../workspace/clones.js';
 import type { SwarmConfig } from '../config/schema.js';
-import { GitError } from '../errors.js';
+import { GitError, NotReadyError } from '../errors.js';
 import { freshSessionDir, killSession, readTranscriptTail, sessionLiveness, startSession } from '../sessions/sessions.js';
 import { git, listWorktrees, mergeCommit, mergeConflicts, revParse, runGit } from '../workspace/git.js';
 import type { Forge, ForgeObservation } from './forge.js';
@@ -125,7 +125,7 @@ export class LocalForge implements Forge {
     const tip = await revParse(repo, task.branch);
     const verified = task.verified_sha ?? tip;
     if (tip !== verified) {
-      throw new GitError('SWARM_NOT_VERIFIED', `Task ${task.id}'s branch has commits that were not verified (verified ${verified.slice(0, 10)}, tip ${tip.slice(0, 10)}): it is not ready. The monitor runs CI on the new tip; merge when it is ready again.`);
+      throw new NotReadyError(`Task ${task.id}'s branch has commits that were not verified (verified ${verified.slice(0, 10)}, tip ${tip.slice(0, 10)}): it is not ready. The monitor runs CI on the new tip; merge when it is ready again.`);
     }
     const conflicts = await mergeConflicts(repo, task.base, verified);
     if (conflicts.length > 0) throw new GitError('SWARM_MERGE_CONFLICT', `Task ${task.id} conflicts with ${task.base} in ${conflicts.join(', ')}. Run \`swarm retry ${task.id}\` so an agent resolves it.`);

@@ -1,13 +1,15 @@
 import type { NotificationInput, TaskRow } from '../../registry/types.js';
 
 /** The words the human reads on their phone. Pure. */
-export function readyMessage(task: TaskRow, prNumber: number | null, hasCi: boolean, reviews?: { approvals: number; of: number; fixed: number }, screenshots: string[] = []): NotificationInput {
+/** `again`: the task was ready on `from`, its branch moved, and `to` passed CI and review again. */
+export function readyMessage(task: TaskRow, prNumber: number | null, hasCi: boolean, reviews?: { approvals: number; of: number; fixed: number }, screenshots: string[] = [], again?: { from: string; to: string }): NotificationInput {
   const pr = prNumber !== null ? `PR #${prNumber}` : 'PR';
   const verdicts = reviews ? `${reviews.approvals}/${reviews.of} reviewers approve${reviews.fixed ? `; ${reviews.fixed} finding${reviews.fixed === 1 ? '' : 's'} fixed on the way` : ''}` : '';
+  const moved = again ? `Ready again: the branch moved from ${again.from.slice(0, 10)} to ${again.to.slice(0, 10)} after it was ready, and the new head passed${hasCi ? ' CI' : ''}${reviews ? `${hasCi ? ' and' : ''} review` : ''}${!hasCi && !reviews ? ' its checks' : ''}.\n` : '';
   return {
     event: 'ready',
-    title: `Task ${task.id} ready: ${pr}${hasCi ? ', CI green' : ''}${reviews ? `, ${reviews.approvals}/${reviews.of} reviewers approve` : ''}`,
-    body: `${task.title}\n${verdicts ? `${verdicts}.\n` : ''}${screenshots.length ? `Screenshots: ${screenshots.map((f) => f.split('/').pop()).join(', ')}.\n` : ''}Branch ${task.branch}. Review it, then \`swarm merge ${task.id}\`.`,
+    title: `Task ${task.id} ready${again ? ' again' : ''}: ${pr}${hasCi ? ', CI green' : ''}${reviews ? `, ${reviews.approvals}/${reviews.of} reviewers approve` : ''}`,
+    body: `${task.title}\n${moved}${verdicts ? `${verdicts}.\n` : ''}${screenshots.length ? `Screenshots: ${screenshots.map((f) => f.split('/').pop()).join(', ')}.\n` : ''}Branch ${task.branch}. Review it, then \`swarm merge ${task.id}\`.`,
     ...(screenshots.length ? { attachments: screenshots } : {}),
   };
 }
@@ -19,9 +21,10 @@ export function readyMessage(task: TaskRow, prNumber: number | null, hasCi: bool
 export function needsHelpMessage(task: TaskRow, reason: string, decisiveLine?: string): NotificationInput {
   const retries = task.retries === 1 ? '1 retry' : `${task.retries} retries`;
   const headline = (decisiveLine ?? reason).split('\n')[0]!.slice(0, 160);
+  // "after 0 retries" says nothing: a task that needs help on its first attempt just needs help.
   return {
     event: 'needs_help',
-    title: `Task ${task.id} needs help${decisiveLine ? '' : ` after ${retries}`}: ${headline}`,
+    title: `Task ${task.id} needs help${decisiveLine || task.retries === 0 ? '' : ` after ${retries}`}: ${headline}`,
     body: `${task.title}\n${decisiveLine ? `${reason}\n` : ''}See \`swarm show ${task.id}\` and \`swarm logs ${task.id}\`; \`swarm retry ${task.id}\` tries again.`,
   };
 }

@@ -1,6 +1,6 @@
 /**
- * What a reviewer must answer, and reading it. Pure. An answer is usable only when it is one JSON object
- * matching the schema; anything else says why, so the reviewer can be asked again once.
+ * What a reviewer must answer, and reading it. Pure. An answer is usable when a JSON object in it matches the
+ * schema (the last such one counts); anything else says what was found, so the reviewer can be asked again once.
  */
 import * as z from 'zod';
 
@@ -48,31 +48,88 @@ export const REVIEW_SCHEMA: Record<string, unknown> = {
   required: ['verdict', 'findings'],
 };
 
-/** The JSON object in `text`: all of it, else the last fenced block, else from the first "{" to the last "}". */
-function jsonObject(text: string): unknown {
-  const fenced = [...text.matchAll(/```(?:json)?\s*\n([\s\S]*?)```/g)].map((m) => m[1]!);
-  const first = text.indexOf('{');
-  const last = text.lastIndexOf('}');
-  for (const candidate of [text.trim(), fenced.at(-1), first !== -1 && last > first ? text.slice(first, last + 1) : undefined]) {
-    if (!candidate) continue;
-    try {
-      const value: unknown = JSON.parse(candidate);
-      if (value && typeof value === 'object' && !Array.isArray(value)) return value;
-    } catch {
-      // next candidate
-    }
+/** Where the JSON object starting at `start` ends (string-aware brace matching), or -1. */
+function objectEnd(text: string, start: number, limit: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < Math.min(text.length, start + limit); i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{') depth++;
+    else if (c === '}' && --depth === 0) return i;
   }
-  return null;
+  return -1;
+}
+
+/**
+ * Every top-level JSON object in `text`, in order: bare, fenced, pretty-printed or on one line, wherever it
+ * stands among log lines and prose. Only the last `window` characters are read (an answer comes last).
+ */
+export function jsonObjects(text: string, window = 512 * 1024, maxObjectChars = 256 * 1024): Record<string, unknown>[] {
+  const from = Math.max(0, text.length - window);
+  const found: Record<string, unknown>[] = [];
+  // Unclosed braces (a cut log line) each cost a scan: bounded in all, so no output makes this slow.
+  let budget = 32 * window;
+  for (let i = text.indexOf('{', from); i !== -1 && budget > 0; ) {
+    const end = objectEnd(text, i, maxObjectChars);
+    budget -= end === -1 ? Math.min(maxObjectChars, text.length - i) : end - i;
+    let value: unknown;
+    if (end !== -1) {
+      try {
+        value = JSON.parse(text.slice(i, end + 1));
+      } catch {
+        value = undefined;
+      }
+    }
+    if (value && typeof value === 'object' && !Array.isArray(value)) {
+      found.push(value as Record<string, unknown>);
+      i = text.indexOf('{', end + 1);
+    } else i = text.indexOf('{', i + 1);
+  }
+  return found;
 }
 
 export type ParsedReview = { ok: true; review: ReviewAnswer } | { ok: false; why: string };
 
-export function parseReview(text: string): ParsedReview {
-  const json = jsonObject(text);
-  if (!json) return { ok: false, why: 'the answer held no JSON object' };
-  const parsed = ReviewAnswer.safeParse(json);
-  if (!parsed.success) return { ok: false, why: `the JSON does not match the schema: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || 'answer'}: ${i.message}`).join('; ')}` };
-  return { ok: true, review: parsed.data };
+/** Objects that open a line (one-line or pretty-printed, fenced or not), last first: where answers stand. */
+function lineObjects(text: string, maxObjectChars: number): Record<string, unknown>[] {
+  const found: Record<string, unknown>[] = [];
+  for (const match of [...text.matchAll(/^[ \t]*\{/gm)].reverse()) {
+    const start = match.index + match[0].length - 1;
+    const end = objectEnd(text, start, maxObjectChars);
+    if (end === -1) continue;
+    try {
+      const value: unknown = JSON.parse(text.slice(start, end + 1));
+      if (value && typeof value === 'object' && !Array.isArray(value)) found.push(value as Record<string, unknown>);
+    } catch {
+      // not JSON
+    }
+  }
+  return found;
+}
+
+/** The verdict: the last JSON object in the output that is a valid review, whatever came before it. */
+export function parseReview(text: string, window = 512 * 1024): ParsedReview {
+  const tail = text.slice(-window);
+  // Most answers open a line: looked at first, from the end, so no earlier output can hide them.
+  for (const value of lineObjects(tail, 256 * 1024)) {
+    const parsed = ReviewAnswer.safeParse(value);
+    if (parsed.success) return { ok: true, review: parsed.data };
+  }
+  const objects = jsonObjects(tail);
+  for (let i = objects.length - 1; i >= 0; i--) {
+    const parsed = ReviewAnswer.safeParse(objects[i]);
+    if (parsed.success) return { ok: true, review: parsed.data };
+  }
+  if (!objects.length) return { ok: false, why: 'the answer held no JSON object' };
+  const last = objects.at(-1)!;
+  const issues = ReviewAnswer.safeParse(last).error?.issues ?? [];
+  const count = objects.length === 1 ? '1 JSON object, not a review verdict' : `${objects.length} JSON objects, none a review verdict`;
+  const shown = JSON.stringify(last);
+  return { ok: false, why: `${count}: the last one (${shown.length > 120 ? `${shown.slice(0, 117)}...` : shown}) does not match the schema: ${issues.slice(0, 3).map((i) => `${i.path.join('.') || 'answer'}: ${i.message}`).join('; ')}` };
 }
 
 /** "src/add.ts:2" or "src/add.ts". */

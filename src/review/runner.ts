@@ -1,12 +1,13 @@
 /**
  * Reviewer runs: each reviewer of the configured list runs in its own session (transcript, `swarm attach`,
- * liveness) on a read-only checkout of the PR head, and its answer is read from its transcript once it exits.
- * The monitor decides from these facts (gate.ts); nothing here decides.
+ * liveness) on its own checkout of the round's head (checkout.ts), and its answer is read from its transcript
+ * once it exits. A round is one head: its sessions belong to it and are stopped with it. The monitor decides
+ * from these facts (gate.ts); nothing here decides.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Registry } from '../../registry/registry.js';
-import type { AttemptRow, TaskRow } from '../../registry/types.js';
+import type { AttemptRow, ReviewRoundRow, TaskRow } from '../../registry/types.js';
 import type { SwarmConfig } from '../config/schema.js';
 import { AgentError, errorMessage } from '../errors.js';
 import { agentEnv, type Launch, type LaunchContext } from '../agents/adapter.js';
@@ -17,8 +18,9 @@ import { SWARM_BIN } from '../install.js';
 import { ADAPTERS, resolveAgent, type ResolvedAgent } from '../agents/registry.js';
 import { agentHome, sandboxCommand, sandboxPlan } from '../sandbox/plan.js';
 import { SESSION_FILES } from '../sessions/protocol.js';
-import { freshSessionDir, killSession, readTranscriptTail, sessionLiveness, startSession } from '../sessions/sessions.js';
-import { git, revParse, runGit } from '../workspace/git.js';
+import { freshSessionDir, killSession, readTranscriptTail, sessionLiveness, startSession, stopLiveSessions } from '../sessions/sessions.js';
+import { git } from '../workspace/git.js';
+import { checkoutChanges, createReviewCheckout, removeReviewCheckouts, reviewCheckout, tamperWhy } from './checkout.js';
 import * as z from 'zod';
 import { ANSWER_MARK, USAGE_MARK } from './builtin.js';
 import { parseReview, ReviewAnswer, type Finding } from './findings.js';
@@ -38,8 +40,10 @@ function reviewAttempts(deps: ReviewDeps, task: TaskRow): AttemptRow[] {
 }
 
 /** A finished review attempt as a try; an exited one is read from its transcript and stored once. */
-function tryOf(deps: ReviewDeps, attempt: AttemptRow): ReviewTry {
+function tryOf(deps: ReviewDeps, task: TaskRow, attempt: AttemptRow): ReviewTry {
   if (attempt.ended_at !== null) {
+    if (attempt.outcome === 'timed_out') return { state: 'timed_out', why: attempt.evidence ?? 'timed out' };
+    if (attempt.outcome === 'tampered') return { state: 'tampered', why: attempt.evidence ?? 'changed its checkout' };
     const stored = attempt.report ? ReviewAnswer.safeParse(JSON.parse(attempt.report)) : null;
     return stored?.success ? { state: 'usable', review: stored.data } : { state: 'unusable', why: attempt.evidence ?? 'no usable answer' };
   }
@@ -48,9 +52,17 @@ function tryOf(deps: ReviewDeps, attempt: AttemptRow): ReviewTry {
     const limit = deps.config.review.timeout_minutes * 60_000;
     if (Date.now() - attempt.started_at < limit) return { state: 'running' };
     killSession(attempt.session_dir);
-    const why = `the reviewer was still running after review.timeout_minutes (${deps.config.review.timeout_minutes}) and was stopped`;
-    deps.registry.updateAttempt(attempt.id, { ended_at: Date.now(), outcome: 'unusable', evidence: why });
-    return { state: 'unusable', why };
+    const why = `stopped after review.timeout_minutes (${deps.config.review.timeout_minutes} min) without an answer`;
+    deps.registry.updateAttempt(attempt.id, { ended_at: Date.now(), outcome: 'timed_out', evidence: why });
+    return { state: 'timed_out', why };
+  }
+  // Whatever it answered, a reviewer that changed what it was given to review has failed.
+  const changes = checkoutChanges(reviewCheckout(task, attempt.agent), attempt.started_at);
+  if (changes.length) {
+    const why = tamperWhy(changes);
+    deps.registry.updateAttempt(attempt.id, { ended_at: live.kind === 'exited' ? live.exit.ended_at : Date.now(), exit_code: live.kind === 'exited' ? live.exit.exit_code : null, outcome: 'tampered', evidence: why });
+    deps.registry.recordEvent(task.id, 'review_tampered', { reviewer: attempt.agent, round: attempt.round_id, changes });
+    return { state: 'tampered', why };
   }
   const transcript = live.kind === 'exited' ? readTranscriptTail(attempt.session_dir, 1024 * 1024) : '';
   const { text: answer, usage } = answerText(deps, attempt.agent, stripAnsi(transcript));
@@ -66,21 +78,33 @@ function tryOf(deps: ReviewDeps, attempt: AttemptRow): ReviewTry {
     ended_at: live.kind === 'exited' ? live.exit.ended_at : Date.now(),
     exit_code: live.kind === 'exited' ? live.exit.exit_code : null,
     outcome: result.state === 'usable' ? result.review.verdict : 'unusable',
-    ...(result.state === 'usable' ? { report: JSON.stringify({ ...result.review, usage }) } : { evidence: result.why, report: JSON.stringify({ usage }) }),
+    ...(result.state === 'usable' ? { report: JSON.stringify({ ...result.review, usage }) } : { evidence: result.state === 'unusable' ? result.why : null, report: JSON.stringify({ usage }) }),
   });
   return result;
 }
 
-/** Each configured reviewer's tries on this attempt of the task and this head (this round: a moved head is reviewed anew). */
-export function reviewFacts(deps: ReviewDeps, task: TaskRow, head: string | null): ReviewerFacts[] {
-  const round = reviewAttempts(deps, task).filter((a) => a.n === task.attempt && (head === null || a.head_sha === head));
-  return deps.config.review.reviewers.map((r) => ({ name: r.name, tries: round.filter((a) => a.agent === r.name).map((a) => tryOf(deps, a)) }));
+/** Each configured reviewer's tries in this round (one head: a moved head is a new round). */
+export function reviewFacts(deps: ReviewDeps, task: TaskRow, round: ReviewRoundRow): ReviewerFacts[] {
+  const tries = reviewAttempts(deps, task).filter((a) => a.round_id === round.id);
+  return deps.config.review.reviewers.map((r) => ({ name: r.name, tries: tries.filter((a) => a.agent === r.name).map((a) => tryOf(deps, task, a)) }));
+}
+
+/** The round's reviewer sessions still alive (or only `only`'s) are stopped (whole tree), each said in an event. */
+export async function stopRoundReviewers(deps: ReviewDeps, task: TaskRow, round: ReviewRoundRow, why: string, only?: string): Promise<void> {
+  const open = reviewAttempts(deps, task).filter((a) => a.round_id === round.id && a.ended_at === null && (only === undefined || a.agent === only));
+  if (!open.length) return;
+  const stopped = await stopLiveSessions(open.map((a) => a.session_dir));
+  for (const attempt of open) {
+    const survivors = stopped.find((s) => s.dir === attempt.session_dir)?.survivors ?? [];
+    deps.registry.updateAttempt(attempt.id, { ended_at: Date.now(), outcome: 'stopped', evidence: why });
+    deps.registry.recordEvent(task.id, 'reviewer_stopped', { reviewer: attempt.agent, round: round.id, why, ...(survivors.length ? { survivors } : {}) });
+  }
 }
 
 /** A reviewer's findings on the task's earlier heads (earlier rounds), for it to check. */
-function earlierFindings(deps: ReviewDeps, task: TaskRow, reviewer: string): Finding[] {
+function earlierFindings(deps: ReviewDeps, task: TaskRow, round: ReviewRoundRow, reviewer: string): Finding[] {
   return reviewAttempts(deps, task)
-    .filter((a) => a.agent === reviewer && a.n < task.attempt && a.report)
+    .filter((a) => a.agent === reviewer && a.round_id !== round.id && a.report)
     .flatMap((a) => ReviewAnswer.safeParse(JSON.parse(a.report!)).data?.findings ?? []);
 }
 
@@ -92,21 +116,9 @@ export function findingsFixed(deps: ReviewDeps, task: TaskRow): number {
     .reduce((sum, a) => sum + (ReviewAnswer.safeParse(JSON.parse(a.report!)).data?.findings.filter((f) => block.includes(f.severity)).length ?? 0), 0);
 }
 
-/** The read-only checkout reviewers look at: a detached worktree at the PR head, beside the task's. */
-export function reviewCheckout(task: TaskRow): string {
-  return join(dirname(task.worktree), `${basename(task.worktree)}.review`);
-}
-
-async function prepareCheckout(repoRoot: string, path: string, head: string): Promise<void> {
-  const current = await runGit(path, ['rev-parse', 'HEAD']).catch(() => null);
-  if (current?.code === 0 && current.stdout.trim() === head) return;
-  await runGit(repoRoot, ['worktree', 'remove', '--force', path]);
-  mkdirSync(dirname(path), { recursive: true });
-  await git(repoRoot, ['worktree', 'add', '--detach', '--quiet', path, head]);
-}
-
-export async function removeReviewCheckout(repoRoot: string, task: TaskRow): Promise<void> {
-  await runGit(repoRoot, ['worktree', 'remove', '--force', reviewCheckout(task)]);
+/** The round's checkouts removed (the reviewers are done with them). */
+export function removeRoundCheckouts(deps: ReviewDeps, task: TaskRow): void {
+  removeReviewCheckouts(task, deps.config.review.reviewers.map((r) => r.name));
 }
 
 /** How a reviewer runs: the built-in reviewer, a CLI in its read-only mode, or a custom command. */
@@ -146,21 +158,24 @@ function answerText(deps: ReviewDeps, reviewer: string, transcript: string): { t
   return { text: mark === -1 ? transcript : transcript.slice(mark + ANSWER_MARK.length), usage };
 }
 
-/** Starts the named reviewers on the task's head; `correction` asks one again after an unusable answer. */
-export async function startReviewers(deps: ReviewDeps, task: TaskRow, names: readonly string[], correction: string | null = null): Promise<void> {
+/**
+ * Starts the named reviewers on the round's head, each on a fresh checkout of its own; `correction` asks one
+ * again after an unusable answer. The prompt says CI passed only when CI passed on exactly this head.
+ */
+export async function startReviewers(deps: ReviewDeps, task: TaskRow, round: ReviewRoundRow, names: readonly string[], correction: string | null = null): Promise<void> {
   const { repoRoot, config, registry } = deps;
-  const head = await revParse(repoRoot, task.branch);
-  const checkout = reviewCheckout(task);
-  await prepareCheckout(repoRoot, checkout, head);
-  const diff = boundDiff(await git(repoRoot, ['diff', '--no-color', '--no-ext-diff', `${task.base}...${task.branch}`]), config.review.max_diff_chars);
-  const ci = config.ci.command ? `green (\`${config.ci.command.join(' ')}\` passed on this head)` : 'no CI is configured';
+  const head = round.head;
+  const diff = boundDiff(await git(repoRoot, ['diff', '--no-color', '--no-ext-diff', `${task.base}...${head}`]), config.review.max_diff_chars);
+  const ci = !config.ci.command && round.ci_head === null ? 'no CI is configured' : round.ci_head === head ? `green (${config.ci.command ? `\`${config.ci.command.join(' ')}\`` : 'the checks'} passed on this head)` : 'not run on this head';
   for (const name of names) {
     const reviewer = config.review.reviewers.find((r) => r.name === name);
     if (!reviewer) continue;
     const agent = resolveAgent(config, repoRoot, reviewer.agent, { model: reviewer.model ?? null });
-    const tries = reviewAttempts(deps, task).filter((a) => a.n === task.attempt && a.head_sha === head && a.agent === name).length;
-    const prompt = reviewPrompt({ reviewer: name, focus: reviewer.focus, task, diff, ci, earlier: earlierFindings(deps, task, name), correction });
-    const { sessionId, dir } = freshSessionDir(deps.sessionsDir, `t${task.id}-a${task.attempt}-review-${name}-${tries + 1}`);
+    const tries = reviewAttempts(deps, task).filter((a) => a.round_id === round.id && a.agent === name).length;
+    const checkout = reviewCheckout(task, name);
+    await createReviewCheckout(repoRoot, checkout, head);
+    const prompt = reviewPrompt({ reviewer: name, focus: reviewer.focus, task, diff, ci, earlier: earlierFindings(deps, task, round, name), correction });
+    const { sessionId, dir } = freshSessionDir(deps.sessionsDir, `t${task.id}-a${task.attempt}-review-${name}-r${round.id}-${tries + 1}`);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const promptFile = join(dir, SESSION_FILES.prompt);
     writeFileSync(promptFile, prompt, { mode: 0o600 });
@@ -168,26 +183,26 @@ export async function startReviewers(deps: ReviewDeps, task: TaskRow, names: rea
     const { argv, env } = reviewerLaunch(agent, context);
     await checkFlags(agent.name, agent.adapter, agent.executable, argv, [prompt]);
     const home = agent.sandbox === 'bwrap' ? agentHome(agent.name) : null;
-    const command = home ? sandboxCommand(sandboxPlan({ repoRoot, worktree: checkout, stateDir: dirname(deps.sessionsDir), home, promptFile, programs: [agent.executable] }), argv) : argv;
-    const attempt = registry.insertAttempt({ task_id: task.id, n: task.attempt, kind: 'review', agent: name, session_id: sessionId, session_dir: dir, prompt: prompt.length <= 64 * 1024 ? prompt : `${prompt.slice(0, 64 * 1024)}\n…`, head_sha: head });
+    const command = home ? sandboxCommand(sandboxPlan({ repoRoot, worktree: checkout, readOnly: true, stateDir: dirname(deps.sessionsDir), home, promptFile, programs: [agent.executable] }), argv) : argv;
+    const attempt = registry.insertAttempt({ task_id: task.id, n: task.attempt, kind: 'review', agent: name, session_id: sessionId, session_dir: dir, prompt: prompt.length <= 64 * 1024 ? prompt : `${prompt.slice(0, 64 * 1024)}\n…`, head_sha: head, round_id: round.id, model: agent.model });
     const state = await startSession(dir, { argv: command, cwd: checkout, env: home ? { ...env, HOME: home } : env, cols: 120, rows: 40, scrollback_bytes: 256 * 1024, transcript_max_bytes: 16 * 1024 * 1024 });
     registry.updateAttempt(attempt.id, { holder_pid: state.holder_pid, holder_start: state.holder_start, child_pid: state.child_pid, child_start: state.child_start });
-    registry.recordEvent(task.id, 'review_started', { reviewer: name, agent: agent.name, model: agent.model, try: tries + 1, head });
+    registry.recordEvent(task.id, 'review_started', { reviewer: name, agent: agent.name, model: agent.model, try: tries + 1, head, round: round.id });
   }
 }
 
 /** This round's answers posted on the forge's PR, each once; a failure to post is recorded, never blocking. */
-export async function postRoundReviews(deps: ReviewDeps, task: TaskRow, post: (task: TaskRow, payload: ReviewPayload) => Promise<void>): Promise<void> {
-  const head = await revParse(deps.repoRoot, task.branch);
+export async function postRoundReviews(deps: ReviewDeps, task: TaskRow, round: ReviewRoundRow, post: (task: TaskRow, payload: ReviewPayload) => Promise<void>): Promise<void> {
+  const head = round.head;
   const posted = new Set(deps.registry.events(task.id).filter((e) => e.kind === 'review_posted').map((e) => (JSON.parse(e.data ?? '{}') as { attempt?: number }).attempt));
-  const round = reviewAttempts(deps, task).filter((a) => a.n === task.attempt && a.head_sha === head && a.report && !posted.has(a.id));
-  if (!round.length) return;
+  const answered = reviewAttempts(deps, task).filter((a) => a.round_id === round.id && a.report && !posted.has(a.id));
+  if (!answered.length) return;
   const lines = diffLines(await git(deps.repoRoot, ['diff', '--no-color', '--no-ext-diff', `${task.base}...${head}`]));
-  for (const attempt of round) {
+  for (const attempt of answered) {
     const answer = ReviewAnswer.safeParse(JSON.parse(attempt.report!));
     if (!answer.success) continue;
     const reviewer = deps.config.review.reviewers.find((r) => r.name === attempt.agent);
-    const model = reviewer ? (reviewer.model ?? deps.config.agents[reviewer.agent]?.model ?? null) : null;
+    const model = attempt.model ?? (reviewer ? (reviewer.model ?? deps.config.agents[reviewer.agent]?.model ?? null) : null);
     try {
       await post(task, reviewPayload({ reviewer: attempt.agent, model, answer: answer.data, head, lines }));
       deps.registry.recordEvent(task.id, 'review_posted', { attempt: attempt.id, reviewer: attempt.agent });

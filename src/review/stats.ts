@@ -37,7 +37,8 @@ interface Read {
   cost: number;
 }
 
-function read(report: string | null): Read {
+/** A review attempt's stored report: its answer (null when unusable), tokens and cost. */
+export function readReviewReport(report: string | null): Read {
   if (!report) return { answer: null, tokens: 0, cost: 0 };
   let value: { usage?: { input_tokens?: number; output_tokens?: number; cost_usd?: number } };
   try {
@@ -51,7 +52,7 @@ function read(report: string | null): Read {
 
 export function reviewStats(rows: readonly ReviewRow[], blockOn: readonly Severity[]): ReviewStats {
   const byReviewer = new Map<string, ReviewerLine>();
-  const read_ = rows.map((row) => ({ row, ...read(row.report) }));
+  const read_ = rows.map((row) => ({ row, ...readReviewReport(row.report) }));
   for (const { row, answer, tokens, cost } of read_) {
     const line = byReviewer.get(row.reviewer) ?? { reviewer: row.reviewer, reviews: 0, tokens: 0, cost_usd: 0, blocking: 0, fixed_and_merged: 0 };
     line.reviews++;

@@ -11,6 +11,8 @@ export type SandboxMode = 'none' | 'bwrap';
 export interface SandboxPlan {
   /** The task's checkout, read-write (its `.git` is inside: a clone, not a worktree on the shared refs). */
   worktree: string;
+  /** A reviewer's checkout: shown read-only (a reviewer reads what it reviews, never writes it). */
+  worktreeReadOnly?: boolean;
   /** The human's repository: read-only (the clone borrows its objects). */
   repoRoot: string;
   /** Folders hidden whole before the task's own are bound: other tasks' checkouts, other agents' homes, `.swarm/`. */
@@ -46,7 +48,7 @@ export function bwrapArgv(bwrap: string, argv: readonly string[], plan: SandboxP
     args.push('--bind', plan.home, plan.home);
     for (const [from, to] of plan.homeFiles) args.push('--ro-bind', from, to);
   }
-  args.push('--bind', plan.worktree, plan.worktree);
+  args.push(plan.worktreeReadOnly ? '--ro-bind' : '--bind', plan.worktree, plan.worktree);
   for (const { path, file } of plan.secrets) args.push(...(file ? ['--ro-bind', '/dev/null', path] : ['--tmpfs', path]));
   args.push('--chdir', plan.worktree, '--', ...argv);
   return args;

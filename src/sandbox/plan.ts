@@ -90,6 +90,8 @@ export interface PlanInput {
   programs?: readonly string[];
   network?: 'host' | 'none';
   netDir?: string | null;
+  /** The checkout is shown read-only (a reviewer's). */
+  readOnly?: boolean;
 }
 
 export function sandboxPlan(input: PlanInput): SandboxPlan {
@@ -116,7 +118,7 @@ export function sandboxPlan(input: PlanInput): SandboxPlan {
     }
   }
   const views = [...new Set([...(SWARM_ROOT.startsWith('/tmp/') ? [SWARM_ROOT] : []), ...(input.programs ?? []).flatMap(programDirUnderTmp), ...dnsUnderRun()])];
-  return { worktree: input.worktree, repoRoot: input.repoRoot, views, hiddenDirs, shown: input.promptFile ? [input.promptFile] : [], home: input.home, homeFiles, secrets, network: input.network ?? 'host', netDir: input.netDir ?? null };
+  return { worktree: input.worktree, ...(input.readOnly ? { worktreeReadOnly: true } : {}), repoRoot: input.repoRoot, views, hiddenDirs, shown: input.promptFile ? [input.promptFile] : [], home: input.home, homeFiles, secrets, network: input.network ?? 'host', netDir: input.netDir ?? null };
 }
 
 /** The argument vector running `argv` confined by `plan`; an error saying how to install bubblewrap when it is missing. */

@@ -104,7 +104,7 @@ export function TaskView(props: { id: number; card: Card | undefined; now: numbe
           <h2>Reviews</h2>
           {reviews.map((a) => (
             <div key={a.id} class="review">
-              <b>{a.agent}</b> on attempt {a.n}: {a.review ? a.review.verdict : a.ended_at === null ? 'reviewing…' : `failed (${String(a.evidence ?? 'unusable answer')})`}
+              <b>{a.agent}</b> on attempt {a.n}{a.head_sha ? ` (${a.head_sha.slice(0, 10)})` : ''}: {a.review ? a.review.verdict : a.ended_at === null ? 'reviewing…' : a.outcome === 'stopped' ? `stopped (${String(a.evidence ?? 'the round ended')})` : a.outcome === 'timed_out' ? `timed out (${String(a.evidence ?? '')})` : `failed (${String(a.evidence ?? 'unusable answer')})`}
               {a.review?.summary ? <p>{a.review.summary}</p> : null}
               <ul>{a.review?.findings.map((f, i) => <li key={i}><code>{f.file}{f.line ? `:${f.line}` : ''}</code> [{f.severity}] {f.title}{f.body ? <p class="dim">{f.body}</p> : null}</li>)}</ul>
             </div>

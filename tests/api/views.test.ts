@@ -55,6 +55,13 @@ describe('review badge', () => {
     expect(reviewBadge({ attempt: 2 }, attempts, 2)).toEqual({ approvals: 1, blocking: 0, running: 1, of: 2 });
     expect(reviewBadge({ attempt: 1 }, attempts, 2)).toEqual({ approvals: 0, blocking: 1, running: 0, of: 2 });
     expect(reviewBadge({ attempt: 1 }, [], 0)).toBeNull();
+    // The head moved: a cancelled round's approval does not count next to the new round's.
+    const rounds = [
+      { kind: 'review' as const, n: 1, ended_at: 5, outcome: 'approve', agent: 'logic', round_id: 1 },
+      { kind: 'review' as const, n: 1, ended_at: 6, outcome: 'stopped', agent: 'security', round_id: 1 },
+      { kind: 'review' as const, n: 1, ended_at: null, outcome: null, agent: 'logic', round_id: 2 },
+    ];
+    expect(reviewBadge({ attempt: 1 }, rounds, 2)).toEqual({ approvals: 0, blocking: 0, running: 1, of: 2 });
   });
 });
 

@@ -4,6 +4,7 @@
  * Every CLI: a wrong fix, red CI, a respawn (resuming the CLI's own session) whose prompt carries the failing
  * assertion, the right fix, ready; and the report swarm parsed equals what the CLI printed.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,6 +18,7 @@ import { ADAPTERS } from '../../src/agents/registry.js';
 import { jsonLines } from '../../src/agents/report.js';
 import type { AgentConfig } from '../../src/config/schema.js';
 import { readTranscriptTail } from '../../src/sessions/sessions.js';
+import { waitFor } from '../../src/wait.js';
 import { cliDir, PINNED, realCli } from '../helpers/clis.js';
 import { agentCommand, openRegistry, runDaemon, SAMPLE_CI, sandbox, swarm, waitForState, writeConfig, type Sandbox } from '../helpers/sample.js';
 
@@ -189,6 +191,51 @@ describe.each<Cli>(['claude', 'codex', 'gemini', 'opencode'])('%s as a reviewer 
       expect(stored.usage.output_tokens).toBeGreaterThan(0);
       expect(notes[0]!.title).toContain('1/1 reviewers approve');
       expect((await swarm(box.repo, ['show', String(id)])).stdout).toContain(`${cli}-logic on attempt 1`);
+    } finally {
+      daemon?.child.kill('SIGKILL');
+      await provider.close();
+      box.cleanup();
+    }
+  });
+});
+
+describe('a real CLI reviewer in a race', () => {
+  it('codex reviews a head, the branch moves while a scripted reviewer is slow: the round is cancelled, codex reviews the new head after its CI, ready only on that head', async () => {
+    const box = sandbox('conf-review-race');
+    const verdict = { verdict: 'approve', summary: 'Adds as the task asks.', findings: [] };
+    const { provider, agent } = await setup('codex', box, { review: JSON.stringify(verdict) });
+    let daemon: Awaited<ReturnType<typeof runDaemon>> | null = null;
+    try {
+      writeConfig(box, {
+        sandbox: 'none',
+        agents: { dev: { command: agentCommand('fixer-right.mjs') }, codex: { ...agent, resume: false }, slow: { command: agentCommand('reviewer.mjs'), env: { AGENT_RECORD_DIR: box.records, REVIEWER_NAME: 'slow', REVIEWER_MODE: 'slow' } } },
+        default_agent: 'dev',
+        review: { reviewers: [{ name: 'codex-logic', agent: 'codex', focus: 'logic' }, { name: 'slow', agent: 'slow', focus: 'security' }] },
+        ci: { command: SAMPLE_CI },
+      });
+      daemon = await runDaemon(box);
+      const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', 'Fix addNumbers in src/add.ts: it subtracts, but it must add.'])).stdout) as { id: number };
+      const registry = openRegistry(box);
+      const reviewsOn = (head: string) => registry.attempts(id).filter((a) => a.kind === 'review' && a.head_sha === head);
+      const first = await waitFor(() => registry.events(id).find((e) => e.kind === 'review_requested'), { timeoutMs: 90_000, what: 'the first round' });
+      const h1 = (JSON.parse(first.data ?? '{}') as { head: string }).head;
+      await waitFor(() => (reviewsOn(h1).find((a) => a.agent === 'codex-logic')?.outcome === 'approve' ? true : undefined), { timeoutMs: 90_000, what: 'codex to approve the first head' });
+      const worktree = registry.getTask(id)!.worktree;
+      writeFileSync(join(worktree, 'NOTE.md'), 'a human was here\n');
+      execFileSync('git', ['-c', 'user.name=Human', '-c', 'user.email=h@example.com', 'add', 'NOTE.md'], { cwd: worktree });
+      execFileSync('git', ['-c', 'user.name=Human', '-c', 'user.email=h@example.com', 'commit', '-qm', 'Human note'], { cwd: worktree });
+      const h2 = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: worktree, encoding: 'utf8' }).trim();
+      await waitFor(() => (reviewsOn(h2).find((a) => a.agent === 'codex-logic')?.outcome === 'approve' && reviewsOn(h2).some((a) => a.agent === 'slow') ? true : undefined), { timeoutMs: 90_000, what: 'codex to approve the new head' });
+      expect(registry.getTask(id)!.state).toBe('reviewing');
+      expect(reviewsOn(h1).find((a) => a.agent === 'slow')!.outcome).toBe('stopped');
+      // codex's second review came after CI passed on h2, and its prompt said so.
+      expect(reviewsOn(h2).find((a) => a.agent === 'codex-logic')!.prompt).toContain('passed on this head');
+      expect(provider.requests.some((r) => JSON.stringify(r.body ?? '').includes('NOTE.md'))).toBe(true);
+      writeFileSync(join(box.records, `release-slow-${h2}`), '');
+      const ready = await waitForState(box, id, ['ready', 'needs_help'], 90_000);
+      expect(ready.state, ready.reason ?? '').toBe('ready');
+      expect(ready.verified_sha).toBe(h2);
+      registry.close();
     } finally {
       daemon?.child.kill('SIGKILL');
       await provider.close();

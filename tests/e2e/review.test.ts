@@ -108,7 +108,7 @@ describe('the AI review gate before ready', () => {
     expect(bad.chats[1]!.messages.at(-1)!.content).toContain('Your previous answer could not be used: the answer held no JSON object');
     const shown = (await swarm(box.repo, ['show', String(id)])).stdout;
     expect(shown).toContain('sloppy on attempt 1');
-    expect(shown).toContain('FAILED (unusable answer: the JSON does not match the schema');
+    expect(shown).toContain('FAILED (unusable answer: 1 JSON object, not a review verdict: the last one ({"verdict":"sure"}) does not match the schema');
     // Its terminal is there to read, like any agent's.
     expect((await swarm(box.repo, ['logs', String(id), '--review', 'sloppy'])).stdout).toContain('{"verdict": "sure"}');
     expect(task.attempt).toBe(1);

@@ -42,6 +42,8 @@ const fault = { class: 'fault' as const, cause: 'refuses to run as root', line: 
 const transient = { class: 'transient' as const, cause: 'rate limited (HTTP 429)', line: 'API Error: Request rejected (429) · Rate limited' };
 const task = { class: 'task' as const, cause: 'exit code 1', line: 'TypeError: x is undefined' };
 const withReview = (s: Snapshot): Snapshot => ({ ...s, limits: { ...s.limits, review: { required: 'all', block_on: ['critical', 'major'], reviewers: 1 } } });
+/** In review: a round open on head `aaa`, and the branch still there unless `head` says otherwise. */
+const inRound = (over: Partial<Snapshot>, retries = 0): Snapshot => withReview(snap('reviewing', { round: { id: 4, head: 'aaa' }, head: 'aaa', ...over }, retries));
 const withTask = (s: Snapshot, over: Partial<Snapshot['task']>): Snapshot => ({ ...s, task: { ...s.task, ...over } });
 
 const table: [string, Snapshot, string][] = [
@@ -95,20 +97,39 @@ const table: [string, Snapshot, string][] = [
   ['green, no UI change: ready without screenshots', snap('ci_running', { ci: { kind: 'passed' }, conflicts: [], screenshots: { ui: [], files: [], can_take: true, dir: 'shots' } }), 'ready'],
   // The AI review gate (reviewers configured): after green and mergeable, before ready.
   ['green and mergeable, reviewers configured: the review starts', withReview(snap('ci_running', { ci: { kind: 'passed' }, conflicts: [] })), 'start_review'],
-  ['reviewing, nobody started: start the reviewers', withReview(snap('reviewing', { conflicts: [], reviews: [{ name: 'logic', tries: [] }] })), 'start_reviewers'],
-  ['reviewing, one still at it', withReview(snap('reviewing', { conflicts: [], reviews: [{ name: 'logic', tries: [{ state: 'running' }] }] })), 'none'],
-  ['reviewing, all approve: ready', withReview(snap('reviewing', { conflicts: [], reviews: [{ name: 'logic', tries: [{ state: 'usable', review: { verdict: 'approve', summary: '', findings: [] } }] }] })), 'ready'],
-  ['reviewing, a blocking finding: respawn with it', withReview(snap('reviewing', { conflicts: [], reviews: [{ name: 'logic', tries: [{ state: 'usable', review: { verdict: 'request_changes', summary: '', findings: [{ severity: 'major', file: 'a.ts', line: 1, title: 't', body: '' }] } }] }] })), 'respawn:review_findings'],
-  ['reviewing, a blocking finding, retries spent: a human', withReview(snap('reviewing', { conflicts: [], reviews: [{ name: 'logic', tries: [{ state: 'usable', review: { verdict: 'request_changes', summary: '', findings: [{ severity: 'critical', file: 'a.ts', line: 1, title: 't', body: '' }] } }] }] }, 3)), 'needs_help:review_findings'],
-  ['reviewing, an unusable answer: asked again', withReview(snap('reviewing', { conflicts: [], reviews: [{ name: 'logic', tries: [{ state: 'unusable', why: 'no JSON' }] }] })), 'ask_reviewer_again'],
-  ['reviewing, unusable twice: the review failed, a human', withReview(snap('reviewing', { conflicts: [], reviews: [{ name: 'logic', tries: [{ state: 'unusable', why: 'no JSON' }, { state: 'unusable', why: 'no JSON' }] }] })), 'needs_help:review_failed'],
-  ['reviewing, base moved and now conflicts: back to the agent', withReview(snap('reviewing', { conflicts: ['src/a.ts'], reviews: [] })), 'respawn:conflict'],
-  ["reviewing, a human's changes-requested wins over the bots", withReview(snap('reviewing', { conflicts: [], review: { decision: 'changes_requested', comments: ['no'] }, reviews: [{ name: 'logic', tries: [{ state: 'usable', review: { verdict: 'approve', summary: '', findings: [] } }] }] })), 'respawn:changes_requested'],
+  ['reviewing, nobody started: start the reviewers', inRound({ conflicts: [], reviews: [{ name: 'logic', tries: [] }] }), 'start_reviewers'],
+  ['reviewing, one still at it', inRound({ conflicts: [], reviews: [{ name: 'logic', tries: [{ state: 'running' }] }] }), 'none'],
+  ['reviewing, all approve: ready', inRound({ conflicts: [], reviews: [{ name: 'logic', tries: [{ state: 'usable', review: { verdict: 'approve', summary: '', findings: [] } }] }] }), 'ready'],
+  ['reviewing, a blocking finding: respawn with it', inRound({ conflicts: [], reviews: [{ name: 'logic', tries: [{ state: 'usable', review: { verdict: 'request_changes', summary: '', findings: [{ severity: 'major', file: 'a.ts', line: 1, title: 't', body: '' }] } }] }] }), 'respawn:review_findings'],
+  ['reviewing, a blocking finding, retries spent: a human', inRound({ conflicts: [], reviews: [{ name: 'logic', tries: [{ state: 'usable', review: { verdict: 'request_changes', summary: '', findings: [{ severity: 'critical', file: 'a.ts', line: 1, title: 't', body: '' }] } }] }] }, 3), 'needs_help:review_findings'],
+  ['reviewing, an unusable answer: asked again', inRound({ conflicts: [], reviews: [{ name: 'logic', tries: [{ state: 'unusable', why: 'no JSON' }] }] }), 'ask_reviewer_again'],
+  ['reviewing, unusable twice: the review failed, a human', inRound({ conflicts: [], reviews: [{ name: 'logic', tries: [{ state: 'unusable', why: 'no JSON' }, { state: 'unusable', why: 'no JSON' }] }] }), 'needs_help:review_failed'],
+  ['reviewing, base moved and now conflicts: back to the agent', inRound({ conflicts: ['src/a.ts'], reviews: [] }), 'respawn:conflict'],
+  ['reviewing, the branch moved off the round\'s head: the round ends before any answer is read', inRound({ head: 'bbb', conflicts: [], reviews: [{ name: 'logic', tries: [{ state: 'usable', review: { verdict: 'approve', summary: '', findings: [] } }] }] }), 'branch_moved'],
+  ['reviewing, the branch moved while a reviewer is still at it', inRound({ head: 'bbb', conflicts: [], reviews: [{ name: 'logic', tries: [{ state: 'running' }] }] }), 'branch_moved'],
+  ['reviewing, the branch moved and base conflicts: the move is dealt with first', inRound({ head: 'bbb', conflicts: ['src/a.ts'] }), 'branch_moved'],
+  ['reviewing with no open round (an older daemon): CI and a new round', withReview(snap('reviewing', { round: null, head: 'aaa', conflicts: [] })), 'reverify'],
+  ['reviewing, the forge did not say the head: the round goes on', inRound({ head: null, conflicts: [], reviews: [{ name: 'logic', tries: [{ state: 'running' }] }] }), 'none'],
+  ['reviewing, a reviewer timed out: no second wait by default, a human', inRound({ conflicts: [], reviews: [{ name: 'logic', tries: [{ state: 'timed_out', why: 'stopped after 20 min' }] }] }), 'needs_help:review_failed'],
+  ['reviewing, a reviewer timed out with timeout_retries 1: asked again', { ...inRound({ conflicts: [], reviews: [{ name: 'logic', tries: [{ state: 'timed_out', why: 'stopped' }] }] }), limits: { ...inRound({}).limits, review: { required: 'all', block_on: ['major'], reviewers: 1, timeout_retries: 1 } } }, 'ask_reviewer_again'],
+  ['reviewing, a reviewer changed its checkout: its review failed at once, a human', inRound({ conflicts: [], reviews: [{ name: 'logic', tries: [{ state: 'tampered', why: 'wrote src/a.ts' }] }] }), 'needs_help:review_failed'],
+  ["reviewing, a human's changes-requested wins over the bots", inRound({ conflicts: [], review: { decision: 'changes_requested', comments: ['no'] }, reviews: [{ name: 'logic', tries: [{ state: 'usable', review: { verdict: 'approve', summary: '', findings: [] } }] }] }), 'respawn:changes_requested'],
 ];
 
 describe('decide', () => {
   it.each(table)('%s', (_name, snapshot, expected) => {
     expect(shape(decide(snapshot))).toBe(expected);
+  });
+
+  it('ready names the round that approved it; a moved head names both commits', () => {
+    expect(decide(inRound({ conflicts: [], reviews: [{ name: 'logic', tries: [{ state: 'usable', review: { verdict: 'approve', summary: '', findings: [] } }] }] }))).toMatchObject({ type: 'ready', round: 4, reviews: { approvals: 1, of: 1 } });
+    expect(decide(inRound({ head: 'bbb', conflicts: [] }))).toEqual({ type: 'branch_moved', from: 'aaa', to: 'bbb' });
+  });
+
+  it('a failed review points at the reviewer\'s terminal, not at swarm show', () => {
+    const action = decide(inRound({ conflicts: [], reviews: [{ name: 'logic', tries: [{ state: 'timed_out', why: 'stopped after review.timeout_minutes (20 min) without an answer' }] }] }));
+    expect(action.type === 'needs_help' && action.evidence.summary).toContain('reviewer logic timed out (stopped after review.timeout_minutes (20 min)');
+    expect(action.type === 'needs_help' && action.evidence.summary).toContain('`swarm logs 7 --review logic`');
   });
 
   it('puts the failing tests and assertions of a red CI into the evidence', () => {

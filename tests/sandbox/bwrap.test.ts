@@ -55,6 +55,13 @@ describe('bwrapArgv', () => {
     expect(argv).not.toContain('--unshare-net');
   });
 
+  it("a reviewer's checkout is mounted read-only, in the same place, with the task's own checkout hidden by its folder", () => {
+    const review = mounts(bwrapArgv('/usr/bin/bwrap', ['x'], { ...plan, worktree: '/data/wt/repo-1/3-fix.review-logic', worktreeReadOnly: true }));
+    expect(review).toContain('--ro-bind /data/wt/repo-1/3-fix.review-logic /data/wt/repo-1/3-fix.review-logic');
+    expect(review).not.toContain('--bind /data/wt/repo-1/3-fix.review-logic /data/wt/repo-1/3-fix.review-logic');
+    expect(review.indexOf('--tmpfs /data/wt/repo-1')).toBeLessThan(review.indexOf('--ro-bind /data/wt/repo-1/3-fix.review-logic /data/wt/repo-1/3-fix.review-logic'));
+  });
+
   it('network "none" leaves the agent loopback only', () => {
     expect(bwrapArgv('/usr/bin/bwrap', ['x'], { ...plan, network: 'none' })).toContain('--unshare-net');
   });

@@ -50,8 +50,12 @@ export interface AgentAdapter {
   refuse?(facts: RunFacts): string | null;
   /** CLI versions the conformance suite ran this adapter against (tests/conformance). */
   readonly verified?: readonly string[];
-  /** Login files in the user's home copied once into the agent's own home when it runs sandboxed. */
+  /** The CLI's login and settings files in the user's home, copied into each task's fresh home when sandboxed. */
   readonly homeSeed?: readonly string[];
+  /** Which of them are logins: a CLI that refreshed one during a task has it carried back. */
+  readonly loginFiles?: readonly string[];
+  /** Environment variables that name the CLI's home (CODEX_HOME): given a private copy of these files. */
+  readonly cliHomeEnv?: readonly { name: string; files: readonly string[]; logins: readonly string[] }[];
   /** How to ask the version (default `--version`). */
   readonly versionArgs?: readonly string[];
   /** Help pages that list every flag `build` may pass (e.g. `exec --help`). */

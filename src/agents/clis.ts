@@ -32,6 +32,8 @@ export const claudeAdapter: AgentAdapter = {
   executable: program('claude'),
   verified: ['2.1.330'],
   homeSeed: ['.claude.json', '.claude/.credentials.json', '.claude/settings.json'],
+  loginFiles: ['.claude/.credentials.json'],
+  cliHomeEnv: [{ name: 'CLAUDE_CONFIG_DIR', files: ['.credentials.json', 'settings.json', '.claude.json'], logins: ['.credentials.json'] }],
   helpPages: [['--help']],
   refuse({ uid, sandboxed }) {
     if (uid !== 0 || sandboxed) return null;
@@ -73,6 +75,8 @@ export const codexAdapter: AgentAdapter = {
   executable: program('codex'),
   verified: ['0.169.0'],
   homeSeed: ['.codex/auth.json', '.codex/config.toml'],
+  loginFiles: ['.codex/auth.json'],
+  cliHomeEnv: [{ name: 'CODEX_HOME', files: ['auth.json', 'config.toml'], logins: ['auth.json'] }],
   helpPages: [['exec', '--help']],
   build(context) {
     const bin = context.config.command?.[0] ?? 'codex';
@@ -121,6 +125,7 @@ export const geminiAdapter: AgentAdapter = {
   executable: program('gemini'),
   verified: ['0.61.0'],
   homeSeed: ['.gemini/settings.json', '.gemini/oauth_creds.json', '.gemini/google_accounts.json'],
+  loginFiles: ['.gemini/oauth_creds.json'],
   helpPages: [['--help']],
   build(context) {
     const argv = [
@@ -151,6 +156,7 @@ export const opencodeAdapter: AgentAdapter = {
   executable: program('opencode'),
   verified: ['1.18.33'],
   homeSeed: ['.local/share/opencode/auth.json', '.config/opencode/opencode.json'],
+  loginFiles: ['.local/share/opencode/auth.json'],
   helpPages: [['run', '--help']],
   build(context) {
     const argv = [

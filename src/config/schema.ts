@@ -83,6 +83,10 @@ export const SwarmConfig = z.strictObject({
   sandbox: z.enum(['none', 'bwrap']).default('none'),
   /** A sandboxed agent's network: "open" (the machine's) or "endpoints" (only what it needs: see the README). */
   sandbox_network: z.enum(['open', 'endpoints']).default('open'),
+  /** More of your home a sandboxed agent, its CI and its reviewers may read, relative to it (the home is hidden but toolchains). */
+  sandbox_home_read: z.array(z.string().min(1)).default([]),
+  /** Files of your home copied into every sandboxed agent's fresh home (besides its CLI's login and settings), relative to it. */
+  sandbox_home_copy: z.array(z.string().min(1)).default([]),
   /** Task kinds (bugfix, docs, review, ...): which agent and model take them, and the role prompt they get. */
   kinds: z
     .record(

@@ -1,3 +1,4 @@
+import { homedir } from 'node:os';
 import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { globSync } from 'tinyglobby';
@@ -5,7 +6,8 @@ import { extractFailure } from '../../monitor/evidence.js';
 import type { Registry } from '../../registry/registry.js';
 import type { PrRow, TaskRow } from '../../registry/types.js';
 import { cleanEnv } from '../agents/adapter.js';
-import { agentHome, sandboxCommand, sandboxPlan } from '../sandbox/plan.js';
+import { sandboxCommand, sandboxPlan } from '../sandbox/plan.js';
+import { commandHome } from '../sandbox/homes.js';
 import { isClone } from '../workspace/clones.js';
 import type { SwarmConfig } from '../config/schema.js';
 import { GitError, NotReadyError } from '../errors.js';
@@ -41,7 +43,7 @@ export class LocalForge implements Forge {
     const row = registry.insertAttempt({ task_id: task.id, n: task.attempt, kind: 'ci', agent: 'ci', session_id: sessionId, session_dir: dir, prompt: null, head_sha: head });
     const ci = this.deps.config.ci;
     // A sandboxed task's CI runs in the same sandbox as its agent: the tests are code the agent wrote.
-    const plan = isClone(task.worktree) ? sandboxPlan({ repoRoot: this.deps.repoRoot, worktree: task.worktree, stateDir: dirname(this.deps.sessionsDir), home: agentHome('ci') }) : null;
+    const plan = isClone(task.worktree) ? sandboxPlan({ repoRoot: this.deps.repoRoot, worktree: task.worktree, stateDir: dirname(this.deps.sessionsDir), home: commandHome(task.worktree, homedir()), homeRead: this.deps.config.sandbox_home_read }) : null;
     const env = { ...cleanEnv(ci.pass_env), ...(plan ? { HOME: plan.home ?? '', TMPDIR: '/tmp' } : {}), ...ci.env, SWARM_TASK_ID: String(task.id), SWARM_ATTEMPT: String(task.attempt), SWARM_WORKTREE: task.worktree, CI: 'true' };
     try {
       const argv = plan ? sandboxCommand(plan, command) : command;

@@ -5,7 +5,7 @@
  * from these facts (gate.ts); nothing here decides.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Registry } from '../../registry/registry.js';
 import type { AttemptRow, ReviewRoundRow, TaskRow } from '../../registry/types.js';
 import type { SwarmConfig } from '../config/schema.js';
@@ -16,7 +16,7 @@ import { stripAnsi } from '../../monitor/evidence/terminal.js';
 import { builtinProviderEnv, ollamaHost } from '../agents/builtin/adapter.js';
 import { SWARM_BIN } from '../install.js';
 import { ADAPTERS, resolveAgent, type ResolvedAgent } from '../agents/registry.js';
-import { agentHome, sandboxCommand, sandboxPlan } from '../sandbox/plan.js';
+import { confineAgent } from '../sandbox/confine.js';
 import { SESSION_FILES } from '../sessions/protocol.js';
 import { freshSessionDir, killSession, readTranscriptTail, sessionLiveness, startSession, stopLiveSessions } from '../sessions/sessions.js';
 import { git } from '../workspace/git.js';
@@ -182,10 +182,10 @@ export async function startReviewers(deps: ReviewDeps, task: TaskRow, round: Rev
     const context: LaunchContext = { taskId: task.id, attempt: task.attempt, prompt, promptFile, worktree: checkout, repoRoot, agentName: agent.name, model: agent.model, config: agent.config, resumeSession: null, gitDirs: [], sandboxed: agent.sandbox === 'bwrap' };
     const { argv, env } = reviewerLaunch(agent, context);
     await checkFlags(agent.name, agent.adapter, agent.executable, argv, [prompt]);
-    const home = agent.sandbox === 'bwrap' ? agentHome(agent.name) : null;
-    const command = home ? sandboxCommand(sandboxPlan({ repoRoot, worktree: checkout, readOnly: true, stateDir: dirname(deps.sessionsDir), home, promptFile, programs: [agent.executable] }), argv) : argv;
+    // Sandboxed, a reviewer gets what an agent gets (a fresh home, its network), with its checkout read-only.
+    const confined = agent.sandbox === 'bwrap' ? confineAgent({ agent, argv, env, repoRoot, worktree: checkout, stateDir: dirname(deps.sessionsDir), sessionDir: dir, promptFile, homeRead: config.sandbox_home_read, homeCopy: config.sandbox_home_copy, homeKey: basename(checkout), freshHome: true, readOnly: true }) : null;
     const attempt = registry.insertAttempt({ task_id: task.id, n: task.attempt, kind: 'review', agent: name, session_id: sessionId, session_dir: dir, prompt: prompt.length <= 64 * 1024 ? prompt : `${prompt.slice(0, 64 * 1024)}\n…`, head_sha: head, round_id: round.id, model: agent.model });
-    const state = await startSession(dir, { argv: command, cwd: checkout, env: home ? { ...env, HOME: home } : env, cols: 120, rows: 40, scrollback_bytes: 256 * 1024, transcript_max_bytes: 16 * 1024 * 1024 });
+    const state = await startSession(dir, { argv: confined?.argv ?? argv, cwd: checkout, env: confined?.env ?? env, ...(confined?.net ? { net: confined.net } : {}), cols: 120, rows: 40, scrollback_bytes: 256 * 1024, transcript_max_bytes: 16 * 1024 * 1024 });
     registry.updateAttempt(attempt.id, { holder_pid: state.holder_pid, holder_start: state.holder_start, child_pid: state.child_pid, child_start: state.child_start });
     registry.recordEvent(task.id, 'review_started', { reviewer: name, agent: agent.name, model: agent.model, try: tries + 1, head, round: round.id });
   }

@@ -1,3 +1,4 @@
+import { homedir } from 'node:os';
 /**
  * Screenshots for UI changes, part of the definition of done: when the diff touches the configured UI paths,
  * `ready` needs screenshots under the configured folder, committed by the agent or taken by a configured
@@ -9,7 +10,8 @@ import { dirname, join, relative } from 'node:path';
 import picomatch from 'picomatch';
 import type { SwarmConfig } from '../config/schema.js';
 import { cleanEnv } from '../agents/adapter.js';
-import { agentHome, runSandboxed, sandboxPlan } from '../sandbox/plan.js';
+import { runSandboxed, sandboxPlan } from '../sandbox/plan.js';
+import { commandHome } from '../sandbox/homes.js';
 import { isClone } from '../workspace/clones.js';
 import { git } from '../workspace/git.js';
 
@@ -69,7 +71,7 @@ export async function takeScreenshots(config: SwarmConfig, repoRoot: string, wor
   const timeoutMs = config.dod.screenshots.timeout_seconds * 1000;
   const env = { ...cleanEnv(config.ci.pass_env), ...config.ci.env, SWARM_SCREENSHOT_DIR: join(worktree, config.dod.screenshots.dir), CI: 'true' };
   if (isClone(worktree)) {
-    const plan = sandboxPlan({ repoRoot, worktree, stateDir: join(repoRoot, '.swarm'), home: agentHome('ci') });
+    const plan = sandboxPlan({ repoRoot, worktree, stateDir: join(repoRoot, '.swarm'), home: commandHome(worktree, homedir()), homeRead: config.sandbox_home_read });
     const result = await runSandboxed(plan, command, { ...env, HOME: plan.home ?? '', TMPDIR: '/tmp' }, timeoutMs);
     return { code: result.code, output: `${result.stdout}${result.stderr}`.slice(-2000) };
   }

@@ -1,7 +1,8 @@
 /**
  * swarm's sandbox on Linux: bubblewrap. The agent sees the machine read-only; its own task checkout (a clone
  * whose refs are its own) and its own home read-write; a private /tmp and /run; and neither `.swarm/` (the
- * daemon's token, other sessions), nor the other tasks' checkouts, nor the user's home secrets. It runs with
+ * daemon's token, other sessions), nor the other tasks' checkouts, nor the user's home (hidden whole: toolchains
+ * are shown back read-only), nor other homes or root-only files. It runs with
  * no capabilities, even as root. The argument vector is built by a pure function; `plan.ts` looks at the machine.
  */
 import { resolveExecutable } from '../agents/adapter.js';
@@ -15,11 +16,13 @@ export interface SandboxPlan {
   worktreeReadOnly?: boolean;
   /** The human's repository: read-only (the clone borrows its objects). */
   repoRoot: string;
+  /** Homes hidden whole first (the user's, every other): what is shown of them comes back through `views`. */
+  hiddenHomes?: readonly string[];
   /** Folders hidden whole before the task's own are bound: other tasks' checkouts, other agents' homes, `.swarm/`. */
   hiddenDirs: readonly string[];
-  /** Secrets hidden after the binds (so a home bound from the user's own still hides them): folders and files. */
+  /** Root-only files of the machine (/etc/shadow, host keys) masked last: folders and files. */
   secrets: readonly { path: string; file: boolean }[];
-  /** Read-only views put back before the hiding (a program under /tmp, DNS under /run): what they hold stays hidden. */
+  /** Read-only views put back after the homes are hidden (toolchains, a program under /tmp or a home, DNS under /run). */
   views: readonly string[];
   /** Read-only views inside hidden folders, put back after the hiding (the prompt file inside `.swarm/`). */
   shown: readonly string[];
@@ -39,7 +42,8 @@ export function bwrapArgv(bwrap: string, argv: readonly string[], plan: SandboxP
   if (plan.network === 'none') args.push('--unshare-net');
   args.push('--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp', '--tmpfs', '/run');
   if (plan.network === 'none' && plan.netDir) args.push('--bind', plan.netDir, '/run/swarm-net');
-  // The main checkout is the human's: read-only, even when it lies under /tmp.
+  for (const dir of plan.hiddenHomes ?? []) args.push('--tmpfs', dir);
+  // The main checkout is the human's: read-only, even when it lies under /tmp or a hidden home.
   args.push('--ro-bind', plan.repoRoot, plan.repoRoot);
   for (const path of plan.views) args.push('--ro-bind', path, path);
   for (const dir of plan.hiddenDirs) args.push('--tmpfs', dir);
@@ -50,6 +54,9 @@ export function bwrapArgv(bwrap: string, argv: readonly string[], plan: SandboxP
   }
   args.push(plan.worktreeReadOnly ? '--ro-bind' : '--bind', plan.worktree, plan.worktree);
   for (const { path, file } of plan.secrets) args.push(...(file ? ['--ro-bind', '/dev/null', path] : ['--tmpfs', path]));
+  // The hidden homes read-only last (what was bound inside them keeps its own mode): nothing written there
+  // could look, to the agent, like it landed in the user's home.
+  for (const dir of plan.hiddenHomes ?? []) args.push('--remount-ro', dir);
   args.push('--chdir', plan.worktree, '--', ...argv);
   return args;
 }

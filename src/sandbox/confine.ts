@@ -11,7 +11,10 @@ import { ollamaHost } from '../agents/builtin/adapter.js';
 import { checkSocketDir } from '../sessions/protocol.js';
 import { agentEndpoints } from './endpoints.js';
 import { INSIDE_DIR, PROXY_PORT, proxyEnv, type NetSpec } from './netbridge.js';
-import { agentHome, sandboxCommand, sandboxPlan } from './plan.js';
+import { homedir } from 'node:os';
+import { basename } from 'node:path';
+import { prepareHome } from './homes.js';
+import { sandboxCommand, sandboxPlan } from './plan.js';
 
 /** Run as its own script inside the sandbox: tsc's output, wherever the code calling it runs from. */
 const INSIDE_JS = join(DIST, 'src', 'sandbox', 'netbridge-inside.js');
@@ -29,18 +32,42 @@ function netDirFor(sessionDir: string): string {
   return join(parent, `net-${createHash('sha256').update(sessionDir).digest('hex').slice(0, 16)}`);
 }
 
-export function confineAgent(input: { agent: ResolvedAgent; argv: string[]; env: Record<string, string>; repoRoot: string; worktree: string; stateDir: string; sessionDir: string; promptFile: string }): ConfinedLaunch {
+export interface ConfineInput {
+  agent: ResolvedAgent;
+  argv: string[];
+  env: Record<string, string>;
+  repoRoot: string;
+  worktree: string;
+  stateDir: string;
+  sessionDir: string;
+  promptFile: string;
+  /** `sandbox_home_read` and `sandbox_home_copy`. */
+  homeRead: readonly string[];
+  homeCopy: readonly string[];
+  /** Which home: the task's (kept across its attempts, for a CLI to resume its session), or a suffixed one. */
+  homeKey?: string;
+  /** Start the home from its template (a task's first attempt; every reviewer run). */
+  freshHome: boolean;
+  /** The checkout is shown read-only (a reviewer's). */
+  readOnly?: boolean;
+}
+
+export function confineAgent(input: ConfineInput): ConfinedLaunch {
   const { agent } = input;
-  // The agent's home is its own (unless its config names one): what it writes there never runs as the user.
-  const home = agent.config.env.HOME ?? agentHome(agent.name, agent.adapter.homeSeed);
+  // The agent's home is the task's own, from a template: what it writes there never runs as the user, nor in
+  // another task. An agent whose config names a HOME has its files copied from there.
+  const source = agent.config.env.HOME ?? homedir();
+  const prepared = prepareHome({ agent: agent.name, key: input.homeKey ?? basename(input.worktree), source, seed: agent.adapter.homeSeed ?? [], logins: agent.adapter.loginFiles ?? [], copy: input.homeCopy, cliHomes: agent.adapter.cliHomeEnv ?? [], env: input.env, fresh: input.freshHome });
+  const home = prepared.home;
   const programs = [agent.executable, ...(agent.config.command ?? []).slice(1).filter((arg) => isAbsolute(arg))];
-  const base = { repoRoot: input.repoRoot, worktree: input.worktree, stateDir: input.stateDir, home, promptFile: input.promptFile };
+  const base = { repoRoot: input.repoRoot, worktree: input.worktree, stateDir: input.stateDir, home, promptFile: input.promptFile, homeRead: input.homeRead, sourceHome: source, readOnly: input.readOnly === true };
+  const env = { ...input.env, ...prepared.env };
   if (agent.network === 'open') {
-    return { argv: sandboxCommand(sandboxPlan({ ...base, programs }), input.argv), env: { ...input.env, HOME: home } };
+    return { argv: sandboxCommand(sandboxPlan({ ...base, programs }), input.argv), env };
   }
   const endpoints = agentEndpoints(agent.config, process.env, ollamaHost(agent.config));
   const net: NetSpec = { dir: netDirFor(input.sessionDir), ...endpoints };
   const inner = [process.execPath, INSIDE_JS, '--dir', INSIDE_DIR, '--proxy-port', String(PROXY_PORT), ...endpoints.loopback.flatMap((port) => ['--forward', String(port)]), '--', ...input.argv];
   const plan = sandboxPlan({ ...base, programs: [...programs, INSIDE_JS], network: 'none', netDir: net.dir });
-  return { argv: sandboxCommand(plan, inner), env: { ...input.env, ...proxyEnv(), HOME: home }, net };
+  return { argv: sandboxCommand(plan, inner), env: { ...env, ...proxyEnv() }, net };
 }

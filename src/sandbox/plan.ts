@@ -5,7 +5,7 @@
  * can run commands (core.fsmonitor, filters, hooks), and the agent wrote them.
  */
 import { execFile } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { SWARM_ROOT } from '../install.js';
@@ -13,48 +13,14 @@ import { SandboxError } from '../errors.js';
 import { BWRAP_MISSING, bwrapArgv, findBwrap, type SandboxPlan } from './bwrap.js';
 import { knownStateDirs } from './known-repos.js';
 import { swarmDataDir } from './data-dir.js';
+import { homeView, programView } from './home-view.js';
 
-/** Home entries no agent needs: keys, cloud and forge credentials, the user's shell history. */
-export const HOME_SECRETS = ['.ssh', '.gnupg', '.aws', '.azure', '.config/gcloud', '.config/gh', '.config/hub', '.docker', '.kube', '.netrc', '.git-credentials', '.npmrc', '.pypirc', '.cargo/credentials.toml', '.cargo/credentials', '.bash_history', '.zsh_history', '.password-store', '.local/share/keyrings'];
-
-export function homeSecrets(home: string): { path: string; file: boolean }[] {
-  return HOME_SECRETS.map((entry) => join(home, entry))
-    .filter((path) => existsSync(path))
-    .map((path) => ({ path, file: !statSync(path).isDirectory() }));
-}
-
-
-/**
- * The home an agent gets inside the sandbox: its own folder under swarm's data dir, so that what it writes
- * there (its CLI's settings and hooks, shell start-up files, git config) can never run later as the user,
- * outside. Seeded once with copies of its CLI's login files from the user's home.
- */
-export function agentHome(name: string, seed: readonly string[] = [], realHome = homedir()): string {
-  const home = join(swarmDataDir(), 'homes', name);
-  mkdirSync(home, { recursive: true, mode: 0o700 });
-  for (const entry of seed) {
-    const from = join(realHome, entry);
-    const to = join(home, entry);
-    if (!existsSync(from) || existsSync(to) || !statSync(from).isFile()) continue;
-    mkdirSync(dirname(to), { recursive: true, mode: 0o700 });
-    copyFileSync(from, to);
-    chmodSync(to, 0o600);
-  }
-  return home;
-}
-
-/** The folder of a program (or a script given to one) that lives under /tmp (a private /tmp would hide it), as a read-only view. */
-export function programDirUnderTmp(executable: string): string[] {
-  let real = executable;
+function realPathOf(path: string): string {
   try {
-    real = realpathSync(executable);
+    return realpathSync(path);
   } catch {
-    // as given
+    return path;
   }
-  if (!real.startsWith('/tmp/') || !existsSync(real)) return [];
-  // A package's bin links into its node_modules folder: show the package root, not just bin/.
-  const pkg = /^(.*\/node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(real);
-  return [pkg ? pkg[1]! : dirname(real)];
 }
 
 function existing(paths: readonly string[]): string[] {
@@ -92,6 +58,10 @@ export interface PlanInput {
   netDir?: string | null;
   /** The checkout is shown read-only (a reviewer's). */
   readOnly?: boolean;
+  /** More of the user's home shown read-only (`sandbox_home_read`), relative to it. */
+  homeRead?: readonly string[];
+  /** Another home the agent's files were copied from (an agent's configured HOME): hidden too. */
+  sourceHome?: string | null;
 }
 
 export function sandboxPlan(input: PlanInput): SandboxPlan {
@@ -109,7 +79,11 @@ export function sandboxPlan(input: PlanInput): SandboxPlan {
     join(tmpdir(), `swarm-${uid}`),
     `/var/run/user/${uid}`,
   ]);
-  const secrets = [...homeSecrets(realHome), ...(input.home && input.home !== realHome ? homeSecrets(input.home) : [])];
+  // The user's home hidden whole (and every other home), with the toolchains in it shown back read-only.
+  const isDir = (path: string): boolean => statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  const machine = homeView({ home: realHome, extraRead: input.homeRead ?? [], exists: existsSync, isDir, listDir: (path) => readdirSync(path) });
+  const hiddenHomes = [...machine.hide, ...(input.sourceHome && input.sourceHome !== realHome && !input.sourceHome.startsWith('/tmp/') ? [input.sourceHome] : [])];
+  const secrets = machine.secrets;
   const homeFiles: [string, string][] = [];
   if (input.home && input.home !== realHome) {
     for (const file of ['.gitconfig', '.config/git/config', '.config/git/ignore']) {
@@ -117,8 +91,14 @@ export function sandboxPlan(input: PlanInput): SandboxPlan {
       if (existsSync(from) && statSync(from).isFile()) homeFiles.push([from, join(input.home, file)]);
     }
   }
-  const views = [...new Set([...(SWARM_ROOT.startsWith('/tmp/') ? [SWARM_ROOT] : []), ...(input.programs ?? []).flatMap(programDirUnderTmp), ...dnsUnderRun()])];
-  return { worktree: input.worktree, ...(input.readOnly ? { worktreeReadOnly: true } : {}), repoRoot: input.repoRoot, views, hiddenDirs, shown: input.promptFile ? [input.promptFile] : [], home: input.home, homeFiles, secrets, network: input.network ?? 'host', netDir: input.netDir ?? null };
+  // swarm itself, node and the agent's program, where they live in a hidden place (/tmp is private, homes hidden).
+  const hiddenRoots = ['/tmp', ...hiddenHomes];
+  const programs = [SWARM_ROOT, process.execPath, ...(input.programs ?? [])].flatMap((program) => {
+    const view = program === SWARM_ROOT ? (hiddenRoots.some((root) => SWARM_ROOT.startsWith(`${root}/`)) ? SWARM_ROOT : null) : programView(realPathOf(program), hiddenRoots);
+    return view && existsSync(view) ? [view] : [];
+  });
+  const views = [...new Set([...machine.show, ...programs, ...dnsUnderRun()])];
+  return { worktree: input.worktree, ...(input.readOnly ? { worktreeReadOnly: true } : {}), repoRoot: input.repoRoot, hiddenHomes, views, hiddenDirs, shown: input.promptFile ? [input.promptFile] : [], home: input.home, homeFiles, secrets, network: input.network ?? 'host', netDir: input.netDir ?? null };
 }
 
 /** The argument vector running `argv` confined by `plan`; an error saying how to install bubblewrap when it is missing. */

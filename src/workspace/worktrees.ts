@@ -1,3 +1,4 @@
+import { homedir } from 'node:os';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { constants, copyFileSync, existsSync, lstatSync, mkdirSync, realpathSync, rmSync, statSync } from 'node:fs';
@@ -9,7 +10,8 @@ import { POOL_DIR, type WorktreePool } from './pool.js';
 import { ensureDeps, type DepsOutcome } from './deps.js';
 import { cloneUncommitted, createClone, fetchBack, isClone } from './clones.js';
 import { cleanEnv } from '../agents/adapter.js';
-import { agentHome, runSandboxed, sandboxPlan } from '../sandbox/plan.js';
+import { runSandboxed, sandboxPlan } from '../sandbox/plan.js';
+import { commandHome } from '../sandbox/homes.js';
 import { swarmDataDir } from '../sandbox/data-dir.js';
 
 function lexists(path: string): boolean {
@@ -116,7 +118,7 @@ export async function setupWorktree(config: SwarmConfig, repoRoot: string, path:
     copyFileSync(from, to, constants.COPYFILE_EXCL);
   }
   // In a sandboxed task's clone the setup runs confined too: it runs the branch's scripts (npm ci runs postinstall).
-  const confined = isClone(path) ? sandboxPlan({ repoRoot, worktree: path, stateDir: join(repoRoot, '.swarm'), home: agentHome('ci') }) : null;
+  const confined = isClone(path) ? sandboxPlan({ repoRoot, worktree: path, stateDir: join(repoRoot, '.swarm'), home: commandHome(path, homedir()), homeRead: config.sandbox_home_read }) : null;
   const runSetup = async (argv: readonly string[], key = 'worktree.setup'): Promise<void> => {
     const timeoutMs = config.worktree.setup_timeout_minutes * 60_000;
     const result = confined ? await runSandboxed(confined, [...argv], { ...cleanEnv(), TMPDIR: '/tmp', HOME: confined.home ?? '' }, timeoutMs).then((r) => ({ code: r.code, output: `${r.stdout}${r.stderr}` })) : await run(argv, path, timeoutMs);

@@ -113,6 +113,8 @@ export interface RunResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** Killed at the time limit. */
+  timedOut?: boolean;
 }
 
 /** Runs a command confined, with only `env`; never a shell. */
@@ -120,7 +122,7 @@ export function runSandboxed(plan: SandboxPlan, argv: readonly string[], env: Re
   const command = sandboxCommand(plan, argv);
   return new Promise((done) => {
     execFile(command[0]!, command.slice(1), { env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
-      done({ code: err ? (typeof err.code === 'number' ? err.code : 127) : 0, stdout, stderr: `${stderr}${err && typeof err.code !== 'number' ? err.message : ''}` });
+      done({ code: err ? (typeof err.code === 'number' ? err.code : 127) : 0, stdout, stderr: `${stderr}${err && typeof err.code !== 'number' ? err.message : ''}`, ...(err?.killed ? { timedOut: true } : {}) });
     });
   });
 }

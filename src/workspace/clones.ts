@@ -12,7 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { GitError } from '../errors.js';
 import { cleanEnv } from '../agents/adapter.js';
 import { gitPlan, runSandboxed } from '../sandbox/plan.js';
-import { branchExists, git, GIT_UNATTENDED, revParse, runGit } from './git.js';
+import { branchExists, disarmedGit, git, GIT_UNATTENDED, revParse, runGit } from './git.js';
 
 /** A task checkout of the clone kind: `.git` is a folder (a worktree has a `.git` file). */
 export function isClone(path: string): boolean {
@@ -65,10 +65,19 @@ export async function fetchBack(repoRoot: string, path: string, branch: string):
   return after === before ? 'unchanged' : 'updated';
 }
 
-/** Git in the clone, confined: its config and hooks are the agent's. */
-export async function gitInClone(repoRoot: string, path: string, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** How long a git command in a task's checkout may take: a checkout whose own config makes git hang costs this. */
+export const CHECKOUT_GIT_TIMEOUT_MS = 20_000;
+
+/**
+ * Git in the clone: confined (its config and hooks are the agent's), with that config's executable parts
+ * switched off (disarmedGit), and a short time limit; a checkout that still makes git hang is the agent's
+ * doing, said in words.
+ */
+export async function gitInClone(repoRoot: string, path: string, args: readonly string[], timeoutMs = CHECKOUT_GIT_TIMEOUT_MS): Promise<{ code: number; stdout: string; stderr: string }> {
   const env = { ...cleanEnv(), ...GIT_UNATTENDED, GIT_OPTIONAL_LOCKS: '0' };
-  return runSandboxed(gitPlan(repoRoot, path), ['git', ...args], env);
+  const result = await runSandboxed(gitPlan(repoRoot, path), ['git', ...(await disarmedGit(path)), ...args], env, timeoutMs);
+  if (result.timedOut) throw new GitError('SWARM_CHECKOUT_HANGS', `git ${args[0] ?? ''} in the task's checkout ${path} did not finish within ${Math.round(timeoutMs / 1000)} s, even with the checkout's hooks, fsmonitor and filters switched off: something the agent left in its checkout makes git hang. Look at ${path}/.git/config, then \`swarm retry\` the task.`);
+  return result;
 }
 
 /** Uncommitted files in the clone (read confined). */

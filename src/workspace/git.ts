@@ -35,6 +35,41 @@ export function runGit(cwd: string, args: string[], input?: string, priority: 'n
   });
 }
 
+/** A checkout's own config that can run a program, switched off for a git command swarm runs there. */
+export const DISARMED_CONFIG = [
+  'core.fsmonitor=false',
+  'core.hooksPath=/dev/null',
+  'core.pager=cat',
+  'core.untrackedCache=false',
+  'core.alternateRefsCommand=',
+  'core.sshCommand=false',
+  'diff.external=',
+  'commit.gpgSign=false',
+  'tag.gpgSign=false',
+  'gpg.program=false',
+  'credential.helper=',
+  'protocol.ext.allow=never',
+] as const;
+
+/**
+ * `-c` arguments that switch off what the checkout at `worktree` configured to run: the fixed list above, and
+ * every filter driver its config (and the files it includes) defines. Reading a config file with `--file`
+ * runs nothing. Diff commands add `--no-ext-diff --no-textconv` themselves.
+ */
+export async function disarmedGit(worktree: string): Promise<string[]> {
+  const gitDir = existsSync(resolve(worktree, '.git', 'config')) ? resolve(worktree, '.git', 'config') : null;
+  const drivers = new Set<string>();
+  if (gitDir) {
+    const defined = await runGit('/', ['config', '--file', gitDir, '--includes', '--name-only', '--get-regexp', '^filter\\.']);
+    for (const name of defined.stdout.split('\n')) {
+      const match = /^filter\.(.+)\.(clean|smudge|process|required)$/.exec(name.trim());
+      if (match) drivers.add(match[1]!);
+    }
+  }
+  const filters = [...drivers].flatMap((d) => [`filter.${d}.clean=`, `filter.${d}.smudge=`, `filter.${d}.process=`, `filter.${d}.required=false`]);
+  return [...DISARMED_CONFIG, ...filters].flatMap((c) => ['-c', c]);
+}
+
 /** Fails loudly with git's own words when git exits non-zero. */
 export async function git(cwd: string, args: string[]): Promise<string> {
   const result = await runGit(cwd, args);
@@ -104,7 +139,7 @@ export function porcelainPaths(output: string): string[] {
 
 /** Changed, staged and untracked files (each untracked file, not its folder); ignored ones are not. */
 export async function uncommittedFiles(cwd: string): Promise<string[]> {
-  return porcelainPaths(await git(cwd, ['status', '--porcelain=v1', '-z', '--untracked-files=all']));
+  return porcelainPaths(await git(cwd, [...(await disarmedGit(cwd)), 'status', '--porcelain=v1', '-z', '--untracked-files=all']));
 }
 
 /** Files that conflict when `branch` is merged into `base`; empty when it merges cleanly. Needs git >= 2.38. */

@@ -1,4 +1,5 @@
-import { mkdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { porcelainPaths, uncommittedFiles } from '../../src/workspace/git.js';
@@ -36,5 +37,28 @@ describe('uncommittedFiles (real git)', () => {
     mkdirSync(join(dir, 'build'));
     writeFileSync(join(dir, 'build', 'out.js'), 'x\n');
     expect((await uncommittedFiles(dir)).sort()).toEqual(['test/add.test.ts', 'new dir/a b.txt', 'package2.json', 'src/add.ts'].sort());
+  });
+});
+
+describe('git in a checkout the agent armed', () => {
+  it('runs with its fsmonitor, hooks and filters switched off: status answers, nothing planted runs', async () => {
+    const dir = tempDir('armed');
+    try {
+      const repo = join(dir, 'repo');
+      mkdirSync(repo);
+      execFileSync('git', ['init', '-q', repo]);
+      writeFileSync(join(repo, 'a.txt'), 'one\n');
+      execFileSync('git', ['-C', repo, 'add', '.']);
+      execFileSync('git', ['-C', repo, '-c', 'user.name=a', '-c', 'user.email=a@b', 'commit', '-qm', 'x']);
+      writeFileSync(join(repo, '.git', 'hang.sh'), `#!/bin/sh\ntouch ${join(dir, 'ran')}\nexec sleep 100000\n`);
+      chmodSync(join(repo, '.git', 'hang.sh'), 0o755);
+      for (const [key, value] of [['core.fsmonitor', join(repo, '.git', 'hang.sh')], ['filter.evil.clean', join(repo, '.git', 'hang.sh')], ['filter.evil.required', 'true'], ['core.hooksPath', join(repo, '.git')]]) execFileSync('git', ['-C', repo, 'config', key!, value!]);
+      writeFileSync(join(repo, '.git', 'info', 'attributes'), '* filter=evil\n');
+      writeFileSync(join(repo, 'a.txt'), 'two\n');
+      expect(await uncommittedFiles(repo)).toEqual(['a.txt']);
+      expect(existsSync(join(dir, 'ran'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

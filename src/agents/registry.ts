@@ -1,6 +1,7 @@
 import { AgentConfig, type SwarmConfig } from '../config/schema.js';
 import { AgentError } from '../errors.js';
 import { BWRAP_MISSING, findBwrap, type SandboxMode } from '../sandbox/bwrap.js';
+import { defaultSandbox } from '../sandbox/probe.js';
 import { resolveExecutable, type AgentAdapter } from './adapter.js';
 import { checkFlags } from './versions.js';
 import { builtinAdapter } from './builtin/adapter.js';
@@ -56,7 +57,7 @@ export function resolveAgent(config: SwarmConfig, repoRoot: string, requested: s
     throw new AgentError('SWARM_AGENT_NOT_FOUND', `Agent "${name}" needs \`${program}\`, which is not on PATH (or not executable). Install it, or fix agents.${name}.command in swarm.config.json.`);
   }
   const model = options.model ?? (requested ? null : kind?.model) ?? agentConfig.model ?? null;
-  return { name, config: agentConfig, adapter, executable, timeoutMinutes: agentConfig.timeout_minutes ?? adapter.defaultTimeoutMinutes, model, sandbox: agentConfig.sandbox ?? config.sandbox, network: agentConfig.network ?? config.sandbox_network };
+  return { name, config: agentConfig, adapter, executable, timeoutMinutes: agentConfig.timeout_minutes ?? adapter.defaultTimeoutMinutes, model, sandbox: agentConfig.sandbox ?? config.sandbox ?? defaultSandbox(), network: agentConfig.network ?? config.sandbox_network };
 }
 
 /** Refusals that need no I/O beyond the uid: root without a sandbox, a sandbox without bubblewrap. */

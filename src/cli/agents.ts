@@ -7,6 +7,7 @@ import type { AgentConfig } from '../config/schema.js';
 import { AgentConfig as AgentConfigSchema } from '../config/schema.js';
 import type { Project } from '../config/project.js';
 import { errorMessage } from '../errors.js';
+import { defaultSandbox, probeSandbox, sandboxLine } from '../sandbox/probe.js';
 
 export interface BuiltinRunOptions {
   promptFile: string;
@@ -79,7 +80,7 @@ async function versionOf(type: string, executable: string | null): Promise<Parti
 export async function listAgents(project: Project): Promise<AgentListing> {
   const configured: AgentListing['configured'] = [];
   for (const [name, config] of Object.entries(project.config.agents)) {
-    const sandbox = config.sandbox ?? project.config.sandbox;
+    const sandbox = config.sandbox ?? project.config.sandbox ?? defaultSandbox();
     const network = config.network ?? project.config.sandbox_network;
     try {
       const agent = resolveAgent(project.config, project.repo.root, name);
@@ -152,5 +153,8 @@ export async function doctor(project: Project): Promise<DoctorCheck[]> {
     }
   }
   if (checks.length === 0) checks.push({ agent: '-', ok: false, what: 'No agents are configured. Run `swarm init`, or add one under "agents" in swarm.config.json.' });
+  const configured = project.config.sandbox;
+  const probe = probeSandbox();
+  checks.push({ agent: 'sandbox', ok: configured === 'none' || probe.ok, what: sandboxLine(configured) });
   return checks;
 }

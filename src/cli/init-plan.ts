@@ -12,7 +12,8 @@ export interface InitFacts {
   /** A reachable Ollama's tool-capable model, if any. */
   ollama: { host: string; model: string } | null;
   uid: number;
-  bwrap: boolean;
+  /** Whether bubblewrap works here, and if not why (the probe). */
+  sandbox: { ok: true } | { ok: false; why: string; fix: string };
   /** Lockfiles at the repository's root. */
   lockfiles?: string[];
 }
@@ -60,15 +61,10 @@ export function planInit(facts: InitFacts): { config: SwarmConfigInput; notes: s
   } else {
     notes.push(`Agents: ${available.map(([name, a]) => (a.type === 'builtin' ? `${name} (built-in agent on ${facts.ollama?.model ?? '?'} via Ollama)` : name)).join(', ')}; default: ${defaultAgent}${available.length > 1 ? ' (the strongest coding CLI found)' : ''}.`);
   }
-  let sandbox: 'none' | 'bwrap' = 'none';
-  if (facts.uid === 0) {
-    if (facts.bwrap) {
-      sandbox = 'bwrap';
-      notes.push('Running as root: agents run in the bubblewrap sandbox (Claude Code refuses to skip permissions as root unless it is sandboxed).');
-    } else {
-      notes.push('Running as root without bubblewrap: Claude Code will refuse to run. Run swarm as a normal user, or install bubblewrap and set "sandbox": "bwrap".');
-    }
-  }
+  // Sandboxed wherever bubblewrap works; written down either way, so the choice is visible and deliberate.
+  const sandbox: 'none' | 'bwrap' = facts.sandbox.ok ? 'bwrap' : 'none';
+  if (facts.sandbox.ok) notes.push('Sandbox: bubblewrap. Agents, their CI and reviewers see their own checkout and a fresh home, not your home, other checkouts or .swarm/; network limited to their model API and package registries. "sandbox": "none" turns it off.');
+  else notes.push(`Sandbox: NONE, because ${facts.sandbox.why}: agents run as you, with your home and network. Fix: ${facts.sandbox.fix}; then set "sandbox": "bwrap".${facts.uid === 0 ? ' Running as root without it, Claude Code will refuse to run.' : ''}`);
   const ci = inferCi(facts);
   notes.push(ci ? `CI: \`${ci.command.join(' ')}\`, because ${ci.why}.` : 'CI: none found (no test script, pytest, Makefile test target, go.mod or Cargo.toml); set "ci.command" so failures come back to the agent with evidence.');
   const deps = inferDeps(facts);
@@ -77,7 +73,7 @@ export function planInit(facts: InitFacts): { config: SwarmConfigInput; notes: s
     base: facts.base ?? (facts.branch || 'main'),
     default_agent: defaultAgent,
     agents,
-    ...(sandbox !== 'none' ? { sandbox } : {}),
+    sandbox,
     ...(ci ? { ci: { command: ci.command, timeout_minutes: 30 } } : {}),
     ...(deps ? { worktree: { deps: [deps] } } : {}),
     max_retries: 3,

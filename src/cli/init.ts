@@ -5,7 +5,7 @@ import { CONFIG_FILE } from '../config/load.js';
 import type { SwarmConfigInput } from '../config/schema.js';
 import { ensureStateDir } from '../config/project.js';
 import { UsageError } from '../errors.js';
-import { findBwrap } from '../sandbox/bwrap.js';
+import { probeSandbox } from '../sandbox/probe.js';
 import { findRepo, runGit } from '../workspace/git.js';
 import { LOCKFILES, planInit, type InitFacts } from './init-plan.js';
 
@@ -43,7 +43,7 @@ export async function initProject(cwd: string, options: { force?: boolean; base?
     // The demo module starts daemons and agents: loaded only here, never by every command.
     ollama: await (await import('./demo.js')).findOllamaToolModel().then((found) => ('model' in found ? found : null)),
     uid: process.getuid?.() ?? 1000,
-    bwrap: findBwrap() !== null,
+    sandbox: probeSandbox(),
     lockfiles: LOCKFILES.filter(has),
   };
   const { config, notes } = planInit(facts);

@@ -79,7 +79,7 @@ export function buildProgram(io: Out = stdio): Command {
       withProject(cwd(), async (project) => {
         const { status, already } = await (await load.daemon()).startDaemon(project);
         if (options.json) io.out(json({ ...status, already_running: already }));
-        else io.out(already ? `Daemon already running (pid ${status.pid}).` : `Daemon started (pid ${status.pid}, up to ${status.concurrency} agents at once). Logs: ${project.paths.daemonLog}`);
+        else io.out(`${already ? `Daemon already running (pid ${status.pid}).` : `Daemon started (pid ${status.pid}, up to ${status.concurrency} agents at once). Logs: ${project.paths.daemonLog}`}\n${(await import('../sandbox/probe.js')).sandboxLine(project.config.sandbox)}`);
       }),
     );
   daemon

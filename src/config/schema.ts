@@ -79,8 +79,8 @@ export const SwarmConfig = z.strictObject({
   base: z.string().min(1).default('main'),
   forge: z.enum(['local', 'github']).default('local'),
   default_agent: z.string().min(1).optional(),
-  /** Default confinement for agents: "none" (the agent can reach what you can) or "bwrap" (bubblewrap). */
-  sandbox: z.enum(['none', 'bwrap']).default('none'),
+  /** Default confinement for agents: "bwrap" (bubblewrap) or "none" (the agent can reach what you can); absent: bubblewrap wherever it works. */
+  sandbox: z.enum(['none', 'bwrap']).optional(),
   /** A sandboxed agent's network: "open" (the machine's) or "endpoints" (only what it needs: see the README). */
   sandbox_network: z.enum(['open', 'endpoints']).default('open'),
   /** More of your home a sandboxed agent, its CI and its reviewers may read, relative to it (the home is hidden but toolchains). */

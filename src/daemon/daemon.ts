@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { Monitor } from '../../monitor/monitor.js';
 import { ACTIVE_STATES } from '../../registry/types.js';
 import { rememberStateDir } from '../sandbox/known-repos.js';
+import { sandboxLine } from '../sandbox/probe.js';
 import { resolveAgent } from '../agents/registry.js';
 import { cliFacts } from '../agents/versions.js';
 import type { Project } from '../config/project.js';
@@ -156,7 +157,7 @@ export class Daemon {
         ),
       );
     }
-    this.options.log.info({ port, concurrency: this.concurrency, forge: this.forge.name }, 'daemon started');
+    this.options.log.info({ port, concurrency: this.concurrency, forge: this.forge.name, sandbox: sandboxLine(this.launcherDeps.config.sandbox) }, 'daemon started');
     this.warmAgentChecks();
     this.kick();
     // Warm worktrees and a spare session holder: made now, refilled after each launch (worktrees also brought to base's tip when it moves).

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { inferCi, inferDeps, planInit, type InitFacts } from '../../src/cli/init-plan.js';
 
 const none = { pyproject: false, pytestIni: false, makefileTest: false, goMod: false, cargo: false };
-const facts = (over: Partial<InitFacts>): InitFacts => ({ branch: 'main', npmTest: null, files: none, clis: [], ollama: null, uid: 1000, bwrap: false, ...over });
+const facts = (over: Partial<InitFacts>): InitFacts => ({ branch: 'main', npmTest: null, files: none, clis: [], ollama: null, uid: 1000, sandbox: { ok: false, why: 'bubblewrap (bwrap) is not installed', fix: 'install it (Debian/Ubuntu: `sudo apt-get install bubblewrap`)' }, ...over });
 
 describe('swarm init', () => {
   it.each<[string, Partial<InitFacts>, string[] | null]>([
@@ -30,11 +30,15 @@ describe('swarm init', () => {
     expect(notes.join('\n')).toContain(`default: ${defaultAgent}`.slice(0, defaultAgent === 'claude' && names.length === 1 && !over.clis ? 0 : undefined));
   });
 
-  it('as root with bubblewrap, agents run sandboxed, and it says why', () => {
-    const { config, notes } = planInit(facts({ uid: 0, bwrap: true, clis: ['claude'] }));
-    expect(config.sandbox).toBe('bwrap');
-    expect(notes.join('\n')).toContain('Claude Code refuses to skip permissions as root');
-    expect(planInit(facts({ uid: 0, bwrap: false, clis: ['claude'] })).notes.join('\n')).toContain('install bubblewrap');
+  it.each([
+    ['a user, bubblewrap works: sandboxed, written down', 1000, { ok: true as const }, 'bwrap', 'Sandbox: bubblewrap.'],
+    ['root, bubblewrap works: sandboxed', 0, { ok: true as const }, 'bwrap', 'Sandbox: bubblewrap.'],
+    ['a user without bubblewrap: none, written down, with why and the fix', 1000, { ok: false as const, why: 'bubblewrap (bwrap) is not installed', fix: 'install it' }, 'none', 'Sandbox: NONE, because bubblewrap (bwrap) is not installed: agents run as you, with your home and network. Fix: install it'],
+    ['root without bubblewrap: and Claude Code will refuse', 0, { ok: false as const, why: 'user namespaces are switched off', fix: 'sysctl' }, 'none', 'Claude Code will refuse to run'],
+  ])('%s', (_name, uid, sandbox, expected, note) => {
+    const { config, notes } = planInit(facts({ uid, sandbox, clis: ['claude'] }));
+    expect(config.sandbox).toBe(expected);
+    expect(notes.join('\n')).toContain(note);
   });
 });
 

@@ -146,4 +146,26 @@ describe.runIf(findBwrap() !== null)("the sandbox hides the user's home whole; e
     expect(merged.stdout + merged.stderr).toContain('NOTES.md');
     expect(existsSync(join(task.worktree, '.git', 'planted-ran'))).toBe(false);
   });
+
+  it('with no "sandbox" key, agents are sandboxed where bubblewrap works, and doctor says so (daemon start prints the same line); where bwrap cannot run, it says why and the fix', async () => {
+    const config = { base: 'main', stagger_ms: 0, monitor: { schedule: '*/1 * * * * *' }, cleanup: { schedule: null }, notify: { desktop: false }, memory: { agent_mb: 64, reserve_mb: 256 }, worktree: { dir: box.worktrees }, agents: { dev: { command: agentCommand('fixer-right.mjs') } }, default_agent: 'dev' };
+    writeFileSync(join(box.repo, 'swarm.config.json'), JSON.stringify(config));
+    expect((await swarm(box.repo, ['doctor'])).stdout).toContain('sandbox: bubblewrap (the default where it works; "sandbox": "none" turns it off)');
+    daemon = await runDaemon(box);
+    const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', 'Fix addNumbers'])).stdout) as { id: number };
+    expect((await waitForState(box, id, ['ready', 'needs_help'], 60_000)).state).toBe('ready');
+    const registry = openRegistry(box);
+    const started = registry.events(id).find((e) => e.kind === 'agent_started')!;
+    registry.close();
+    expect(JSON.parse(started.data ?? '{}')).toMatchObject({ sandbox: 'bwrap' });
+
+    // A machine where bwrap cannot make a namespace (a stand-in that fails as bwrap does there).
+    const fake = join(box.dir, 'fakebin');
+    mkdirSync(fake);
+    writeFileSync(join(fake, 'bwrap'), '#!/bin/sh\necho "bwrap: setting up uid map: Permission denied" >&2\nexit 1\n');
+    chmodSync(join(fake, 'bwrap'), 0o755);
+    const doctor = await swarm(box.repo, ['doctor'], { PATH: `${fake}:${process.env.PATH ?? ''}` });
+    expect(doctor.stdout).toContain('sandbox: NONE, because bubblewrap could not start a sandbox here: bwrap: setting up uid map: Permission denied');
+    expect(doctor.stdout).toContain('Fix: run `bwrap --ro-bind / / true` to see why');
+  });
 });

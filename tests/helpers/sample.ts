@@ -93,6 +93,9 @@ export function writeConfig(box: Sandbox, config: SwarmConfigInput): void {
     notify: { desktop: false },
     // Scripted agents need megabytes, not the 3 GB budgeted for a real one: admission by memory is tested on its own.
     memory: { agent_mb: 64, reserve_mb: 256 },
+    // Unconfined unless a test asks otherwise: most tests record what their scripted agents did in folders a
+    // sandbox would hide. The default itself (bubblewrap wherever it works) is tested with no key written.
+    sandbox: 'none',
     ...config,
     worktree: { dir: box.worktrees, ...(config.worktree ?? {}) },
   };

@@ -81,8 +81,10 @@ export const SwarmConfig = z.strictObject({
   default_agent: z.string().min(1).optional(),
   /** Default confinement for agents: "bwrap" (bubblewrap) or "none" (the agent can reach what you can); absent: bubblewrap wherever it works. */
   sandbox: z.enum(['none', 'bwrap']).optional(),
-  /** A sandboxed agent's network: "open" (the machine's) or "endpoints" (only what it needs: see the README). */
-  sandbox_network: z.enum(['open', 'endpoints']).default('open'),
+  /** A sandboxed agent's network: "endpoints" (only its model API, its package registries, network_allow) or "open" (the machine's). */
+  sandbox_network: z.enum(['open', 'endpoints']).default('endpoints'),
+  /** Package registries a sandboxed agent and its CI may reach: "auto" (those the repository's files name) or names: npm, yarn, pypi, crates, go, rubygems, maven. */
+  sandbox_registries: z.union([z.literal('auto'), z.array(z.enum(['npm', 'yarn', 'pypi', 'crates', 'go', 'rubygems', 'maven']))]).default('auto'),
   /** More of your home a sandboxed agent, its CI and its reviewers may read, relative to it (the home is hidden but toolchains). */
   sandbox_home_read: z.array(z.string().min(1)).default([]),
   /** Files of your home copied into every sandboxed agent's fresh home (besides its CLI's login and settings), relative to it. */
@@ -105,8 +107,10 @@ export const SwarmConfig = z.strictObject({
       env: z.record(z.string(), z.string()).default({}),
       /** Names (or prefixes ending in *) of the daemon's environment variables the CI also gets (e.g. DATABASE_URL). */
       pass_env: z.array(z.string().min(1)).default([]),
+      /** A sandboxed task's CI reaches its package registries and these ("host:port", "*.domain:port", URLs; loopback ports are forwarded). */
+      network_allow: z.array(z.string().min(1)).default([]),
     })
-    .default({ timeout_minutes: 30, reports: [], env: {}, pass_env: [] }),
+    .default({ timeout_minutes: 30, reports: [], env: {}, pass_env: [], network_allow: [] }),
   /** The definition of done's AI review: reviewers run after CI is green and the branch merges cleanly. */
   review: z
     .strictObject({

@@ -12,7 +12,7 @@ import { composePrompt } from '../agents/prompt.js';
 import { AgentReport } from '../agents/report.js';
 import { refuseAgent, resolveAgent } from '../agents/registry.js';
 import { checkFlags } from '../agents/versions.js';
-import { confineAgent } from '../sandbox/confine.js';
+import { confineAgent, projectRegistries } from '../sandbox/confine.js';
 import { isClone, refreshBase } from '../workspace/clones.js';
 import type { SwarmConfig } from '../config/schema.js';
 
@@ -109,7 +109,7 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
     // A flag the installed CLI lacks is an agent fault with its name, not a crash loop (cached per binary).
     await checkFlags(agent.name, agent.adapter, agent.executable, launchSpec.argv, [prompt, ...(resumeSession ? [resumeSession] : [])]);
     const argv = [agent.executable, ...launchSpec.argv.slice(1)];
-    const confined = sandboxed ? confineAgent({ agent, argv, env: launchSpec.env, repoRoot: deps.repoRoot, worktree: task.worktree, stateDir: dirname(deps.sessionsDir), sessionDir: dir, promptFile, homeRead: config.sandbox_home_read, homeCopy: config.sandbox_home_copy, freshHome: n === 1 }) : null;
+    const confined = sandboxed ? confineAgent({ agent, argv, env: launchSpec.env, repoRoot: deps.repoRoot, worktree: task.worktree, stateDir: dirname(deps.sessionsDir), sessionDir: dir, promptFile, homeRead: config.sandbox_home_read, homeCopy: config.sandbox_home_copy, freshHome: n === 1, registries: projectRegistries(config.sandbox_registries, deps.repoRoot) }) : null;
     // The attempt row exists before the holder does, so a crash in between is recoverable.
     // The full prompt is in the session folder; the registry keeps it only while it is small (a 2 MB prompt
     // copied into every attempt's row grew the database by megabytes each retry).

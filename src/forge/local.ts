@@ -8,6 +8,8 @@ import type { PrRow, TaskRow } from '../../registry/types.js';
 import { cleanEnv } from '../agents/adapter.js';
 import { sandboxCommand, sandboxPlan } from '../sandbox/plan.js';
 import { commandHome } from '../sandbox/homes.js';
+import { projectRegistries, withEndpoints } from '../sandbox/confine.js';
+import { listEndpoints } from '../sandbox/endpoints.js';
 import { isClone } from '../workspace/clones.js';
 import type { SwarmConfig } from '../config/schema.js';
 import { GitError, NotReadyError } from '../errors.js';
@@ -46,8 +48,13 @@ export class LocalForge implements Forge {
     const plan = isClone(task.worktree) ? sandboxPlan({ repoRoot: this.deps.repoRoot, worktree: task.worktree, stateDir: dirname(this.deps.sessionsDir), home: commandHome(task.worktree, homedir()), homeRead: this.deps.config.sandbox_home_read }) : null;
     const env = { ...cleanEnv(ci.pass_env), ...(plan ? { HOME: plan.home ?? '', TMPDIR: '/tmp' } : {}), ...ci.env, SWARM_TASK_ID: String(task.id), SWARM_ATTEMPT: String(task.attempt), SWARM_WORKTREE: task.worktree, CI: 'true' };
     try {
-      const argv = plan ? sandboxCommand(plan, command) : command;
-      const state = await startSession(dir, { argv, cwd: task.worktree, env, cols: 160, rows: 50, scrollback_bytes: 256 * 1024, transcript_max_bytes: Math.round(this.deps.config.transcript_max_mb * 1024 * 1024) });
+      // Sandboxed with the endpoints-only network (the default), CI reaches the project's registries and
+      // ci.network_allow, nothing else: the tests are the agent's code, and must not post the checkout anywhere.
+      const agent = this.deps.config.agents[task.agent];
+      const closed = plan && (agent?.network ?? this.deps.config.sandbox_network) === 'endpoints';
+      const confined = plan && closed ? withEndpoints({ repoRoot: this.deps.repoRoot, worktree: task.worktree, stateDir: dirname(this.deps.sessionsDir), home: plan.home, homeRead: this.deps.config.sandbox_home_read }, command, env, listEndpoints([...projectRegistries(this.deps.config.sandbox_registries, this.deps.repoRoot), ...ci.network_allow]), dir) : null;
+      const argv = confined ? confined.argv : plan ? sandboxCommand(plan, command) : command;
+      const state = await startSession(dir, { argv, cwd: task.worktree, env: confined?.env ?? env, ...(confined?.net ? { net: confined.net } : {}), cols: 160, rows: 50, scrollback_bytes: 256 * 1024, transcript_max_bytes: Math.round(this.deps.config.transcript_max_mb * 1024 * 1024) });
       registry.updateAttempt(row.id, { holder_pid: state.holder_pid, holder_start: state.holder_start, child_pid: state.child_pid, child_start: state.child_start });
     } catch (err) {
       registry.updateAttempt(row.id, { ended_at: Date.now(), exit_code: 127, outcome: 'failed_to_start', evidence: JSON.stringify({ error: String(err) }) });

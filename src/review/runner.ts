@@ -183,7 +183,7 @@ export async function startReviewers(deps: ReviewDeps, task: TaskRow, round: Rev
     const { argv, env } = reviewerLaunch(agent, context);
     await checkFlags(agent.name, agent.adapter, agent.executable, argv, [prompt]);
     // Sandboxed, a reviewer gets what an agent gets (a fresh home, its network), with its checkout read-only.
-    const confined = agent.sandbox === 'bwrap' ? confineAgent({ agent, argv, env, repoRoot, worktree: checkout, stateDir: dirname(deps.sessionsDir), sessionDir: dir, promptFile, homeRead: config.sandbox_home_read, homeCopy: config.sandbox_home_copy, homeKey: basename(checkout), freshHome: true, readOnly: true }) : null;
+    const confined = agent.sandbox === 'bwrap' ? confineAgent({ agent, argv, env, repoRoot, worktree: checkout, stateDir: dirname(deps.sessionsDir), sessionDir: dir, promptFile, homeRead: config.sandbox_home_read, homeCopy: config.sandbox_home_copy, homeKey: basename(checkout), freshHome: true, readOnly: true, registries: [] }) : null;
     const attempt = registry.insertAttempt({ task_id: task.id, n: task.attempt, kind: 'review', agent: name, session_id: sessionId, session_dir: dir, prompt: prompt.length <= 64 * 1024 ? prompt : `${prompt.slice(0, 64 * 1024)}\n…`, head_sha: head, round_id: round.id, model: agent.model });
     const state = await startSession(dir, { argv: confined?.argv ?? argv, cwd: checkout, env: confined?.env ?? env, ...(confined?.net ? { net: confined.net } : {}), cols: 120, rows: 40, scrollback_bytes: 256 * 1024, transcript_max_bytes: 16 * 1024 * 1024 });
     registry.updateAttempt(attempt.id, { holder_pid: state.holder_pid, holder_start: state.holder_start, child_pid: state.child_pid, child_start: state.child_start });

@@ -9,12 +9,13 @@ import { DIST } from '../install.js';
 import type { ResolvedAgent } from '../agents/registry.js';
 import { ollamaHost } from '../agents/builtin/adapter.js';
 import { checkSocketDir } from '../sessions/protocol.js';
-import { agentEndpoints } from './endpoints.js';
+import { existsSync } from 'node:fs';
+import { agentEndpoints, registryHosts, registryNames, type Endpoints } from './endpoints.js';
 import { INSIDE_DIR, PROXY_PORT, proxyEnv, type NetSpec } from './netbridge.js';
 import { homedir } from 'node:os';
 import { basename } from 'node:path';
 import { prepareHome } from './homes.js';
-import { sandboxCommand, sandboxPlan } from './plan.js';
+import { sandboxCommand, sandboxPlan, type PlanInput } from './plan.js';
 
 /** Run as its own script inside the sandbox: tsc's output, wherever the code calling it runs from. */
 const INSIDE_JS = join(DIST, 'src', 'sandbox', 'netbridge-inside.js');
@@ -50,6 +51,8 @@ export interface ConfineInput {
   freshHome: boolean;
   /** The checkout is shown read-only (a reviewer's). */
   readOnly?: boolean;
+  /** The package registries its project uses ("host:port"), reachable with the endpoints-only network. */
+  registries: readonly string[];
 }
 
 export function confineAgent(input: ConfineInput): ConfinedLaunch {
@@ -65,9 +68,22 @@ export function confineAgent(input: ConfineInput): ConfinedLaunch {
   if (agent.network === 'open') {
     return { argv: sandboxCommand(sandboxPlan({ ...base, programs }), input.argv), env };
   }
-  const endpoints = agentEndpoints(agent.config, process.env, ollamaHost(agent.config));
-  const net: NetSpec = { dir: netDirFor(input.sessionDir), ...endpoints };
-  const inner = [process.execPath, INSIDE_JS, '--dir', INSIDE_DIR, '--proxy-port', String(PROXY_PORT), ...endpoints.loopback.flatMap((port) => ['--forward', String(port)]), '--', ...input.argv];
-  const plan = sandboxPlan({ ...base, programs: [...programs, INSIDE_JS], network: 'none', netDir: net.dir });
+  const endpoints = agentEndpoints(agent.config, process.env, ollamaHost(agent.config), input.registries);
+  return withEndpoints({ ...base, programs }, input.argv, env, endpoints, input.sessionDir);
+}
+
+/**
+ * A confined command whose network is only `endpoints`: no network of its own (--unshare-net), HTTPS through
+ * the proxy the session holder runs outside, listed loopback ports forwarded. Agents, reviewers and CI.
+ */
+export function withEndpoints(planInput: PlanInput, argv: readonly string[], env: Record<string, string>, endpoints: Endpoints, sessionDir: string): ConfinedLaunch {
+  const net: NetSpec = { dir: netDirFor(sessionDir), ...endpoints };
+  const inner = [process.execPath, INSIDE_JS, '--dir', INSIDE_DIR, '--proxy-port', String(PROXY_PORT), ...endpoints.loopback.flatMap((port) => ['--forward', String(port)]), '--', ...argv];
+  const plan = sandboxPlan({ ...planInput, programs: [...(planInput.programs ?? []), INSIDE_JS], network: 'none', netDir: net.dir });
   return { argv: sandboxCommand(plan, inner), env: { ...env, ...proxyEnv() }, net };
+}
+
+/** The "host:port" entries of the registries this repository's project uses (`sandbox_registries`). */
+export function projectRegistries(setting: 'auto' | readonly string[], repoRoot: string): string[] {
+  return registryHosts(registryNames(setting, (file) => existsSync(join(repoRoot, file))));
 }

@@ -34,8 +34,8 @@ export function parseEndpoint(text: string): { host: string; port: number } | nu
   }
 }
 
-/** Pure: the endpoints an agent needs: its CLI's API (or the base URL its env names), its model server, `network_allow`. */
-export function agentEndpoints(config: Pick<AgentConfig, 'type' | 'env' | 'host' | 'openai_base_url' | 'network_allow'>, daemonEnv: NodeJS.ProcessEnv, ollamaHost: string): Endpoints {
+/** Pure: the endpoints an agent needs: its CLI's API (or the base URL its env names), its model server, its project's package registries, `network_allow`. */
+export function agentEndpoints(config: Pick<AgentConfig, 'type' | 'env' | 'host' | 'openai_base_url' | 'network_allow'>, daemonEnv: NodeJS.ProcessEnv, ollamaHost: string, registries: readonly string[] = []): Endpoints {
   const env = { ...daemonEnv, ...config.env };
   const defaults = DEFAULTS[config.type];
   const urls: string[] = [];
@@ -44,7 +44,7 @@ export function agentEndpoints(config: Pick<AgentConfig, 'type' | 'env' | 'host'
     urls.push(...(moved.length ? moved : defaults.urls));
   }
   if (config.type === 'builtin') urls.push(config.openai_base_url ?? ollamaHost);
-  urls.push(...config.network_allow);
+  urls.push(...registries, ...config.network_allow);
   const out: Endpoints = { hosts: [], loopback: [] };
   for (const url of urls) {
     const endpoint = parseEndpoint(url);
@@ -65,4 +65,54 @@ export function allowedTarget(target: string, hosts: readonly string[]): boolean
     if (allowed.host.startsWith('*.')) return endpoint.host.endsWith(allowed.host.slice(1));
     return allowed.host === endpoint.host;
   });
+}
+
+/** Package registries by name: what `sandbox_registries` lists (or "auto" finds) opens to a sandboxed agent and its CI. */
+export const REGISTRIES: Record<string, readonly string[]> = {
+  npm: ['registry.npmjs.org:443'],
+  yarn: ['registry.yarnpkg.com:443', 'registry.npmjs.org:443'],
+  pypi: ['pypi.org:443', 'files.pythonhosted.org:443'],
+  crates: ['crates.io:443', 'index.crates.io:443', 'static.crates.io:443'],
+  go: ['proxy.golang.org:443', 'sum.golang.org:443'],
+  rubygems: ['rubygems.org:443', 'index.rubygems.org:443'],
+  maven: ['repo.maven.apache.org:443', 'repo1.maven.org:443'],
+};
+
+/** Files in a repository's root that say which registries its project uses. */
+const REGISTRY_MARKERS: readonly [string, string][] = [
+  ['package.json', 'npm'],
+  ['yarn.lock', 'yarn'],
+  ['pyproject.toml', 'pypi'],
+  ['requirements.txt', 'pypi'],
+  ['uv.lock', 'pypi'],
+  ['Pipfile', 'pypi'],
+  ['Cargo.toml', 'crates'],
+  ['go.mod', 'go'],
+  ['Gemfile', 'rubygems'],
+  ['pom.xml', 'maven'],
+  ['build.gradle', 'maven'],
+  ['build.gradle.kts', 'maven'],
+];
+
+/** Pure: the registry names for `sandbox_registries` ("auto": those the repository's files name). */
+export function registryNames(setting: 'auto' | readonly string[], hasFile: (name: string) => boolean): string[] {
+  if (setting !== 'auto') return [...setting];
+  return [...new Set(REGISTRY_MARKERS.filter(([file]) => hasFile(file)).map(([, name]) => name))];
+}
+
+/** Pure: "host:port" entries of those registries. */
+export function registryHosts(names: readonly string[]): string[] {
+  return [...new Set(names.flatMap((name) => REGISTRIES[name] ?? []))];
+}
+
+/** Pure: endpoints from a plain list (CI: the registries and `ci.network_allow`). */
+export function listEndpoints(entries: readonly string[]): Endpoints {
+  const out: Endpoints = { hosts: [], loopback: [] };
+  for (const entry of entries) {
+    const endpoint = parseEndpoint(entry);
+    if (!endpoint) continue;
+    if (LOOPBACK.has(endpoint.host)) out.loopback.push(endpoint.port);
+    else out.hosts.push(entry.startsWith('*.') ? entry : `${endpoint.host}:${endpoint.port}`);
+  }
+  return { hosts: [...new Set(out.hosts)], loopback: [...new Set(out.loopback)] };
 }

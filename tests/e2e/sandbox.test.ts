@@ -189,14 +189,13 @@ describe.runIf(findBwrap() !== null)('a sandboxed agent limited to its endpoints
     return { port: (server.address() as AddressInfo).port, hits: () => hits };
   }
 
-  it('reaches its allowed endpoint; not another loopback port, not the internet; the proxy refuses other hosts in words; the task is ready', async () => {
+  it('by default (no network key) reaches its allowed endpoint; not another loopback port, not the internet, and neither does its CI; the proxy refuses other hosts in words; the task is ready', async () => {
     const api = await loopbackServer();
     const exfil = await loopbackServer();
     writeConfig(box, {
       sandbox: 'bwrap',
-      sandbox_network: 'endpoints',
       agents: { probe: { command: agentCommand('net-probe.mjs'), network_allow: [`http://127.0.0.1:${api.port}`], env: { ALLOWED_URL: `http://127.0.0.1:${api.port}/v1/models`, EXFIL_PORT: String(exfil.port) } } },
-      ci: { command: SAMPLE_CI },
+      ci: { command: [process.execPath, join(ROOT, 'tests', 'fixtures', 'ci-net-probe.mjs'), ...SAMPLE_CI], env: { EXFIL_PORT: String(exfil.port) } },
     });
     daemon = await runDaemon(box, { XDG_DATA_HOME: join(box.dir, 'data') });
     const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', 'Fix addNumbers'])).stdout) as { id: number };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AgentConfig } from '../../src/config/schema.js';
-import { agentEndpoints, allowedTarget } from '../../src/sandbox/endpoints.js';
+import { agentEndpoints, allowedTarget, listEndpoints, registryHosts, registryNames } from '../../src/sandbox/endpoints.js';
 
 const agent = (input: Record<string, unknown>): AgentConfig => AgentConfig.parse(input);
 
@@ -31,5 +31,27 @@ describe('allowedTarget', () => {
     ['not a target', false],
   ])('%s → %s', (target, allowed) => {
     expect(allowedTarget(target, hosts)).toBe(allowed);
+  });
+});
+
+describe('package registries: a named preset, found from the repository', () => {
+  it.each([
+    ['a node project', ['package.json', 'package-lock.json'], ['npm']],
+    ['yarn', ['package.json', 'yarn.lock'], ['npm', 'yarn']],
+    ['python and rust', ['pyproject.toml', 'Cargo.toml'], ['pypi', 'crates']],
+    ['nothing known', ['README.md'], []],
+  ])('auto: %s', (_name, files, names) => {
+    expect(registryNames('auto', (f) => files.includes(f))).toEqual(names);
+  });
+
+  it('named presets open their hosts through the proxy and nothing else', () => {
+    const hosts = agentEndpoints(agent({ type: 'claude' }), {}, 'http://127.0.0.1:11434', registryHosts(registryNames(['npm', 'pypi'], () => false))).hosts;
+    expect(hosts).toEqual(['api.anthropic.com:443', 'registry.npmjs.org:443', 'pypi.org:443', 'files.pythonhosted.org:443']);
+    expect(allowedTarget('registry.npmjs.org:443', hosts)).toBe(true);
+    expect(allowedTarget('evil.example:443', hosts)).toBe(false);
+  });
+
+  it('CI gets its registries and ci.network_allow, loopback ports forwarded', () => {
+    expect(listEndpoints(['registry.npmjs.org:443', 'http://127.0.0.1:5432', '*.internal.example:443'])).toEqual({ hosts: ['registry.npmjs.org:443', '*.internal.example:443'], loopback: [5432] });
   });
 });

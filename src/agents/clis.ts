@@ -80,7 +80,8 @@ export const codexAdapter: AgentAdapter = {
   helpPages: [['exec', '--help']],
   build(context) {
     const bin = context.config.command?.[0] ?? 'codex';
-    const options = ['--json', '--sandbox', 'workspace-write', '--skip-git-repo-check', ...context.gitDirs.flatMap((dir) => ['--add-dir', dir]), '-C', context.worktree, ...model(context, '-m'), ...context.config.args];
+    // Inside swarm's bubblewrap, swarm's sandbox is the boundary: codex's own (nested) would leave it no shell.
+    const options = ['--json', '--sandbox', context.sandboxed ? 'danger-full-access' : 'workspace-write', '--skip-git-repo-check', ...context.gitDirs.flatMap((dir) => ['--add-dir', dir]), '-C', context.worktree, ...model(context, '-m'), ...context.config.args];
     const argv = context.resumeSession ? [bin, 'exec', ...options, 'resume', context.resumeSession, promptArg(context)] : [bin, 'exec', ...options, promptArg(context)];
     return { argv, env: agentEnv(context, {}, PROVIDER_ENV.codex) };
   },

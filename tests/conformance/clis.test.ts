@@ -199,6 +199,32 @@ describe.each<Cli>(['claude', 'codex', 'gemini', 'opencode'])('%s as a reviewer 
   });
 });
 
+describe('codex under bubblewrap with CODEX_HOME set', () => {
+  it('gets a private writable copy of its CODEX_HOME (config applies), reaches ready; the user\'s CODEX_HOME is untouched', async () => {
+    const box = sandbox('conf-codex-bwrap');
+    const { provider, agent } = await setup('codex', box, { wrongFirst: false });
+    let daemon: Awaited<ReturnType<typeof runDaemon>> | null = null;
+    try {
+      const codexHome = agent.env!.CODEX_HOME!;
+      writeFileSync(join(codexHome, 'config.toml'), 'model_reasoning_effort = "low"\n');
+      const before = readFileSync(join(codexHome, 'config.toml'), 'utf8');
+      writeConfig(box, { sandbox: 'bwrap', agents: { codex: { ...agent, network: 'endpoints', network_allow: [provider.url] } }, default_agent: 'codex', ci: { command: SAMPLE_CI } });
+      daemon = await runDaemon(box);
+      const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', 'Fix addNumbers in src/add.ts: it subtracts, but it must add.'])).stdout) as { id: number };
+      const ready = await waitForState(box, id, ['ready', 'needs_help'], 150_000);
+      const reg = openRegistry(box);
+      const transcript = readTranscriptTail(reg.latestAttempt(id, 'agent')!.session_dir, 8 * 1024);
+      reg.close();
+      expect(ready.state, `${ready.reason ?? ''}\n${transcript}`).toBe('ready');
+      expect(readFileSync(join(codexHome, 'config.toml'), 'utf8')).toBe(before);
+    } finally {
+      daemon?.child.kill('SIGKILL');
+      await provider.close();
+      box.cleanup();
+    }
+  });
+});
+
 describe('a real CLI reviewer in a race', () => {
   it('codex reviews a head, the branch moves while a scripted reviewer is slow: the round is cancelled, codex reviews the new head after its CI, ready only on that head', async () => {
     const box = sandbox('conf-review-race');

@@ -45,6 +45,7 @@ const cache = new Map<string, SandboxProbe>();
 
 /** Runs the probe (once per bwrap binary and process). */
 export function probeSandbox(path = process.env.PATH ?? ''): SandboxProbe {
+  if (process.platform === 'darwin') return { ok: false, why: 'on macOS swarm does not run agents under a sandbox yet (its Seatbelt profile is generated and verified in CI, not yet used to run agents)', fix: 'run swarm on Linux with bubblewrap for a sandbox' };
   const bwrap = findBwrap(path);
   const key = bwrap ? `${bwrap}@${statSync(bwrap, { throwIfNoEntry: false })?.mtimeMs ?? 0}` : 'none';
   const known = cache.get(key);

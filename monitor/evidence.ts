@@ -6,8 +6,10 @@
  * fallback for the rest.
  */
 import { compilerProblems } from './evidence/compilers.js';
-import { ava, jest, mocha, nodeSpec, tapReporter, uvu, vitest } from './evidence/js.js';
-import { cargo, goTest, pytest, rspec, unittest } from './evidence/other.js';
+import { groupParametrized } from './evidence/group.js';
+import { ava, jest, mocha, nodeDot, nodeSpec, tapReporter, uvu, vitest } from './evidence/js.js';
+import { cargo, goTest, rspec, unittest } from './evidence/other.js';
+import { pytest } from './evidence/pytest.js';
 import { readReport } from './evidence/reports.js';
 import { tap } from './evidence/tap.js';
 import { renderTerminal, stripAnsi } from './evidence/terminal.js';
@@ -40,7 +42,7 @@ export interface EvidenceOptions {
   tailChars?: number;
 }
 
-const RECOGNISERS: readonly Recogniser[] = [tap, nodeSpec, vitest, jest, mocha, uvu, ava, tapReporter, pytest, unittest, goTest, cargo, rspec];
+const RECOGNISERS: readonly Recogniser[] = [tap, nodeSpec, nodeDot, vitest, jest, mocha, uvu, ava, tapReporter, pytest, unittest, goTest, cargo, rspec];
 const MESSAGE_LINES = 8;
 
 export function tail(lines: readonly string[], maxLines: number, maxChars: number): string {
@@ -83,7 +85,7 @@ export function extractFailure(rawLog: string, options: EvidenceOptions = {}): F
   return {
     runner,
     failed,
-    tests: tests.slice(0, options.maxTests ?? 20),
+    tests: groupParametrized(tests).slice(0, options.maxTests ?? 20),
     problems: problems.slice(0, 20),
     log_tail: relText(tail(excerpt, understood ? 6 : (options.tailLines ?? 30), options.tailChars ?? 3_000), root).trim(),
   };

@@ -32,7 +32,7 @@ export const Evidence = z.object({
   exit_code: z.number().int().nullable().optional(),
   failing_tests: z.array(z.string()).optional(),
   /** Each failing test once: full name, file:line in the worktree, its assertion (expected and actual). */
-  tests: z.array(z.object({ name: z.string(), location: z.string().optional(), message: z.array(z.string()) })).optional(),
+  tests: z.array(z.object({ name: z.string(), location: z.string().optional(), message: z.array(z.string()), count: z.number().int().positive().optional() })).optional(),
   /** Failing tests as the runner counted them (more than `tests` when the list was cut). */
   failed_count: z.number().int().nonnegative().optional(),
   assertions: z.array(z.string()).optional(),

@@ -69,6 +69,33 @@ export const nodeSpec: Recogniser = (lines, root) => {
   return findings('node:test', tests, { failed: crash.length ? tests.length : (fail ?? tests.length), summary: lines.filter((l) => /^ℹ (tests|pass|fail) \d+$/.test(l)), ...(crash.length ? { crash } : {}) });
 };
 
+/**
+ * node's test runner with the dot reporter: a dots line, then "Failed tests:" with each failure flat (children
+ * before their suite, a suite saying "'N subtests failed'"). The tree is rebuilt from those counts.
+ */
+export const nodeDot: Recogniser = (lines, root) => {
+  const start = lines.findIndex((l) => /^Failed tests:$/.test(l));
+  if (start === -1 || !lines.slice(0, start).some((l) => /^[.XU*]+$/.test(l.trim()))) return null;
+  type Item = { tests: FailedTest[] };
+  const items: Item[] = [];
+  for (let i = start + 1; i < lines.length; i++) {
+    const m = /^✖ (.+)$/.exec(lines[i]!);
+    if (!m) continue;
+    const name = m[1]!.replace(DURATION, '');
+    const block = blockAfter(lines, i + 1, 0);
+    const subtests = /^\s*'(\d+) subtests? failed'$/.exec(block.find((l) => l.trim() !== '') ?? '');
+    if (subtests) {
+      const children = items.splice(Math.max(0, items.length - Number(subtests[1])));
+      items.push({ tests: children.flatMap((c) => c.tests).map((t) => ({ ...t, name: `${name}${SEP}${t.name}` })) });
+      continue;
+    }
+    const location = firstProjectFrame(block, root);
+    items.push({ tests: [{ name, ...(location ? { location } : {}), message: [...cleanMessage(untilStack(block), root), ...expectedActual(block)] }] });
+  }
+  const tests = items.flatMap((item) => item.tests);
+  return tests.length ? findings('node:test', tests, { summary: [`${tests.length} failed (dot reporter)`] }) : null;
+};
+
 export const vitest: Recogniser = (lines, root) => {
   const summary = lines.filter((l) => /^\s*(Test Files|Tests)\s+\d+ (failed|passed)/.test(l)).map((l) => l.trim());
   if (!summary.length || !lines.some((l) => /^\s*FAIL\s/.test(l))) return null;
@@ -149,21 +176,35 @@ export const mocha: Recogniser = (lines, root) => {
   return findings('mocha', tests, { failed: firstNumber(lines, /^\s*(\d+) failing$/) ?? tests.length, summary: lines.filter((l) => /^\s*\d+ (passing|failing|pending)/.test(l)).map((l) => l.trim()) });
 };
 
+/**
+ * uvu, single files or its CLI over a folder (`uvu -r esm test`): per file a header line (the file, relative to
+ * the folder), then `FAIL  suite  "test"` blocks, or `FAIL  "test"` for a test outside any suite (named by its
+ * file then), with `++expected`/`--actual` values.
+ */
 export const uvu: Recogniser = (lines, root) => {
   const total = firstNumber(lines, /^\s*Total:\s+(\d+)$/);
   const passed = firstNumber(lines, /^\s*Passed:\s+(\d+)$/);
-  if (total === undefined || passed === undefined) return null;
+  // --bail ends before the totals: its "Exiting early" line and the dots line say it is uvu.
+  const bailed = lines.some((l) => /^Exiting early before testing is finished\.$/.test(l)) && lines.some((l) => /^\s*(?:\S+\s+)?[•✘](?: [•✘])*\s+\(\d+ \/ \d+\)$/.test(l));
+  if ((total === undefined || passed === undefined) && !bailed) return null;
   const skipped = firstNumber(lines, /^\s*Skipped:\s+(\d+)$/) ?? 0;
   const tests: FailedTest[] = [];
+  let file: string | null = null;
   for (let i = 0; i < lines.length; i++) {
-    const m = /^(\s*)FAIL\s+(.+?)\s+"(.+)"$/.exec(lines[i]!);
+    const header = /^([^\s"]+\.[cm]?[jt]sx?)$/.exec(lines[i]!);
+    if (header) file = header[1]!;
+    const m = /^(\s*)FAIL\s+(?:(.+?)\s+)?"(.+)"$/.exec(lines[i]!);
     if (!m) continue;
     const block = blockAfter(lines, i + 1, m[1]!.length);
     const location = firstProjectFrame(block, root);
-    const message = untilStack(block).map((l) => l.replace(/^(\s*)\+\+(.*?)\s+\(Expected\)$/, '$1expected: $2').replace(/^(\s*)--(.*?)\s+\(Actual\)$/, '$1actual: $2'));
-    tests.push({ name: [m[2]!, m[3]!].join(SEP), ...(location ? { location } : {}), message: cleanMessage(message, root) });
+    const message = untilStack(block)
+      .filter((l) => !/^\s*\^+\s*$/.test(l))
+      .map((l) => l.replace(/^(\s*)\+\+(.*?)\s+\(Expected\)$/, '$1expected: $2').replace(/^(\s*)--(.*?)\s+\(Actual\)$/, '$1actual: $2'));
+    const suite = m[2] ?? file ?? location?.replace(/:\d+$/, '');
+    tests.push({ name: suite ? [suite, m[3]!].join(SEP) : m[3]!, ...(location ? { location } : {}), message: cleanMessage(message, root) });
   }
-  return findings('uvu', tests, { failed: total - passed - skipped, summary: lines.filter((l) => /^\s*(Total|Passed|Skipped):/.test(l)).map((l) => l.trim()) });
+  const failed = total !== undefined && passed !== undefined ? total - passed - skipped : tests.length;
+  return findings('uvu', tests, { failed, summary: bailed ? ['uvu stopped at the first failure (--bail)'] : lines.filter((l) => /^\s*(Total|Passed|Skipped):/.test(l)).map((l) => l.trim()) });
 };
 
 export const ava: Recogniser = (lines, root) => {

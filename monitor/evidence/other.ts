@@ -1,41 +1,7 @@
-/** Pure recognisers for pytest, unittest, go test (text and -json), cargo test and rspec. */
+/** Pure recognisers for unittest, go test (text and -json), cargo test and rspec (pytest has its own file). */
 import { cleanMessage, findings, firstNumber, indentOf, relPath, type FailedTest, type Recogniser } from './types.js';
 
 const SEP = ' › ';
-
-export const pytest: Recogniser = (lines, root) => {
-  const last = lines.find((l) => /^=+ .*\b(\d+ (failed|passed|errors?)).* in [\d.]+s.* =+$/.test(l));
-  if (!last && !lines.some((l) => /^=+ test session starts =+$/.test(l))) return null;
-  const tests: FailedTest[] = [];
-  const crash: string[] = [];
-  // One section per failure: "____ Class.test ____", the code with ">" and "E" lines, then "path:line: Error".
-  const sections: { title: string; body: string[] }[] = [];
-  let inFailures = false;
-  for (const line of lines) {
-    if (/^=+ (FAILURES|ERRORS) =+$/.test(line)) inFailures = true;
-    else if (/^=+ .* =+$/.test(line)) inFailures = false;
-    else if (inFailures && /^_{3,} (.+?) _{3,}$/.test(line)) sections.push({ title: /^_{3,} (.+?) _{3,}$/.exec(line)![1]!, body: [] });
-    else if (inFailures) sections.at(-1)?.body.push(line);
-  }
-  const summaries = lines.map((l) => /^(FAILED|ERROR) (\S+?)(?: - (.*))?$/.exec(l)).filter((m) => m !== null);
-  for (const section of sections) {
-    const errorLines = section.body.filter((l) => /^E\s/.test(l)).map((l) => l.replace(/^E\s+/, ''));
-    const where = section.body.map((l) => /^(\S+?):(\d+): \w+/.exec(l)).filter((m) => m !== null).at(-1);
-    const location = where ? `${relPath(where[1]!, root)}:${where[2]}` : undefined;
-    const collecting = /^ERROR collecting (.+)$/.exec(section.title);
-    if (collecting) {
-      crash.push(`${relPath(collecting[1]!, root)} could not be collected: ${cleanMessage(errorLines, root).join(' ') || cleanMessage(section.body, root, 1).join('')}`);
-      continue;
-    }
-    // The summary line gives the full node id (file::Class::test); the section title only Class.test.
-    const nodeId = summaries.find((m) => m[2]!.replace(/\[.*\]$/, '').split('::').slice(1).join('.') === section.title.replace(/\[.*\]$/, ''))?.[2];
-    const name = nodeId ? nodeId.split('::').slice(1).join(SEP) : section.title.split('.').join(SEP);
-    tests.push({ name, ...(location ? { location } : nodeId ? { location: relPath(nodeId.split('::')[0]!, root) } : {}), message: cleanMessage(errorLines.length ? errorLines : section.body.slice(-3), root) });
-  }
-  if (!sections.length) for (const m of summaries) if (m[1] === 'FAILED') tests.push({ name: m[2]!.split('::').slice(1).join(SEP), location: relPath(m[2]!.split('::')[0]!, root), message: m[3] ? [m[3]] : [] });
-  const failed = firstNumber(last ? [last] : [], /(\d+) failed/) ?? tests.length;
-  return findings('pytest', tests, { failed, summary: last ? [last.replace(/^=+ | =+$/g, '')] : [], ...(crash.length ? { crash } : {}) });
-};
 
 export const unittest: Recogniser = (lines, root) => {
   const result = lines.find((l) => /^FAILED \((failures|errors)=/.test(l));

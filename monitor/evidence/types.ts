@@ -7,6 +7,8 @@ export interface FailedTest {
   location?: string;
   /** The assertion: message, expected and actual; a few lines. */
   message: string[];
+  /** Failures this entry stands for (a group of parametrizations at one assertion); 1 when absent. */
+  count?: number;
 }
 
 export interface Findings {

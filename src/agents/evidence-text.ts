@@ -34,8 +34,9 @@ export function evidenceLines(evidence: Pick<Evidence, 'tests' | 'failed_count' 
     }
     if (shown < findings.length) push([`- … and ${findings.length - shown} more`]);
   }
-  const tests: { name: string; location?: string; message: string[] }[] = evidence.tests ?? (evidence.failing_tests ?? []).map((name) => ({ name, message: [] }));
-  const count = Math.max(evidence.failed_count ?? tests.length, tests.length);
+  const tests: { name: string; location?: string; message: string[]; count?: number }[] = evidence.tests ?? (evidence.failing_tests ?? []).map((name) => ({ name, message: [] }));
+  const listed = tests.reduce((sum, t) => sum + (t.count ?? 1), 0);
+  const count = Math.max(evidence.failed_count ?? listed, listed);
   if (tests.length) {
     push([`Failing tests${count > 1 ? ` (${count})` : ''}:`]);
     let shown = 0;
@@ -46,7 +47,7 @@ export function evidenceLines(evidence: Pick<Evidence, 'tests' | 'failed_count' 
         if (shown === 0) push(block.slice(0, Math.max(1, budget.max_lines - out.length - 1)).map((l) => l.slice(0, Math.max(40, Math.floor(budget.max_chars / 4)))));
         else break;
       } else push(block);
-      shown++;
+      shown += test.count ?? 1;
     }
     if (shown < count) push([`- … and ${count - shown} more`]);
   }

@@ -109,8 +109,10 @@ export const SwarmConfig = z.strictObject({
       pass_env: z.array(z.string().min(1)).default([]),
       /** A sandboxed task's CI reaches its package registries and these ("host:port", "*.domain:port", URLs; loopback ports are forwarded). */
       network_allow: z.array(z.string().min(1)).default([]),
+      /** Ask runners that can be told through the environment (pytest: PYTEST_ADDOPTS) for a JUnit report of swarm's own. */
+      auto_reports: z.boolean().default(true),
     })
-    .default({ timeout_minutes: 30, reports: [], env: {}, pass_env: [], network_allow: [] }),
+    .default({ timeout_minutes: 30, reports: [], env: {}, pass_env: [], network_allow: [], auto_reports: true }),
   /** The definition of done's AI review: reviewers run after CI is green and the branch merges cleanly. */
   review: z
     .strictObject({

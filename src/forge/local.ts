@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { globSync } from 'tinyglobby';
 import { extractFailure } from '../../monitor/evidence.js';
 import type { Registry } from '../../registry/registry.js';
@@ -46,7 +46,8 @@ export class LocalForge implements Forge {
     const ci = this.deps.config.ci;
     // A sandboxed task's CI runs in the same sandbox as its agent: the tests are code the agent wrote.
     const plan = isClone(task.worktree) ? sandboxPlan({ repoRoot: this.deps.repoRoot, worktree: task.worktree, stateDir: dirname(this.deps.sessionsDir), home: commandHome(task.worktree, homedir()), homeRead: this.deps.config.sandbox_home_read }) : null;
-    const env = { ...cleanEnv(ci.pass_env), ...(plan ? { HOME: plan.home ?? '', TMPDIR: '/tmp' } : {}), ...ci.env, SWARM_TASK_ID: String(task.id), SWARM_ATTEMPT: String(task.attempt), SWARM_WORKTREE: task.worktree, CI: 'true' };
+    const base = { ...cleanEnv(ci.pass_env), ...(plan ? { HOME: plan.home ?? '', TMPDIR: '/tmp' } : {}), ...ci.env, SWARM_TASK_ID: String(task.id), SWARM_ATTEMPT: String(task.attempt), SWARM_WORKTREE: task.worktree, CI: 'true' };
+    const env = ci.auto_reports ? { ...base, ...autoReportEnv(base, autoReportPath(task.worktree, dir)) } : base;
     try {
       // Sandboxed with the endpoints-only network (the default), CI reaches the project's registries and
       // ci.network_allow, nothing else: the tests are the agent's code, and must not post the checkout anywhere.
@@ -87,7 +88,7 @@ export class LocalForge implements Forge {
           this.deps.registry.updateAttempt(ci.id, { ended_at: live.exit.ended_at, exit_code: live.exit.exit_code, signal: live.exit.signal, outcome: live.exit.exit_code === 0 ? 'passed' : 'failed' });
         }
         if (live.exit.exit_code === 0) return { kind: 'passed', head: ci.head_sha };
-        const reports = readReports(task.worktree, this.deps.config.ci.reports, ci.started_at);
+        const reports = [...readReports(task.worktree, this.deps.config.ci.reports, ci.started_at), ...(this.deps.config.ci.auto_reports ? readAutoReport(task.worktree, ci.session_dir, ci.started_at) : [])];
         return { kind: 'failed', exit_code: live.exit.exit_code, step: (this.deps.config.ci.command ?? []).join(' '), failure: extractFailure(readTranscriptTail(ci.session_dir, 512 * 1024), { root: task.worktree, reports }) };
       }
     }
@@ -150,6 +151,33 @@ export class LocalForge implements Forge {
       await git(repo, ['update-ref', `refs/heads/${task.base}`, commit, baseSha]);
     }
     return { commit };
+  }
+}
+
+/**
+ * The report swarm asks a runner for through its environment, without the user's setup (pytest reads
+ * PYTEST_ADDOPTS): a file of swarm's own, never in the checkout's tree. In a clone (sandboxed) it goes in the
+ * clone's `.git` (the CI sees only its checkout); beside a worktree, in the CI session's folder.
+ */
+export function autoReportPath(worktree: string, sessionDir: string): string {
+  return isClone(worktree) ? join(worktree, '.git', 'swarm-ci-report.xml') : join(sessionDir, 'ci-report.xml');
+}
+
+/** Pure: the variables that ask for the report, added to what the user's CI already sets. */
+export function autoReportEnv(env: Readonly<Record<string, string>>, file: string): Record<string, string> {
+  return { PYTEST_ADDOPTS: `${env.PYTEST_ADDOPTS ?? ''} --junitxml=${file}`.trim() };
+}
+
+/** That report, when this run wrote it: a plain file, inside the checkout's git folder or the session's. */
+export function readAutoReport(worktree: string, sessionDir: string, since: number): string[] {
+  const file = autoReportPath(worktree, sessionDir);
+  try {
+    const stat = lstatSync(file);
+    const home = realpathSync(isClone(worktree) ? join(worktree, '.git') : sessionDir);
+    if (!stat.isFile() || !realpathSync(file).startsWith(`${home}/`) || stat.mtimeMs < since - 1_000 || stat.size > 4 * 1024 * 1024) return [];
+    return [readFileSync(file, 'utf8')];
+  } catch {
+    return [];
   }
 }
 

@@ -28,7 +28,9 @@ const expected: Record<string, { name: string; location: string }> = {
 };
 
 const cases: [string, string, string[], string[]][] = [
-  ...Object.entries(manifest).map(([runner, spec]): [string, string, string[], string[]] => [runner, runner, spec.ci, []]),
+  ...Object.entries(manifest)
+    .filter(([runner]) => !runner.endsWith('-corpus'))
+    .map(([runner, spec]): [string, string, string[], string[]] => [runner, runner, spec.ci, []]),
   // The same, with the JUnit report vitest writes read instead of its terminal output.
   ['vitest + JUnit report', 'vitest', ['node_modules/.bin/vitest', 'run', '--reporter=default', '--reporter=junit', '--outputFile=reports/junit.xml'], ['reports/*.xml']],
 ];
@@ -48,6 +50,50 @@ function runnerRepo(box: Sandbox, sample: string): void {
   git(box.repo, ['add', '-A']);
   git(box.repo, ['-c', 'user.name=Sample', '-c', 'user.email=s@example.com', 'commit', '-qm', `The ${sample} sample, with the add bug`]);
 }
+
+/**
+ * The corpus suites run the way real projects run them (uvu through its CLI over a folder with the esm loader;
+ * pytest -q with parametrized failures): the second attempt's prompt lists every failing test, or its group,
+ * with file:line and the right count. pytest also writes the JUnit report swarm asks for through
+ * PYTEST_ADDOPTS, read first.
+ */
+const corpus: [string, string, string[], string, string[]][] = [
+  ['uvu -r esm test', 'uvu-corpus', manifest['uvu-corpus']!.ci, '', ['3 failing tests', '- nested/format.js › formats a sum (test/nested/format.js:6)', '- numbers › adds small numbers (test/numbers.js:7)', '- numbers › adds negative numbers (test/numbers.js:10)']],
+  ['python3 -m pytest -q', 'pytest-corpus', manifest['pytest-corpus']!.ci, 'return text.replace("<"=>return text.replace("&", "&amp;").replace("<"', ['10 failing tests', '- test_escape — 9 parametrizations: [&-&amp;], [a & b-a &amp; b], [&&-&amp;&amp;], … (tests/test_escape.py:32)', '- TestAdd › test_add (tests/test_math.py:10)']],
+];
+
+describe('evidence from real projects\' ways of running their suites, end to end', () => {
+  let box: Sandbox | null = null;
+  let daemon: DaemonProcess | null = null;
+  afterEach(() => {
+    daemon?.child.kill('SIGKILL');
+    daemon = null;
+    box?.cleanup();
+    box = null;
+  });
+
+  it.each(corpus)('%s', async (_label, sample, ci, also, lines) => {
+    box = sandbox(`evidence-${sample}`);
+    runnerRepo(box, sample);
+    const js = ci[0]!.startsWith('node_modules/');
+    writeConfig(box, {
+      agents: { fixer: { command: agentCommand('runner-fixer.mjs'), env: { AGENT_RECORD_DIR: box.records, AGENT_FIX_FILE: manifest[sample]!.fix, AGENT_FIX_ALSO: also } } },
+      ci: { command: tool(ci), timeout_minutes: 5 },
+      backoff: { crash_seconds: 0 },
+      ...(js ? { worktree: { setup: [['ln', '-sfn', join(runnersDir(), 'node_modules'), 'node_modules']] } } : {}),
+    });
+    daemon = await runDaemon(box);
+    const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', 'Fix the failing tests'])).stdout) as { id: number };
+    const done = await waitForState(box, id, ['ready', 'needs_help'], 180_000);
+    expect(done.state, done.state === 'needs_help' ? JSON.stringify(done) : '').toBe('ready');
+    const [second] = readRecords(box, 'runner-fixer.jsonl') as { prompt: string }[];
+    const section = second!.prompt.slice(second!.prompt.indexOf('## What went wrong'));
+    expect(section.split('\n').length, section).toBeLessThanOrEqual(25);
+    for (const line of lines) expect(section, section).toContain(line);
+    expect(section).not.toContain('… and');
+    expect(section).not.toContain(box.dir);
+  });
+});
 
 describe('evidence from each real runner, end to end', () => {
   let box: Sandbox | null = null;

@@ -24,6 +24,13 @@ const tests: [string, string, string, string | null][] = [
   ['jest', 'jest', 'math › adds two numbers', 'test/math.test.js:8'],
   ['jest-json', 'report, jest', 'math › adds two numbers', 'test/math.test.js:8'],
   ['mocha', 'mocha', 'math › adds two numbers', 'test/math.test.mjs:9'],
+  ['mocha-dot', 'mocha', 'math › adds two numbers', 'test/math.test.mjs:9'],
+  ['mocha-min', 'mocha', 'math › adds two numbers', 'test/math.test.mjs:9'],
+  ['node-test-dot', 'node:test', 'math › adds two numbers', 'test/math.test.mjs:10'],
+  ['vitest-dot', 'vitest', 'math › adds two numbers', 'test/math.test.mjs:9'],
+  ['vitest-verbose', 'vitest', 'math › adds two numbers', 'test/math.test.mjs:9'],
+  ['jest-silent', 'jest', 'math › adds two numbers', 'test/math.test.js:8'],
+  ['jest-verbose', 'jest', 'math › adds two numbers', 'test/math.test.js:8'],
   ['uvu', 'uvu', 'math › adds two numbers', 'test/math.test.mjs:10'],
   ['ava', 'ava', 'math › adds two numbers', 'test/math.test.mjs:8'],
   ['ava-tap', 'tap', 'math › adds two numbers', null],
@@ -50,12 +57,54 @@ const problems: [string, string[]][] = [
   ['pytest-crash', ["tests/test_math.py could not be collected: ModuleNotFoundError: No module named 'helpers'"]],
 ];
 
+/**
+ * The corpus: suites written to do what real projects do (many files, nested folders, a suite-less test,
+ * parametrized ids with long and unicode parameters, one assertion failing for nine parameters, the same
+ * leaf name in two classes, an ESM loader), run by the real runners in each invocation variant.
+ * fixture, runner, failing count, each entry (name start, file:line) and a word of its assertion.
+ */
+const ESCAPE = ['test_escape — 9 parametrizations: [&-&amp;], [a & b-a &amp; b], [&&-&amp;&amp;], …', 'tests/test_escape.py:32', "assert '&' == '&amp;'"] as const;
+const ADD = ['TestAdd › test_add', 'tests/test_math.py:10', '-1 == 5'] as const;
+const UVU = [['nested/format.js › formats a sum', 'test/nested/format.js:6', 'expected: 005'], ['numbers › adds small numbers', 'test/numbers.js:7', 'actual: -1'], ['numbers › adds negative numbers', 'test/numbers.js:10', 'expected: -5']] as const;
+const corpus: [string, string, number, (readonly [string, string, string])[]][] = [
+  ['uvu-corpus', 'uvu', 3, [...UVU]],
+  ['uvu-corpus-tsx', 'uvu', 3, [...UVU]],
+  ['uvu-corpus-bail', 'uvu', 1, [UVU[0]]],
+  ['pytest-corpus', 'pytest', 10, [ESCAPE, ADD]],
+  ['pytest-corpus-v', 'pytest', 10, [ESCAPE, ADD]],
+  ['pytest-corpus-default', 'pytest', 10, [ESCAPE, ADD]],
+  ['pytest-corpus-tb-short', 'pytest', 10, [ESCAPE, ADD]],
+  ['pytest-corpus-q-tb-long', 'pytest', 10, [ESCAPE, ADD]],
+  ['pytest-corpus-tb-line', 'pytest', 10, [ESCAPE, ADD]],
+  ['pytest-corpus-tb-no', 'pytest', 10, [[ESCAPE[0], 'tests/test_escape.py', ESCAPE[2]], [ADD[0], 'tests/test_math.py', ADD[2]]]],
+  ['pytest-corpus-x', 'pytest', 1, [['test_escape[&-&amp;]', 'tests/test_escape.py:32', ESCAPE[2]]]],
+];
+
 const occurrences = (text: string, needle: string): number => text.split(needle).length - 1;
+
+describe('evidence from the corpus: real suites in every invocation variant', () => {
+  it.each(corpus)('%s: every failing test (or its group) with its suite path, file:line and assertion; the count exact; short', (name, runner, failed, entries) => {
+    const { log, reports } = fixture(name);
+    const evidence = extractFailure(log, { root: WORKTREE, reports });
+    expect(evidence.runner).toBe(runner);
+    expect(evidence.failed).toBe(failed);
+    expect(evidence.tests.map((t) => [t.name, t.location])).toEqual(entries.map(([n, l]) => [n, l]));
+    for (const [i, [, , word]] of entries.entries()) expect(evidence.tests[i]!.message.join('\n')).toContain(word);
+    const section = evidenceLines({ tests: evidence.tests, failed_count: evidence.failed, assertions: evidence.problems, log_tail: evidence.log_tail });
+    const text = section.join('\n');
+    expect(section[0]).toBe(failed > 1 ? `Failing tests (${failed}):` : 'Failing tests:');
+    expect(section.length).toBeLessThanOrEqual(25);
+    expect(text).not.toContain('… and');
+    for (const [n] of entries) expect(occurrences(text, n)).toBe(1);
+    expect(text).not.toMatch(/node:internal|node_modules\/|\x1b|_{10,}/);
+    expect(text).not.toContain(WORKTREE);
+  });
+});
 
 describe('evidence from real runner output (tests/fixtures/runner-output)', () => {
   it('has a fixture for every row and a row for every fixture', () => {
     const captured = readdirSync(DIR).filter((f) => f.endsWith('.txt')).map((f) => f.replace(/\.txt$/, '')).sort();
-    expect([...tests.map((t) => t[0]), ...problems.map((p) => p[0])].sort()).toEqual(captured);
+    expect([...tests.map((t) => t[0]), ...problems.map((p) => p[0]), ...corpus.map((c) => c[0])].sort()).toEqual(captured);
   });
 
   it.each(tests)('%s: the one failing test, once, with expected, actual and file:line', (name, runner, full, location) => {

@@ -99,8 +99,38 @@ const BUILTIN_REPORT = /^SWARM_AGENT_REPORT /;
 const NOISE = /^(Node\.js v\d+\S*|\^+|Error: process exited.*)$/;
 const ERRORISH = /\b(\w*Error|ERROR|error|fatal|FATAL|panic(ked)?|Exception|Traceback|failed)\b/;
 
+/**
+ * Pure: node's dump of a failed child process (execFileSync's error object) made readable: its stdout and
+ * stderr, printed by node as byte values (`stdout: Buffer(57) [Uint8Array] [ 110, 111, ... ]` or
+ * `<Buffer 6e 6f ...>`), decoded back to their lines; the duplicate `output: [...]` array and the
+ * status/signal/pid fields dropped; empty streams gone. "nothing to commit, working tree clean" was only
+ * there as numbers.
+ */
+export function readableNodeDump(text: string): string {
+  const decode = (bytes: number[], more: boolean, stream: string, indent: string): string => {
+    const lines = Buffer.from(bytes).toString('utf8').split('\n').map((l) => l.trimEnd()).filter(Boolean);
+    return [...lines.map((l) => `${indent}${stream}: ${l}`), ...(more ? [`${indent}${stream}: …`] : [])].join('\n');
+  };
+  let out = text.replace(/^(\s*)(stdout|stderr): Buffer\(\d+\) \[Uint8Array\] \[([\d,\s]*?)(\.\.\. \d+ more items?\s*)?\],?$/gm, (_, indent: string, stream: string, body: string, more?: string) => decode(body.split(/[,\s]+/).filter(Boolean).map(Number), more !== undefined, stream, indent));
+  out = out.replace(/^(\s*)(stdout|stderr): <Buffer ([0-9a-f ]*?)( \.\.\. \d+ more bytes)?>,?$/gm, (_, indent: string, stream: string, hex: string, more?: string) => decode(hex.split(' ').filter(Boolean).map((h) => Number.parseInt(h, 16)), more !== undefined, stream, indent));
+  const kept: string[] = [];
+  const lines = out.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const array = /^(\s*)output: \[$/.exec(line);
+    if (array) {
+      while (i + 1 < lines.length && !new RegExp(`^${array[1]}\\],?$`).test(lines[i + 1]!)) i++;
+      i++;
+      continue;
+    }
+    if (/^\s*(status: \d+|signal: (null|'\w+')|pid: \d+|output: \[.*\]),?$/.test(line)) continue;
+    kept.push(line);
+  }
+  return kept.join('\n');
+}
+
 function lastLines(output: string, n: number): string[] {
-  return stripAnsi(output)
+  return readableNodeDump(stripAnsi(output))
     .split('\n')
     .map((l) => l.trim())
     // JSON lines are the CLI's event stream (tool output included): their errors are read structurally above.
@@ -130,7 +160,13 @@ export function classifyExit(input: ExitInput): ExitFailure {
     verdict = { class: 'fault', cause: input.exit_code === 127 ? 'a program it needs is missing (exit 127)' : 'a program could not be executed (exit 126)', line: lines.at(-1) ?? '' };
   }
   // For a plain crash, the line that names the error says more than the last one.
-  const line = verdict?.line ?? structured?.line ?? [...lines].reverse().find((l) => ERRORISH.test(l)) ?? lines.at(-1) ?? '';
+  let line = verdict?.line ?? structured?.line ?? [...lines].reverse().find((l) => ERRORISH.test(l)) ?? lines.at(-1) ?? '';
+  // A command that failed: what it printed says why ("git commit" failing: "nothing to commit, working tree clean").
+  if (!verdict && /^Error: Command failed: /.test(line)) {
+    const said = lines.slice(lines.indexOf(line) + 1).filter((l) => /^(stdout|stderr): /.test(l) && !/^(stdout|stderr): …$/.test(l));
+    const decisive = said.find((l) => l.startsWith('stderr: ')) ?? said.at(-1);
+    if (decisive) line = `${line} (${decisive.replace(/^(stdout|stderr): /, '')})`;
+  }
   const fast = input.duration_ms < FAST_FAILURE_MS;
   if (!verdict && fast && input.previous?.fast && input.previous.line === line && line !== '') {
     return { class: 'fault', cause: 'the same fast failure twice', line };

@@ -17,7 +17,7 @@ import { fetchBack, isClone } from '../src/workspace/clones.js';
 import { observeScreenshots, takeScreenshots, type ScreenshotFacts } from '../src/review/screenshots.js';
 import { ReviewRounds } from './rounds.js';
 import { waitFor } from '../src/wait.js';
-import { classifyExit, FAST_FAILURE_MS, reconnectOnly } from './classify.js';
+import { classifyExit, FAST_FAILURE_MS, readableNodeDump, reconnectOnly } from './classify.js';
 import { decide, type Action, type SessionFacts, type Snapshot } from './decide.js';
 import { stripAnsi, tail } from './evidence.js';
 
@@ -37,7 +37,8 @@ export interface MonitorDeps {
 }
 
 function transcriptTail(dir: string): string {
-  return tail(stripAnsi(readTranscriptTail(dir, 64 * 1024)).split('\n'), 40, 3_000);
+  // A node dump's byte values said as the text they were.
+  return tail(readableNodeDump(stripAnsi(readTranscriptTail(dir, 64 * 1024))).split('\n'), 40, 3_000);
 }
 
 export class Monitor {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { backoffMs, classifyExit, FAST_FAILURE_MS, type ExitInput, type FailureClass } from '../../monitor/classify.js';
+import { backoffMs, classifyExit, readableNodeDump, FAST_FAILURE_MS, type ExitInput, type FailureClass } from '../../monitor/classify.js';
 import { ROOT } from '../helpers/sample.js';
 
 /** Output captured from the real CLIs (claude 2.1.330, codex 0.169.0, gemini 0.61.0, opencode 1.18.33). */
@@ -47,5 +47,23 @@ describe('backoffMs', () => {
     [10, 300_000],
   ])('attempt %i waits %i ms (base 5 s, cap 5 min)', (n, ms) => {
     expect(backoffMs(n, 5_000, 300_000)).toBe(ms);
+  });
+});
+
+describe('a crash that is a Node dump: reasons are words', () => {
+  it('an agent whose `git commit` failed: the decisive line says what git said, not byte values', () => {
+    const verdict = classifyExit({ exit_code: 1, signal: null, duration_ms: 5_000, output: real('node-git-commit-nothing.txt') });
+    expect(verdict.class).toBe('task');
+    expect(verdict.line).toBe('Error: Command failed: git -c user.name=a -c user.email=a@b commit -qm x (nothing to commit, working tree clean)');
+  });
+
+  it.each([
+    ['a multi-line Uint8Array dump', '  stdout: Buffer(3) [Uint8Array] [\n    104, 105,  10\n  ],', '  stdout: hi'],
+    ['a cut one says so', '  stdout: Buffer(200) [Uint8Array] [\n    104, 105,\n    ... 198 more items\n  ],', '  stdout: hi\n  stdout: …'],
+    ['the <Buffer> form', '  stderr: <Buffer 6f 6b>,', '  stderr: ok'],
+    ['an empty stream is gone', '  stderr: Buffer(0) [Uint8Array] []', ''],
+    ['the duplicate output array and the status fields are gone', '  status: 1,\n  signal: null,\n  output: [\n    null,\n    Buffer(0) [Uint8Array] [],\n    Buffer(0) [Uint8Array] []\n  ],\n  pid: 7,', ''],
+  ])('readableNodeDump: %s', (_name, dump, readable) => {
+    expect(readableNodeDump(dump)).toBe(readable);
   });
 });

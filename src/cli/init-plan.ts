@@ -33,6 +33,22 @@ export function inferDeps(facts: Pick<InitFacts, 'lockfiles'>): { command: strin
   return found ? { command: found[1].command, lockfiles: [found[0]], paths: found[1].paths } : null;
 }
 
+/** Whose models an adapter runs by default: reviewers from another family catch what the author's misses. */
+const FAMILY: Record<string, string> = { claude: 'anthropic', codex: 'openai', gemini: 'google', opencode: 'any', builtin: 'local', aider: 'any' };
+const FOCUSES = ['logic', 'security', 'architecture'] as const;
+
+/**
+ * Pure: the definition of done out of the box. With two or more agents, the default one codes and the others
+ * review it, other model families first, each with its own focus (logic, security, architecture), at most three.
+ */
+export function proposeReviewers(defaultAgent: string, agents: readonly [string, { type?: string }][]): { name: string; agent: string; focus: string }[] {
+  const family = (name: string): string => FAMILY[agents.find(([n]) => n === name)?.[1].type ?? ''] ?? 'any';
+  const mine = family(defaultAgent);
+  const others = agents.filter(([name]) => name !== defaultAgent && name !== 'local');
+  const ranked = [...others.filter(([n]) => family(n) !== mine && family(n) !== 'any'), ...others.filter(([n]) => family(n) === 'any'), ...others.filter(([n]) => family(n) === mine)];
+  return ranked.slice(0, FOCUSES.length).map(([name], i) => ({ name: `${name}-${FOCUSES[i]}`, agent: name, focus: FOCUSES[i]! }));
+}
+
 /** Which adapter is the default when several are here: the strongest coding CLIs first, then the local model. */
 const PREFERENCE = ['claude', 'codex', 'gemini', 'opencode', 'builtin', 'aider'];
 
@@ -65,6 +81,8 @@ export function planInit(facts: InitFacts): { config: SwarmConfigInput; notes: s
   const sandbox: 'none' | 'bwrap' = facts.sandbox.ok ? 'bwrap' : 'none';
   if (facts.sandbox.ok) notes.push('Sandbox: bubblewrap. Agents, their CI and reviewers see their own checkout and a fresh home, not your home, other checkouts or .swarm/; network limited to their model API and package registries. "sandbox": "none" turns it off.');
   else notes.push(`Sandbox: NONE, because ${facts.sandbox.why}: agents run as you, with your home and network. Fix: ${facts.sandbox.fix}; then set "sandbox": "bwrap".${facts.uid === 0 ? ' Running as root without it, Claude Code will refuse to run.' : ''}`);
+  const reviewers = defaultAgent ? proposeReviewers(defaultAgent, available) : [];
+  if (reviewers.length) notes.push(`Reviewers: ${reviewers.map((r) => `${r.agent} (${r.focus})`).join(', ')} review what ${defaultAgent} writes before a task is ready: another model catches what the author's misses. Remove "review" from swarm.config.json to turn it off.`);
   const ci = inferCi(facts);
   notes.push(ci ? `CI: \`${ci.command.join(' ')}\`, because ${ci.why}.` : 'CI: none found (no test script, pytest, Makefile test target, go.mod or Cargo.toml); set "ci.command" so failures come back to the agent with evidence.');
   const deps = inferDeps(facts);
@@ -74,6 +92,7 @@ export function planInit(facts: InitFacts): { config: SwarmConfigInput; notes: s
     default_agent: defaultAgent,
     agents,
     sandbox,
+    ...(reviewers.length ? { review: { reviewers } } : {}),
     ...(ci ? { ci: { command: ci.command, timeout_minutes: 30 } } : {}),
     ...(deps ? { worktree: { deps: [deps] } } : {}),
     max_retries: 3,

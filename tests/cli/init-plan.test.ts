@@ -61,3 +61,16 @@ describe('inferDeps', () => {
     expect(planInit(facts({})).config.worktree).toBeUndefined();
   });
 });
+
+describe('swarm init proposes reviewers from the other CLIs', () => {
+  it.each([
+    ['claude alone: nobody to review', ['claude'], []],
+    ['claude writes; codex and gemini review (other families), each with a focus', ['claude', 'codex', 'gemini'], [['codex', 'logic'], ['gemini', 'security']]],
+    ['four CLIs: the other families first, opencode (any model) after them', ['claude', 'codex', 'gemini', 'opencode'], [['codex', 'logic'], ['gemini', 'security'], ['opencode', 'architecture']]],
+    ['codex and opencode: opencode reviews', ['codex', 'opencode'], [['opencode', 'logic']]],
+  ])('%s', (_name, clis, expected) => {
+    const { config, notes } = planInit(facts({ clis }));
+    expect((config.review?.reviewers ?? []).map((r) => [r.agent, r.focus])).toEqual(expected);
+    if (expected.length) expect(notes.join('\n')).toContain('Remove "review" from swarm.config.json to turn it off.');
+  });
+});

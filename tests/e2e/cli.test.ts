@@ -1,9 +1,9 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isSameProcessAlive } from '../../src/sessions/process.js';
 import { waitFor } from '../../src/wait.js';
-import { agentCommand, openRegistry, sandbox, swarm, waitForState, writeConfig, type Sandbox } from '../helpers/sample.js';
+import { AGENTS, agentCommand, openRegistry, sandbox, swarm, waitForState, writeConfig, type Sandbox } from '../helpers/sample.js';
 
 describe('init, schema and the background daemon', () => {
   let box: Sandbox;
@@ -30,6 +30,21 @@ describe('init, schema and the background daemon', () => {
     expect(JSON.parse(readFileSync(join(box.repo, 'swarm.config.json'), 'utf8'))).toMatchObject({ base: 'develop' });
     const schema = JSON.parse((await swarm(box.repo, ['schema'])).stdout) as { properties: Record<string, unknown> };
     expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['base', 'agents', 'ci', 'notify', 'github', 'orchestrator']));
+  });
+
+  it('init with claude, codex and gemini on PATH: claude codes, the other two review with a focus each, and it says so', async () => {
+    const bin = join(box.dir, 'bin');
+    mkdirSync(bin);
+    for (const name of ['claude', 'codex', 'gemini']) {
+      copyFileSync(join(AGENTS, 'fake-cli.mjs'), join(bin, name));
+      chmodSync(join(bin, name), 0o755);
+    }
+    const init = await swarm(box.repo, ['init'], { PATH: `${bin}:${process.env.PATH ?? ''}` });
+    expect(init.code, init.stderr).toBe(0);
+    const config = JSON.parse(readFileSync(join(box.repo, 'swarm.config.json'), 'utf8')) as { default_agent: string; review: { reviewers: { agent: string; focus: string }[] } };
+    expect(config.default_agent).toBe('claude');
+    expect(config.review.reviewers.map((r) => [r.agent, r.focus])).toEqual([['codex', 'logic'], ['gemini', 'security']]);
+    expect(init.stdout).toContain('Reviewers: codex (logic), gemini (security) review what claude writes');
   });
 
   it('daemon start runs it in the background (0600 token file), status reports it, stop leaves a running agent alone', async () => {

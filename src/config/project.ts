@@ -1,4 +1,4 @@
-import { appendFileSync, chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from '../../registry/registry.js';
 import { useCliFactsCache } from '../agents/versions.js';
@@ -14,6 +14,8 @@ export interface StatePaths {
   daemonInfo: string;
   daemonLog: string;
   sessions: string;
+  /** The highest task id ever created here, kept outside the database. */
+  tasksSeen: string;
 }
 
 export function statePaths(repoRoot: string): StatePaths {
@@ -21,6 +23,7 @@ export function statePaths(repoRoot: string): StatePaths {
   return {
     dir,
     db: join(dir, 'swarm.db'),
+    tasksSeen: join(dir, 'tasks-seen'),
     lock: join(dir, 'daemon.lock'),
     daemonInfo: join(dir, 'daemon.json'),
     daemonLog: join(dir, 'daemon.log'),
@@ -59,15 +62,31 @@ function sessionCount(paths: StatePaths): number {
   }
 }
 
+/** Notes that task `id` exists (the highest id wins): one small file, written after the row. */
+export function rememberTask(paths: StatePaths, id: number): void {
+  if (id > tasksSeen(paths)) writeFileSync(paths.tasksSeen, `${id}\n`, { mode: 0o600 });
+}
+
+function tasksSeen(paths: StatePaths): number {
+  try {
+    return Number.parseInt(readFileSync(paths.tasksSeen, 'utf8'), 10) || 0;
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * Opens the registry, refusing a database that cannot be trusted: unreadable (corrupt, not SQLite), or one
  * that lost its tasks (deleted or emptied) while `.swarm/sessions` shows earlier tasks ran. Nothing is changed.
  */
 export function openRegistry(paths: StatePaths): Registry {
   const sessions = sessionCount(paths);
+  const seen = tasksSeen(paths);
   const empty = !existsSync(paths.db) || statSync(paths.db).size === 0;
-  const lost = `\`.swarm/swarm.db\` ${empty ? 'is missing or empty' : 'has no tasks'}, but \`.swarm/sessions/\` holds ${sessions} session(s) of earlier tasks: the database was deleted or emptied, and swarm will not start over on top of their worktrees and sessions. Restore swarm.db from a backup; or, to start fresh, move the old state aside: \`mv .swarm .swarm.old\` (worktrees of the old tasks stay where they are; \`git worktree list\` shows them). Nothing was changed.`;
-  if (empty && sessions > 0) throw new StateError('SWARM_STATE_LOST', lost);
+  const evidence = sessions > 0 ? `\`.swarm/sessions/\` holds ${sessions} session(s) of earlier tasks` : `\`.swarm/tasks-seen\` shows ${seen} task(s) were queued here (queued tasks that never ran leave nothing else)`;
+  const lost = `\`.swarm/swarm.db\` ${empty ? 'is missing or empty' : 'has no tasks'}, but ${evidence}: the database was deleted or emptied, and swarm will not start over on top of their worktrees and sessions. Restore swarm.db from a backup; or, to start fresh, move the old state aside: \`mv .swarm .swarm.old\` (worktrees of the old tasks stay where they are; \`git worktree list\` shows them). Nothing was changed.`;
+  const existed = sessions > 0 || seen > 0;
+  if (empty && existed) throw new StateError('SWARM_STATE_LOST', lost);
   let registry: Registry;
   try {
     registry = new Registry(paths.db);
@@ -78,7 +97,7 @@ export function openRegistry(paths: StatePaths): Registry {
     }
     throw err;
   }
-  if (sessions > 0 && registry.listTasks().length === 0) {
+  if (existed && registry.listTasks().length === 0) {
     registry.close();
     throw new StateError('SWARM_STATE_LOST', lost);
   }

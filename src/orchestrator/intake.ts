@@ -6,7 +6,7 @@ import type { TaskRow } from '../../registry/types.js';
 import { preflightAgent, resolveAgent, type ResolvedAgent } from '../agents/registry.js';
 import { AgentReport } from '../agents/report.js';
 import { PROMPT_ARG_LIMIT } from '../agents/adapter.js';
-import type { Project } from '../config/project.js';
+import { rememberTask, type Project } from '../config/project.js';
 import { AgentError, GitError, UsageError } from '../errors.js';
 import { branchExists, refExists, runGit } from '../workspace/git.js';
 import { slugify, worktreesRoot } from '../workspace/worktrees.js';
@@ -115,7 +115,7 @@ interface NewTaskFields {
 function insertTask(project: Project, fields: NewTaskFields): TaskRow {
   const slug = slugify(fields.title);
   const root = worktreesRoot(project.config, project.repo.root);
-  return project.registry.createTask({
+  const task = project.registry.createTask({
     title: fields.title.slice(0, 100),
     prompt: fields.prompt,
     agent: fields.agent.name,
@@ -131,6 +131,9 @@ function insertTask(project: Project, fields: NewTaskFields): TaskRow {
     routing_note: fields.routing_note,
     state: fields.state,
   });
+  // Outside the database: an emptied swarm.db with only queued tasks (no sessions yet) is still seen as lost.
+  rememberTask(project.paths, task.id);
+  return task;
 }
 
 /** Queues one task. Durable the moment it returns, daemon or not; nothing is created on disk until it starts. */

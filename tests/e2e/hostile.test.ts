@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readTranscriptTail } from '../../src/sessions/sessions.js';
@@ -40,6 +40,18 @@ describe('bad state and hostile input', () => {
     expect(corrupt.code).toBe(9);
     expect(corrupt.stderr).toContain('is not a readable SQLite database');
     expect(corrupt.stderr).not.toContain('This is a bug');
+  });
+
+  it('an emptied swarm.db that held only queued tasks (no daemon ever ran them) is refused too, saying how swarm knows', async () => {
+    writeConfig(box, { agents: { right: { command: agentCommand('fixer-right.mjs') } } });
+    for (const prompt of ['one', 'two']) expect((await swarm(box.repo, ['spawn', prompt])).code).toBe(0);
+    const db = join(box.repo, '.swarm', 'swarm.db');
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${db}${suffix}`, { force: true });
+    const listed = await swarm(box.repo, ['ls']);
+    expect(listed.code, listed.stdout).toBe(9);
+    expect(listed.stderr).toContain('`.swarm/tasks-seen` shows 2 task(s) were queued here');
+    expect(listed.stderr).toContain('Nothing was changed');
+    expect(existsSync(db)).toBe(false);
   });
 
   it('a title with escape sequences and a newline prints as one escaped row; --json keeps it raw', async () => {

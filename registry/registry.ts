@@ -317,11 +317,12 @@ export class Registry {
     }
   }
 
-  dueNotifications(limit = 50): NotificationRow[] {
-    return parseRows(
-      NotificationRow,
-      this.db.prepare(`SELECT * FROM notifications WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`).all(this.now(), limit),
-    );
+  /** What is due, oldest first; `channel`: only that channel's (each channel is delivered in its own lane). */
+  dueNotifications(limit = 50, channel?: string): NotificationRow[] {
+    if (channel !== undefined) {
+      return parseRows(NotificationRow, this.db.prepare(`SELECT * FROM notifications WHERE status = 'pending' AND next_attempt_at <= ? AND channel = ? ORDER BY id LIMIT ?`).all(this.now(), channel, limit));
+    }
+    return parseRows(NotificationRow, this.db.prepare(`SELECT * FROM notifications WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`).all(this.now(), limit));
   }
 
   markNotificationSent(id: number): void {

@@ -42,50 +42,52 @@ interface Breaker {
 
 /**
  * Sends what is due. Each row is one (task, event, attempt, channel): enqueued once with the state change,
- * marked sent after delivery. Channels are served in parallel, each in order; a channel that keeps failing
- * (a hung server) trips its breaker and is skipped until it cools down, so it never holds the others up.
- * A crash between a send and its mark repeats that one send: delivery is at least once (see the README).
+ * marked sent after delivery. Each channel is its own lane, in order; a channel that keeps failing (a hung
+ * server) trips its breaker and is skipped until it cools down. A crash between a send and its mark repeats
+ * that one send: delivery is at least once (see the README).
  */
 export async function deliverDue(registry: Registry, channels: readonly NotifyChannel[], maxAttempts: number, log: Logger, breakers: Map<string, Breaker> = new Map(), now: () => number = Date.now): Promise<number> {
-  const due = registry.dueNotifications();
-  const byChannel = new Map<string, typeof due>();
-  for (const row of due) byChannel.set(row.channel, [...(byChannel.get(row.channel) ?? []), row]);
-  const counts = await Promise.all(
-    [...byChannel].map(async ([name, rows]) => {
-      const channel = channels.find((c) => c.name === name);
-      let sent = 0;
-      for (const row of rows) {
-        if (!channel) {
-          registry.markNotificationFailed(row.id, `channel ${row.channel} is no longer configured`, null);
-          continue;
-        }
-        const breaker = breakers.get(name) ?? { failures: 0, openUntil: 0 };
-        if (breaker.openUntil > now()) break;
-        try {
-          await channel.send({ key: row.key, task_id: row.task_id, event: row.event, title: row.title, body: row.body, click_url: row.click_url, attachments: z.array(z.string()).catch([]).parse(JSON.parse(row.attachments)) });
-          registry.markNotificationSent(row.id);
-          breakers.set(name, { failures: 0, openUntil: 0 });
-          sent++;
-          log.info({ key: row.key, channel: row.channel }, 'notification sent');
-        } catch (err) {
-          const attempts = row.attempts + 1;
-          const next = attempts >= maxAttempts ? null : backoffMs(attempts, 2_000);
-          registry.markNotificationFailed(row.id, errorMessage(err), next);
-          const failures = breaker.failures + 1;
-          breakers.set(name, { failures, openUntil: failures >= BREAKER_FAILURES ? now() + BREAKER_OPEN_MS : 0 });
-          log.warn({ key: row.key, channel: row.channel, attempts, error: errorMessage(err), gave_up: next === null, breaker_open: failures >= BREAKER_FAILURES }, 'notification failed');
-        }
-      }
-      return sent;
-    }),
-  );
+  const names = new Set(registry.dueNotifications().map((row) => row.channel));
+  const counts = await Promise.all([...names].map((name) => deliverChannel(registry, name, channels, maxAttempts, log, breakers, now)));
   return counts.reduce((a, b) => a + b, 0);
 }
 
-/** Deliveries in their own lane: the daemon's loop kicks it and never waits for a channel. */
+/** One channel's due rows, in order: what a lane sends each round. */
+export async function deliverChannel(registry: Registry, name: string, channels: readonly NotifyChannel[], maxAttempts: number, log: Logger, breakers: Map<string, Breaker>, now: () => number = Date.now): Promise<number> {
+  const channel = channels.find((c) => c.name === name);
+  let sent = 0;
+  for (const row of registry.dueNotifications(50, name)) {
+    if (!channel) {
+      registry.markNotificationFailed(row.id, `channel ${row.channel} is no longer configured`, null);
+      continue;
+    }
+    const breaker = breakers.get(name) ?? { failures: 0, openUntil: 0 };
+    if (breaker.openUntil > now()) break;
+    try {
+      await channel.send({ key: row.key, task_id: row.task_id, event: row.event, title: row.title, body: row.body, click_url: row.click_url, attachments: z.array(z.string()).catch([]).parse(JSON.parse(row.attachments)) });
+      registry.markNotificationSent(row.id);
+      breakers.set(name, { failures: 0, openUntil: 0 });
+      sent++;
+      log.info({ key: row.key, channel: row.channel }, 'notification sent');
+    } catch (err) {
+      const attempts = row.attempts + 1;
+      const next = attempts >= maxAttempts ? null : backoffMs(attempts, 2_000);
+      registry.markNotificationFailed(row.id, errorMessage(err), next);
+      const failures = breaker.failures + 1;
+      breakers.set(name, { failures, openUntil: failures >= BREAKER_FAILURES ? now() + BREAKER_OPEN_MS : 0 });
+      log.warn({ key: row.key, channel: row.channel, attempts, error: errorMessage(err), gave_up: next === null, breaker_open: failures >= BREAKER_FAILURES }, 'notification failed');
+    }
+  }
+  return sent;
+}
+
+/**
+ * Deliveries in their own lanes, one per channel: the daemon's loop kicks them and never waits for a channel,
+ * and a channel whose server hangs holds up only its own lane (a shared round once made ntfy wait for the
+ * webhook's timeouts).
+ */
 export class NotificationWorker {
-  private running: Promise<void> | null = null;
-  private again = false;
+  private readonly lanes = new Map<string, { running: Promise<void> | null; again: boolean }>();
   private readonly breakers = new Map<string, Breaker>();
 
   constructor(
@@ -96,22 +98,29 @@ export class NotificationWorker {
   ) {}
 
   kick(): void {
-    if (this.running) {
-      this.again = true;
+    const names = new Set([...this.channels.map((c) => c.name), ...this.registry.dueNotifications().map((row) => row.channel)]);
+    for (const name of names) this.kickLane(name);
+  }
+
+  private kickLane(name: string): void {
+    const lane = this.lanes.get(name) ?? { running: null, again: false };
+    this.lanes.set(name, lane);
+    if (lane.running) {
+      lane.again = true;
       return;
     }
-    this.running = (async () => {
+    lane.running = (async () => {
       do {
-        this.again = false;
-        await deliverDue(this.registry, this.channels, this.maxAttempts, this.log, this.breakers).catch((err: unknown) => this.log.error({ error: errorMessage(err) }, 'notification delivery failed'));
-      } while (this.again);
+        lane.again = false;
+        await deliverChannel(this.registry, name, this.channels, this.maxAttempts, this.log, this.breakers).catch((err: unknown) => this.log.error({ error: errorMessage(err), channel: name }, 'notification delivery failed'));
+      } while (lane.again);
     })().finally(() => {
-      this.running = null;
+      lane.running = null;
     });
   }
 
-  /** Resolves when the current round is over (a daemon stopping lets in-flight sends finish or time out). */
-  idle(): Promise<void> {
-    return this.running ?? Promise.resolve();
+  /** Resolves when every lane's current round is over (a daemon stopping lets in-flight sends finish or time out). */
+  async idle(): Promise<void> {
+    await Promise.all([...this.lanes.values()].map((lane) => lane.running ?? Promise.resolve()));
   }
 }

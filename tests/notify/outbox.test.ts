@@ -6,7 +6,8 @@ import { Registry } from '../../registry/registry.js';
 import { parseConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log.js';
 import { desktopChannel } from '../../src/notify/desktop.js';
-import { channelsFromConfig, deliverDue } from '../../src/notify/outbox.js';
+import { channelsFromConfig, deliverDue, NotificationWorker } from '../../src/notify/outbox.js';
+import { waitFor } from '../../src/wait.js';
 import { receiver, tempDir, type Receiver } from '../helpers/sample.js';
 
 function capture(): { stream: Writable; text: () => string } {
@@ -102,5 +103,23 @@ describe('notification outbox', () => {
       process.env.PATH = oldPath;
     }
     expect(JSON.parse(readFileSync(record, 'utf8'))).toEqual(['--app-name=worktree-swarm', 'Task 1 ready: $(rm -rf ~)', '`whoami`; echo hi']);
+  });
+
+  it('each channel is its own lane: while a hung channel is still sending, a healthy one delivers what comes later', async () => {
+    const delivered: string[] = [];
+    let hungSends = 0;
+    const hung = { name: 'webhook', send: () => ((hungSends++), new Promise<void>(() => undefined)) };
+    const healthy = { name: 'ntfy', send: async (n: { title: string }) => void delivered.push(n.title) };
+    const worker = new NotificationWorker(registry, [hung, healthy], 5, createLogger(capture().stream));
+    const first = readyTask(['webhook', 'ntfy']);
+    worker.kick();
+    await waitFor(() => (delivered.length === 1 && hungSends === 1 ? true : undefined), { timeoutMs: 5_000, what: 'the first delivery' });
+    // A later notification, while the webhook's first send still hangs.
+    const second = readyTask(['webhook', 'ntfy']);
+    worker.kick();
+    await waitFor(() => (delivered.length === 2 ? true : undefined), { timeoutMs: 5_000, what: 'the second delivery past the hung lane' });
+    expect(delivered).toEqual([`Task ${first} ready: PR #1, CI green`, `Task ${second} ready: PR #1, CI green`]);
+    expect(hungSends).toBe(1);
+    expect(registry.notifications().filter((n) => n.channel === 'webhook' && n.status === 'sent')).toHaveLength(0);
   });
 });

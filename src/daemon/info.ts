@@ -58,5 +58,7 @@ export const DaemonStatus = z.object({
   notifications_pending: z.number().int(),
   /** Queued tasks left waiting at the last admission, and why (cap, memory, stagger), in words. */
   admission: z.object({ waiting: z.number().int(), held: z.enum(['cap', 'memory', 'stagger']).nullable(), reason: z.string().nullable() }).optional(),
+  /** Where the dashboard answers (loopback, and dashboard.host), its public address if configured, and how to sign in. */
+  dashboard: z.object({ url: z.string().nullable(), public_url: z.string().nullable(), signin: z.string() }).optional(),
 });
 export type DaemonStatus = z.infer<typeof DaemonStatus>;

@@ -56,8 +56,10 @@ describe('init, schema and the background daemon', () => {
     expect((await swarm(box.repo, ['daemon', 'start'])).stdout).toContain('already running');
     const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', 'wait'])).stdout) as { id: number; daemon_running: boolean };
     await waitForState(box, id, 'running');
-    const status = JSON.parse((await swarm(box.repo, ['daemon', 'status', '--json'])).stdout) as { running: boolean; forge: string };
-    expect(status).toMatchObject({ running: true, forge: 'local' });
+    const status = JSON.parse((await swarm(box.repo, ['daemon', 'status', '--json'])).stdout) as { running: boolean; forge: string; dashboard: { url: string; public_url: string | null } };
+    expect(status).toMatchObject({ running: true, forge: 'local', dashboard: { url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/$/), public_url: null } });
+    // The address answers (the dashboard asks for a sign-in there, it does not just refuse the connection).
+    expect((await fetch(status.dashboard.url)).status).toBeLessThan(500);
     await waitFor(async () => ((JSON.parse((await swarm(box.repo, ['daemon', 'status', '--json'])).stdout) as { sessions_watched: number }).sessions_watched === 1 ? true : undefined), { timeoutMs: 10_000, what: 'the session to be watched' });
     expect((await swarm(box.repo, ['daemon', 'stop'])).stdout).toContain('Daemon stopped');
     expect(existsSync(join(box.repo, '.swarm', 'daemon.json'))).toBe(false);

@@ -5,6 +5,9 @@ import { call, elapsed, navigate, type Card, type TaskPage } from './api.js';
 import { Actions, Badges } from './board.js';
 import { LiveTerminal } from './terminal.js';
 
+/** diff2html's dark scheme (its enum is declared, not exported as a value, in its typings). */
+const DARK = 'dark' as NonNullable<NonNullable<Parameters<typeof diffHtml>[1]>['colorScheme']>;
+
 function time(at: number | null): string {
   return at === null ? '' : new Date(at).toLocaleString();
 }
@@ -66,13 +69,16 @@ export function TaskView(props: { id: number; card: Card | undefined; now: numbe
         <span>attempt {task.attempt} · retries {task.retries}/{task.max_retries}</span>
         <span>{elapsed(card, props.now)}</span>
         {page.pr?.url ? <a href={page.pr.url} target="_blank" rel="noreferrer">PR #{page.pr.number}</a> : page.pr ? <span>PR #{page.pr.number} ({page.pr.state}, local)</span> : null}
+      </div>
+      {/* Its own bar: on a phone it stays at the bottom of the screen, within a thumb's reach, however far one scrolls. */}
+      <div class="task-actions">
         <Actions card={card} onError={props.onError} />
       </div>
       {task.reason ? <p class="reason">{task.reason}</p> : null}
       {card.session ? (
         <section>
-          <h2>Live: {card.session.name}</h2>
-          <LiveTerminal key={card.session.id} session={card.session.id} focused={false} />
+          <h2>Live: {card.session.name} <span class="dim">(type into it; leaving the page keeps it running)</span></h2>
+          <LiveTerminal key={card.session.id} session={card.session.id} focused />
         </section>
       ) : null}
       <section>
@@ -119,7 +125,7 @@ export function TaskView(props: { id: number; card: Card | undefined; now: numbe
       ) : null}
       <section>
         <h2>Diff against {task.base}</h2>
-        {page.diff ? <div class="diff" dangerouslySetInnerHTML={{ __html: diffHtml(page.diff, { drawFileList: true, outputFormat: 'line-by-line', matching: 'none' }) }} /> : <p class="dim">No commits on {task.branch} yet.</p>}
+        {page.diff ? <div class="diff" dangerouslySetInnerHTML={{ __html: diffHtml(page.diff, { drawFileList: true, outputFormat: 'line-by-line', matching: 'none', colorScheme: DARK }) }} /> : <p class="dim">No commits on {task.branch} yet.</p>}
         {page.diff_truncated ? <p class="dim">The diff is cut at 400 KB; see it in git.</p> : null}
       </section>
       {page.screenshots.length ? (

@@ -56,6 +56,16 @@ describe('dashboard (real daemon, real Chromium)', () => {
     await inColumn(page, id, 'running');
     await card(page, id).locator('.last-line', { hasText: 'ready for input' }).waitFor();
 
+    // The task page, where a user goes first: its terminal is readable and takes typing.
+    await card(page, id).click();
+    const pageTerm = page.locator(`.task-page[data-task="${id}"] .term`);
+    await pageTerm.locator('.xterm-rows', { hasText: 'interactive: ready for input' }).waitFor();
+    const fontPx = await pageTerm.locator('.xterm-rows').evaluate((el) => Number.parseFloat(getComputedStyle(el).fontSize));
+    expect(fontPx).toBeGreaterThanOrEqual(12);
+    await pageTerm.click();
+    await page.keyboard.type('hello from the task page\n');
+    await pageTerm.locator('.xterm-rows', { hasText: 'interactive: got hello from the task page' }).waitFor();
+
     // The sessions grid: the live terminal, then focus it and type as at a keyboard.
     await page.click('nav.top a[href="/grid"]');
     const tile = page.locator(`.tile[data-task="${id}"]`);
@@ -86,9 +96,20 @@ describe('dashboard (real daemon, real Chromium)', () => {
     await page.locator('.task-page .events li', { hasText: 'ready' }).first().waitFor();
     await page.screenshot({ path: screenshotPath('task-desktop'), fullPage: true });
 
-    // Phone width: the same board and task page, merge with a thumb.
+    // The diff is in the page's dark scheme, not a white block.
+    const diffBg = await page.locator('.task-page .d2h-file-wrapper').first().evaluate((el) => getComputedStyle(el).backgroundColor);
+    expect(diffBg).not.toBe('rgb(255, 255, 255)');
+
+    // Phone width: the same board and task page, merge with a thumb — in view wherever the page is scrolled.
     await page.setViewportSize(PHONE);
     await page.screenshot({ path: screenshotPath('task-phone'), fullPage: true });
+    for (const to of ['top', 'bottom'] as const) {
+      await page.evaluate((where) => window.scrollTo(0, where === 'top' ? 0 : document.body.scrollHeight), to);
+      const box = await page.locator('.task-page button[data-action="merge"]').boundingBox();
+      expect(box, `merge at the ${to}`).not.toBeNull();
+      expect(box!.y + box!.height).toBeLessThanOrEqual(PHONE.height);
+      expect(box!.y).toBeGreaterThanOrEqual(PHONE.height / 2);
+    }
     await page.click(`.task-page button[data-action="merge"]`);
     await page.locator(`.task-page[data-task="${id}"][data-state="done"]`).waitFor({ timeout: 30_000 });
     expect(openRegistry(box).getTask(id)?.state).toBe('done');

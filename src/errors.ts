@@ -10,7 +10,7 @@ export class SwarmError extends Error {
   }
 }
 
-/** Exit codes, documented in the README. */
+/** Exit codes, documented in docs/commands.md. */
 export const ExitCode = {
   ok: 0,
   failure: 1,

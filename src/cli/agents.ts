@@ -103,7 +103,7 @@ function versionText(v: Partial<VersionInfo>): string {
   return `${v.version ?? 'unknown version'} (not verified; swarm verified ${v.verified_with?.join(', ') || 'none'})`;
 }
 
-/** Pure: what an agent with this sandbox can reach, in words (`swarm agents`; the README says the same). */
+/** Pure: what an agent with this sandbox can reach, in words (`swarm agents`; docs/sandbox.md says the same). */
 export function reach(sandbox: string, network = 'open'): string[] {
   if (sandbox === 'bwrap') {
     return [

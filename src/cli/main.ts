@@ -46,12 +46,26 @@ function readStdin(): string {
   return readFileSync(0, 'utf8');
 }
 
+/** Where to read more, printed under `swarm --help` (the pages are in the package, beside this README). */
+export const DOCS_HELP = [
+  'Documentation (docs/ in the worktree-swarm package):',
+  '  docs/commands.md        every command and its exit codes',
+  '  docs/configuration.md   every key of swarm.config.json',
+  '  docs/agents.md          the coding CLIs; failures told apart',
+  '  docs/sandbox.md         what an agent can read, write and reach',
+  '  docs/review.md          AI reviewers and review rounds',
+  '  docs/evidence.md        what a respawned agent is told',
+  '  docs/notifications.md   desktop, phone, webhook',
+  '  docs/dashboard.md       the web dashboard and the API',
+].join('\n');
+
 export function buildProgram(io: Out = stdio): Command {
   const program = new Command('swarm')
     .description('Run a team of coding agents on your repository, locally.')
     .version(VERSION)
     .option('-C, --cwd <dir>', 'run as if started in <dir>')
     .showHelpAfterError('(run `swarm --help` for usage)')
+    .addHelpText('after', `\n${DOCS_HELP}`)
     .exitOverride();
   const cwd = (): string | undefined => program.opts<{ cwd?: string }>().cwd;
 

@@ -44,7 +44,7 @@ interface Breaker {
  * Sends what is due. Each row is one (task, event, attempt, channel): enqueued once with the state change,
  * marked sent after delivery. Each channel is its own lane, in order; a channel that keeps failing (a hung
  * server) trips its breaker and is skipped until it cools down. A crash between a send and its mark repeats
- * that one send: delivery is at least once (see the README).
+ * that one send: delivery is at least once (docs/notifications.md).
  */
 export async function deliverDue(registry: Registry, channels: readonly NotifyChannel[], maxAttempts: number, log: Logger, breakers: Map<string, Breaker> = new Map(), now: () => number = Date.now): Promise<number> {
   const names = new Set(registry.dueNotifications().map((row) => row.channel));

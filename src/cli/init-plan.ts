@@ -63,6 +63,17 @@ export function inferCi(facts: InitFacts): { command: string[]; why: string } | 
   return null;
 }
 
+/**
+ * Pure: for runners swarm cannot ask for a report through the environment (pytest it asks itself), the report
+ * to add, as a proposal in words: it changes the CI command, so the user decides.
+ */
+export function reportProposal(npmTest: string): string | null {
+  if (/\bvitest\b/.test(npmTest)) return 'Evidence: vitest can also write a JSON report swarm reads first: add "--reporter=default --reporter=json --outputFile=reports/vitest.json" to its command and "ci": { "reports": ["reports/*.json"] }.';
+  if (/\bjest\b/.test(npmTest)) return 'Evidence: jest can also write a JSON report swarm reads first: add "--json --outputFile=reports/jest.json" to its command and "ci": { "reports": ["reports/*.json"] }.';
+  if (/node\b.*--test\b/.test(npmTest)) return 'Evidence: node --test can also write JUnit swarm reads first: add "--test-reporter=spec --test-reporter-destination=stdout --test-reporter=junit --test-reporter-destination=reports/junit.xml" and "ci": { "reports": ["reports/*.xml"] }.';
+  return null;
+}
+
 export function planInit(facts: InitFacts): { config: SwarmConfigInput; notes: string[] } {
   const notes: string[] = [];
   const agents: NonNullable<SwarmConfigInput['agents']> = {};
@@ -85,6 +96,8 @@ export function planInit(facts: InitFacts): { config: SwarmConfigInput; notes: s
   if (reviewers.length) notes.push(`Reviewers: ${reviewers.map((r) => `${r.agent} (${r.focus})`).join(', ')} review what ${defaultAgent} writes before a task is ready: another model catches what the author's misses. Remove "review" from swarm.config.json to turn it off.`);
   const ci = inferCi(facts);
   notes.push(ci ? `CI: \`${ci.command.join(' ')}\`, because ${ci.why}.` : 'CI: none found (no test script, pytest, Makefile test target, go.mod or Cargo.toml); set "ci.command" so failures come back to the agent with evidence.');
+  const report = ci ? reportProposal(facts.npmTest ?? '') : null;
+  if (report) notes.push(report);
   const deps = inferDeps(facts);
   if (deps) notes.push(`Dependencies: \`${deps.command.join(' ')}\` once per ${deps.lockfiles[0]}, shared by every task's checkout (worktree.deps).`);
   const config: SwarmConfigInput = {

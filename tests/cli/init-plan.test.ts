@@ -74,3 +74,17 @@ describe('swarm init proposes reviewers from the other CLIs', () => {
     if (expected.length) expect(notes.join('\n')).toContain('Remove "review" from swarm.config.json to turn it off.');
   });
 });
+
+describe('swarm init proposes a report for runners swarm cannot ask through the environment', () => {
+  it.each([
+    ['vitest run', 'reports/vitest.json'],
+    ['jest --coverage', 'reports/jest.json'],
+    ['node --test', 'reports/junit.xml'],
+    ['mocha', null],
+  ])('npm test = %s', (script, file) => {
+    const { notes } = planInit(facts({ npmTest: script }));
+    const said = notes.find((n) => n.startsWith('Evidence:'));
+    if (file) expect(said).toContain(file);
+    else expect(said).toBeUndefined();
+  });
+});

@@ -66,7 +66,14 @@ const problems: [string, string[]][] = [
 const ESCAPE = ['test_escape — 9 parametrizations: [&-&amp;], [a & b-a &amp; b], [&&-&amp;&amp;], …', 'tests/test_escape.py:32', "assert '&' == '&amp;'"] as const;
 const ADD = ['TestAdd › test_add', 'tests/test_math.py:10', '-1 == 5'] as const;
 const UVU = [['nested/format.js › formats a sum', 'test/nested/format.js:6', 'expected: 005'], ['numbers › adds small numbers', 'test/numbers.js:7', 'actual: -1'], ['numbers › adds negative numbers', 'test/numbers.js:10', 'expected: -5']] as const;
+const MOCHA = [['add › integers › works', 'test/add.test.mjs:7', 'expected: 5, actual: -1'], ['add › floats › works', 'test/add.test.mjs:10', 'expected: 0.75, actual: 0.25']] as const;
+const JEST = [['add › integers › works', 'test/add.test.js:6', 'Received: -1'], ['add › floats › works', 'test/add.test.js:9', 'Received: 0.25']] as const;
 const corpus: [string, string, number, (readonly [string, string, string])[]][] = [
+  ['mocha-corpus', 'mocha', 2, [...MOCHA]],
+  ['mocha-corpus-dot', 'mocha', 2, [...MOCHA]],
+  ['jest-corpus', 'jest', 2, [...JEST]],
+  ['jest-corpus-verbose', 'jest', 2, [...JEST]],
+  ['jest-corpus-silent', 'jest', 2, [...JEST]],
   ['uvu-corpus', 'uvu', 3, [...UVU]],
   ['uvu-corpus-tsx', 'uvu', 3, [...UVU]],
   ['uvu-corpus-bail', 'uvu', 1, [UVU[0]]],

@@ -60,7 +60,9 @@ export const nodeSpec: Recogniser = (lines, root) => {
       crash.push(`${relPath(entry.name, root)} could not run: ${said}`);
       continue;
     }
-    const treeIndex = lines.findIndex((l) => marker.exec(l)?.[2] === '✖' && marker.exec(l)?.[3]?.replace(DURATION, '') === entry.name);
+    // The same leaf name in two suites: the n-th failure of that name is the n-th such line of the tree.
+    const nth = entries.slice(0, entries.indexOf(entry)).filter((e) => e.name === entry.name).length;
+    const treeIndex = lines.map((l, i) => (marker.exec(l)?.[2] === '✖' && i < (section === -1 ? lines.length : section) && marker.exec(l)?.[3]?.replace(DURATION, '') === entry.name ? i : -1)).filter((i) => i !== -1)[nth] ?? -1;
     const path = treeIndex === -1 ? [] : ancestors(treeIndex, indentOf(lines[treeIndex]!));
     const location = firstProjectFrame(entry.block, root) ?? (entry.declared ? relText(entry.declared, root).replace(/:\d+$/, '') : undefined);
     tests.push({ name: [...path, entry.name].join(SEP), ...(location ? { location } : {}), message: [...cleanMessage(untilStack(entry.block), root), ...expectedActual(entry.block)] });

@@ -68,7 +68,14 @@ const ADD = ['TestAdd › test_add', 'tests/test_math.py:10', '-1 == 5'] as cons
 const UVU = [['nested/format.js › formats a sum', 'test/nested/format.js:6', 'expected: 005'], ['numbers › adds small numbers', 'test/numbers.js:7', 'actual: -1'], ['numbers › adds negative numbers', 'test/numbers.js:10', 'expected: -5']] as const;
 const MOCHA = [['add › integers › works', 'test/add.test.mjs:7', 'expected: 5, actual: -1'], ['add › floats › works', 'test/add.test.mjs:10', 'expected: 0.75, actual: 0.25']] as const;
 const JEST = [['add › integers › works', 'test/add.test.js:6', 'Received: -1'], ['add › floats › works', 'test/add.test.js:9', 'Received: 0.25']] as const;
+const NODE = [['add › integers › works', 'test/add.test.mjs:8', 'expected: 5, actual: -1'], ['add › floats › works', 'test/add.test.mjs:11', 'expected: 0.75, actual: 0.25']] as const;
 const corpus: [string, string, number, (readonly [string, string, string])[]][] = [
+  ['node-corpus', 'node:test', 2, [...NODE]],
+  ['node-corpus-dot', 'node:test', 2, [...NODE]],
+  ['node-corpus-tap', 'tap', 2, [...NODE]],
+  ['vitest-corpus', 'vitest', 2, [[NODE[0][0], NODE[0][1], '-1'], [NODE[1][0], NODE[1][1], '0.25']]],
+  ['vitest-corpus-dot', 'vitest', 2, [[NODE[0][0], NODE[0][1], '-1'], [NODE[1][0], NODE[1][1], '0.25']]],
+  ['vitest-corpus-verbose', 'vitest', 2, [[NODE[0][0], NODE[0][1], '-1'], [NODE[1][0], NODE[1][1], '0.25']]],
   ['mocha-corpus', 'mocha', 2, [...MOCHA]],
   ['mocha-corpus-dot', 'mocha', 2, [...MOCHA]],
   ['jest-corpus', 'jest', 2, [...JEST]],

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { runLoop, type LoopResult } from '../../src/agents/builtin/loop.js';
 import { OllamaModel, OpenAiCompatibleModel } from '../../src/agents/builtin/model.js';
 import { clip, globToRegExp } from '../../src/agents/builtin/tools.js';
@@ -19,9 +19,13 @@ describe('the built-in agent against an Ollama-protocol server', () => {
       { name: 'chat-only:1b', capabilities: ['completion'] },
     ]);
   });
-  afterAll(() => server.close());
+  const made: string[] = [];
+  afterAll(() => {
+    server.close();
+    for (const repo of made) rmSync(join(repo, '..'), { recursive: true, force: true });
+  });
   beforeEach(() => {
-    repo = join(tempDir('builtin'), 'repo');
+    made.push((repo = join(tempDir('builtin'), 'repo')));
     mkdirSync(repo);
     makeSampleRepo(repo);
     out = '';
@@ -149,6 +153,7 @@ describe('the built-in agent against an OpenAI-compatible server', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const port = (server.address() as { port: number }).port;
     const repo = join(tempDir('openai'), 'repo');
+    onTestFinished(() => rmSync(join(repo, '..'), { recursive: true, force: true }));
     mkdirSync(repo);
     makeSampleRepo(repo);
     const result = await runLoop({ model: new OpenAiCompatibleModel(`http://127.0.0.1:${port}/v1`, 'local', undefined), prompt: 'p', root: repo, maxSteps: 5, tokenBudget: 10_000, bashTimeoutSeconds: 5, write: () => undefined });

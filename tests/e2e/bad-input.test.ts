@@ -29,6 +29,7 @@ describe('bad input gets a clear error and leaves nothing behind', () => {
 
   it('not a git repository', async () => {
     const dir = tempDir('plain');
+    box.extraCleanup.push(dir);
     const result = await swarm(dir, ['spawn', 'do it']);
     expect(result.code).toBe(8);
     expect(result.stderr).toContain('is not inside a git repository');

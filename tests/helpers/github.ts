@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fakeGitHub, type FakeCheckRun, type FakeGitHub, type FakePull } from '../../scripts/fake-github.js';
 import { git, SAMPLE_CI, tempDir, type Sandbox } from './sample.js';
@@ -21,7 +21,8 @@ export async function githubFor(box: Sandbox): Promise<{ gh: FakeGitHub; bare: s
 export function actionsRunner(gh: FakeGitHub, bare: string, after?: (check: FakeCheckRun, pull: FakePull) => void): void {
   gh.onNewHead((sha, pull) => {
     const check = gh.addCheck(sha, 'test');
-    const dir = join(mkdtempSync(join(tempDir('actions'), 'run-')), 'w');
+    const top = tempDir('actions');
+    const dir = join(mkdtempSync(join(top, 'run-')), 'w');
     git(bare, ['worktree', 'add', '-q', '--detach', dir, sha]);
     execFile(SAMPLE_CI[0]!, SAMPLE_CI.slice(1), { cwd: dir }, (err, stdout, stderr) => {
       const stamp = '2026-11-22T10:00:00.0000000Z ';
@@ -29,6 +30,9 @@ export function actionsRunner(gh: FakeGitHub, bare: string, after?: (check: Fake
       gh.finishCheck(check, err ? 'failure' : 'success', log);
       gh.touch(pull);
       after?.(check, pull);
+      // The run's checkout goes once its log is recorded (the test's temp folders are its own to remove).
+      rmSync(top, { recursive: true, force: true });
+      execFile('git', ['worktree', 'prune'], { cwd: bare }, () => undefined);
     });
   });
 }

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -37,6 +37,7 @@ describe('notification outbox', () => {
   afterEach(async () => {
     registry.close();
     await hook.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   function readyTask(channels: string[]): number {

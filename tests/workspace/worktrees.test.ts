@@ -17,7 +17,7 @@ describe('worktrees', () => {
     mkdirSync(repo);
     makeSampleRepo(repo);
   });
-  afterEach(() => undefined);
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it.each([
     ['Fix addNumbers: it subtracts', 'fix-addnumbers-it-subtracts'],

@@ -180,7 +180,7 @@ export const SwarmConfig = z.strictObject({
   transcript_max_mb: z.number().positive().default(64),
   /** No terminal output for this long means stuck: killed and respawned. */
   stuck_minutes: z.number().positive().default(15),
-  /** How failed attempts are spaced (see "Failures told apart" in the README). */
+  /** How failed attempts are spaced (see "Failures told apart" in docs/agents.md). */
   backoff: z
     .strictObject({
       /** A crashed agent's respawn waits this, doubling with each retry. */

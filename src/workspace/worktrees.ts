@@ -11,7 +11,7 @@ import { ensureDeps, type DepsOutcome } from './deps.js';
 import { cloneUncommitted, createClone, fetchBack, isClone } from './clones.js';
 import { cleanEnv } from '../agents/adapter.js';
 import { runSandboxed, sandboxPlan } from '../sandbox/plan.js';
-import { commandHome } from '../sandbox/homes.js';
+import { commandHome, removeTaskHomes } from '../sandbox/homes.js';
 import { swarmDataDir } from '../sandbox/data-dir.js';
 
 function lexists(path: string): boolean {
@@ -173,5 +173,7 @@ export async function removeWorktree(repoRoot: string, path: string, branch: str
     const checkedOut = (await listWorktrees(repoRoot)).some((e) => e.branch === branch);
     if (!checkedOut && (await branchExists(repoRoot, branch))) await runGit(repoRoot, ['branch', '-D', branch]);
   }
+  // The homes made for the task's agent, reviewers and CI go with its checkout.
+  removeTaskHomes(path);
   return { removed: true };
 }

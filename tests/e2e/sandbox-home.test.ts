@@ -111,6 +111,13 @@ describe.runIf(findBwrap() !== null)("the sandbox hides the user's home whole; e
     // The user's own files were never touched.
     expect(readFileSync(join(home, '.claude', '.credentials.json'), 'utf8')).toBe('{"token":"the-users-login"}');
     expect(readFileSync(join(home, '.bashrc'), 'utf8')).toBe('export OPENAI_API_KEY=sk-from-bashrc\n');
+    // Merged, the task's checkout goes, and the home made for it with it; the other task's stays.
+    expect(existsSync(p1!.home)).toBe(true);
+    // (The CLI and the daemon share swarm's data folder, as they do outside the tests.)
+    expect((await swarm(box.repo, ['merge', String(first.id)], { ...env, XDG_DATA_HOME: join(box.dir, 'data') })).code).toBe(0);
+    await waitForState(box, first.id, 'done');
+    expect(existsSync(p1!.home)).toBe(false);
+    expect(existsSync(p2!.home)).toBe(true);
   });
 
   it("the user's newer login wins over an older carried-back one", async () => {

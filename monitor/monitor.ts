@@ -138,6 +138,8 @@ export class Monitor {
     const forge = wantsForge
       ? await this.deps.forge.observe(task, { ci: task.state === 'ci_running', conflicts: wantsForge })
       : { pr: null, ci: { kind: 'none' as const }, conflicts: null };
+    // In review the branch's tip is needed (the round's head is compared with it): read once, here.
+    const head = forge.head ?? (task.state === 'reviewing' ? await revParse(this.deps.repoRoot, task.branch).catch(() => null) : null);
     return {
       now: this.now(),
       task: { id: task.id, state: task.state, retries: task.retries, max_retries: task.max_retries, transient_waits: task.transient_waits, waited_ms: task.waited_ms },
@@ -156,14 +158,14 @@ export class Monitor {
         review: { required: config.review.required, block_on: config.review.block_on, timeout_retries: config.review.timeout_retries, reviewers: config.review.reviewers.length },
       },
       ...(await this.screenshots(task, forge.ci, forge.head ?? null)),
-      ...(task.state === 'reviewing' ? await this.rounds.observe(task, forge.head ?? null) : {}),
+      ...(task.state === 'reviewing' ? this.rounds.observe(task, head) : {}),
       agent,
       work,
       ci: forge.ci,
       conflicts: forge.conflicts,
       pr: forge.pr,
       review: forge.review,
-      head: forge.head ?? (task.state === 'reviewing' ? await revParse(this.deps.repoRoot, task.branch).catch(() => null) : null),
+      head,
       verified_sha: task.verified_sha,
     };
   }

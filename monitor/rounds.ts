@@ -23,12 +23,11 @@ export class ReviewRounds {
     return revParse(this.deps.review.repoRoot, task.branch).catch(() => null);
   }
 
-  /** The open round (its head) and its reviewers' tries; none are read once the head moved off it. */
-  async observe(task: TaskRow, head: string | null): Promise<Pick<Snapshot, 'round' | 'reviews'>> {
+  /** The open round (its head) and its reviewers' tries; none are read once the head (the branch's tip now) moved off it. */
+  observe(task: TaskRow, head: string | null): Pick<Snapshot, 'round' | 'reviews'> {
     const round = this.registry.openRound(task.id);
     if (!round) return { round: null };
-    const now = head ?? (await revParse(this.deps.review.repoRoot, task.branch).catch(() => null));
-    if (now !== null && now !== round.head) return { round: { id: round.id, head: round.head } };
+    if (head !== null && head !== round.head) return { round: { id: round.id, head: round.head } };
     return { round: { id: round.id, head: round.head }, reviews: reviewFacts(this.deps.review, task, round) };
   }
 

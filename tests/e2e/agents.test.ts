@@ -1,6 +1,6 @@
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { AgentReport } from '../../src/agents/report.js';
 import { readTranscriptTail } from '../../src/sessions/sessions.js';
 import { fakeOllama, FIX_ADD_NUMBERS, type FakeOllama } from '../helpers/ollama.js';
@@ -90,6 +90,7 @@ describe('the built-in agent inside the swarm', () => {
   it('swarm demo: picks the built-in agent, fixes addNumbers through the whole loop, CI green, merged', async () => {
     ollama.script(FIX_ADD_NUMBERS);
     const dir = tempDir('demo');
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const result = await swarm(dir, ['demo', '--dir', dir], { OLLAMA_HOST: ollama.url, PATH: '/usr/bin:/bin' });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);

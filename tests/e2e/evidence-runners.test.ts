@@ -52,6 +52,28 @@ function runnerRepo(box: Sandbox, sample: string): void {
 }
 
 /**
+ * The sample made the repository, the real runner as swarm's CI, a fixer whose first attempt leaves the bug:
+ * the evidence section of its second attempt's prompt.
+ */
+async function secondPrompt(box: Sandbox, sample: string, ci: string[], options: { reports?: string[]; also?: string; title: string; started: (daemon: DaemonProcess) => void }): Promise<string> {
+  runnerRepo(box, sample);
+  const js = ci[0]!.startsWith('node_modules/');
+  writeConfig(box, {
+    agents: { fixer: { command: agentCommand('runner-fixer.mjs'), env: { AGENT_RECORD_DIR: box.records, AGENT_FIX_FILE: manifest[sample]!.fix, ...(options.also ? { AGENT_FIX_ALSO: options.also } : {}) } } },
+    ci: { command: tool(ci), reports: options.reports ?? [], timeout_minutes: 5 },
+    backoff: { crash_seconds: 0 },
+    ...(js ? { worktree: { setup: [['ln', '-sfn', join(runnersDir(), 'node_modules'), 'node_modules']] } } : {}),
+  });
+  const daemon = await runDaemon(box);
+  options.started(daemon);
+  const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', options.title])).stdout) as { id: number };
+  const done = await waitForState(box, id, ['ready', 'needs_help'], 180_000);
+  expect(done.state, done.state === 'needs_help' ? JSON.stringify(done) : '').toBe('ready');
+  const [second] = readRecords(box, 'runner-fixer.jsonl') as { prompt: string }[];
+  return second!.prompt.slice(second!.prompt.indexOf('## What went wrong'));
+}
+
+/**
  * The corpus suites run the way real projects run them (uvu through its CLI over a folder with the esm loader;
  * pytest -q with parametrized failures): the second attempt's prompt lists every failing test, or its group,
  * with file:line and the right count. pytest also writes the JUnit report swarm asks for through
@@ -74,20 +96,7 @@ describe('evidence from real projects\' ways of running their suites, end to end
 
   it.each(corpus)('%s', async (_label, sample, ci, also, lines) => {
     box = sandbox(`evidence-${sample}`);
-    runnerRepo(box, sample);
-    const js = ci[0]!.startsWith('node_modules/');
-    writeConfig(box, {
-      agents: { fixer: { command: agentCommand('runner-fixer.mjs'), env: { AGENT_RECORD_DIR: box.records, AGENT_FIX_FILE: manifest[sample]!.fix, AGENT_FIX_ALSO: also } } },
-      ci: { command: tool(ci), timeout_minutes: 5 },
-      backoff: { crash_seconds: 0 },
-      ...(js ? { worktree: { setup: [['ln', '-sfn', join(runnersDir(), 'node_modules'), 'node_modules']] } } : {}),
-    });
-    daemon = await runDaemon(box);
-    const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', 'Fix the failing tests'])).stdout) as { id: number };
-    const done = await waitForState(box, id, ['ready', 'needs_help'], 180_000);
-    expect(done.state, done.state === 'needs_help' ? JSON.stringify(done) : '').toBe('ready');
-    const [second] = readRecords(box, 'runner-fixer.jsonl') as { prompt: string }[];
-    const section = second!.prompt.slice(second!.prompt.indexOf('## What went wrong'));
+    const section = await secondPrompt(box, sample, ci, { also, title: 'Fix the failing tests', started: (d) => (daemon = d) });
     expect(section.split('\n').length, section).toBeLessThanOrEqual(25);
     for (const line of lines) expect(section, section).toContain(line);
     expect(section).not.toContain('… and');
@@ -107,21 +116,7 @@ describe('evidence from each real runner, end to end', () => {
 
   it.each(cases)('%s', async (_label, sample, ci, reports) => {
     box = sandbox(`evidence-${sample}`);
-    runnerRepo(box, sample);
-    const js = manifest[sample]!.ci[0]!.startsWith('node_modules/');
-    writeConfig(box, {
-      agents: { fixer: { command: agentCommand('runner-fixer.mjs'), env: { AGENT_RECORD_DIR: box.records, AGENT_FIX_FILE: manifest[sample]!.fix } } },
-      ci: { command: tool(ci), reports, timeout_minutes: 5 },
-      backoff: { crash_seconds: 0 },
-      ...(js ? { worktree: { setup: [['ln', '-sfn', join(runnersDir(), 'node_modules'), 'node_modules']] } } : {}),
-    });
-    daemon = await runDaemon(box);
-    const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', 'Fix add'])).stdout) as { id: number };
-    const done = await waitForState(box, id, ['ready', 'needs_help'], 180_000);
-    expect(done.state, done.state === 'needs_help' ? JSON.stringify(done) : '').toBe('ready');
-
-    const [second] = readRecords(box, 'runner-fixer.jsonl') as { prompt: string }[];
-    const section = second!.prompt.slice(second!.prompt.indexOf('## What went wrong'));
+    const section = await secondPrompt(box, sample, ci, { reports, title: 'Fix add', started: (d) => (daemon = d) });
     const { name, location } = expected[sample]!;
     expect(section.split('\n').length, section).toBeLessThanOrEqual(25);
     expect(section.split(name.split(' › ').at(-1)!).length - 1, section).toBe(1);

@@ -43,6 +43,15 @@ function userHome(box: Sandbox): string {
   return home;
 }
 
+/** The probing stand-in, installed as `claude` (so claude's login and settings files are its template). */
+function standInClaude(box: Sandbox, home: string): { type: 'claude'; command: string[]; env: Record<string, string> } {
+  const bin = join(box.dir, 'bin');
+  mkdirSync(bin, { recursive: true });
+  copyFileSync(join(AGENTS, 'home-cli.mjs'), join(bin, 'claude'));
+  chmodSync(join(bin, 'claude'), 0o755);
+  return { type: 'claude', command: [join(bin, 'claude')], env: { PROBE_HOME: home } };
+}
+
 function probes(box: Sandbox, id: number): Probe[] {
   const registry = openRegistry(box);
   try {
@@ -69,13 +78,9 @@ describe.runIf(findBwrap() !== null)("the sandbox hides the user's home whole; e
 
   it("nothing of the home is readable but the allowlist, by the agent or its CI; toolchains from it work; a second task's agent finds nothing the first planted, and the refreshed login", async () => {
     const home = userHome(box);
-    const bin = join(box.dir, 'bin');
-    mkdirSync(bin);
-    copyFileSync(join(AGENTS, 'home-cli.mjs'), join(bin, 'claude'));
-    chmodSync(join(bin, 'claude'), 0o755);
     writeConfig(box, {
       sandbox: 'bwrap',
-      agents: { claude: { type: 'claude', command: [join(bin, 'claude')], env: { PROBE_HOME: home } } },
+      agents: { claude: standInClaude(box, home) },
       default_agent: 'claude',
       ci: { command: [process.execPath, join(AGENTS, 'home-cli.mjs'), 'ci', ...SAMPLE_CI], env: { PROBE_HOME: home } },
     });
@@ -122,11 +127,7 @@ describe.runIf(findBwrap() !== null)("the sandbox hides the user's home whole; e
 
   it("the user's newer login wins over an older carried-back one", async () => {
     const home = userHome(box);
-    const bin = join(box.dir, 'bin');
-    mkdirSync(bin);
-    copyFileSync(join(AGENTS, 'home-cli.mjs'), join(bin, 'claude'));
-    chmodSync(join(bin, 'claude'), 0o755);
-    writeConfig(box, { sandbox: 'bwrap', agents: { claude: { type: 'claude', command: [join(bin, 'claude')], env: { PROBE_HOME: home } } }, default_agent: 'claude' });
+    writeConfig(box, { sandbox: 'bwrap', agents: { claude: standInClaude(box, home) }, default_agent: 'claude' });
     const env = { HOME: home, PATH: `${join(home, '.local', 'bin')}:${process.env.PATH ?? ''}` };
     daemon = await runDaemon(box, env);
     const first = JSON.parse((await swarm(box.repo, ['spawn', '--json', 'one'], env)).stdout) as { id: number };

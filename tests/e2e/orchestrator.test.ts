@@ -68,7 +68,10 @@ describe('orchestrator tier', () => {
     expect(a!.prompt).toContain('## Definition of done');
 
     daemon = await runDaemon(box);
-    await waitForState(box, b!.id, 'ready');
+    await waitForState(box, b!.id, 'ready').catch((err: unknown) => {
+      const first = openRegistry(box).getTask(a!.id);
+      throw new Error(`${String(err)}\ntask ${a!.id}: ${first?.state} ${first?.reason ?? ''}`);
+    });
     const registry = openRegistry(box);
     const events = registry.events();
     const aReady = events.find((e) => e.task_id === a!.id && e.kind === 'ready')!;

@@ -1,38 +1,17 @@
-import { execFile } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import { GitError, NotAGitRepoError } from '../errors.js';
+import { execGit, type GitResult } from './git-exec.js';
 
-export interface GitResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export { GIT_UNATTENDED, type GitResult } from './git-exec.js';
 
 /**
  * Git where the exit code carries meaning (merge-tree: 1 = conflict); arguments as an array, never a shell.
- * `background`: work nobody waits for (warm worktrees) runs at a lower CPU priority, so an agent starting
- * meanwhile on a small machine is not slowed by it.
+ * Runs through the shared, bounded simple-git layer (`git-exec.ts`). `background`: work nobody waits for (warm
+ * worktrees) runs in its own small lane at a lower CPU priority.
  */
-export function runGit(cwd: string, args: string[], input?: string, priority: 'normal' | 'background' = 'normal'): Promise<GitResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = execFile('git', args, { cwd, maxBuffer: 64 * 1024 * 1024, env: gitEnv() }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') {
-        reject(new GitError('SWARM_GIT_FAILED', `git ${args[0] ?? ''} could not run: ${err.message}. Is git installed and on PATH?`));
-        return;
-      }
-      resolvePromise({ code: err ? Number(err.code) : 0, stdout, stderr });
-    });
-    if (input !== undefined) child.stdin?.end(input);
-    if (priority === 'background' && child.pid !== undefined) {
-      try {
-        setPriority(child.pid, 10);
-      } catch {
-        // already exited, or not allowed: it runs at normal priority
-      }
-    }
-  });
+export function runGit(cwd: string, args: string[], priority: 'normal' | 'background' = 'normal'): Promise<GitResult> {
+  return execGit(cwd, args, priority);
 }
 
 /** A checkout's own config that can run a program, switched off for a git command swarm runs there. */
@@ -79,12 +58,6 @@ export async function git(cwd: string, args: string[]): Promise<string> {
   return result.stdout;
 }
 
-/** Never let git stop and wait for a human (editor, pager, credentials prompt). */
-export const GIT_UNATTENDED = { GIT_TERMINAL_PROMPT: '0', GIT_EDITOR: 'true', GIT_PAGER: 'cat', LC_ALL: 'C' } as const;
-
-function gitEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, ...GIT_UNATTENDED };
-}
 
 export interface RepoInfo {
   /** The main checkout (where the user works), even when called from inside a task worktree. */

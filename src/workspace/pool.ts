@@ -112,7 +112,7 @@ export class WorktreePool {
       const head = await runGit(entry, ['rev-parse', 'HEAD']);
       if (head.code === 0 && head.stdout.trim() === tip) continue;
       // Base moved: only the files that changed are written.
-      const moved = await runGit(entry, ['checkout', '-q', '--detach', tip], undefined, 'background');
+      const moved = await runGit(entry, ['checkout', '-q', '--detach', tip], 'background');
       if (moved.code !== 0) await this.drop(entry);
     }
     mkdirSync(this.root, { recursive: true });
@@ -120,7 +120,7 @@ export class WorktreePool {
       const path = join(this.root, randomBytes(4).toString('hex'));
       this.building.add(path);
       try {
-        const made = await runGit(this.repoRoot, ['worktree', 'add', '-q', '--detach', path, tip], undefined, 'background');
+        const made = await runGit(this.repoRoot, ['worktree', 'add', '-q', '--detach', path, tip], 'background');
         if (made.code !== 0) throw new Error(`git worktree add failed: ${made.stderr.trim()}`);
       } finally {
         this.building.delete(path);

@@ -10,10 +10,9 @@ import { ADAPTERS } from '../src/agents/registry.js';
 import { AgentReport, attemptCost } from '../src/agents/report.js';
 import type { Forge, ForgeObservation } from '../src/forge/forge.js';
 import { needsHelpMessage, readyMessage } from '../src/notify/messages.js';
-import { killSession, lastOutputAt, readSessionExit, readTranscriptTail, sessionLiveness } from '../src/sessions/sessions.js';
 import { commitsAhead, revParse, runGit } from '../src/workspace/git.js';
-import { checkoutUncommitted, removeWorktree } from '../src/workspace/worktrees.js';
-import { fetchBack, isClone } from '../src/workspace/clones.js';
+import { LocalRunner } from '../src/runners/local.js';
+import { Runners } from '../src/runners/runners.js';
 import { observeScreenshots, takeScreenshots, type ScreenshotFacts } from '../src/review/screenshots.js';
 import { ReviewRounds } from './rounds.js';
 import { waitFor } from '../src/wait.js';
@@ -34,11 +33,16 @@ export interface MonitorDeps {
   now?: () => number;
   /** Where sessions live (reviewers start theirs here); default `.swarm/sessions`. */
   sessionsDir?: string;
+  /** Where each task's sessions and checkout live; default: all on this machine. */
+  runners?: Runners;
 }
 
-function transcriptTail(dir: string): string {
+/** What the monitor reads of a transcript's end: enough for the evidence, the last lines, the reconnect check. */
+const LOOK_BYTES = 64 * 1024;
+
+function transcriptTail(text: string): string {
   // A node dump's byte values said as the text they were.
-  return tail(readableNodeDump(stripAnsi(readTranscriptTail(dir, 64 * 1024))).split('\n'), 40, 3_000);
+  return tail(readableNodeDump(stripAnsi(text)).split('\n'), 40, 3_000);
 }
 
 export class Monitor {
@@ -48,9 +52,11 @@ export class Monitor {
   private readonly shotFacts = new Map<string, ScreenshotFacts>();
 
   private readonly rounds: ReviewRounds;
+  private readonly runners: Runners;
 
   constructor(private readonly deps: MonitorDeps) {
-    const review = { repoRoot: deps.repoRoot, config: deps.config, registry: deps.registry, sessionsDir: deps.sessionsDir ?? join(deps.repoRoot, '.swarm', 'sessions') };
+    this.runners = deps.runners ?? new Runners(new LocalRunner(deps.repoRoot));
+    const review = { repoRoot: deps.repoRoot, config: deps.config, registry: deps.registry, sessionsDir: deps.sessionsDir ?? join(deps.repoRoot, '.swarm', 'sessions'), runners: this.runners };
     this.rounds = new ReviewRounds({ review, forge: deps.forge });
   }
 
@@ -63,33 +69,36 @@ export class Monitor {
     return (this.deps.now ?? Date.now)();
   }
 
-  private observeAgent(task: TaskRow): SessionFacts {
+  private async observeAgent(task: TaskRow): Promise<SessionFacts> {
     const attempt = this.deps.registry.latestAttempt(task.id, 'agent');
     if (!attempt || attempt.n !== task.attempt) return { kind: 'none' };
-    const live = sessionLiveness(attempt.session_dir);
+    const runner = this.runners.for(task);
+    // One look per pass: liveness, last output and the transcript's end together (one round trip on a host).
+    const view = await runner.look(attempt.session_dir, LOOK_BYTES);
+    const live = view.live;
     switch (live.kind) {
       case 'starting':
         return { kind: 'starting', started_at: attempt.started_at };
       case 'running': {
-        const line = reconnectOnly(readTranscriptTail(attempt.session_dir, 8 * 1024));
+        const line = reconnectOnly(view.tail.slice(-8 * 1024));
         if (!line) {
           this.reconnecting.delete(attempt.id);
-          return { kind: 'running', started_at: attempt.started_at, last_output_at: lastOutputAt(attempt.session_dir) };
+          return { kind: 'running', started_at: attempt.started_at, last_output_at: view.last_output_at };
         }
         const since = this.reconnecting.get(attempt.id) ?? this.now();
         this.reconnecting.set(attempt.id, since);
         return { kind: 'reconnecting', started_at: attempt.started_at, for_ms: this.now() - since, line };
       }
       case 'lost':
-        return { kind: 'lost', log_tail: transcriptTail(attempt.session_dir) };
+        return { kind: 'lost', log_tail: transcriptTail(view.tail) };
       case 'exited':
         if (attempt.ended_at === null) {
-          this.deps.registry.updateAttempt(attempt.id, { ended_at: live.exit.ended_at, exit_code: live.exit.exit_code, signal: live.exit.signal, outcome: live.exit.exit_code === 0 ? 'exited' : 'crashed', report: this.report(attempt.agent, attempt.session_dir, task) });
+          this.deps.registry.updateAttempt(attempt.id, { ended_at: live.exit.ended_at, exit_code: live.exit.exit_code, signal: live.exit.signal, outcome: live.exit.exit_code === 0 ? 'exited' : 'crashed', report: await this.report(attempt.agent, attempt.session_dir, task) });
         }
         this.reconnecting.delete(attempt.id);
         const duration_ms = Math.max(0, live.exit.ended_at - attempt.started_at);
-        const failure = live.exit.exit_code === 0 ? undefined : classifyExit({ exit_code: live.exit.exit_code, signal: live.exit.signal, duration_ms, output: readTranscriptTail(attempt.session_dir, 64 * 1024), previous: this.previousFailure(task) });
-        return { kind: 'exited', exit_code: live.exit.exit_code, signal: live.exit.signal, error: live.exit.error, log_tail: transcriptTail(attempt.session_dir), duration_ms, ...(failure ? { failure } : {}) };
+        const failure = live.exit.exit_code === 0 ? undefined : classifyExit({ exit_code: live.exit.exit_code, signal: live.exit.signal, duration_ms, output: view.tail, previous: this.previousFailure(task) });
+        return { kind: 'exited', exit_code: live.exit.exit_code, signal: live.exit.signal, error: live.exit.error, log_tail: transcriptTail(view.tail), duration_ms, ...(failure ? { failure } : {}) };
     }
   }
 
@@ -111,14 +120,15 @@ export class Monitor {
   }
 
   /** What the agent said about its run (its own session id, tokens, cost), parsed once at exit. */
-  private report(agent: string, dir: string, task: TaskRow): string | null {
+  private async report(agent: string, dir: string, task: TaskRow): Promise<string | null> {
     const type = this.deps.config.agents[agent]?.type;
     const parse = type ? ADAPTERS.get(type)?.parseReport : undefined;
     if (!parse) return null;
     try {
       const previous = this.deps.registry.attempts(task.id).filter((a) => a.kind === 'agent' && a.n === task.attempt - 1 && a.report).at(-1);
       const before = previous?.report ? AgentReport.safeParse(JSON.parse(previous.report)) : null;
-      const report = attemptCost(parse(readTranscriptTail(dir, 4 * 1024 * 1024)), before?.success ? before.data : null);
+      const { tail: transcript } = await this.runners.for(task).look(dir, 4 * 1024 * 1024);
+      const report = attemptCost(parse(transcript), before?.success ? before.data : null);
       return Object.keys(report).length ? JSON.stringify(report) : null;
     } catch {
       return null;
@@ -127,12 +137,13 @@ export class Monitor {
 
   async observe(task: TaskRow): Promise<Snapshot> {
     const { config } = this.deps;
-    const agent = task.state === 'running' || task.state === 'agent_exited' ? this.observeAgent(task) : { kind: 'none' as const };
+    const agent = task.state === 'running' || task.state === 'agent_exited' ? await this.observeAgent(task) : { kind: 'none' as const };
     let work: Snapshot['work'];
-    // A sandboxed task's branch lives in its clone: brought into the repository once the agent has exited.
-    if (agent.kind === 'exited' && isClone(task.worktree)) await fetchBack(this.deps.repoRoot, task.worktree, task.branch);
+    // A task's branch lives in its checkout (a clone, or on another machine): brought into the repository once
+    // the agent has exited. A worktree shares the repository's refs: nothing to bring.
+    if (agent.kind === 'exited') await this.runners.for(task).fetchBranch(task);
     if (agent.kind === 'exited' && agent.exit_code === 0) {
-      work = { commits_ahead: await commitsAhead(this.deps.repoRoot, task.base, task.branch), uncommitted: await checkoutUncommitted(this.deps.repoRoot, task.worktree).catch(() => []) };
+      work = { commits_ahead: await commitsAhead(this.deps.repoRoot, task.base, task.branch), uncommitted: await this.runners.for(task).uncommitted(task).catch(() => []) };
     }
     const wantsForge = task.state === 'pr_open' || task.state === 'ci_running' || task.state === 'reviewing' || task.state === 'ready';
     const forge = wantsForge
@@ -158,7 +169,7 @@ export class Monitor {
         review: { required: config.review.required, block_on: config.review.block_on, timeout_retries: config.review.timeout_retries, reviewers: config.review.reviewers.length },
       },
       ...(await this.screenshots(task, forge.ci, forge.head ?? null)),
-      ...(task.state === 'reviewing' ? this.rounds.observe(task, head) : {}),
+      ...(task.state === 'reviewing' ? await this.rounds.observe(task, head) : {}),
       agent,
       work,
       ci: forge.ci,
@@ -232,7 +243,8 @@ export class Monitor {
         return null;
       case 'mark_agent_exited': {
         const attempt = registry.latestAttempt(task.id, 'agent');
-        const exit = attempt ? readSessionExit(attempt.session_dir) : null;
+        const look = attempt ? await this.runners.for(task).look(attempt.session_dir, 0) : null;
+        const exit = look?.live.kind === 'exited' ? look.live.exit : null;
         const next = registry.transition(task.id, 'running', 'agent_exited', { event: 'agent_exited', data: { attempt: task.attempt, exit_code: exit?.exit_code ?? null, signal: exit?.signal ?? null } });
         return next ? this.act(next, action.then) : null;
       }
@@ -251,8 +263,9 @@ export class Monitor {
       case 'kill_agent': {
         const attempt = registry.latestAttempt(task.id, 'agent');
         if (attempt) {
-          killSession(attempt.session_dir);
-          await waitFor(() => (sessionLiveness(attempt.session_dir).kind === 'running' ? undefined : true), { timeoutMs: 8_000, what: 'the agent to exit' }).catch(() => undefined);
+          const runner = this.runners.for(task);
+          await runner.kill(attempt.session_dir);
+          await waitFor(async () => ((await runner.look(attempt.session_dir, 0)).live.kind === 'running' ? undefined : true), { timeoutMs: 8_000, what: 'the agent to exit' }).catch(() => undefined);
           registry.updateAttempt(attempt.id, { ended_at: this.now(), outcome: 'killed' });
         }
         return this.act(task, action.then);
@@ -325,7 +338,7 @@ export class Monitor {
         const done = registry.transition(task.id, task.state, 'done', { event: 'merged', patch: { done_at: this.now() } });
         if (done) {
           registry.updatePr(task.id, { state: 'merged', closed_at: this.now() });
-          const result = await removeWorktree(this.deps.repoRoot, task.worktree, task.branch, { deleteBranch: true });
+          const result = await this.runners.for(task).removeCheckout(task, { deleteBranch: true });
           if (result.removed) registry.recordEvent(task.id, 'cleaned_up', { worktree: task.worktree, branch: task.branch });
         }
         return null;

@@ -24,11 +24,11 @@ export class ReviewRounds {
   }
 
   /** The open round (its head) and its reviewers' tries; none are read once the head (the branch's tip now) moved off it. */
-  observe(task: TaskRow, head: string | null): Pick<Snapshot, 'round' | 'reviews'> {
+  async observe(task: TaskRow, head: string | null): Promise<Pick<Snapshot, 'round' | 'reviews'>> {
     const round = this.registry.openRound(task.id);
     if (!round) return { round: null };
     if (head !== null && head !== round.head) return { round: { id: round.id, head: round.head } };
-    return { round: { id: round.id, head: round.head }, reviews: reviewFacts(this.deps.review, task, round) };
+    return { round: { id: round.id, head: round.head }, reviews: await reviewFacts(this.deps.review, task, round) };
   }
 
   /** A round on the head CI passed (`ciHead`; null without CI); a tip that is not that commit goes to CI first. */

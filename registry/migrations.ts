@@ -132,4 +132,7 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE attempts ADD COLUMN round_id INTEGER;
   ALTER TABLE attempts ADD COLUMN model TEXT;
   `,
+  `
+  ALTER TABLE tasks ADD COLUMN host TEXT;
+  `,
 ];

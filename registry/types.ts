@@ -86,6 +86,8 @@ export const TaskRow = z.object({
   waited_ms: z.number().int(),
   /** The commit that passed CI (and review) when the task became ready: the only one `swarm merge` merges. */
   verified_sha: strOrNull,
+  /** Where the task's checkout and sessions live: a host from the config's \`hosts\`; null = this machine. */
+  host: strOrNull.default(null),
 });
 export type TaskRow = z.infer<typeof TaskRow>;
 

@@ -3,7 +3,7 @@ import { stripVTControlCharacters } from 'node:util';
 import { dependsOn, type AttemptHead, type TaskRow } from '../../registry/types.js';
 import type { Project } from '../config/project.js';
 import { TaskNotFoundError } from '../errors.js';
-import { readTranscriptTail } from '../sessions/sessions.js';
+import { runnersOf } from '../runners/runners.js';
 import { branchExists, runGit } from '../workspace/git.js';
 import type { Card, TaskPage } from './schemas.js';
 import { cardOf, evidenceOf, reviewOf } from './views.js';
@@ -36,7 +36,7 @@ async function branchDiff(repoRoot: string, task: TaskRow): Promise<{ diff: stri
   return result.stdout.length > MAX_DIFF_CHARS ? { diff: result.stdout.slice(0, result.stdout.lastIndexOf('\ndiff --git', MAX_DIFF_CHARS) + 1 || MAX_DIFF_CHARS), truncated: true } : { diff: result.stdout, truncated: false };
 }
 
-export async function taskPage(project: Project, id: number, line: string | null, isLive: (sessionDir: string) => boolean): Promise<TaskPage> {
+export async function taskPage(project: Project, id: number, line: string | null): Promise<TaskPage> {
   const { registry } = project;
   const task = registry.getTask(id);
   if (!task) throw new TaskNotFoundError(id);
@@ -50,6 +50,10 @@ export async function taskPage(project: Project, id: number, line: string | null
   const parents = dependsOn(task).map((d) => registry.getTask(d)).filter((t): t is TaskRow => t !== null);
   const children = registry.listTasks().filter((t) => dependsOn(t).includes(id));
   const { diff, truncated } = await branchDiff(project.repo.root, task);
+  const runner = runnersOf(project).for(task);
+  const live = new Set<number>();
+  for (const a of attempts) if (a.ended_at === null && (await runner.look(a.session_dir, 0)).live.kind === 'running') live.add(a.id);
+  const ciLog = ci ? (await runner.look(ci.session_dir, CI_LOG_BYTES)).tail : '';
   return {
     task,
     card: cardOf(task, attempts, pr, line, project.config.review.reviewers.length),
@@ -66,11 +70,11 @@ export async function taskPage(project: Project, id: number, line: string | null
       head_sha: a.head_sha,
       evidence: evidenceOf(a.evidence) ?? a.evidence,
       review: a.kind === 'review' ? reviewOf(a) : null,
-      live: a.ended_at === null && isLive(a.session_dir),
+      live: live.has(a.id),
     })),
     events,
     pr,
-    ci_log: ci ? stripVTControlCharacters(readTranscriptTail(ci.session_dir, CI_LOG_BYTES)) : '',
+    ci_log: stripVTControlCharacters(ciLog),
     diff,
     diff_truncated: truncated,
     screenshots: Array.isArray(shots) ? shots.filter((s): s is string => typeof s === 'string') : [],

@@ -14,7 +14,6 @@ export interface ApiContext {
   project: Project;
   /** The last line each task's live session printed (kept by the daemon's session watchers). */
   lines: ReadonlyMap<number, string>;
-  isLive(sessionDir: string): boolean;
   kick(): void;
   status(): Status;
   stop(): void;
@@ -66,7 +65,7 @@ export const ROUTES: Route[] = [
     response: TaskPage,
     handler: ({ api, params }) => {
       const { id } = task(api, params);
-      return taskPage(api.project, id, api.lines.get(id) ?? null, api.isLive);
+      return taskPage(api.project, id, api.lines.get(id) ?? null);
     },
   },
   {
@@ -75,8 +74,8 @@ export const ROUTES: Route[] = [
     summary: 'Queue another round for a task that needs help, is ready, or was cancelled (retries start from zero).',
     body: RetryBody,
     response: Card,
-    handler: ({ api, params, body }) => {
-      const row = retryTask(api.project, task(api, params).id, RetryBody.parse(body ?? {}).note);
+    handler: async ({ api, params, body }) => {
+      const row = await retryTask(api.project, task(api, params).id, RetryBody.parse(body ?? {}).note);
       api.kick();
       return taskCard(api.project, row, null);
     },
@@ -87,8 +86,8 @@ export const ROUTES: Route[] = [
     summary: 'Cancel a task and end its sessions (its worktree stays until cleanup).',
     body: Empty,
     response: KillResult,
-    handler: ({ api, params }) => {
-      const { task: row, sessionsKilled } = killTask(api.project, task(api, params).id);
+    handler: async ({ api, params }) => {
+      const { task: row, sessionsKilled } = await killTask(api.project, task(api, params).id);
       api.kick();
       return { task: row, sessions_killed: sessionsKilled };
     },

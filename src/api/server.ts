@@ -14,6 +14,7 @@ import type { Live } from './live.js';
 import { openApiDocument } from './openapi.js';
 import { matchPath, ROUTES, type ApiContext } from './routes.js';
 import { relayTerminal, type TerminalStats } from './terminal.js';
+import { runnersOf } from '../runners/runners.js';
 import { ASSETS, indexHtml, messagePage } from './web-assets.js';
 
 const MAX_BODY = 16 * 1024 * 1024;
@@ -148,8 +149,10 @@ export function createApiServer(deps: ServerDeps): Server {
     if (auth === 'cookie' && (req.headers.origin === undefined || !originAllowed(req.headers.origin, deps.hosts))) return refuseUpgrade(socket, 403, 'Forbidden');
     const params = matchPath('/api/v1/sessions/{session}/terminal', new URL(req.url ?? '/', 'http://localhost').pathname);
     const attempt = params ? deps.api.project.registry.attemptBySession(params.session!) : null;
-    if (!attempt) return refuseUpgrade(socket, 404, 'Not Found');
-    wss.handleUpgrade(req, socket, head, (ws) => void relayTerminal(ws, attempt.session_dir, deps.terminals));
+    const task = attempt ? deps.api.project.registry.getTask(attempt.task_id) : null;
+    if (!attempt || !task) return refuseUpgrade(socket, 404, 'Not Found');
+    const runner = runnersOf(deps.api.project).for(task);
+    wss.handleUpgrade(req, socket, head, (ws) => void relayTerminal(ws, runner, attempt.session_dir, deps.terminals));
   });
   // Stopping: upgraded sockets are not the HTTP server's any more, so they are ended here.
   server.on('terminate-sockets', () => {

@@ -4,7 +4,7 @@
  * (re)connecting browser draws the terminal as it is, then goes live. Closing the socket never ends the agent.
  */
 import type { WebSocket } from 'ws';
-import { connectSession, readSessionState } from '../sessions/sessions.js';
+import type { Runner } from '../runners/runner.js';
 import { TerminalInput } from './schemas.js';
 
 /** A browser this far behind is resynced from the screen (it reconnects) rather than buffered without end. */
@@ -17,15 +17,10 @@ export interface TerminalStats {
   screens: number;
 }
 
-export async function relayTerminal(ws: WebSocket, sessionDir: string, stats: TerminalStats): Promise<void> {
-  const state = readSessionState(sessionDir);
-  if (!state) {
-    ws.close(4404, 'this session is not running');
-    return;
-  }
+export async function relayTerminal(ws: WebSocket, runner: Runner, sessionDir: string, stats: TerminalStats): Promise<void> {
   let connection;
   try {
-    connection = await connectSession(state, {
+    connection = await runner.connect(sessionDir, {
       onMessage: (message) => {
         if (ws.readyState !== ws.OPEN) return;
         if (ws.bufferedAmount > MAX_BUFFERED) {

@@ -13,7 +13,7 @@ import { ExitCode, SwarmError, UsageError, errorMessage } from '../errors.js';
 import { VERSION } from '../version.js';
 import { ago, json, oneLine, renderReviewStats, stdio, table, taskLine, type Out } from './output.js';
 import { reviewStats } from '../review/stats.js';
-import { attach, pickSession, streamLogs } from './sessions.js';
+import { attach, pickSession, sessionRunner, streamLogs } from './sessions.js';
 import { renderTaskDetail, taskDetail } from './show.js';
 import { registerAgentCommands } from './agent-commands.js';
 import { registerDashboardCommand } from './dashboard.js';
@@ -196,7 +196,7 @@ export function buildProgram(io: Out = stdio): Command {
     .action((id: string, options: { json?: boolean }) =>
       withProject(cwd(), async (project) => {
         const task = getTask(project, parseTaskId(id));
-        const detail = taskDetail(project, task);
+        const detail = await taskDetail(project, task);
         io.out(options.json ? json(detail) : renderTaskDetail(detail));
       }),
     );
@@ -215,10 +215,10 @@ export function buildProgram(io: Out = stdio): Command {
         const session = pickSession(project, parseTaskId(id), { ci: options.ci, review: options.review, attempt: options.attempt ? Number(options.attempt) : undefined });
         if (options.json) {
           const chunks: Buffer[] = [];
-          await streamLogs(session, (c) => chunks.push(c), { follow: false });
+          await streamLogs(sessionRunner(project, session), session, (c) => chunks.push(c), { follow: false });
           return io.out(json({ task: session.task_id, session: session.session_id, kind: session.kind, transcript: Buffer.concat(chunks).toString('utf8') }));
         }
-        await streamLogs(session, (chunk) => process.stdout.write(chunk), { follow: options.follow === true });
+        await streamLogs(sessionRunner(project, session), session, (chunk) => process.stdout.write(chunk), { follow: options.follow === true });
       }),
     );
 
@@ -231,7 +231,7 @@ export function buildProgram(io: Out = stdio): Command {
     .action((id: string, options: { ci?: boolean; review?: string }) =>
       withProject(cwd(), async (project) => {
         const session = pickSession(project, parseTaskId(id), { ci: options.ci, review: options.review });
-        await attach(session, { stdin: process.stdin, stdout: process.stdout, err: io.err });
+        await attach(sessionRunner(project, session), session, { stdin: process.stdin, stdout: process.stdout, err: io.err });
       }),
     );
 
@@ -242,7 +242,7 @@ export function buildProgram(io: Out = stdio): Command {
     .option('--json', 'machine-readable output')
     .action((id: string, options: { json?: boolean }) =>
       withProject(cwd(), async (project) => {
-        const result = killTask(project, parseTaskId(id));
+        const result = await killTask(project, parseTaskId(id));
         await nudge(project);
         if (options.json) io.out(json(result));
         else io.out(`Task ${result.task.id} cancelled${result.sessionsKilled ? `; stopped ${result.sessionsKilled} session(s)` : ''}.`);
@@ -257,7 +257,7 @@ export function buildProgram(io: Out = stdio): Command {
     .option('--json', 'machine-readable output')
     .action((id: string, options: { note?: string; json?: boolean }) =>
       withProject(cwd(), async (project) => {
-        const task = retryTask(project, parseTaskId(id), options.note);
+        const task = await retryTask(project, parseTaskId(id), options.note);
         await nudge(project);
         if (options.json) io.out(json(task));
         else io.out(`Task ${task.id} queued again.`);

@@ -1,8 +1,8 @@
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import type { AttemptRow } from '../../registry/types.js';
 import type { Project } from '../config/project.js';
 import { InvalidStateError } from '../errors.js';
-import { connectSession, readSessionExit, sessionLiveness, transcriptPath } from '../sessions/sessions.js';
+import { runnersOf } from '../runners/runners.js';
+import type { Runner } from '../runners/runner.js';
 import { getTask } from './tasks.js';
 
 export function pickSession(project: Project, taskId: number, options: { ci?: boolean; attempt?: number; review?: string }): AttemptRow {
@@ -15,32 +15,25 @@ export function pickSession(project: Project, taskId: number, options: { ci?: bo
   return session;
 }
 
+/** The runner a session's task runs on. */
+export function sessionRunner(project: Project, session: AttemptRow): Runner {
+  return runnersOf(project).for(getTask(project, session.task_id));
+}
+
 /** Prints the transcript; with follow, keeps printing until the session exits. */
-export async function streamLogs(session: AttemptRow, write: (chunk: Buffer) => void, options: { follow: boolean; signal?: AbortSignal }): Promise<void> {
-  const file = transcriptPath(session.session_dir);
+export async function streamLogs(runner: Runner, session: AttemptRow, write: (chunk: Buffer) => void, options: { follow: boolean; signal?: AbortSignal }): Promise<void> {
   let offset = 0;
-  const drain = (): void => {
-    if (!existsSync(file)) return;
-    const size = statSync(file).size;
-    if (size <= offset) return;
-    const fd = openSync(file, 'r');
-    try {
-      const buffer = Buffer.alloc(Math.min(size - offset, 1 << 20));
-      const read = readSync(fd, buffer, 0, buffer.length, offset);
-      offset += read;
-      write(buffer.subarray(0, read));
-    } finally {
-      closeSync(fd);
-    }
-  };
   for (;;) {
-    const exited = readSessionExit(session.session_dir) !== null || sessionLiveness(session.session_dir).kind === 'lost';
-    let before: number;
-    do {
-      before = offset;
-      drain();
-    } while (offset !== before);
-    if (!options.follow || exited || options.signal?.aborted) return;
+    let ended = false;
+    // Everything there is, in pieces of 1 MB; whether the session had ended is read before the last piece.
+    for (;;) {
+      const piece = await runner.read(session.session_dir, offset, 1 << 20);
+      ended = piece.ended;
+      if (piece.data.length === 0) break;
+      offset += piece.data.length;
+      write(piece.data);
+    }
+    if (!options.follow || ended || options.signal?.aborted) return;
     await new Promise((resolve) => setTimeout(resolve, 150));
   }
 }
@@ -48,13 +41,13 @@ export async function streamLogs(session: AttemptRow, write: (chunk: Buffer) => 
 const DETACH_KEY = '\x1d'; // Ctrl-]
 
 /** Takes over the live terminal: replays the recent screen, then forwards keys. Ctrl-] detaches; the agent keeps running. */
-export async function attach(session: AttemptRow, io: { stdin: NodeJS.ReadStream; stdout: NodeJS.WriteStream; err: (text: string) => void }): Promise<'detached' | 'exited'> {
-  const live = sessionLiveness(session.session_dir);
+export async function attach(runner: Runner, session: AttemptRow, io: { stdin: NodeJS.ReadStream; stdout: NodeJS.WriteStream; err: (text: string) => void }): Promise<'detached' | 'exited'> {
+  const live = (await runner.look(session.session_dir, 0)).live;
   if (live.kind !== 'running') throw new InvalidStateError(`Session ${session.session_id} is not running (${live.kind}). Use \`swarm logs ${session.task_id}\` to read what it printed.`);
   let result: 'detached' | 'exited' = 'detached';
   // Output follows the screen it belongs to: nothing is drawn before the replay.
   let screenShown = false;
-  const connection = await connectSession(live.state, {
+  const connection = await runner.connect(session.session_dir, {
     onMessage: (message) => {
       if (message.t === 'replay') {
         // A whole screen: drawn on a cleared one.

@@ -4,7 +4,7 @@ import { where } from '../review/findings.js';
 import { readReviewReport } from '../review/stats.js';
 import type { AttemptRow, TaskRow } from '../../registry/types.js';
 import type { Project } from '../config/project.js';
-import { sessionLeftovers } from '../sessions/sessions.js';
+import { runnersOf } from '../runners/runners.js';
 import { oneLine } from './output.js';
 
 /** Each AI review: who, with which model, of which head in which round, and what came of it. */
@@ -18,8 +18,13 @@ export function reviewsOf(attempts: readonly Omit<AttemptRow, 'prompt'>[]) {
     });
 }
 
-export function taskDetail(project: Project, task: TaskRow) {
-  const attempts = project.registry.attempts(task.id).map(({ prompt: _prompt, ...rest }) => rest);
+export async function taskDetail(project: Project, task: TaskRow) {
+  const runner = runnersOf(project).for(task);
+  const attempts = [];
+  for (const { prompt: _prompt, ...rest } of project.registry.attempts(task.id)) {
+    // Processes an ended session left behind (they should not exist: swarm kills a session's whole tree).
+    attempts.push({ ...rest, leftovers: rest.ended_at !== null ? await runner.leftovers(rest.session_dir) : [] });
+  }
   return {
     task,
     pr: project.registry.getPr(task.id),
@@ -30,7 +35,7 @@ export function taskDetail(project: Project, task: TaskRow) {
   };
 }
 
-export function renderTaskDetail(detail: ReturnType<typeof taskDetail>): string {
+export function renderTaskDetail(detail: Awaited<ReturnType<typeof taskDetail>>): string {
   const { task } = detail;
   const lines = [
     `Task ${task.id}: ${oneLine(task.title)}`,
@@ -46,8 +51,7 @@ export function renderTaskDetail(detail: ReturnType<typeof taskDetail>): string 
   if (detail.pr) lines.push(`  PR        #${String(detail.pr.number)} ${detail.pr.state}`);
   lines.push('', 'Sessions:');
   for (const a of detail.attempts) {
-    // Processes an ended session left behind (they should not exist: swarm kills a session's whole tree).
-    const leftovers = a.ended_at !== null ? sessionLeftovers(a.session_dir) : [];
+    const { leftovers } = a;
     lines.push(`  ${a.session_id.padEnd(14)} ${a.kind.padEnd(5)} ${a.outcome ?? (a.ended_at === null ? 'running' : 'ended')}${a.exit_code !== null ? ` (exit ${a.exit_code})` : ''}${leftovers.length ? `  leftover processes still running: ${leftovers.join(', ')}` : ''}`);
   }
   if (detail.reviews.length) {

@@ -4,9 +4,8 @@ import { TERMINAL_STATES } from '../../registry/types.js';
 import type { Project } from '../config/project.js';
 import { InvalidStateError, NotReadyError, TaskNotFoundError, UsageError } from '../errors.js';
 import { silentLogger } from '../log.js';
-import { killSession } from '../sessions/sessions.js';
-import { stopEarlierAgents } from '../sessions/earlier.js';
-import { removeWorktree } from '../workspace/worktrees.js';
+import { runnersOf } from '../runners/runners.js';
+import { stopEarlierAgents } from '../runners/earlier.js';
 
 export { spawnTask, SpawnInput } from '../orchestrator/intake.js';
 
@@ -22,31 +21,32 @@ export function parseTaskId(text: string): number {
   return id;
 }
 
-function killTaskSessions(project: Project, taskId: number): number {
+async function killTaskSessions(project: Project, task: TaskRow): Promise<number> {
   let killed = 0;
-  for (const attempt of project.registry.attempts(taskId)) {
+  const runner = runnersOf(project).for(task);
+  for (const attempt of project.registry.attempts(task.id)) {
     if (attempt.ended_at !== null) continue;
-    if (killSession(attempt.session_dir)) killed++;
+    if (await runner.kill(attempt.session_dir)) killed++;
     project.registry.updateAttempt(attempt.id, { ended_at: Date.now(), outcome: 'killed' });
   }
   return killed;
 }
 
 /** Cancels a task: its sessions are killed; its worktree stays until `swarm cleanup`, so nothing is lost. */
-export function killTask(project: Project, id: number): { task: TaskRow; sessionsKilled: number } {
+export async function killTask(project: Project, id: number): Promise<{ task: TaskRow; sessionsKilled: number }> {
   const task = getTask(project, id);
   if (TERMINAL_STATES.includes(task.state)) throw new InvalidStateError(`Task ${id} is already ${task.state}.`);
   const cancelled = project.registry.transition(id, task.state, 'cancelled', { event: 'cancelled', data: { by: 'swarm kill' }, patch: { reason: 'cancelled with swarm kill' } });
   if (!cancelled) throw new InvalidStateError(`Task ${id} changed state while cancelling; run \`swarm kill ${id}\` again.`);
-  return { task: cancelled, sessionsKilled: killTaskSessions(project, id) };
+  return { task: cancelled, sessionsKilled: await killTaskSessions(project, cancelled) };
 }
 
 /** Another round for a task that needs help (or was cancelled): retries start from zero, with an optional note for the agent. */
-export function retryTask(project: Project, id: number, note?: string): TaskRow {
+export async function retryTask(project: Project, id: number, note?: string): Promise<TaskRow> {
   const task = getTask(project, id);
   const from = ['needs_help', 'cancelled', 'ready'] as const;
   if (!(from as readonly string[]).includes(task.state)) throw new InvalidStateError(`Task ${id} is ${task.state}; only a task that needs help, is ready or was cancelled can be retried.`);
-  killTaskSessions(project, id);
+  await killTaskSessions(project, task);
   const evidence = note ? JSON.stringify({ reason: 'manual', summary: note }) : task.evidence;
   const latest = project.registry.latestAttempt(id, 'agent');
   if (note && latest) project.registry.updateAttempt(latest.id, { evidence });
@@ -60,7 +60,7 @@ export async function mergeTask(project: Project, id: number): Promise<{ task: T
   const task = getTask(project, id);
   if (task.state !== 'ready') throw new NotReadyError(`Task ${id} is ${task.state}, not ready. Only a ready task can be merged (see \`swarm show ${id}\`).`);
   // No agent of this task may still be able to commit while we merge: stop any that outlived its attempt.
-  const stuck = await stopEarlierAgents(project.registry, id, Infinity, { before: 'merge' });
+  const stuck = await stopEarlierAgents(runnersOf(project).for(task), project.registry, id, Infinity, { before: 'merge' });
   if (stuck) throw new InvalidStateError(`Task ${id}: agent session ${stuck.session} is still running and could not be stopped (PIDs ${stuck.survivors.join(', ')}). Kill them, then merge.`);
   // The forge (octokit for GitHub) is loaded by the one command that needs it.
   const { createForge } = await import('../forge/create.js');
@@ -71,8 +71,8 @@ export async function mergeTask(project: Project, id: number): Promise<{ task: T
   if (!done) throw new InvalidStateError(`Task ${id} changed state during the merge; ${task.base} now has commit ${commit}.`);
   project.registry.updatePr(id, { state: 'merged', closed_at: Date.now() });
   let cleanup: string | null = null;
-  if (existsSync(task.worktree)) {
-    const result = await removeWorktree(project.repo.root, task.worktree, task.branch, { deleteBranch: true });
+  if (task.host !== null || existsSync(task.worktree)) {
+    const result = await runnersOf(project).for(task).removeCheckout(task, { deleteBranch: true });
     cleanup = result.removed ? null : `worktree kept: ${result.why ?? 'unknown'}`;
     if (result.removed) project.registry.recordEvent(id, 'cleaned_up', { worktree: task.worktree, branch: task.branch });
   }

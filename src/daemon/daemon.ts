@@ -16,7 +16,8 @@ import { orchestratorModel } from '../orchestrator/model.js';
 import { Discovery } from '../orchestrator/discovery.js';
 import { channelsFromConfig, NotificationWorker } from '../notify/outbox.js';
 import type { NotifyChannel } from '../notify/channel.js';
-import { readSessionState, connectSession, sessionLiveness, type SessionConnection } from '../sessions/sessions.js';
+import { runnersOf, type Runners } from '../runners/runners.js';
+import type { SessionConnection } from '../runners/runner.js';
 import { serveApi, type ApiHost } from '../api/serve.js';
 import type { Status } from '../api/schemas.js';
 import { cleanupFinished } from '../workspace/cleanup.js';
@@ -48,6 +49,7 @@ export class Daemon {
   private readonly launcherDeps: LauncherDeps;
   private readonly pool: WorktreePool;
   private readonly spares: SpareHolder;
+  private readonly runners: Runners;
   private poolTimer: NodeJS.Timeout | null = null;
   private readonly channels: NotifyChannel[];
   private readonly notifier: NotificationWorker;
@@ -81,7 +83,8 @@ export class Daemon {
     }
     this.pool = new WorktreePool(repo.root, warmRoot ?? '', config.base, warmRoot ? config.worktree.pool : 0, options.log);
     this.spares = new SpareHolder(HOLDER_SCRIPT, paths.dir, options.log);
-    this.launcherDeps = { repoRoot: repo.root, config, registry, sessionsDir: paths.sessions, channels: channelNames, log: options.log, orchestrator: orchestratorModel(config), pool: this.pool, spares: this.spares };
+    this.runners = runnersOf(project, this.spares);
+    this.launcherDeps = { repoRoot: repo.root, config, registry, sessionsDir: paths.sessions, channels: channelNames, log: options.log, orchestrator: orchestratorModel(config), pool: this.pool, spares: this.spares, runners: this.runners };
     for (const expression of [config.monitor.schedule, config.cleanup.schedule, config.discovery.schedule]) {
       if (expression && !cron.validate(expression)) throw new ConfigError(`swarm.config.json is invalid:\n  schedule "${expression}" is not a valid cron expression.`);
     }
@@ -111,6 +114,7 @@ export class Daemon {
       channels: this.channels.map((c) => c.name),
       log: this.options.log,
       sessionsDir: paths.sessions,
+      runners: this.runners,
       agentTimeoutMinutes: (agent) => {
         try {
           return resolveAgent(config, repo.root, agent).timeoutMinutes;
@@ -119,7 +123,7 @@ export class Daemon {
         }
       },
     });
-    recoverPreparing(this.launcherDeps);
+    await recoverPreparing(this.launcherDeps);
     let port: number;
     try {
       port = await this.listen();
@@ -266,10 +270,10 @@ export class Daemon {
     }
     for (const attempt of open) {
       if (this.watchers.has(attempt.session_id)) continue;
-      const state = readSessionState(attempt.session_dir);
-      if (!state) continue;
+      const task = this.project.registry.getTask(attempt.task_id);
+      if (!task) continue;
       try {
-        const connection = await connectSession(state, {
+        const connection = await this.runners.for(task).connect(attempt.session_dir, {
           onMessage: (message) => {
             if (message.t === 'output') this.api?.live.output(attempt.task_id, message.data);
             else if (message.t === 'exit') this.kick();
@@ -281,14 +285,13 @@ export class Daemon {
           this.kick();
         });
       } catch {
-        // The holder is gone: the next tick reads exit.json or declares the session lost.
+        // The holder is gone (or not up yet, or its host is unreachable): the next tick looks again.
       }
     }
   }
 
   private async listen(): Promise<number> {
     this.api = await serveApi(this.project, this.token, {
-      isLive: (dir) => sessionLiveness(dir).kind === 'running',
       kick: () => this.kick(),
       stop: () => void this.stop(),
       status: () => this.status(),

@@ -17,8 +17,10 @@ import { isClone, refreshBase } from '../workspace/clones.js';
 import type { SwarmConfig } from '../config/schema.js';
 
 import { SESSION_FILES } from '../sessions/protocol.js';
-import { freshSessionDir, sessionLiveness, startSession } from '../sessions/sessions.js';
-import { stopEarlierAgents } from '../sessions/earlier.js';
+import { freshSessionDir } from '../sessions/sessions.js';
+import { LocalRunner } from '../runners/local.js';
+import { Runners } from '../runners/runners.js';
+import { stopEarlierAgents } from '../runners/earlier.js';
 import { AgentError, errorMessage } from '../errors.js';
 import { ensureWorktree, setupWorktree } from '../workspace/worktrees.js';
 import type { WorktreePool } from '../workspace/pool.js';
@@ -38,6 +40,12 @@ export interface LauncherDeps {
   pool?: WorktreePool;
   /** A session holder started ahead of need (the daemon's). */
   spares?: SpareHolder;
+  /** Where each task's sessions run; default: this machine (with `spares`). */
+  runners?: Runners;
+}
+
+function runnerOf(deps: LauncherDeps, task: TaskRow) {
+  return (deps.runners ?? new Runners(new LocalRunner(deps.repoRoot, deps.spares))).for(task);
 }
 
 export function evidenceHistory(registry: Registry, taskId: number): Evidence[] {
@@ -88,7 +96,7 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
   try {
     const agent = resolveAgent(config, deps.repoRoot, task.agent, { model: task.model });
     refuseAgent(agent);
-    const stuck = await stopEarlierAgents(registry, task.id, n);
+    const stuck = await stopEarlierAgents(runnerOf(deps, task), registry, task.id, n);
     if (stuck) throw new AgentError('SWARM_AGENT_ORPHAN', `An earlier agent of task ${task.id} (session ${stuck.session}) is still running and could not be stopped (PIDs ${stuck.survivors.join(', ')}). Kill them, then \`swarm retry ${task.id}\`.`);
     const sandboxed = agent.sandbox === 'bwrap';
     const how = await ensureWorktree(deps.repoRoot, task.worktree, task.branch, await startPoint(deps, task), sandboxed ? 'clone' : 'worktree', task.base, deps.pool);
@@ -117,7 +125,7 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
     const attempt = registry.insertAttempt({ task_id: task.id, n, kind: 'agent', agent: agent.name, session_id: sessionId, session_dir: dir, prompt: stored });
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeFileSync(promptFile, prompt, { mode: 0o600 });
-    const state = await startSession(dir, { argv: confined?.argv ?? argv, cwd: task.worktree, env: confined?.env ?? launchSpec.env, ...(confined?.net ? { net: confined.net } : {}), cols: 120, rows: 40, scrollback_bytes: 256 * 1024, transcript_max_bytes: Math.round(config.transcript_max_mb * 1024 * 1024) }, deps.spares);
+    const state = await runnerOf(deps, task).start(dir, { argv: confined?.argv ?? argv, cwd: task.worktree, env: confined?.env ?? launchSpec.env, ...(confined?.net ? { net: confined.net } : {}), cols: 120, rows: 40, scrollback_bytes: 256 * 1024, transcript_max_bytes: Math.round(config.transcript_max_mb * 1024 * 1024) });
     registry.updateAttempt(attempt.id, { holder_pid: state.holder_pid, holder_start: state.holder_start, child_pid: state.child_pid, child_start: state.child_start });
     const running = registry.transition(task.id, 'preparing', 'running', { event: 'agent_started', data: { attempt: n, session: sessionId, pid: state.child_pid, worktree: how, ...(sandboxed ? { sandbox: 'bwrap', network: agent.network } : {}) } });
     log.info({ task: task.id, attempt: n, session: sessionId, pid: state.child_pid }, 'agent started');
@@ -141,10 +149,10 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
  * After a daemon crash: a task left in `preparing` either got its session (adopt it) or did not (queue it again,
  * without spending a retry, since the agent never ran).
  */
-export function recoverPreparing(deps: LauncherDeps): void {
+export async function recoverPreparing(deps: LauncherDeps): Promise<void> {
   for (const task of deps.registry.listTasks(['preparing'])) {
     const attempt = deps.registry.latestAttempt(task.id, 'agent');
-    const live = attempt && attempt.n === task.attempt ? sessionLiveness(attempt.session_dir) : null;
+    const live = attempt && attempt.n === task.attempt ? (await runnerOf(deps, task).look(attempt.session_dir, 0)).live : null;
     if (attempt && live && (live.kind === 'running' || live.kind === 'exited')) {
       if (live.kind === 'running') deps.registry.updateAttempt(attempt.id, { holder_pid: live.state.holder_pid, holder_start: live.state.holder_start, child_pid: live.state.child_pid, child_start: live.state.child_start });
       deps.registry.transition(task.id, 'preparing', 'running', { event: 'agent_adopted', data: { attempt: task.attempt } });

@@ -13,7 +13,9 @@ import { listEndpoints } from '../sandbox/endpoints.js';
 import { isClone } from '../workspace/clones.js';
 import type { SwarmConfig } from '../config/schema.js';
 import { GitError, NotReadyError } from '../errors.js';
-import { freshSessionDir, killSession, readTranscriptTail, sessionLiveness, startSession } from '../sessions/sessions.js';
+import { freshSessionDir } from '../sessions/sessions.js';
+import { LocalRunner } from '../runners/local.js';
+import { Runners } from '../runners/runners.js';
 import { git, listWorktrees, mergeCommit, mergeConflicts, revParse, runGit } from '../workspace/git.js';
 import type { Forge, ForgeObservation } from './forge.js';
 import type { CiFacts } from '../../monitor/decide.js';
@@ -23,12 +25,17 @@ export interface LocalForgeDeps {
   config: SwarmConfig;
   registry: Registry;
   sessionsDir: string;
+  /** Where each task's CI session runs (its task's runner); default: this machine. */
+  runners?: Runners;
 }
 
 /** A PR is a registry record for a branch; CI is the configured command in the worktree, in its own logged session. */
 export class LocalForge implements Forge {
   readonly name = 'local';
-  constructor(private readonly deps: LocalForgeDeps) {}
+  private readonly runners: Runners;
+  constructor(private readonly deps: LocalForgeDeps) {
+    this.runners = deps.runners ?? new Runners(new LocalRunner(deps.repoRoot));
+  }
 
   async openPr(task: TaskRow): Promise<PrRow> {
     const head = await revParse(this.deps.repoRoot, task.branch);
@@ -55,7 +62,7 @@ export class LocalForge implements Forge {
       const closed = plan && (agent?.network ?? this.deps.config.sandbox_network) === 'endpoints';
       const confined = plan && closed ? withEndpoints({ repoRoot: this.deps.repoRoot, worktree: task.worktree, stateDir: dirname(this.deps.sessionsDir), home: plan.home, homeRead: this.deps.config.sandbox_home_read }, command, env, listEndpoints([...projectRegistries(this.deps.config.sandbox_registries, this.deps.repoRoot), ...ci.network_allow]), dir) : null;
       const argv = confined ? confined.argv : plan ? sandboxCommand(plan, command) : command;
-      const state = await startSession(dir, { argv, cwd: task.worktree, env: confined?.env ?? env, ...(confined?.net ? { net: confined.net } : {}), cols: 160, rows: 50, scrollback_bytes: 256 * 1024, transcript_max_bytes: Math.round(this.deps.config.transcript_max_mb * 1024 * 1024) });
+      const state = await this.runners.for(task).start(dir, { argv, cwd: task.worktree, env: confined?.env ?? env, ...(confined?.net ? { net: confined.net } : {}), cols: 160, rows: 50, scrollback_bytes: 256 * 1024, transcript_max_bytes: Math.round(this.deps.config.transcript_max_mb * 1024 * 1024) });
       registry.updateAttempt(row.id, { holder_pid: state.holder_pid, holder_start: state.holder_start, child_pid: state.child_pid, child_start: state.child_start });
     } catch (err) {
       registry.updateAttempt(row.id, { ended_at: Date.now(), exit_code: 127, outcome: 'failed_to_start', evidence: JSON.stringify({ error: String(err) }) });
@@ -66,16 +73,17 @@ export class LocalForge implements Forge {
   async killCi(task: TaskRow): Promise<void> {
     const ci = this.deps.registry.latestAttempt(task.id, 'ci');
     if (ci && ci.ended_at === null) {
-      killSession(ci.session_dir);
+      await this.runners.for(task).kill(ci.session_dir);
       this.deps.registry.updateAttempt(ci.id, { ended_at: Date.now(), outcome: 'killed' });
     }
   }
 
-  private observeCi(task: TaskRow): CiFacts {
+  private async observeCi(task: TaskRow): Promise<CiFacts> {
     const ci = this.deps.registry.latestAttempt(task.id, 'ci');
     if (!ci || ci.n !== task.attempt) return { kind: 'none' };
     if (ci.outcome === 'killed') return { kind: 'lost' };
-    const live = sessionLiveness(ci.session_dir);
+    const runner = this.runners.for(task);
+    const live = (await runner.look(ci.session_dir, 0)).live;
     switch (live.kind) {
       case 'starting':
         return { kind: 'running', started_at: ci.started_at };
@@ -89,7 +97,7 @@ export class LocalForge implements Forge {
         }
         if (live.exit.exit_code === 0) return { kind: 'passed', head: ci.head_sha };
         const reports = [...readReports(task.worktree, this.deps.config.ci.reports, ci.started_at), ...(this.deps.config.ci.auto_reports ? readAutoReport(task.worktree, ci.session_dir, ci.started_at) : [])];
-        return { kind: 'failed', exit_code: live.exit.exit_code, step: (this.deps.config.ci.command ?? []).join(' '), failure: extractFailure(readTranscriptTail(ci.session_dir, 512 * 1024), { root: task.worktree, reports }) };
+        return { kind: 'failed', exit_code: live.exit.exit_code, step: (this.deps.config.ci.command ?? []).join(' '), failure: extractFailure((await runner.look(ci.session_dir, 512 * 1024)).tail, { root: task.worktree, reports }) };
       }
     }
   }
@@ -123,7 +131,7 @@ export class LocalForge implements Forge {
 
   async observe(task: TaskRow, wants: { ci: boolean; conflicts: boolean }): Promise<ForgeObservation> {
     const pr = this.deps.registry.getPr(task.id);
-    const ci: CiFacts = wants.ci ? this.observeCi(task) : { kind: 'none' };
+    const ci: CiFacts = wants.ci ? await this.observeCi(task) : { kind: 'none' };
     // Mergeability is the last gate: only asked once CI is green (or not part of the question).
     const askConflicts = wants.conflicts && (!wants.ci || ci.kind === 'passed');
     return { pr: pr ? { state: pr.state } : null, ci, conflicts: askConflicts ? await this.conflicts(task) : null, head: (await this.branchHeads()).get(task.branch) ?? null };

@@ -5,7 +5,8 @@
  * Reads only: the repository's own git (never the checkouts' config) and the session records.
  */
 import type { ReviewRoundRow, TaskRow } from '../../registry/types.js';
-import { sessionLeftovers, sessionLiveness } from '../sessions/sessions.js';
+import { LocalRunner } from '../runners/local.js';
+import { Runners } from '../runners/runners.js';
 import { runGit } from '../workspace/git.js';
 import { reviewCheckout, madeInCheckout } from './checkout.js';
 import type { ReviewDeps } from './runner.js';
@@ -17,7 +18,14 @@ export async function attributeMove(deps: ReviewDeps, task: TaskRow, round: Revi
     if (madeInCheckout(reviewCheckout(task, reviewer.name), to)) return { by: 'reviewer', reviewer: reviewer.name, words: `moved by reviewer ${reviewer.name}: the commit was made in its review checkout` };
   }
   const agents = deps.registry.attempts(task.id).filter((a) => a.kind === 'agent');
-  const alive = agents.find((a) => sessionLiveness(a.session_dir).kind === 'running' || sessionLeftovers(a.session_dir).length > 0);
+  const runner = (deps.runners ?? new Runners(new LocalRunner(deps.repoRoot))).for(task);
+  let alive: (typeof agents)[number] | undefined;
+  for (const a of agents) {
+    if ((await runner.look(a.session_dir, 0)).live.kind === 'running' || (await runner.leftovers(a.session_dir)).length > 0) {
+      alive = a;
+      break;
+    }
+  }
   const info = await runGit(deps.repoRoot, ['log', '-1', '--no-show-signature', '--format=%an <%ae>%x00%s', to]);
   const [author, subject] = info.code === 0 ? info.stdout.trim().split('\0') : [];
   const commit = author ? `commit ${to.slice(0, 10)} by ${author}: "${(subject ?? '').slice(0, 80)}"` : `commit ${to.slice(0, 10)}`;

@@ -18,7 +18,9 @@ import { SWARM_BIN } from '../install.js';
 import { ADAPTERS, resolveAgent, type ResolvedAgent } from '../agents/registry.js';
 import { confineAgent } from '../sandbox/confine.js';
 import { SESSION_FILES } from '../sessions/protocol.js';
-import { freshSessionDir, killSession, readTranscriptTail, sessionLiveness, startSession, stopLiveSessions } from '../sessions/sessions.js';
+import { freshSessionDir } from '../sessions/sessions.js';
+import { LocalRunner } from '../runners/local.js';
+import { Runners } from '../runners/runners.js';
 import { git } from '../workspace/git.js';
 import { checkoutChanges, createReviewCheckout, removeReviewCheckouts, reviewCheckout, tamperWhy } from './checkout.js';
 import * as z from 'zod';
@@ -33,6 +35,12 @@ export interface ReviewDeps {
   config: SwarmConfig;
   registry: Registry;
   sessionsDir: string;
+  /** Where a task's reviewer sessions run (its task's runner); default: this machine. */
+  runners?: Runners;
+}
+
+function runnerOf(deps: ReviewDeps, task: TaskRow) {
+  return (deps.runners ?? new Runners(new LocalRunner(deps.repoRoot))).for(task);
 }
 
 function reviewAttempts(deps: ReviewDeps, task: TaskRow): AttemptRow[] {
@@ -40,18 +48,20 @@ function reviewAttempts(deps: ReviewDeps, task: TaskRow): AttemptRow[] {
 }
 
 /** A finished review attempt as a try; an exited one is read from its transcript and stored once. */
-function tryOf(deps: ReviewDeps, task: TaskRow, attempt: AttemptRow): ReviewTry {
+async function tryOf(deps: ReviewDeps, task: TaskRow, attempt: AttemptRow): Promise<ReviewTry> {
   if (attempt.ended_at !== null) {
     if (attempt.outcome === 'timed_out') return { state: 'timed_out', why: attempt.evidence ?? 'timed out' };
     if (attempt.outcome === 'tampered') return { state: 'tampered', why: attempt.evidence ?? 'changed its checkout' };
     const stored = attempt.report ? ReviewAnswer.safeParse(JSON.parse(attempt.report)) : null;
     return stored?.success ? { state: 'usable', review: stored.data } : { state: 'unusable', why: attempt.evidence ?? 'no usable answer' };
   }
-  const live = sessionLiveness(attempt.session_dir);
+  const runner = runnerOf(deps, task);
+  const view = await runner.look(attempt.session_dir, 1024 * 1024);
+  const live = view.live;
   if (live.kind === 'starting' || live.kind === 'running') {
     const limit = deps.config.review.timeout_minutes * 60_000;
     if (Date.now() - attempt.started_at < limit) return { state: 'running' };
-    killSession(attempt.session_dir);
+    await runner.kill(attempt.session_dir);
     const why = `stopped after review.timeout_minutes (${deps.config.review.timeout_minutes} min) without an answer`;
     deps.registry.updateAttempt(attempt.id, { ended_at: Date.now(), outcome: 'timed_out', evidence: why });
     return { state: 'timed_out', why };
@@ -64,7 +74,7 @@ function tryOf(deps: ReviewDeps, task: TaskRow, attempt: AttemptRow): ReviewTry 
     deps.registry.recordEvent(task.id, 'review_tampered', { reviewer: attempt.agent, round: attempt.round_id, changes });
     return { state: 'tampered', why };
   }
-  const transcript = live.kind === 'exited' ? readTranscriptTail(attempt.session_dir, 1024 * 1024) : '';
+  const transcript = live.kind === 'exited' ? view.tail : '';
   const { text: answer, usage } = answerText(deps, attempt.agent, stripAnsi(transcript));
   const lastLine = transcript.trim().split('\n').at(-1)?.trim() ?? '';
   let result: ReviewTry;
@@ -84,18 +94,24 @@ function tryOf(deps: ReviewDeps, task: TaskRow, attempt: AttemptRow): ReviewTry 
 }
 
 /** Each configured reviewer's tries in this round (one head: a moved head is a new round). */
-export function reviewFacts(deps: ReviewDeps, task: TaskRow, round: ReviewRoundRow): ReviewerFacts[] {
+export async function reviewFacts(deps: ReviewDeps, task: TaskRow, round: ReviewRoundRow): Promise<ReviewerFacts[]> {
   const tries = reviewAttempts(deps, task).filter((a) => a.round_id === round.id);
-  return deps.config.review.reviewers.map((r) => ({ name: r.name, tries: tries.filter((a) => a.agent === r.name).map((a) => tryOf(deps, task, a)) }));
+  const facts: ReviewerFacts[] = [];
+  for (const r of deps.config.review.reviewers) {
+    const mine: ReviewTry[] = [];
+    for (const a of tries.filter((t) => t.agent === r.name)) mine.push(await tryOf(deps, task, a));
+    facts.push({ name: r.name, tries: mine });
+  }
+  return facts;
 }
 
 /** The round's reviewer sessions still alive (or only `only`'s) are stopped (whole tree), each said in an event. */
 export async function stopRoundReviewers(deps: ReviewDeps, task: TaskRow, round: ReviewRoundRow, why: string, only?: string): Promise<void> {
   const open = reviewAttempts(deps, task).filter((a) => a.round_id === round.id && a.ended_at === null && (only === undefined || a.agent === only));
   if (!open.length) return;
-  const stopped = await stopLiveSessions(open.map((a) => a.session_dir));
+  const runner = runnerOf(deps, task);
   for (const attempt of open) {
-    const survivors = stopped.find((s) => s.dir === attempt.session_dir)?.survivors ?? [];
+    const survivors = (await runner.stop(attempt.session_dir)) ?? [];
     deps.registry.updateAttempt(attempt.id, { ended_at: Date.now(), outcome: 'stopped', evidence: why });
     deps.registry.recordEvent(task.id, 'reviewer_stopped', { reviewer: attempt.agent, round: round.id, why, ...(survivors.length ? { survivors } : {}) });
   }
@@ -185,7 +201,7 @@ export async function startReviewers(deps: ReviewDeps, task: TaskRow, round: Rev
     // Sandboxed, a reviewer gets what an agent gets (a fresh home, its network), with its checkout read-only.
     const confined = agent.sandbox === 'bwrap' ? confineAgent({ agent, argv, env, repoRoot, worktree: checkout, stateDir: dirname(deps.sessionsDir), sessionDir: dir, promptFile, homeRead: config.sandbox_home_read, homeCopy: config.sandbox_home_copy, homeKey: basename(checkout), freshHome: true, readOnly: true, registries: [] }) : null;
     const attempt = registry.insertAttempt({ task_id: task.id, n: task.attempt, kind: 'review', agent: name, session_id: sessionId, session_dir: dir, prompt: prompt.length <= 64 * 1024 ? prompt : `${prompt.slice(0, 64 * 1024)}\n…`, head_sha: head, round_id: round.id, model: agent.model });
-    const state = await startSession(dir, { argv: confined?.argv ?? argv, cwd: checkout, env: confined?.env ?? env, ...(confined?.net ? { net: confined.net } : {}), cols: 120, rows: 40, scrollback_bytes: 256 * 1024, transcript_max_bytes: 16 * 1024 * 1024 });
+    const state = await runnerOf(deps, task).start(dir, { argv: confined?.argv ?? argv, cwd: checkout, env: confined?.env ?? env, ...(confined?.net ? { net: confined.net } : {}), cols: 120, rows: 40, scrollback_bytes: 256 * 1024, transcript_max_bytes: 16 * 1024 * 1024 });
     registry.updateAttempt(attempt.id, { holder_pid: state.holder_pid, holder_start: state.holder_start, child_pid: state.child_pid, child_start: state.child_start });
     registry.recordEvent(task.id, 'review_started', { reviewer: name, agent: agent.name, model: agent.model, try: tries + 1, head, round: round.id });
   }

@@ -95,10 +95,40 @@ function lane(which: Lane): Promise<SimpleGit> {
 }
 
 /**
+ * Commands that make or read the repository's list of worktrees. git makes a new worktree's admin folder in
+ * steps, and a second command that walks the list meanwhile dies on the half-made one ("failed to read
+ * .git/worktrees/<id>/commondir"): seen with eight tasks and the warm pool starting at once. These run one at a
+ * time; everything else runs side by side.
+ */
+const WORKTREE_ADMIN = new Set(['worktree', 'checkout', 'switch', 'branch']);
+let adminQueue: Promise<unknown> = Promise.resolve();
+
+/** The subcommand in git's argv, past its global options (`-c key=value`, `--no-pager`, ...). */
+export function gitSubcommand(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '-c' || arg === '-C' || arg === '--git-dir' || arg === '--work-tree') i++;
+    else if (!arg.startsWith('-')) return arg;
+  }
+  return undefined;
+}
+
+function oneAtATime<T>(run: () => Promise<T>): Promise<T> {
+  const result = adminQueue.then(run, run);
+  adminQueue = result.catch(() => undefined);
+  return result;
+}
+
+/**
  * Runs `git ...args` in `cwd` and returns its exit code and output; rejects only when git could not run or was
  * stopped (stuck, refused by the guards).
  */
 export async function execGit(cwd: string, args: string[], priority: Lane = 'normal'): Promise<GitResult> {
+  const sub = gitSubcommand(args);
+  return sub !== undefined && WORKTREE_ADMIN.has(sub) ? oneAtATime(() => execGitNow(cwd, args, priority)) : execGitNow(cwd, args, priority);
+}
+
+async function execGitNow(cwd: string, args: string[], priority: Lane): Promise<GitResult> {
   const git = await lane(priority);
   try {
     // A chain-local working directory: the shared instance (and its process limit) stays the same for all.

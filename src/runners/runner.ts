@@ -1,0 +1,76 @@
+/**
+ * The runner seam: where a task's checkout, sessions (agent, CI, reviewers) and their files live. The daemon,
+ * registry, monitor, notifications and dashboard stay on the user's machine and reach a task only through its
+ * runner; none of them assumes a session folder or a checkout is a path they can open.
+ *
+ * Every method is asynchronous and answers in one round trip, because a runner may be another machine (ssh) or
+ * a cluster (kubernetes): the monitor asks `look` once per session per pass and gets liveness, the last output
+ * time and the transcript's tail together.
+ *
+ * Implementations: `local.ts` (this machine: sessions/ and workspace/ as they are). A remote runner carries the
+ * same session holder to where it runs, so an agent outlives the daemon and the connection alike.
+ */
+import type { ClientMessage, HolderMessage, SessionSpec, SessionState } from '../sessions/protocol.js';
+import type { Liveness } from '../sessions/sessions.js';
+import type { FetchBack } from '../workspace/clones.js';
+import type { RemoveResult } from '../workspace/worktrees.js';
+
+export type { Liveness } from '../sessions/sessions.js';
+
+/** One look at a session. `tail`: the transcript's last bytes asked for (empty when it printed nothing). */
+export interface SessionView {
+  live: Liveness;
+  last_output_at: number | null;
+  tail: string;
+}
+
+/** A live connection to a session's terminal: replay first, then output, then exit. */
+export interface SessionConnection {
+  send(message: ClientMessage): void;
+  close(): void;
+  readonly closed: Promise<void>;
+}
+
+/** What a session start needs: the folder it lives in, and what to run there. */
+export type SessionStart = Omit<SessionSpec, 'key' | 'transcript_max_bytes'> & { transcript_max_bytes?: number };
+
+/** The part of a task a runner works with. */
+export interface RunnerTask {
+  id: number;
+  branch: string;
+  base: string;
+  worktree: string;
+}
+
+export interface Runner {
+  /** `local`, or the name of a host or cluster from the config: said in `swarm ls`, events and notifications. */
+  readonly name: string;
+
+  /** Starts a detached session in the fresh folder `dir` (a session id's home on the runner) and returns once it runs. */
+  start(dir: string, spec: SessionStart): Promise<SessionState>;
+  /** Liveness, last output time and the transcript's last `tailBytes` bytes, in one look. */
+  look(dir: string, tailBytes: number): Promise<SessionView>;
+  /** Asks the session's holder to end its agent (TERM, then KILL after a grace period). True if a process was signalled. */
+  kill(dir: string, signal?: NodeJS.Signals): Promise<boolean>;
+  /**
+   * Stops a session for good, its whole tree (one still starting is given the time a start takes first).
+   * Resolves with the PIDs that survived (normally none), or null when nothing of it was alive.
+   */
+  stop(dir: string): Promise<number[] | null>;
+  /** Processes a session left behind after its agent ended (normally none). */
+  leftovers(dir: string): Promise<number[]>;
+  /** Connects to a live session's terminal (`swarm attach`, the dashboard, the daemon's exit watch). */
+  connect(dir: string, handlers: { onMessage: (message: HolderMessage) => void }): Promise<SessionConnection>;
+  /**
+   * The transcript from byte `offset` on, at most `maxBytes` of it, and whether the session has ended (`swarm logs -f`
+   * reads until `ended` and nothing more is left).
+   */
+  read(dir: string, offset: number, maxBytes: number): Promise<{ data: Buffer; ended: boolean }>;
+
+  /** Brings the task's branch from its checkout into the user's repository (fetch: safe from an untrusted checkout). */
+  fetchBranch(task: RunnerTask): Promise<FetchBack>;
+  /** Changed, staged and untracked files left in the task's checkout. */
+  uncommitted(task: RunnerTask): Promise<string[]>;
+  /** Removes the task's checkout (and with `deleteBranch`, its branch there); keeps one with uncommitted work unless forced. */
+  removeCheckout(task: RunnerTask, options: { force?: boolean; deleteBranch?: boolean }): Promise<RemoveResult>;
+}

@@ -1,0 +1,41 @@
+/** Which runner a task's sessions and checkout live on. Every room that reaches a task asks here. */
+import type { Project } from '../config/project.js';
+import type { SpareHolder } from '../sessions/spare.js';
+import { LocalRunner } from './local.js';
+import type { Runner } from './runner.js';
+
+export class Runners {
+  private readonly byName = new Map<string, Runner>();
+
+  constructor(readonly local: Runner, others: readonly Runner[] = []) {
+    this.byName.set(local.name, local);
+    for (const runner of others) this.byName.set(runner.name, runner);
+  }
+
+  /** The runner a task was placed on (`host`, null or absent = this machine). */
+  for(task: { host?: string | null }): Runner {
+    const name = task.host ?? this.local.name;
+    const runner = this.byName.get(name);
+    if (!runner) throw new Error(`This task runs on "${name}", which is not in the config's hosts any more. Add it back (or run \`swarm kill\` on the task).`);
+    return runner;
+  }
+
+  all(): Runner[] {
+    return [...this.byName.values()];
+  }
+}
+
+const made = new WeakMap<Project, Runners>();
+
+/**
+ * The project's runners, made once per project (the daemon first, with its spare holders; a CLI command on
+ * its own). Every room reaches a task's sessions and checkout through these.
+ */
+export function runnersOf(project: Project, spares?: SpareHolder): Runners {
+  let runners = made.get(project);
+  if (!runners) {
+    runners = new Runners(new LocalRunner(project.repo.root, spares));
+    made.set(project, runners);
+  }
+  return runners;
+}

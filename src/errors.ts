@@ -23,6 +23,8 @@ export const ExitCode = {
   git: 8,
   /** .swarm/ state that cannot be trusted (a vanished, emptied or corrupt database). */
   state: 9,
+  /** A host in the config cannot be reached or lacks what swarm needs there. */
+  host: 10,
   internal: 70,
 } as const;
 

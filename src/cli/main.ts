@@ -18,6 +18,7 @@ import { renderTaskDetail, taskDetail } from './show.js';
 import { registerAgentCommands } from './agent-commands.js';
 import { registerDashboardCommand } from './dashboard.js';
 import { registerCleanupCommand } from './cleanup.js';
+import { registerHostsCommand } from './hosts.js';
 import { withProject } from './with-project.js';
 import { getTask, killTask, mergeTask, parseTaskId, retryTask, spawnTask } from './tasks.js';
 import { TaskState } from '../../registry/types.js';
@@ -57,6 +58,7 @@ export const DOCS_HELP = [
   '  docs/evidence.md        what a respawned agent is told',
   '  docs/notifications.md   desktop, phone, webhook',
   '  docs/dashboard.md       the web dashboard and the API',
+  '  docs/hosts.md           your other machines over SSH',
 ].join('\n');
 
 export function buildProgram(io: Out = stdio): Command {
@@ -366,6 +368,7 @@ export function buildProgram(io: Out = stdio): Command {
   registerAgentCommands(program, io, cwd);
   registerDashboardCommand(program, io, cwd);
   registerCleanupCommand(program, io, cwd);
+  registerHostsCommand(program, io, cwd);
 
   return program;
 }

@@ -73,6 +73,21 @@ export const NotifyConfig = z.strictObject({
   max_attempts: z.number().int().positive().default(8),
 });
 
+/** Another machine of the user's that runs tasks over SSH (the system's OpenSSH: ~/.ssh/config, the agent, ProxyJump work as they do). */
+export const HostConfig = z.strictObject({
+  /** What you would type after \`ssh\`: \`me@box\`, or a Host alias from your ssh config. */
+  ssh: z.string().min(1).regex(/^[^\s-][^\s]*$/, 'an ssh destination (user@host or a Host alias), no spaces, not starting with -'),
+  /** Where swarm keeps its mirror, checkouts and sessions on the host. \`~/\` is the host's home. */
+  dir: z.string().min(1).default('~/swarm'),
+  /** Tasks the host runs at once, at most (its free memory is checked too). */
+  slots: z.number().int().positive().default(4),
+  /** How swarm is run there (default: \`swarm\` on the host's PATH). */
+  swarm: Argv.default(['swarm']),
+  /** An ssh config file for this host (passed as \`ssh -F\`); default: your usual ~/.ssh/config. */
+  ssh_config: z.string().min(1).optional(),
+});
+export type HostConfig = z.infer<typeof HostConfig>;
+
 export const SwarmConfig = z.strictObject({
   $schema: z.string().optional(),
   /** Branch that tasks start from and merge into. */
@@ -272,6 +287,8 @@ export const SwarmConfig = z.strictObject({
       public_url: z.url().optional(),
     })
     .default({ host: '127.0.0.1', port: 0 }),
+  /** Your other machines that run tasks over SSH, by a name of your choosing (\`swarm hosts\` checks each). */
+  hosts: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'host names are letters, digits, - and _').refine((n) => n !== 'local', 'the name "local" means this machine'), HostConfig).default({}),
   github: z
     .strictObject({
       /** The git remote whose URL names owner/repo, and that branches are pushed to. */

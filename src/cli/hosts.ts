@@ -1,0 +1,37 @@
+/** `swarm hosts`: each configured host checked for real over SSH (reachable, git, node, swarm, CLIs, sandbox, disk, memory). */
+import type { Command } from 'commander';
+import type { Project } from '../config/project.js';
+import { ExitCode } from '../errors.js';
+import type { HostReport } from '../runners/ssh/probe.js';
+import { json, type Out } from './output.js';
+import { withProject } from './with-project.js';
+
+/** Every host asked at once (one ssh round trip each); the order of the config kept. */
+export async function hostReports(project: Project): Promise<HostReport[]> {
+  const { probeHost } = await import('../runners/ssh/probe.js');
+  return Promise.all(Object.entries(project.config.hosts).map(([name, host]) => probeHost(name, host, project.paths.dir)));
+}
+
+export function renderHosts(reports: readonly HostReport[]): string {
+  if (!reports.length) return 'No hosts configured: every task runs on this machine. Add one under "hosts" in swarm.config.json, e.g. "hosts": { "box": { "ssh": "me@box" } } (see docs/hosts.md).';
+  const lines: string[] = [];
+  for (const r of reports) {
+    lines.push(`${r.name} (${r.ssh}): ${r.ok ? 'ready' : r.reachable ? 'NOT ready' : 'UNREACHABLE'}`);
+    for (const c of r.checks) lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.what}`);
+  }
+  return lines.join('\n');
+}
+
+export function registerHostsCommand(program: Command, io: Out, cwd: () => string | undefined): void {
+  program
+    .command('hosts')
+    .description('check each host in the config for real over SSH: reachable, git, node, swarm, coding CLIs, sandbox, disk, memory')
+    .option('--json', 'machine-readable output')
+    .action((options: { json?: boolean }) =>
+      withProject(cwd(), async (project) => {
+        const reports = await hostReports(project);
+        io.out(options.json ? json(reports) : renderHosts(reports));
+        if (reports.some((r) => !r.ok)) process.exitCode = ExitCode.host;
+      }),
+    );
+}

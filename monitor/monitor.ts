@@ -11,8 +11,7 @@ import { AgentReport, attemptCost } from '../src/agents/report.js';
 import type { Forge, ForgeObservation } from '../src/forge/forge.js';
 import { needsHelpMessage, readyMessage } from '../src/notify/messages.js';
 import { commitsAhead, revParse, runGit } from '../src/workspace/git.js';
-import { LocalRunner } from '../src/runners/local.js';
-import { Runners } from '../src/runners/runners.js';
+import { localRunners, type Runners } from '../src/runners/runners.js';
 import { observeScreenshots, takeScreenshots, type ScreenshotFacts } from '../src/review/screenshots.js';
 import { ReviewRounds } from './rounds.js';
 import { waitFor } from '../src/wait.js';
@@ -55,8 +54,9 @@ export class Monitor {
   private readonly runners: Runners;
 
   constructor(private readonly deps: MonitorDeps) {
-    this.runners = deps.runners ?? new Runners(new LocalRunner(deps.repoRoot));
-    const review = { repoRoot: deps.repoRoot, config: deps.config, registry: deps.registry, sessionsDir: deps.sessionsDir ?? join(deps.repoRoot, '.swarm', 'sessions'), runners: this.runners };
+    const sessionsDir = deps.sessionsDir ?? join(deps.repoRoot, '.swarm', 'sessions');
+    this.runners = deps.runners ?? localRunners(deps.repoRoot, sessionsDir);
+    const review = { repoRoot: deps.repoRoot, config: deps.config, registry: deps.registry, sessionsDir, runners: this.runners };
     this.rounds = new ReviewRounds({ review, forge: deps.forge });
   }
 

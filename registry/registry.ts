@@ -33,6 +33,8 @@ export interface NewTask {
   routing_note?: string | null;
   /** Start in this state instead of queued (discovered tasks start as proposed). */
   state?: 'queued' | 'proposed';
+  /** The host it is pinned to (null: this machine). */
+  host?: string | null;
 }
 
 export interface TransitionOptions {
@@ -87,15 +89,15 @@ export class Registry {
     return this.db.transaction(() => {
       const result = this.db
         .prepare(
-          `INSERT INTO tasks (title, prompt, agent, model, kind, state, base, branch, worktree, max_retries, created_at, updated_at, depends_on, plan_id, source_key, routing_note)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO tasks (title, prompt, agent, model, kind, state, base, branch, worktree, max_retries, created_at, updated_at, depends_on, plan_id, source_key, routing_note, host)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(input.title, input.prompt, input.agent, input.model ?? null, input.kind ?? null, input.state ?? 'queued', input.base, `pending-${now}-${Math.random()}`, '', input.max_retries, now, now, JSON.stringify(input.depends_on ?? []), input.plan_id ?? null, input.source_key ?? null, input.routing_note ?? null);
+        .run(input.title, input.prompt, input.agent, input.model ?? null, input.kind ?? null, input.state ?? 'queued', input.base, `pending-${now}-${Math.random()}`, '', input.max_retries, now, now, JSON.stringify(input.depends_on ?? []), input.plan_id ?? null, input.source_key ?? null, input.routing_note ?? null, input.host ?? null);
       const id = Number(result.lastInsertRowid);
       this.db
         .prepare('UPDATE tasks SET branch = ?, worktree = ? WHERE id = ?')
         .run(input.branch.replaceAll('{id}', String(id)), input.worktree.replaceAll('{id}', String(id)), id);
-      this.insertEvent(id, 'created', null, input.state ?? 'queued', { agent: input.agent, base: input.base, ...(input.depends_on?.length ? { depends_on: input.depends_on } : {}), ...(input.source_key ? { source: input.source_key } : {}) }, now);
+      this.insertEvent(id, 'created', null, input.state ?? 'queued', { agent: input.agent, base: input.base, ...(input.host ? { host: input.host } : {}), ...(input.depends_on?.length ? { depends_on: input.depends_on } : {}), ...(input.source_key ? { source: input.source_key } : {}) }, now);
       return this.mustGetTask(id);
     }).immediate();
   }

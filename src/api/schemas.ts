@@ -78,6 +78,7 @@ export const SpawnBody = z.object({
   model: z.string().optional(),
   kind: z.string().optional(),
   title: z.string().optional(),
+  host: z.string().optional(),
 });
 export const RetryBody = z.object({ note: z.string().optional() }).default({});
 export const Empty = z.object({}).optional();

@@ -23,6 +23,16 @@ export function renderHosts(reports: readonly HostReport[]): string {
 }
 
 export function registerHostsCommand(program: Command, io: Out, cwd: () => string | undefined): void {
+  // The host's half of the SSH runner, run there by the daemon over ssh: not a command for people.
+  program
+    .command('host', { hidden: true })
+    .argument('<op>')
+    .argument('[args...]')
+    .action(async (op: string, args: string[]) => {
+      const { onHost } = await import('../runners/ssh/on-host.js');
+      process.exitCode = await onHost(op, args);
+    });
+
   program
     .command('hosts')
     .description('check each host in the config for real over SSH: reachable, git, node, swarm, coding CLIs, sandbox, disk, memory')

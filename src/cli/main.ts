@@ -142,13 +142,14 @@ export function buildProgram(io: Out = stdio): Command {
     .option('-t, --title <title>', 'short title (default: first line of the prompt)')
     .option('-b, --branch <name>', 'branch name (default swarm/<id>-<slug>); must not exist')
     .option('--base <branch>', 'start from and merge into this branch instead of the configured base')
+    .option('--host <name>', 'run it on this host from the config (see `swarm hosts`)')
     .option('--raw', 'send the text to one agent as it is, even when an orchestrator model is configured')
     .option('--json', 'machine-readable output')
-    .action((words: string[], options: { agent?: string; model?: string; kind?: string; title?: string; branch?: string; base?: string; raw?: boolean; json?: boolean }) =>
+    .action((words: string[], options: { agent?: string; model?: string; kind?: string; title?: string; branch?: string; base?: string; host?: string; raw?: boolean; json?: boolean }) =>
       withProject(cwd(), async (project) => {
         const prompt = words.length === 1 && words[0] === '-' ? readStdin() : words.join(' ');
         const { raw, json: asJson, ...spawnOptions } = options;
-        const explicit = spawnOptions.agent || spawnOptions.model || spawnOptions.branch || spawnOptions.title;
+        const explicit = spawnOptions.agent || spawnOptions.model || spawnOptions.branch || spawnOptions.title || spawnOptions.host;
         if (project.config.orchestrator.model && !raw && !explicit) {
           if (!prompt.trim()) throw new UsageError('The request is empty.');
           const { plan, tasks } = await (await load.orchestrate()).planAndQueue(project, prompt);

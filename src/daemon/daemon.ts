@@ -83,7 +83,7 @@ export class Daemon {
     }
     this.pool = new WorktreePool(repo.root, warmRoot ?? '', config.base, warmRoot ? config.worktree.pool : 0, options.log);
     this.spares = new SpareHolder(HOLDER_SCRIPT, paths.dir, options.log);
-    this.runners = runnersOf(project, this.spares);
+    this.runners = runnersOf(project, { spares: this.spares, pool: this.pool });
     this.launcherDeps = { repoRoot: repo.root, config, registry, sessionsDir: paths.sessions, channels: channelNames, log: options.log, orchestrator: orchestratorModel(config), pool: this.pool, spares: this.spares, runners: this.runners };
     for (const expression of [config.monitor.schedule, config.cleanup.schedule, config.discovery.schedule]) {
       if (expression && !cron.validate(expression)) throw new ConfigError(`swarm.config.json is invalid:\n  schedule "${expression}" is not a valid cron expression.`);

@@ -1,4 +1,3 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from '../../registry/registry.js';
@@ -7,22 +6,19 @@ import type { JsonModel } from '../orchestrator/model.js';
 import { rewritePrompt } from '../orchestrator/planner.js';
 import { contextDir, listNotes } from '../orchestrator/context-store.js';
 import { pickContext, renderContext } from '../orchestrator/retrieval.js';
-import { branchExists, combineBranches, worktreeGitDirs } from '../workspace/git.js';
+import { branchExists, combineBranches } from '../workspace/git.js';
 import { composePrompt } from '../agents/prompt.js';
 import { AgentReport } from '../agents/report.js';
 import { refuseAgent, resolveAgent } from '../agents/registry.js';
 import { checkFlags } from '../agents/versions.js';
 import { confineAgent, projectRegistries } from '../sandbox/confine.js';
-import { isClone, refreshBase } from '../workspace/clones.js';
 import type { SwarmConfig } from '../config/schema.js';
 
 import { SESSION_FILES } from '../sessions/protocol.js';
-import { freshSessionDir } from '../sessions/sessions.js';
 import { LocalRunner } from '../runners/local.js';
 import { Runners } from '../runners/runners.js';
 import { stopEarlierAgents } from '../runners/earlier.js';
 import { AgentError, errorMessage } from '../errors.js';
-import { ensureWorktree, setupWorktree } from '../workspace/worktrees.js';
 import type { WorktreePool } from '../workspace/pool.js';
 import type { SpareHolder } from '../sessions/spare.js';
 import { needsHelpMessage } from '../notify/messages.js';
@@ -45,7 +41,7 @@ export interface LauncherDeps {
 }
 
 function runnerOf(deps: LauncherDeps, task: TaskRow) {
-  return (deps.runners ?? new Runners(new LocalRunner(deps.repoRoot, deps.spares))).for(task);
+  return (deps.runners ?? new Runners(new LocalRunner({ repoRoot: deps.repoRoot, sessionsDir: deps.sessionsDir, config: deps.config, ...(deps.spares ? { spares: deps.spares } : {}), ...(deps.pool ? { pool: deps.pool } : {}) }))).for(task);
 }
 
 export function evidenceHistory(registry: Registry, taskId: number): Evidence[] {
@@ -91,7 +87,19 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
   const queued = registry.getTask(taskId);
   if (!queued) return null;
   const n = queued.attempt + 1;
-  const task = registry.transition(taskId, 'queued', 'preparing', { event: 'preparing', data: { attempt: n }, patch: { attempt: n, started_at: queued.started_at ?? Date.now() } });
+  // On a host, the checkout's place there is recorded before anything is made. A host that cannot be reached
+  // now leaves the task queued: tried again at the next pass, no retry spent.
+  let worktree = queued.worktree;
+  if (queued.host !== null) {
+    try {
+      worktree = await runnerOf(deps, queued).checkoutPath(queued);
+    } catch (err) {
+      log.warn({ task: taskId, host: queued.host, error: errorMessage(err) }, 'host not reachable; the task waits');
+      if (registry.events(taskId).at(-1)?.kind !== 'host_waiting') registry.recordEvent(taskId, 'host_waiting', { host: queued.host, why: errorMessage(err) });
+      return null;
+    }
+  }
+  const task = registry.transition(taskId, 'queued', 'preparing', { event: 'preparing', data: { attempt: n, ...(queued.host ? { host: queued.host } : {}) }, patch: { attempt: n, started_at: queued.started_at ?? Date.now(), worktree } });
   if (!task) return null; // someone else moved it (killed, or another launch)
   try {
     const agent = resolveAgent(config, deps.repoRoot, task.agent, { model: task.model });
@@ -99,9 +107,8 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
     const stuck = await stopEarlierAgents(runnerOf(deps, task), registry, task.id, n);
     if (stuck) throw new AgentError('SWARM_AGENT_ORPHAN', `An earlier agent of task ${task.id} (session ${stuck.session}) is still running and could not be stopped (PIDs ${stuck.survivors.join(', ')}). Kill them, then \`swarm retry ${task.id}\`.`);
     const sandboxed = agent.sandbox === 'bwrap';
-    const how = await ensureWorktree(deps.repoRoot, task.worktree, task.branch, await startPoint(deps, task), sandboxed ? 'clone' : 'worktree', task.base, deps.pool);
-    if (how === 'reused' && sandboxed) await refreshBase(deps.repoRoot, task.worktree, task.base);
-    const installs = await setupWorktree(config, deps.repoRoot, task.worktree);
+    const runner = runnerOf(deps, task);
+    const { how, installs, gitDirs } = await runner.prepare(task, { start: await startPoint(deps, task), kind: sandboxed ? 'clone' : 'worktree' });
     if (installs.length) registry.recordEvent(task.id, 'dependencies', { how: installs });
     const role = task.kind ? config.kinds[task.kind]?.prompt : undefined;
     // Transient trouble (a rate limit) is nothing the agent can act on: its prompt gets the task's own failures.
@@ -110,9 +117,8 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
     const prompt = composePrompt({ taskId: task.id, prompt: body, role, base: task.base, branch: task.branch, attempt: n, history, hasCi: config.ci.command !== undefined, evidence: config.evidence });
     const previous = registry.latestAttempt(task.id, 'agent');
     const resumeSession = agent.config.resume && previous?.report ? (AgentReport.safeParse(JSON.parse(previous.report)).data?.session_id ?? null) : null;
-    const { sessionId, dir } = freshSessionDir(deps.sessionsDir, `t${task.id}-a${n}`);
+    const { sessionId, dir } = await runner.freshSession(`t${task.id}-a${n}`);
     const promptFile = join(dir, SESSION_FILES.prompt);
-    const gitDirs = isClone(task.worktree) ? [join(task.worktree, '.git')] : await worktreeGitDirs(task.worktree);
     const launchSpec = agent.adapter.build({ taskId: task.id, attempt: n, prompt, promptFile, worktree: task.worktree, repoRoot: deps.repoRoot, agentName: agent.name, model: agent.model, config: agent.config, resumeSession, gitDirs, sandboxed });
     // A flag the installed CLI lacks is an agent fault with its name, not a crash loop (cached per binary).
     await checkFlags(agent.name, agent.adapter, agent.executable, launchSpec.argv, [prompt, ...(resumeSession ? [resumeSession] : [])]);
@@ -123,9 +129,7 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
     // copied into every attempt's row grew the database by megabytes each retry).
     const stored = Buffer.byteLength(prompt) <= 64 * 1024 ? prompt : `${prompt.slice(0, 4_000)}\n…\n[the whole prompt (${Math.round(Buffer.byteLength(prompt) / 1024)} KB) is in ${promptFile}]\n${prompt.slice(-8_000)}`;
     const attempt = registry.insertAttempt({ task_id: task.id, n, kind: 'agent', agent: agent.name, session_id: sessionId, session_dir: dir, prompt: stored });
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeFileSync(promptFile, prompt, { mode: 0o600 });
-    const state = await runnerOf(deps, task).start(dir, { argv: confined?.argv ?? argv, cwd: task.worktree, env: confined?.env ?? launchSpec.env, ...(confined?.net ? { net: confined.net } : {}), cols: 120, rows: 40, scrollback_bytes: 256 * 1024, transcript_max_bytes: Math.round(config.transcript_max_mb * 1024 * 1024) });
+    const state = await runner.start(dir, { argv: confined?.argv ?? argv, cwd: task.worktree, env: confined?.env ?? launchSpec.env, ...(confined?.net ? { net: confined.net } : {}), cols: 120, rows: 40, scrollback_bytes: 256 * 1024, transcript_max_bytes: Math.round(config.transcript_max_mb * 1024 * 1024) }, { [SESSION_FILES.prompt]: prompt });
     registry.updateAttempt(attempt.id, { holder_pid: state.holder_pid, holder_start: state.holder_start, child_pid: state.child_pid, child_start: state.child_start });
     const running = registry.transition(task.id, 'preparing', 'running', { event: 'agent_started', data: { attempt: n, session: sessionId, pid: state.child_pid, worktree: how, ...(sandboxed ? { sandbox: 'bwrap', network: agent.network } : {}) } });
     log.info({ task: task.id, attempt: n, session: sessionId, pid: state.child_pid }, 'agent started');

@@ -13,9 +13,7 @@ import { listEndpoints } from '../sandbox/endpoints.js';
 import { isClone } from '../workspace/clones.js';
 import type { SwarmConfig } from '../config/schema.js';
 import { GitError, NotReadyError } from '../errors.js';
-import { freshSessionDir } from '../sessions/sessions.js';
-import { LocalRunner } from '../runners/local.js';
-import { Runners } from '../runners/runners.js';
+import { localRunners, type Runners } from '../runners/runners.js';
 import { git, listWorktrees, mergeCommit, mergeConflicts, revParse, runGit } from '../workspace/git.js';
 import type { Forge, ForgeObservation } from './forge.js';
 import type { CiFacts } from '../../monitor/decide.js';
@@ -34,7 +32,7 @@ export class LocalForge implements Forge {
   readonly name = 'local';
   private readonly runners: Runners;
   constructor(private readonly deps: LocalForgeDeps) {
-    this.runners = deps.runners ?? new Runners(new LocalRunner(deps.repoRoot));
+    this.runners = deps.runners ?? localRunners(deps.repoRoot, deps.sessionsDir);
   }
 
   async openPr(task: TaskRow): Promise<PrRow> {
@@ -47,14 +45,17 @@ export class LocalForge implements Forge {
     if (!command) return;
     const { registry } = this.deps;
     const runs = registry.attempts(task.id).filter((a) => a.kind === 'ci' && a.n === task.attempt).length;
-    const { sessionId, dir } = freshSessionDir(this.deps.sessionsDir, `t${task.id}-a${task.attempt}-ci${runs + 1}`);
+    const runner = this.runners.for(task);
+    const { sessionId, dir } = await runner.freshSession(`t${task.id}-a${task.attempt}-ci${runs + 1}`);
     const head = await revParse(this.deps.repoRoot, task.branch);
     const row = registry.insertAttempt({ task_id: task.id, n: task.attempt, kind: 'ci', agent: 'ci', session_id: sessionId, session_dir: dir, prompt: null, head_sha: head });
     const ci = this.deps.config.ci;
     // A sandboxed task's CI runs in the same sandbox as its agent: the tests are code the agent wrote.
-    const plan = isClone(task.worktree) ? sandboxPlan({ repoRoot: this.deps.repoRoot, worktree: task.worktree, stateDir: dirname(this.deps.sessionsDir), home: commandHome(task.worktree, homedir()), homeRead: this.deps.config.sandbox_home_read }) : null;
+    // On a host, CI runs there as its agent did (no sandbox there yet), and report files stay there: the evidence is the log.
+    const here = runner.name === 'local';
+    const plan = here && isClone(task.worktree) ? sandboxPlan({ repoRoot: this.deps.repoRoot, worktree: task.worktree, stateDir: dirname(this.deps.sessionsDir), home: commandHome(task.worktree, homedir()), homeRead: this.deps.config.sandbox_home_read }) : null;
     const base = { ...cleanEnv(ci.pass_env), ...(plan ? { HOME: plan.home ?? '', TMPDIR: '/tmp' } : {}), ...ci.env, SWARM_TASK_ID: String(task.id), SWARM_ATTEMPT: String(task.attempt), SWARM_WORKTREE: task.worktree, CI: 'true' };
-    const env = ci.auto_reports ? { ...base, ...autoReportEnv(base, autoReportPath(task.worktree, dir)) } : base;
+    const env = ci.auto_reports && here ? { ...base, ...autoReportEnv(base, autoReportPath(task.worktree, dir)) } : base;
     try {
       // Sandboxed with the endpoints-only network (the default), CI reaches the project's registries and
       // ci.network_allow, nothing else: the tests are the agent's code, and must not post the checkout anywhere.
@@ -62,7 +63,7 @@ export class LocalForge implements Forge {
       const closed = plan && (agent?.network ?? this.deps.config.sandbox_network) === 'endpoints';
       const confined = plan && closed ? withEndpoints({ repoRoot: this.deps.repoRoot, worktree: task.worktree, stateDir: dirname(this.deps.sessionsDir), home: plan.home, homeRead: this.deps.config.sandbox_home_read }, command, env, listEndpoints([...projectRegistries(this.deps.config.sandbox_registries, this.deps.repoRoot), ...ci.network_allow]), dir) : null;
       const argv = confined ? confined.argv : plan ? sandboxCommand(plan, command) : command;
-      const state = await this.runners.for(task).start(dir, { argv, cwd: task.worktree, env: confined?.env ?? env, ...(confined?.net ? { net: confined.net } : {}), cols: 160, rows: 50, scrollback_bytes: 256 * 1024, transcript_max_bytes: Math.round(this.deps.config.transcript_max_mb * 1024 * 1024) });
+      const state = await runner.start(dir, { argv, cwd: task.worktree, env: confined?.env ?? env, ...(confined?.net ? { net: confined.net } : {}), cols: 160, rows: 50, scrollback_bytes: 256 * 1024, transcript_max_bytes: Math.round(this.deps.config.transcript_max_mb * 1024 * 1024) });
       registry.updateAttempt(row.id, { holder_pid: state.holder_pid, holder_start: state.holder_start, child_pid: state.child_pid, child_start: state.child_start });
     } catch (err) {
       registry.updateAttempt(row.id, { ended_at: Date.now(), exit_code: 127, outcome: 'failed_to_start', evidence: JSON.stringify({ error: String(err) }) });
@@ -96,7 +97,7 @@ export class LocalForge implements Forge {
           this.deps.registry.updateAttempt(ci.id, { ended_at: live.exit.ended_at, exit_code: live.exit.exit_code, signal: live.exit.signal, outcome: live.exit.exit_code === 0 ? 'passed' : 'failed' });
         }
         if (live.exit.exit_code === 0) return { kind: 'passed', head: ci.head_sha };
-        const reports = [...readReports(task.worktree, this.deps.config.ci.reports, ci.started_at), ...(this.deps.config.ci.auto_reports ? readAutoReport(task.worktree, ci.session_dir, ci.started_at) : [])];
+        const reports = runner.name !== 'local' ? [] : [...readReports(task.worktree, this.deps.config.ci.reports, ci.started_at), ...(this.deps.config.ci.auto_reports ? readAutoReport(task.worktree, ci.session_dir, ci.started_at) : [])];
         return { kind: 'failed', exit_code: live.exit.exit_code, step: (this.deps.config.ci.command ?? []).join(' '), failure: extractFailure((await runner.look(ci.session_dir, 512 * 1024)).tail, { root: task.worktree, reports }) };
       }
     }

@@ -24,6 +24,8 @@ export const SpawnInput = z.object({
   title: z.string().optional(),
   branch: z.string().optional(),
   base: z.string().optional(),
+  /** Run it on this host from the config's hosts (default: this machine). */
+  host: z.string().optional(),
 });
 export type SpawnInput = z.infer<typeof SpawnInput>;
 
@@ -110,6 +112,7 @@ interface NewTaskFields {
   source_key?: string | null;
   routing_note?: string | null;
   state?: 'queued' | 'proposed';
+  host?: string | null;
 }
 
 function insertTask(project: Project, fields: NewTaskFields): TaskRow {
@@ -130,10 +133,22 @@ function insertTask(project: Project, fields: NewTaskFields): TaskRow {
     source_key: fields.source_key,
     routing_note: fields.routing_note,
     state: fields.state,
+    host: fields.host ?? null,
   });
   // Outside the database: an emptied swarm.db with only queued tasks (no sessions yet) is still seen as lost.
   rememberTask(project.paths, task.id);
   return task;
+}
+
+/** A host named at spawn must be in the config, and the agent must be one a host can run. */
+function checkHost(project: Project, host: string, agent: ResolvedAgent): void {
+  const names = Object.keys(project.config.hosts);
+  if (!project.config.hosts[host]) {
+    throw new UsageError(names.length ? `Unknown host "${host}". The hosts in swarm.config.json are: ${names.join(', ')} (\`swarm hosts\` checks them).` : `Unknown host "${host}": swarm.config.json has no hosts. Add it under "hosts" (see docs/hosts.md), e.g. "hosts": { "${host}": { "ssh": "me@${host}" } }.`);
+  }
+  if (agent.sandbox === 'bwrap') {
+    throw new UsageError(`Agent ${agent.name} runs sandboxed, and the sandbox on hosts is not built yet: an agent on host ${host} would run unconfined. Run this task here, or give the agent "sandbox": "none" if you accept that on ${host}.`);
+  }
 }
 
 /** Queues one task. Durable the moment it returns, daemon or not; nothing is created on disk until it starts. */
@@ -145,6 +160,7 @@ export async function spawnTask(project: Project, raw: SpawnInput): Promise<Task
   await checkBase(project, base);
   const { agent, note } = chooseAgent(project, input);
   checkPromptSize(prompt, agent);
+  if (input.host !== undefined) checkHost(project, input.host, agent);
   await preflightAgent(agent, project.repo.root);
   if (input.branch !== undefined) {
     await checkBranchName(project.repo.root, input.branch);
@@ -152,7 +168,7 @@ export async function spawnTask(project: Project, raw: SpawnInput): Promise<Task
       throw new GitError('SWARM_BRANCH_EXISTS', `Branch "${input.branch}" already exists. Pick another --branch, or leave it out and swarm names one.`);
     }
   }
-  const task = insertTask(project, { title: (input.title ?? prompt.split('\n')[0]!).trim(), prompt, agent, kind: input.kind, base, branch: input.branch, routing_note: note });
+  const task = insertTask(project, { title: (input.title ?? prompt.split('\n')[0]!).trim(), prompt, agent, kind: input.kind, base, branch: input.branch, routing_note: note, host: input.host ?? null });
   return input.branch === undefined ? freshBranch(project, task) : task;
 }
 

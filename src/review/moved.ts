@@ -5,8 +5,7 @@
  * Reads only: the repository's own git (never the checkouts' config) and the session records.
  */
 import type { ReviewRoundRow, TaskRow } from '../../registry/types.js';
-import { LocalRunner } from '../runners/local.js';
-import { Runners } from '../runners/runners.js';
+import { localRunners } from '../runners/runners.js';
 import { runGit } from '../workspace/git.js';
 import { reviewCheckout, madeInCheckout } from './checkout.js';
 import type { ReviewDeps } from './runner.js';
@@ -18,7 +17,7 @@ export async function attributeMove(deps: ReviewDeps, task: TaskRow, round: Revi
     if (madeInCheckout(reviewCheckout(task, reviewer.name), to)) return { by: 'reviewer', reviewer: reviewer.name, words: `moved by reviewer ${reviewer.name}: the commit was made in its review checkout` };
   }
   const agents = deps.registry.attempts(task.id).filter((a) => a.kind === 'agent');
-  const runner = (deps.runners ?? new Runners(new LocalRunner(deps.repoRoot))).for(task);
+  const runner = (deps.runners ?? localRunners(deps.repoRoot, deps.sessionsDir)).for(task);
   let alive: (typeof agents)[number] | undefined;
   for (const a of agents) {
     if ((await runner.look(a.session_dir, 0)).live.kind === 'running' || (await runner.leftovers(a.session_dir)).length > 0) {

@@ -19,8 +19,7 @@ import { ADAPTERS, resolveAgent, type ResolvedAgent } from '../agents/registry.j
 import { confineAgent } from '../sandbox/confine.js';
 import { SESSION_FILES } from '../sessions/protocol.js';
 import { freshSessionDir } from '../sessions/sessions.js';
-import { LocalRunner } from '../runners/local.js';
-import { Runners } from '../runners/runners.js';
+import { localRunners, type Runners } from '../runners/runners.js';
 import { git } from '../workspace/git.js';
 import { checkoutChanges, createReviewCheckout, removeReviewCheckouts, reviewCheckout, tamperWhy } from './checkout.js';
 import * as z from 'zod';
@@ -39,8 +38,12 @@ export interface ReviewDeps {
   runners?: Runners;
 }
 
-function runnerOf(deps: ReviewDeps, task: TaskRow) {
-  return (deps.runners ?? new Runners(new LocalRunner(deps.repoRoot))).for(task);
+/**
+ * Reviewers run on this machine whatever runner the task has: a reviewer reads a checkout of the head made from
+ * the user's repository (the task's branch is fetched here before any review), so it never trusts the host.
+ */
+function runnerOf(deps: ReviewDeps, _task: TaskRow) {
+  return (deps.runners ?? localRunners(deps.repoRoot, deps.sessionsDir)).local;
 }
 
 function reviewAttempts(deps: ReviewDeps, task: TaskRow): AttemptRow[] {

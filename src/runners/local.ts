@@ -1,19 +1,55 @@
 /** The local runner: this machine. Sessions under `.swarm/sessions`, checkouts beside the repository, as always. */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { connectSession, lastOutputAt, readSessionExit, readSessionState, readTranscriptTail, sessionLeftovers, sessionLiveness, startSession, killSession, stopLiveSessions, transcriptPath } from '../sessions/sessions.js';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SwarmConfig } from '../config/schema.js';
+import { connectSession, freshSessionDir, lastOutputAt, readSessionExit, readSessionState, readTranscriptTail, sessionLeftovers, sessionLiveness, startSession, killSession, stopLiveSessions, transcriptPath } from '../sessions/sessions.js';
 import type { SpareHolder } from '../sessions/spare.js';
-import { fetchBack, isClone } from '../workspace/clones.js';
-import { checkoutUncommitted, removeWorktree } from '../workspace/worktrees.js';
+import { fetchBack, isClone, refreshBase } from '../workspace/clones.js';
+import { worktreeGitDirs } from '../workspace/git.js';
+import type { WorktreePool } from '../workspace/pool.js';
+import { checkoutUncommitted, ensureWorktree, removeWorktree, setupWorktree, type WorkspaceKind } from '../workspace/worktrees.js';
 import type { Runner, RunnerTask, SessionConnection, SessionStart, SessionView } from './runner.js';
 import type { HolderMessage, SessionState } from '../sessions/protocol.js';
 
+export interface LocalRunnerOptions {
+  repoRoot: string;
+  /** `.swarm/sessions`. */
+  sessionsDir: string;
+  config?: SwarmConfig;
+  /** A session holder started ahead of need (the daemon's). */
+  spares?: SpareHolder;
+  /** Warm worktrees a launch may take (the daemon's). */
+  pool?: WorktreePool;
+}
+
 export class LocalRunner implements Runner {
   readonly name = 'local';
+  private readonly repoRoot: string;
 
-  constructor(private readonly repoRoot: string, private readonly spares?: SpareHolder) {}
+  constructor(private readonly options: LocalRunnerOptions) {
+    this.repoRoot = options.repoRoot;
+  }
 
-  start(dir: string, spec: SessionStart): Promise<SessionState> {
-    return startSession(dir, spec, this.spares);
+  async freshSession(base: string): Promise<{ sessionId: string; dir: string }> {
+    return freshSessionDir(this.options.sessionsDir, base);
+  }
+
+  start(dir: string, spec: SessionStart, files: Record<string, string> = {}): Promise<SessionState> {
+    if (Object.keys(files).length) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text, { mode: 0o600 });
+    return startSession(dir, spec, this.options.spares);
+  }
+
+  async checkoutPath(task: RunnerTask): Promise<string> {
+    return task.worktree;
+  }
+
+  async prepare(task: RunnerTask, options: { start: string; kind: WorkspaceKind }) {
+    const how = await ensureWorktree(this.repoRoot, task.worktree, task.branch, options.start, options.kind, task.base, this.options.pool);
+    if (how === 'reused' && options.kind === 'clone') await refreshBase(this.repoRoot, task.worktree, task.base);
+    const installs = this.options.config ? await setupWorktree(this.options.config, this.repoRoot, task.worktree) : [];
+    const gitDirs = isClone(task.worktree) ? [join(task.worktree, '.git')] : await worktreeGitDirs(task.worktree);
+    return { how, installs, gitDirs };
   }
 
   async look(dir: string, tailBytes: number): Promise<SessionView> {

@@ -13,7 +13,8 @@
 import type { ClientMessage, HolderMessage, SessionSpec, SessionState } from '../sessions/protocol.js';
 import type { Liveness } from '../sessions/sessions.js';
 import type { FetchBack } from '../workspace/clones.js';
-import type { RemoveResult } from '../workspace/worktrees.js';
+import type { DepsOutcome } from '../workspace/deps.js';
+import type { RemoveResult, WorkspaceKind } from '../workspace/worktrees.js';
 
 export type { Liveness } from '../sessions/sessions.js';
 
@@ -46,8 +47,13 @@ export interface Runner {
   /** `local`, or the name of a host or cluster from the config: said in `swarm ls`, events and notifications. */
   readonly name: string;
 
-  /** Starts a detached session in the fresh folder `dir` (a session id's home on the runner) and returns once it runs. */
-  start(dir: string, spec: SessionStart): Promise<SessionState>;
+  /** A session folder nobody used before on this runner, named after `base` (a taken name gets a suffix). */
+  freshSession(base: string): Promise<{ sessionId: string; dir: string }>;
+  /**
+   * Starts a detached session in the fresh folder `dir` and returns once it runs. `files` (the prompt) are
+   * written into the folder first, by name.
+   */
+  start(dir: string, spec: SessionStart, files?: Record<string, string>): Promise<SessionState>;
   /** Liveness, last output time and the transcript's last `tailBytes` bytes, in one look. */
   look(dir: string, tailBytes: number): Promise<SessionView>;
   /** Asks the session's holder to end its agent (TERM, then KILL after a grace period). True if a process was signalled. */
@@ -67,6 +73,17 @@ export interface Runner {
    */
   read(dir: string, offset: number, maxBytes: number): Promise<{ data: Buffer; ended: boolean }>;
 
+  /**
+   * Where the task's checkout will be on this runner (an absolute path there): the launcher records it in the
+   * task before anything is made, so a crash in between leaves nothing it does not know of.
+   */
+  checkoutPath(task: RunnerTask): Promise<string>;
+  /**
+   * Makes (or reuses) the task's checkout on its branch from `start`, with base beside it, and sets it up.
+   * `kind`: a worktree, or a clone (a sandboxed agent's: its own refs and hooks). `gitDirs`: the git folders a
+   * commit there writes (the sandbox lets the agent write them).
+   */
+  prepare(task: RunnerTask, options: { start: string; kind: WorkspaceKind }): Promise<{ how: 'created' | 'reused'; installs: DepsOutcome[]; gitDirs: string[] }>;
   /** Brings the task's branch from its checkout into the user's repository (fetch: safe from an untrusted checkout). */
   fetchBranch(task: RunnerTask): Promise<FetchBack>;
   /** Changed, staged and untracked files left in the task's checkout. */

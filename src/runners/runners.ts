@@ -1,7 +1,9 @@
 /** Which runner a task's sessions and checkout live on. Every room that reaches a task asks here. */
 import type { Project } from '../config/project.js';
 import type { SpareHolder } from '../sessions/spare.js';
+import type { WorktreePool } from '../workspace/pool.js';
 import { LocalRunner } from './local.js';
+import { SshRunner } from './ssh/runner.js';
 import type { Runner } from './runner.js';
 
 export class Runners {
@@ -25,16 +27,22 @@ export class Runners {
   }
 }
 
+/** This machine only: for a room used on its own (a benchmark, a test of one room). */
+export function localRunners(repoRoot: string, sessionsDir: string): Runners {
+  return new Runners(new LocalRunner({ repoRoot, sessionsDir }));
+}
+
 const made = new WeakMap<Project, Runners>();
 
 /**
  * The project's runners, made once per project (the daemon first, with its spare holders; a CLI command on
  * its own). Every room reaches a task's sessions and checkout through these.
  */
-export function runnersOf(project: Project, spares?: SpareHolder): Runners {
+export function runnersOf(project: Project, daemon: { spares?: SpareHolder; pool?: WorktreePool } = {}): Runners {
   let runners = made.get(project);
   if (!runners) {
-    runners = new Runners(new LocalRunner(project.repo.root, spares));
+    const hosts = Object.entries(project.config.hosts).map(([name, host]) => new SshRunner(name, host, project.repo.root, project.paths.dir));
+    runners = new Runners(new LocalRunner({ repoRoot: project.repo.root, sessionsDir: project.paths.sessions, config: project.config, ...daemon }), hosts);
     made.set(project, runners);
   }
   return runners;

@@ -66,8 +66,7 @@ export function sandbox(prefix: string): Sandbox {
 }
 
 /** Tests never leave holders or agents behind, whatever happened. */
-export function killAllSessions(repo: string): void {
-  const sessions = join(repo, '.swarm', 'sessions');
+export function killAllSessions(repo: string, sessions = join(repo, '.swarm', 'sessions')): void {
   if (!existsSync(sessions)) return;
   for (const name of readdirSync(sessions)) {
     const state = readSessionState(join(sessions, name));

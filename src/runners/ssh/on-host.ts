@@ -1,0 +1,108 @@
+/**
+ * The host's half of the SSH runner: `swarm host <op>`, run by the daemon over ssh on the host, with the same
+ * session holder as locally (so an agent there outlives the daemon and the connection alike). Each op answers
+ * one JSON line on stdout; `connect` relays the holder's socket over stdin/stdout (JSON lines both ways).
+ * Nothing here reads the user's machine: only what the daemon sends (a session spec, a prompt).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import * as z from 'zod';
+import { LocalRunner } from '../local.js';
+import { ClientMessage, jsonLines } from '../../sessions/protocol.js';
+
+export const HostStart = z.object({
+  spec: z.object({
+    argv: z.array(z.string()).min(1),
+    cwd: z.string(),
+    env: z.record(z.string(), z.string()),
+    cols: z.number().int().positive().optional(),
+    rows: z.number().int().positive().optional(),
+    scrollback_bytes: z.number().int().positive().optional(),
+    transcript_max_bytes: z.number().int().positive().optional(),
+  }),
+  /** Variables the agent needs whose values are the host's own (PATH, HOME, a provider key set up there). */
+  host_env: z.array(z.string()),
+  /** Files written into the session folder before the start (the prompt). */
+  files: z.record(z.string().regex(/^[A-Za-z0-9._-]+$/), z.string()),
+});
+export type HostStart = z.infer<typeof HostStart>;
+
+const runner = new LocalRunner({ repoRoot: '/', sessionsDir: '/' });
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function answer(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
+}
+
+/** Runs one op; resolves with the process exit code. */
+export async function onHost(op: string, args: string[]): Promise<number> {
+  const [dir] = args;
+  if (!dir) throw new Error('a session folder is needed');
+  switch (op) {
+    case 'start': {
+      const input = HostStart.parse(JSON.parse(await readStdin()));
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      for (const [name, text] of Object.entries(input.files)) writeFileSync(join(dir, name), text, { mode: 0o600 });
+      const env: Record<string, string> = {};
+      for (const [key, value] of Object.entries(input.spec.env)) env[key] = value;
+      for (const key of ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'TMPDIR', ...input.host_env]) {
+        const value = process.env[key];
+        if (value !== undefined) env[key] = value;
+      }
+      const { cols, rows, scrollback_bytes, transcript_max_bytes } = input.spec;
+      answer(await runner.start(dir, { argv: input.spec.argv, cwd: input.spec.cwd, env, cols: cols ?? 120, rows: rows ?? 40, scrollback_bytes: scrollback_bytes ?? 256 * 1024, ...(transcript_max_bytes ? { transcript_max_bytes } : {}) }));
+      return 0;
+    }
+    case 'look':
+      answer(await runner.look(dir, Number(args[1] ?? 0)));
+      return 0;
+    case 'kill':
+      answer(await runner.kill(dir, (args[1] as NodeJS.Signals | undefined) ?? 'SIGTERM'));
+      return 0;
+    case 'stop':
+      answer(await runner.stop(dir));
+      return 0;
+    case 'leftovers':
+      answer(await runner.leftovers(dir));
+      return 0;
+    case 'read': {
+      const piece = await runner.read(dir, Number(args[1] ?? 0), Number(args[2] ?? 1 << 20));
+      answer({ data: piece.data.toString('base64'), ended: piece.ended });
+      return 0;
+    }
+    case 'connect': {
+      const connection = await runner.connect(dir, { onMessage: (message) => answer(message) });
+      process.stdin.setEncoding('utf8');
+      process.stdin.on('data', jsonLines(ClientMessage, (message) => connection.send(message)));
+      process.stdin.on('end', () => connection.close());
+      await connection.closed;
+      return 0;
+    }
+    case 'fresh': {
+      // A session folder nobody used: made here, so two daemons never pick the same name on one host.
+      let name = basename(dir);
+      let n = 1;
+      while (!tryMake(join(dirname(dir), name))) name = `${basename(dir)}-${++n}`;
+      answer(join(dirname(dir), name));
+      return 0;
+    }
+    default:
+      throw new Error(`unknown host operation "${op}" (this swarm is older or newer than the daemon's)`);
+  }
+}
+
+function tryMake(path: string): boolean {
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    mkdirSync(path, { mode: 0o700 });
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+}

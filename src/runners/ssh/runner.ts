@@ -1,0 +1,234 @@
+/**
+ * The SSH runner: a task's checkout and sessions on one of the user's other machines. Sessions are the same
+ * holder as locally, run there by `swarm host <op>` (on-host.ts); code moves only through git: the host keeps a
+ * bare mirror fed by `git push` over SSH, the checkout is a clone of it, and the task's branch comes back by
+ * `git fetch` (the operation git deems safe from an untrusted repository). Nothing of the checkout's own config
+ * or hooks runs on the user's machine.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { basename } from 'node:path';
+import * as z from 'zod';
+import type { HostConfig } from '../../config/schema.js';
+import { SwarmError } from '../../errors.js';
+import { HolderMessage, jsonLines, SessionExit, SessionState, type ClientMessage } from '../../sessions/protocol.js';
+import { branchExists, DISARMED_CONFIG, porcelainPaths, revParse, runGit } from '../../workspace/git.js';
+import type { FetchBack } from '../../workspace/clones.js';
+import type { RemoveResult } from '../../workspace/worktrees.js';
+import type { Liveness, Runner, RunnerTask, SessionConnection, SessionStart, SessionView } from '../runner.js';
+import { controlDir, remoteCommand, runOnHost, sshArgv, sshTrouble, type SshResult } from './ssh.js';
+
+/** The host cannot be reached now: transient trouble (the monitor waits; no retry is spent). */
+export class HostUnreachableError extends SwarmError {
+  constructor(readonly host: string, message: string) {
+    super('SWARM_HOST_UNREACHABLE', message);
+  }
+}
+
+const RESOLVE_SCRIPT = `dir=$1
+case "$dir" in "~") dir=$HOME ;; "~/"*) dir="$HOME/\${dir#"~/"}" ;; esac
+mkdir -p "$dir" && cd "$dir" && pwd -P
+`;
+
+/** Always the host's own, whatever this machine's value. */
+const LOCAL_ONLY = new Set(['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TMPDIR', 'XDG_DATA_HOME', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME', 'XDG_RUNTIME_DIR']);
+
+const Live = z.union([
+  z.object({ kind: z.literal('running'), state: SessionState }),
+  z.object({ kind: z.literal('exited'), exit: SessionExit }),
+  z.object({ kind: z.enum(['lost', 'starting']) }),
+]);
+const View = z.object({ live: Live, last_output_at: z.number().nullable(), tail: z.string() });
+const Piece = z.object({ data: z.string(), ended: z.boolean() });
+
+export class SshRunner implements Runner {
+  private base: Promise<string> | null = null;
+
+  /** `stateDir`: the repository's `.swarm` (the shared connection's socket lives there). */
+  constructor(readonly name: string, private readonly host: HostConfig, private readonly repoRoot: string, private readonly stateDir: string) {}
+
+  private async ssh(argv: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<SshResult> {
+    const result = await runOnHost(this.host, this.stateDir, argv, options);
+    const trouble = sshTrouble(this.name, this.host, result);
+    if (trouble) throw new HostUnreachableError(this.name, trouble);
+    return result;
+  }
+
+  /** A `swarm host` op there; its one JSON answer. */
+  private async op(op: string, args: readonly string[], input?: string): Promise<unknown> {
+    const result = await this.ssh([...this.host.swarm, 'host', op, ...args], { ...(input !== undefined ? { input } : {}) });
+    const line = result.stdout.trim().split('\n').at(-1) ?? '';
+    if (result.code !== 0 || !line) throw new SwarmError('SWARM_HOST_FAILED', `swarm host ${op} failed on ${this.name}: ${result.stderr.trim().split('\n').at(-1) ?? `exit ${result.code}`}`);
+    return JSON.parse(line);
+  }
+
+  /** This repository's folder on the host (absolute): its mirror, checkouts and sessions. */
+  private repoDir(): Promise<string> {
+    this.base ??= this.ssh(['sh', '-s', '--', this.host.dir], { input: RESOLVE_SCRIPT }).then((r) => {
+      const dir = r.stdout.trim().split('\n').at(-1) ?? '';
+      if (r.code !== 0 || !dir.startsWith('/')) throw new SwarmError('SWARM_HOST_FAILED', `cannot use ${this.host.dir} on host ${this.name}: ${r.stderr.trim() || 'no folder'}. Set hosts.${this.name}.dir to a folder the ssh user may write.`);
+      const id = createHash('sha256').update(this.repoRoot).digest('hex').slice(0, 10);
+      return `${dir}/${basename(this.repoRoot)}-${id}`;
+    });
+    this.base.catch(() => (this.base = null));
+    return this.base;
+  }
+
+  /** `git` on the user's machine with ssh run exactly as swarm runs it (host key checked, shared connection). */
+  private localGit(args: string[]) {
+    const ssh = remoteCommand(sshArgv(this.host, this.stateDir).slice(0, -2));
+    return runGit(this.repoRoot, ['-c', `core.sshCommand=${ssh}`, ...args]);
+  }
+
+  private url(path: string): string {
+    return `${this.host.ssh}:${path}`;
+  }
+
+  async freshSession(base: string): Promise<{ sessionId: string; dir: string }> {
+    const dir = z.string().parse(await this.op('fresh', [`${await this.repoDir()}/sessions/${base}`]));
+    return { sessionId: basename(dir), dir };
+  }
+
+  async start(dir: string, spec: SessionStart, files: Record<string, string> = {}): Promise<SessionState> {
+    if (spec.net) throw new SwarmError('SWARM_HOST_FAILED', `the endpoints-only sandbox network is not available on host ${this.name} yet`);
+    const env: Record<string, string> = {};
+    const hostEnv: string[] = [];
+    // What swarm and the config set travels (the task id, the agent's configured env); what is only this
+    // machine's own environment (PATH, HOME, a provider key) does not: it is named, and the host's value is used.
+    for (const [key, value] of Object.entries(spec.env)) {
+      if (process.env[key] === value || LOCAL_ONLY.has(key)) hostEnv.push(key);
+      else env[key] = value;
+    }
+    const { argv, cwd, cols, rows, scrollback_bytes, transcript_max_bytes } = spec;
+    return SessionState.parse(await this.op('start', [dir], JSON.stringify({ spec: { argv, cwd, env, cols, rows, scrollback_bytes, ...(transcript_max_bytes ? { transcript_max_bytes } : {}) }, host_env: hostEnv, files })));
+  }
+
+  async look(dir: string, tailBytes: number): Promise<SessionView> {
+    const view = View.parse(await this.op('look', [dir, String(tailBytes)]));
+    return { live: view.live as Liveness, last_output_at: view.last_output_at, tail: view.tail };
+  }
+
+  async kill(dir: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<boolean> {
+    return z.boolean().parse(await this.op('kill', [dir, signal]));
+  }
+
+  async stop(dir: string): Promise<number[] | null> {
+    return z.array(z.number()).nullable().parse(await this.op('stop', [dir]));
+  }
+
+  async leftovers(dir: string): Promise<number[]> {
+    return z.array(z.number()).parse(await this.op('leftovers', [dir]));
+  }
+
+  async read(dir: string, offset: number, maxBytes: number): Promise<{ data: Buffer; ended: boolean }> {
+    const piece = Piece.parse(await this.op('read', [dir, String(offset), String(maxBytes)]));
+    return { data: Buffer.from(piece.data, 'base64'), ended: piece.ended };
+  }
+
+  /** The holder's socket, relayed by `swarm host connect` over the shared ssh connection. */
+  connect(dir: string, handlers: { onMessage: (message: HolderMessage) => void }): Promise<SessionConnection> {
+    mkdirSync(controlDir(this.stateDir), { recursive: true, mode: 0o700 });
+    return new Promise((resolve, reject) => {
+      const child = spawn('ssh', [...sshArgv(this.host, this.stateDir).slice(1), remoteCommand([...this.host.swarm, 'host', 'connect', dir])], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let stderr = '';
+      let heard = false;
+      const closed = new Promise<void>((done) => child.once('close', () => done()));
+      child.stdout.setEncoding('utf8');
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.stdout.on('data', jsonLines(HolderMessage, (message) => {
+        heard = true;
+        handlers.onMessage(message);
+      }));
+      child.stdin.on('error', () => undefined);
+      child.once('error', reject);
+      child.once('close', (code) => {
+        if (!heard && code !== 0) reject(new Error(sshTrouble(this.name, this.host, { code: code ?? 255, stdout: '', stderr }) ?? (stderr.trim().split('\n').at(-1) || 'this session is not running')));
+      });
+      // Connected once ssh runs; a session that is not there ends it at once (rejected above).
+      child.once('spawn', () =>
+        resolve({
+          send: (message: ClientMessage) => {
+            if (child.stdin.writable) child.stdin.write(`${JSON.stringify(message)}\n`);
+          },
+          close: () => {
+            child.stdin.end();
+            child.kill('SIGTERM');
+          },
+          closed,
+        }),
+      );
+    });
+  }
+
+  async checkoutPath(task: RunnerTask): Promise<string> {
+    return `${await this.repoDir()}/checkouts/${basename(task.worktree)}`;
+  }
+
+  private async mirror(): Promise<string> {
+    return `${await this.repoDir()}/mirror.git`;
+  }
+
+  async prepare(task: RunnerTask, options: { start: string }) {
+    const mirror = await this.mirror();
+    const made = await this.ssh(['git', 'init', '--quiet', '--bare', mirror]);
+    if (made.code !== 0) throw new SwarmError('SWARM_HOST_FAILED', `could not make the mirror on ${this.name}: ${made.stderr.trim()}`);
+    // Base, where the task starts, and its branch if it has commits already (a task placed again): pushed.
+    const start = await revParse(this.repoRoot, options.start);
+    const refs = [`+${start}:refs/swarm/start/${task.id}`, `+refs/heads/${task.base}:refs/heads/${task.base}`];
+    if (await branchExists(this.repoRoot, task.branch)) refs.push(`+refs/heads/${task.branch}:refs/heads/${task.branch}`);
+    const pushed = await this.localGit(['push', '--quiet', '--no-verify', this.url(mirror), ...refs]);
+    if (pushed.code !== 0) throw new SwarmError('SWARM_HOST_FAILED', `could not push to the mirror on ${this.name}: ${pushed.stderr.trim()}`);
+    const path = task.worktree;
+    const exists = (await this.ssh(['test', '-d', `${path}/.git`])).code === 0;
+    if (!exists) {
+      const cloned = await this.ssh(['git', 'clone', '--quiet', '--no-checkout', mirror, path]);
+      if (cloned.code !== 0) throw new SwarmError('SWARM_HOST_FAILED', `could not make the checkout on ${this.name}: ${cloned.stderr.trim()}`);
+      const from = refs.length > 2 ? `origin/${task.branch}` : `refs/swarm/start/${task.id}`;
+      const fetched = await this.ssh(['git', '-C', path, 'fetch', '--quiet', 'origin', `refs/swarm/start/${task.id}:refs/swarm/start/${task.id}`]);
+      const checked = fetched.code === 0 ? await this.ssh(['git', '-C', path, 'checkout', '--quiet', '-B', task.branch, from]) : fetched;
+      if (checked.code !== 0) {
+        await this.ssh(['rm', '-rf', path]);
+        throw new SwarmError('SWARM_HOST_FAILED', `could not check out ${task.branch} on ${this.name}: ${checked.stderr.trim()}`);
+      }
+    }
+    return { how: exists ? ('reused' as const) : ('created' as const), installs: [], gitDirs: [`${path}/.git`] };
+  }
+
+  async fetchBranch(task: RunnerTask): Promise<FetchBack> {
+    const ref = `refs/heads/${task.branch}`;
+    const before = (await runGit(this.repoRoot, ['rev-parse', '--verify', '--quiet', ref])).stdout.trim();
+    const result = await this.localGit(['-c', 'fetch.writeCommitGraph=false', 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', '--no-auto-gc', this.url(task.worktree), `+${ref}:${ref}`]);
+    if (result.code !== 0) {
+      const trouble = sshTrouble(this.name, this.host, { code: /ssh|Connection|Host key/i.test(result.stderr) ? 255 : result.code, stdout: '', stderr: result.stderr });
+      if (trouble) throw new HostUnreachableError(this.name, trouble);
+      if (/couldn't find remote ref|does not appear to be a git repository/i.test(result.stderr)) return 'missing';
+      throw new SwarmError('SWARM_FETCH_BACK', `Could not bring ${task.branch} back from ${this.name}: ${result.stderr.trim()}`);
+    }
+    const after = (await runGit(this.repoRoot, ['rev-parse', '--verify', '--quiet', ref])).stdout.trim();
+    return after === before ? 'unchanged' : 'updated';
+  }
+
+  async uncommitted(task: RunnerTask): Promise<string[]> {
+    const result = await this.ssh(['git', ...DISARMED_CONFIG.flatMap((c) => ['-c', c]), '-C', task.worktree, 'status', '--porcelain=v1', '-z', '--untracked-files=all']);
+    if (result.code !== 0) throw new SwarmError('SWARM_GIT_FAILED', `git status on ${this.name} failed: ${result.stderr.trim()}`);
+    return porcelainPaths(result.stdout);
+  }
+
+  async removeCheckout(task: RunnerTask, options: { force?: boolean; deleteBranch?: boolean }): Promise<RemoveResult> {
+    const there = (await this.ssh(['test', '-d', task.worktree])).code === 0;
+    if (there && !options.force) {
+      const dirty = await this.uncommitted(task).catch((err: unknown) => [`(could not read: ${err instanceof Error ? err.message : String(err)})`]);
+      if (dirty.length) return { removed: false, why: `uncommitted changes on ${this.name} in ${dirty.slice(0, 5).join(', ')}${dirty.length > 5 ? ', ...' : ''} (use --force to discard)` };
+    }
+    // Commits not brought back yet (a task stopped while running) are kept on the branch here.
+    if (there && !options.deleteBranch) await this.fetchBranch(task).catch(() => undefined);
+    if (there) await this.ssh(['rm', '-rf', task.worktree]);
+    await this.ssh(['git', '--git-dir', await this.mirror(), 'update-ref', '-d', `refs/swarm/start/${task.id}`]).catch(() => undefined);
+    if (options.deleteBranch && (await branchExists(this.repoRoot, task.branch))) {
+      const checkedOut = (await runGit(this.repoRoot, ['worktree', 'list', '--porcelain'])).stdout.includes(`branch refs/heads/${task.branch}\n`);
+      if (!checkedOut) await runGit(this.repoRoot, ['branch', '-D', task.branch]);
+    }
+    return { removed: true };
+  }
+}

@@ -1,0 +1,87 @@
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { HostConfig } from '../../src/config/schema.js';
+import { closeHost } from '../../src/runners/ssh/ssh.js';
+import { isSameProcessAlive } from '../../src/sessions/process.js';
+import { waitFor } from '../../src/wait.js';
+import { agentCommand, BIN, git, killAllSessions, openRegistry, readRecords, runDaemon, SAMPLE_CI, sandbox, swarm, waitForState, writeConfig, type DaemonProcess, type Sandbox } from '../helpers/sample.js';
+import { startSshd, type Sshd } from '../helpers/sshd.js';
+
+/**
+ * A task on another machine, through a real sshd whose logins cannot see the daemon's repository (hidden in
+ * their mount namespace): code can only move through git over SSH, sessions only through `swarm host`.
+ */
+describe('a task on a host over SSH', () => {
+  let box: Sandbox;
+  let sshd: Sshd;
+  let daemon: DaemonProcess | null = null;
+  let host: HostConfig;
+  const remote = (): string => join(box.dir, 'remote');
+
+  beforeEach(async () => {
+    box = sandbox('ssh-runner');
+    sshd = await startSshd({ hide: [box.repo] });
+    host = { ssh: 'box', dir: remote(), slots: 2, swarm: [process.execPath, BIN], ssh_config: sshd.clientConfig };
+  });
+  afterEach(async () => {
+    daemon?.child.kill('SIGKILL');
+    daemon = null;
+    await closeHost(host, join(box.repo, '.swarm'));
+    // The host's sessions (their holders run as this user) go with the test.
+    for (const repoDir of existsSync(remote()) ? readdirSync(remote()) : []) killAllSessions(box.repo, join(remote(), repoDir, 'sessions'));
+    sshd.cleanup();
+    box.cleanup();
+  });
+
+  it('reaches ready on the host (agent and CI there), survives the daemon killed with -9, its logs read from here, and merges here', async () => {
+    const gate = join(box.dir, 'release');
+    writeConfig(box, {
+      agents: { gated: { command: agentCommand('gated.mjs'), sandbox: 'none', env: { AGENT_RECORD_DIR: box.records, AGENT_GATE: gate } } },
+      ci: { command: SAMPLE_CI },
+      hosts: { box: host },
+    });
+    daemon = await runDaemon(box);
+    const spawned = await swarm(box.repo, ['spawn', '--json', '--host', 'box', 'Fix addNumbers']);
+    expect(spawned.code).toBe(0);
+    const id = (JSON.parse(spawned.stdout) as { id: number }).id;
+    const running = await waitForState(box, id, 'running');
+    expect(running.host).toBe('box');
+    expect(running.worktree.startsWith(remote())).toBe(true);
+    await waitFor(() => (readRecords(box, 'gated.jsonl').length === 1 ? true : undefined), { timeoutMs: 20_000, what: 'the agent to start on the host' });
+
+    // The daemon dies; the agent on the host does not.
+    const registry = openRegistry(box);
+    const session = registry.latestAttempt(id, 'agent')!;
+    expect(session.session_dir.startsWith(remote())).toBe(true);
+    daemon.child.kill('SIGKILL');
+    await daemon.exited;
+    daemon = null;
+    expect(isSameProcessAlive(session.child_pid, session.child_start)).toBe(true);
+
+    // Its transcript, read from here through `swarm host read`.
+    const logs = await swarm(box.repo, ['logs', String(id)]);
+    expect(logs.stdout).toContain(`gated: task ${id} waiting for`);
+
+    daemon = await runDaemon(box);
+    writeFileSync(gate, 'go');
+    const ready = await waitForState(box, id, 'ready', 90_000).catch((err: unknown) => {
+      throw new Error(`${String(err)}\ndaemon said:\n${daemon?.output().split('\n').filter((l) => /"level":(40|50)/.test(l)).slice(-5).join('\n') ?? ''}`);
+    });
+    const kinds = registry.events(id).map((e) => e.kind);
+    expect(kinds).toEqual(expect.arrayContaining(['agent_started', 'agent_exited', 'pr_opened', 'ci_started', 'ready']));
+    expect(registry.attempts(id).filter((a) => a.kind === 'agent')).toHaveLength(1);
+    const ci = registry.attempts(id).find((a) => a.kind === 'ci')!;
+    expect(ci.session_dir.startsWith(remote())).toBe(true);
+    expect(ci.outcome).toBe('passed');
+    // The branch came back by fetch: the verified commit is here, with the agent's change.
+    expect(git(box.repo, ['show', `${ready.verified_sha!}:src/add.ts`])).toContain('a + b');
+
+    const merged = await swarm(box.repo, ['merge', String(id)]);
+    expect(merged.code).toBe(0);
+    expect(git(box.repo, ['show', 'main:src/add.ts'])).toContain('a + b');
+    expect(existsSync(ready.worktree)).toBe(false);
+    expect(git(box.repo, ['branch', '--list', ready.branch]).trim()).toBe('');
+    registry.close();
+  });
+});

@@ -12,6 +12,7 @@ import type { Forge, ForgeObservation } from '../src/forge/forge.js';
 import { needsHelpMessage, readyMessage } from '../src/notify/messages.js';
 import { commitsAhead, revParse, runGit } from '../src/workspace/git.js';
 import { localRunners, type Runners } from '../src/runners/runners.js';
+import { HostUnreachableError } from '../src/runners/ssh/runner.js';
 import { observeScreenshots, takeScreenshots, type ScreenshotFacts } from '../src/review/screenshots.js';
 import { ReviewRounds } from './rounds.js';
 import { waitFor } from '../src/wait.js';
@@ -228,10 +229,37 @@ export class Monitor {
           current = await this.act(current, action);
         }
       } catch (err) {
+        if (err instanceof HostUnreachableError) {
+          // Transient trouble: nothing is decided for the task (no retry spent) until its host answers again.
+          this.hostTrouble(task, err);
+          continue;
+        }
         this.deps.log.error({ task: task.id, error: errorMessage(err) }, 'monitor could not handle task; will try again next tick');
       }
+      if (task.host !== null) this.hostBack(task);
     }
     return { acted };
+  }
+
+  /** Since when each host has not answered (by name). */
+  private readonly hostsDown = new Map<string, number>();
+
+  private hostTrouble(task: TaskRow, err: HostUnreachableError): void {
+    const since = this.hostsDown.get(err.host) ?? this.now();
+    this.hostsDown.set(err.host, since);
+    const last = this.deps.registry.events(task.id).filter((e) => e.kind === 'host_unreachable' || e.kind === 'host_back').at(-1);
+    if (last?.kind !== 'host_unreachable') {
+      this.deps.registry.recordEvent(task.id, 'host_unreachable', { host: err.host, why: err.message });
+      this.deps.log.warn({ task: task.id, host: err.host, error: err.message }, 'host unreachable; the task waits (no retry spent)');
+    }
+  }
+
+  private hostBack(task: TaskRow): void {
+    const last = this.deps.registry.events(task.id).filter((e) => e.kind === 'host_unreachable' || e.kind === 'host_back').at(-1);
+    if (last?.kind !== 'host_unreachable') return;
+    const since = this.hostsDown.get(task.host!);
+    this.hostsDown.delete(task.host!);
+    this.deps.registry.recordEvent(task.id, 'host_back', { host: task.host, ...(since !== undefined ? { after_ms: this.now() - since } : {}) });
   }
 
   /** Performs one action; returns the task as it is now, or null when nothing more should happen this tick. */

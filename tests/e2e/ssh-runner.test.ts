@@ -64,6 +64,14 @@ describe('a task on a host over SSH', () => {
     expect(logs.stdout).toContain(`gated: task ${id} waiting for`);
 
     daemon = await runDaemon(box);
+    // The host stops answering (its ssh server goes away; the agent there goes on): the task waits, no retry spent.
+    sshd.stop();
+    await waitFor(() => (registry.events(id).some((e) => e.kind === 'host_unreachable') ? true : undefined), { timeoutMs: 30_000, what: 'the task to wait for its host' });
+    expect(registry.events(id).find((e) => e.kind === 'host_unreachable')!.data).toMatch(/host box \(box\) cannot be reached/);
+    expect(registry.getTask(id)).toMatchObject({ state: 'running', retries: 0 });
+    expect(isSameProcessAlive(session.child_pid, session.child_start)).toBe(true);
+    await sshd.restart();
+    await waitFor(() => (registry.events(id).some((e) => e.kind === 'host_back') ? true : undefined), { timeoutMs: 30_000, what: 'the host to be back' });
     writeFileSync(gate, 'go');
     const ready = await waitForState(box, id, 'ready', 90_000).catch((err: unknown) => {
       throw new Error(`${String(err)}\ndaemon said:\n${daemon?.output().split('\n').filter((l) => /"level":(40|50)/.test(l)).slice(-5).join('\n') ?? ''}`);
@@ -71,6 +79,7 @@ describe('a task on a host over SSH', () => {
     const kinds = registry.events(id).map((e) => e.kind);
     expect(kinds).toEqual(expect.arrayContaining(['agent_started', 'agent_exited', 'pr_opened', 'ci_started', 'ready']));
     expect(registry.attempts(id).filter((a) => a.kind === 'agent')).toHaveLength(1);
+    expect(ready.retries).toBe(0);
     const ci = registry.attempts(id).find((a) => a.kind === 'ci')!;
     expect(ci.session_dir.startsWith(remote())).toBe(true);
     expect(ci.outcome).toBe('passed');

@@ -244,6 +244,11 @@ export class Monitor {
   /** Since when each host has not answered (by name). */
   private readonly hostsDown = new Map<string, number>();
 
+  /** Since when a host has not answered, or null. */
+  hostDownSince(name: string): number | null {
+    return this.hostsDown.get(name) ?? null;
+  }
+
   private hostTrouble(task: TaskRow, err: HostUnreachableError): void {
     const since = this.hostsDown.get(err.host) ?? this.now();
     this.hostsDown.set(err.host, since);

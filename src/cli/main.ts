@@ -122,6 +122,7 @@ export function buildProgram(io: Out = stdio): Command {
         else {
           io.out(`Daemon running: pid ${status.pid}, up ${ago(status.started_at)}, forge ${status.forge}, ${status.sessions_watched} live session(s), concurrency ${status.concurrency}, ${status.ticks} passes (last ${status.last_tick_ms?.toFixed(1) ?? '-'} ms), ${status.notifications_pending} notification(s) pending.`);
           if (status.admission?.reason) io.out(`Queue: ${status.admission.reason}`);
+          for (const h of status.hosts ?? []) io.out(`Host ${h.name} (${h.ssh}): ${h.active} of ${h.slots} slots in use, ${h.queued} queued${h.unreachable_since !== null ? `; UNREACHABLE for ${ago(h.unreachable_since).replace(/ ago$/, '')}` : ''}`);
           const h = status.forge_health;
           if (h) {
             const rate = h.rate ? `REST ${h.rate.remaining}/${h.rate.limit} left (resets ${new Date(h.rate.reset_at).toISOString()})` : 'REST budget not known yet';
@@ -187,7 +188,7 @@ export function buildProgram(io: Out = stdio): Command {
         const tasks = project.registry.listTasks(states);
         if (options.json) io.out(json(tasks));
         else if (tasks.length === 0) io.out(options.all ? 'No tasks yet. Queue one with `swarm spawn "..."`.' : 'No open tasks (`swarm ls --all` shows finished ones).');
-        else io.out(table(['ID', 'STATE', 'AGENT', 'RETRIES', 'UPDATED', 'TITLE'], tasks.map((t) => taskLine(t))));
+        else io.out(table(['ID', 'STATE', 'AGENT', 'WHERE', 'RETRIES', 'UPDATED', 'TITLE'], tasks.map((t) => taskLine(t))));
       }),
     );
 

@@ -53,7 +53,7 @@ export function table(headers: string[], rows: string[][]): string {
 export function taskLine(task: TaskRow): string[] {
   const flat = oneLine(task.title);
   const title = flat.length > 60 ? `${flat.slice(0, 59)}…` : flat;
-  return [String(task.id), task.state, task.agent, `${task.retries}/${task.max_retries}`, ago(task.updated_at), title];
+  return [String(task.id), task.state, task.agent, task.host ?? 'local', `${task.retries}/${task.max_retries}`, ago(task.updated_at), title];
 }
 
 /** `swarm stats --reviews`: per reviewer, and the review cost per merged PR. */

@@ -46,7 +46,7 @@ export function renderTaskDetail(detail: Awaited<ReturnType<typeof taskDetail>>)
     ...(task.verified_sha ? [`  verified  ${task.verified_sha.slice(0, 12)} (the commit swarm merge merges)`] : []),
     ...(task.depends_on !== '[]' ? [`  after     ${(JSON.parse(task.depends_on) as number[]).map((d) => `#${d}`).join(', ')}`] : []),
     ...(task.routing_note ? [`  routing   ${task.routing_note}`] : []),
-    `  worktree  ${task.worktree}`,
+    `  worktree  ${task.worktree}${task.host ? ` (on host ${task.host})` : ''}`,
   ];
   if (detail.pr) lines.push(`  PR        #${String(detail.pr.number)} ${detail.pr.state}`);
   lines.push('', 'Sessions:');

@@ -28,7 +28,7 @@ import { poolRoot } from '../workspace/worktrees.js';
 import { removeDaemonInfo, writeDaemonInfo } from './info.js';
 import { launch, recoverPreparing, type LauncherDeps } from './launcher.js';
 import { DaemonLock } from './lock.js';
-import { admit, budgetFromConfig, defaultConcurrency, memoryRoom, waitReason, type Held } from './scheduler.js';
+import { admit, hostStarts, budgetFromConfig, defaultConcurrency, memoryRoom, waitReason, type Held } from './scheduler.js';
 import { VERSION } from '../version.js';
 
 export interface DaemonOptions {
@@ -220,9 +220,11 @@ export class Daemon {
 
   private async admitQueued(): Promise<void> {
     const { registry, config } = this.project;
+    await this.admitOnHosts();
     for (;;) {
-      const queued = this.monitor.runnable();
-      const active = registry.listTasks(ACTIVE_STATES).length;
+      const here = new Set(registry.listTasks(['queued']).filter((t) => t.host === null).map((t) => t.id));
+      const queued = this.monitor.runnable().filter((id) => here.has(id));
+      const active = registry.listTasks(ACTIVE_STATES).filter((t) => t.host === null).length;
       const freeBytes = freemem();
       const budget = budgetFromConfig(config.memory);
       const decision = admit({ now: Date.now(), queued, active, cap: this.concurrency, staggerMs: config.stagger_ms, lastStartAt: this.lastStartAt, room: memoryRoom(freeBytes, active, budget) });
@@ -248,6 +250,20 @@ export class Daemon {
       this.spares.fill();
       if (config.stagger_ms > 0) return;
     }
+  }
+
+  /** Tasks pinned to a host start there while it has free slots; launched side by side (a start is mostly ssh waits). */
+  private async admitOnHosts(): Promise<void> {
+    const { registry, config } = this.project;
+    if (this.stopping || Object.keys(config.hosts).length === 0) return;
+    const runnable = new Set(this.monitor.runnable());
+    const queued = registry.listTasks(['queued']).filter((t): t is typeof t & { host: string } => t.host !== null && runnable.has(t.id)).map((t) => ({ id: t.id, host: t.host }));
+    if (!queued.length) return;
+    const activeByHost = new Map<string, number>();
+    for (const t of registry.listTasks(ACTIVE_STATES)) if (t.host !== null) activeByHost.set(t.host, (activeByHost.get(t.host) ?? 0) + 1);
+    const slots = Object.fromEntries(Object.entries(config.hosts).map(([name, h]) => [name, h.slots]));
+    const { start } = hostStarts(queued, activeByHost, slots);
+    await Promise.all(start.map((id) => launch(this.launcherDeps, id)));
   }
 
   private wakeIn(ms: number): void {
@@ -305,6 +321,10 @@ export class Daemon {
     return {
       active: ACTIVE_STATES.reduce((sum, state) => sum + (counts[state] ?? 0), 0),
       admission: this.admission,
+      hosts: Object.entries(config.hosts).map(([name, host]) => {
+        const mine = registry.listTasks([...ACTIVE_STATES, 'queued']).filter((t) => t.host === name);
+        return { name, ssh: host.ssh, active: mine.filter((t) => t.state !== 'queued').length, queued: mine.filter((t) => t.state === 'queued').length, slots: host.slots, unreachable_since: this.monitor?.hostDownSince(name) ?? null };
+      }),
       queued: counts.queued ?? 0,
       memory: { daemon_rss: process.memoryUsage.rss(), free: freemem(), total: totalmem() },
       agents: Object.keys(config.agents),

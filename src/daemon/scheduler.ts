@@ -47,6 +47,26 @@ export function admit(input: AdmissionInput): Admission {
   return { start: input.queued.slice(0, 1), wakeInMs: held === 'stagger' ? input.staggerMs : held === 'memory' ? MEMORY_RECHECK_MS : null, held };
 }
 
+/**
+ * Tasks placed on hosts: each host starts its queued tasks while it has free slots (its own cap; this machine's
+ * cap and memory are not theirs to use up). In queue order. Pure.
+ */
+export function hostStarts(queued: readonly { id: number; host: string }[], activeByHost: ReadonlyMap<string, number>, slots: Readonly<Record<string, number>>): { start: number[]; full: string[] } {
+  const used = new Map(activeByHost);
+  const start: number[] = [];
+  const full = new Set<string>();
+  for (const task of queued) {
+    const have = used.get(task.host) ?? 0;
+    if (have >= (slots[task.host] ?? 0)) {
+      full.add(task.host);
+      continue;
+    }
+    used.set(task.host, have + 1);
+    start.push(task.id);
+  }
+  return { start, full: [...full] };
+}
+
 export interface MemoryBudget {
   /** What one more agent is expected to need (the design's 3–4 GB on a JS/TS project). */
   agentBytes: number;

@@ -37,13 +37,19 @@ export const DISARMED_CONFIG = [
  */
 export async function disarmedGit(worktree: string): Promise<string[]> {
   const gitDir = existsSync(resolve(worktree, '.git', 'config')) ? resolve(worktree, '.git', 'config') : null;
+  const defined = gitDir ? (await runGit('/', [...FILTER_NAMES_ARGS.slice(0, 2), gitDir, ...FILTER_NAMES_ARGS.slice(2)])).stdout : '';
+  return disarmFlags(defined);
+}
+
+/** `git config` arguments (the file goes after `--file`) listing a config's filter keys: reading runs nothing. */
+export const FILTER_NAMES_ARGS = ['config', '--file', '--includes', '--name-only', '--get-regexp', '^filter\\.'] as const;
+
+/** Pure: the `-c` flags that disarm a checkout, from `git config --name-only --get-regexp ^filter\.` output. */
+export function disarmFlags(filterNames: string): string[] {
   const drivers = new Set<string>();
-  if (gitDir) {
-    const defined = await runGit('/', ['config', '--file', gitDir, '--includes', '--name-only', '--get-regexp', '^filter\\.']);
-    for (const name of defined.stdout.split('\n')) {
-      const match = /^filter\.(.+)\.(clean|smudge|process|required)$/.exec(name.trim());
-      if (match) drivers.add(match[1]!);
-    }
+  for (const name of filterNames.split('\n')) {
+    const match = /^filter\.(.+)\.(clean|smudge|process|required)$/.exec(name.trim());
+    if (match) drivers.add(match[1]!);
   }
   const filters = [...drivers].flatMap((d) => [`filter.${d}.clean=`, `filter.${d}.smudge=`, `filter.${d}.process=`, `filter.${d}.required=false`]);
   return [...DISARMED_CONFIG, ...filters].flatMap((c) => ['-c', c]);

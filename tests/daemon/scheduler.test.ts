@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { admit, defaultConcurrency, MEMORY_RECHECK_MS, memoryRoom, waitReason } from '../../src/daemon/scheduler.js';
+import { admit, defaultConcurrency, MEMORY_RECHECK_MS, memoryRoom, waitReason, hostStarts } from '../../src/daemon/scheduler.js';
 
 const GB = 1024 ** 3;
 
@@ -55,5 +55,18 @@ describe('waitReason', () => {
     expect(waitReason('stagger', facts)).toMatch(/stagger_ms/);
     expect(waitReason(null, facts)).toBeNull();
     expect(waitReason('cap', { ...facts, queued: 0 })).toBeNull();
+  });
+});
+
+describe('tasks on hosts', () => {
+  const q = (...pairs: [number, string][]) => pairs.map(([id, host]) => ({ id, host }));
+  it.each([
+    ['free slots: all start, in order', q([1, 'box'], [2, 'box']), {}, { box: 3 }, [1, 2], []],
+    ['a full host holds its own, not the other', q([1, 'box'], [2, 'mac'], [3, 'box']), { box: 2 }, { box: 3, mac: 1 }, [1, 2], ['box']],
+    ['slots counted across the queue', q([1, 'box'], [2, 'box'], [3, 'box']), {}, { box: 2 }, [1, 2], ['box']],
+    ['a host no longer in the config starts nothing', q([1, 'gone']), {}, { box: 2 }, [], ['gone']],
+    ['nothing queued', q(), { box: 5 }, { box: 2 }, [], []],
+  ] as const)('%s', (_what, queued, active, slots, start, full) => {
+    expect(hostStarts(queued, new Map(Object.entries(active)), slots)).toEqual({ start, full });
   });
 });

@@ -48,6 +48,10 @@ describe('a task on a host over SSH', () => {
     const running = await waitForState(box, id, 'running');
     expect(running.host).toBe('box');
     expect(running.worktree.startsWith(remote())).toBe(true);
+    const ls = await swarm(box.repo, ['ls']);
+    expect(ls.stdout).toMatch(new RegExp(`^${id}\\s+running\\s+gated\\s+box\\s`, 'm'));
+    const status = JSON.parse((await swarm(box.repo, ['daemon', 'status', '--json'])).stdout) as { hosts: unknown[] };
+    expect(status.hosts).toEqual([{ name: 'box', ssh: 'box', active: 1, queued: 0, slots: 2, unreachable_since: null }]);
     await waitFor(() => (readRecords(box, 'gated.jsonl').length === 1 ? true : undefined), { timeoutMs: 20_000, what: 'the agent to start on the host' });
 
     // The daemon dies; the agent on the host does not.
@@ -92,5 +96,28 @@ describe('a task on a host over SSH', () => {
     expect(existsSync(ready.worktree)).toBe(false);
     expect(git(box.repo, ['branch', '--list', ready.branch]).trim()).toBe('');
     registry.close();
+  });
+
+  it('a hostile checkout on the host (hooks, fsmonitor, filters, an upload-pack hook) runs nothing when its branch comes back, is checked, reviewed and merged', async () => {
+    writeConfig(box, {
+      agents: { hostile: { command: agentCommand('hostile-checkout.mjs'), sandbox: 'none', env: { AGENT_RECORD_DIR: box.records } }, reviewer: { command: agentCommand('reviewer.mjs'), sandbox: 'none', env: { AGENT_RECORD_DIR: box.records, REVIEWER_NAME: 'here', REVIEWER_MODE: 'approve' } } },
+      ci: { command: SAMPLE_CI },
+      review: { reviewers: [{ name: 'here', agent: 'reviewer', focus: 'logic' }] },
+      hosts: { box: host },
+    });
+    daemon = await runDaemon(box);
+    const spawned = await swarm(box.repo, ['spawn', '--json', '--host', 'box', '--agent', 'hostile', 'Fix addNumbers']);
+    const id = (JSON.parse(spawned.stdout) as { id: number }).id;
+    const ready = await waitForState(box, id, 'ready', 60_000).catch((err: unknown) => {
+      throw new Error(`${String(err)}\ndaemon said:\n${daemon?.output().split('\n').filter((l) => /"level":(40|50)/.test(l)).slice(-5).join('\n') ?? ''}`);
+    });
+    const shown = await swarm(box.repo, ['show', String(id)]);
+    expect(shown.stdout).toContain(`(on host box)`);
+    const merged = await swarm(box.repo, ['merge', String(id)]);
+    expect(merged.code).toBe(0);
+    expect(git(box.repo, ['show', 'main:src/add.ts'])).toContain('a + b');
+    expect(ready.verified_sha).toBe(git(box.repo, ['rev-parse', 'main^2']).trim());
+    // Nothing the agent armed ran: not its hooks, not its config's programs, on either machine.
+    expect(readdirSync(box.records).filter((f) => f.startsWith('ran-'))).toEqual([]);
   });
 });

@@ -13,7 +13,7 @@ import * as z from 'zod';
 import type { HostConfig } from '../../config/schema.js';
 import { SwarmError } from '../../errors.js';
 import { HolderMessage, jsonLines, SessionExit, SessionState, type ClientMessage } from '../../sessions/protocol.js';
-import { branchExists, DISARMED_CONFIG, porcelainPaths, revParse, runGit } from '../../workspace/git.js';
+import { branchExists, disarmFlags, FILTER_NAMES_ARGS, porcelainPaths, revParse, runGit } from '../../workspace/git.js';
 import type { FetchBack } from '../../workspace/clones.js';
 import type { RemoveResult } from '../../workspace/worktrees.js';
 import type { Liveness, Runner, RunnerTask, SessionConnection, SessionStart, SessionView } from '../runner.js';
@@ -210,7 +210,9 @@ export class SshRunner implements Runner {
   }
 
   async uncommitted(task: RunnerTask): Promise<string[]> {
-    const result = await this.ssh(['git', ...DISARMED_CONFIG.flatMap((c) => ['-c', c]), '-C', task.worktree, 'status', '--porcelain=v1', '-z', '--untracked-files=all']);
+    // The checkout's config is the agent's: its filter drivers, fsmonitor, hooks and pager are switched off.
+    const names = await this.ssh(['git', ...FILTER_NAMES_ARGS.slice(0, 2), `${task.worktree}/.git/config`, ...FILTER_NAMES_ARGS.slice(2)]);
+    const result = await this.ssh(['git', ...disarmFlags(names.stdout), '-C', task.worktree, 'status', '--porcelain=v1', '-z', '--untracked-files=all']);
     if (result.code !== 0) throw new SwarmError('SWARM_GIT_FAILED', `git status on ${this.name} failed: ${result.stderr.trim()}`);
     return porcelainPaths(result.stdout);
   }

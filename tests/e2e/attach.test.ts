@@ -1,19 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pty from 'node-pty';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isSameProcessAlive } from '../../src/sessions/process.js';
 import { waitFor } from '../../src/wait.js';
-import { agentCommand, BIN, openRegistry, runDaemon, SAMPLE_CI, sandbox, swarm, waitForState, writeConfig, type DaemonProcess, type Sandbox } from '../helpers/sample.js';
-
-/** Runs `swarm attach` in a real pseudo-terminal, as a person at a keyboard would. */
-function attachInPty(box: Sandbox, id: number): { output: () => string; write: (s: string) => void; exited: Promise<number> } {
-  let output = '';
-  const term = pty.spawn(process.execPath, [BIN, 'attach', String(id)], { cwd: box.repo, cols: 100, rows: 30, env: process.env as Record<string, string> });
-  term.onData((d) => (output += d));
-  const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
-  return { output: () => output, write: (s) => term.write(s), exited };
-}
+import { attachInPty } from '../helpers/attach.js';
+import { agentCommand, openRegistry, runDaemon, SAMPLE_CI, sandbox, swarm, waitForState, writeConfig, type DaemonProcess, type Sandbox } from '../helpers/sample.js';
 
 describe('logs and attach', () => {
   let box: Sandbox;

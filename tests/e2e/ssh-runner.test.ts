@@ -5,6 +5,7 @@ import type { HostConfig } from '../../src/config/schema.js';
 import { closeHost } from '../../src/runners/ssh/ssh.js';
 import { isSameProcessAlive } from '../../src/sessions/process.js';
 import { waitFor } from '../../src/wait.js';
+import { attachInPty } from '../helpers/attach.js';
 import { agentCommand, BIN, git, killAllSessions, openRegistry, readRecords, runDaemon, SAMPLE_CI, sandbox, swarm, waitForState, writeConfig, type DaemonProcess, type Sandbox } from '../helpers/sample.js';
 import { startSshd, type Sshd } from '../helpers/sshd.js';
 
@@ -119,5 +120,32 @@ describe('a task on a host over SSH', () => {
     expect(ready.verified_sha).toBe(git(box.repo, ['rev-parse', 'main^2']).trim());
     // Nothing the agent armed ran: not its hooks, not its config's programs, on either machine.
     expect(readdirSync(box.records).filter((f) => f.startsWith('ran-'))).toEqual([]);
+  });
+
+  it('attach takes over the terminal of an agent on the host, and logs -f follows it to the end', async () => {
+    writeConfig(box, { agents: { talk: { command: agentCommand('interactive.mjs'), sandbox: 'none' } }, hosts: { box: host } });
+    daemon = await runDaemon(box);
+    const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', '--host', 'box', 'Talk to me'])).stdout) as { id: number };
+    await waitForState(box, id, 'running');
+    const first = attachInPty(box, id);
+    await waitFor(() => (first.output().includes('interactive: ready for input') ? true : undefined), { timeoutMs: 20_000, what: 'the replayed screen from the host' }).catch((err: unknown) => {
+      throw new Error(`${String(err)}; attach printed: ${JSON.stringify(first.output())}`);
+    });
+    first.write('hello\r');
+    await waitFor(() => (first.output().includes('interactive: got hello') ? true : undefined), { timeoutMs: 20_000, what: 'the agent on the host to answer' });
+    first.write('\x1d');
+    expect(await first.exited).toBe(0);
+    expect(first.output()).toContain('detached; the agent keeps running');
+
+    const follow = swarm(box.repo, ['logs', String(id), '-f']);
+    const second = attachInPty(box, id);
+    await waitFor(() => (second.output().includes('interactive: got hello') ? true : undefined), { timeoutMs: 20_000, what: 'the screen again on a second attach' });
+    second.write('finish\r');
+    expect(await second.exited).toBe(0);
+    expect(second.output()).toContain('agent exited (code 0)');
+    const logs = await follow;
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toContain('interactive: got finish');
+    await waitForState(box, id, 'ready', 60_000);
   });
 });

@@ -81,6 +81,8 @@ export async function onHost(op: string, args: string[]): Promise<number> {
       process.stdin.on('data', jsonLines(ClientMessage, (message) => connection.send(message)));
       process.stdin.on('end', () => connection.close());
       await connection.closed;
+      // The session ended (or let go): stop reading, so this process ends and the ssh channel closes with it.
+      process.stdin.destroy();
       return 0;
     }
     case 'fresh': {

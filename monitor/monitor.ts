@@ -74,7 +74,8 @@ export class Monitor {
     const attempt = this.deps.registry.latestAttempt(task.id, 'agent');
     if (!attempt || attempt.n !== task.attempt) return { kind: 'none' };
     const runner = this.runners.for(task);
-    // One look per pass: liveness, last output and the transcript's end together (one round trip on a host).
+    // One look per pass: liveness, last output and the transcript's end together (on a host, read ahead for all
+    // its sessions at the start of the pass: one round trip per host, not one per task).
     const view = await runner.look(attempt.session_dir, LOOK_BYTES);
     const live = view.live;
     switch (live.kind) {
@@ -218,6 +219,7 @@ export class Monitor {
   async tick(): Promise<{ acted: number }> {
     let acted = 0;
     this.deps.forge.beginPass?.();
+    await this.lookAhead();
     this.applyDependencies();
     for (const task of this.deps.registry.listTasks(WATCHED_STATES)) {
       try {
@@ -243,6 +245,29 @@ export class Monitor {
 
   /** Since when each host has not answered (by name). */
   private readonly hostsDown = new Map<string, number>();
+
+  /**
+   * Each host's live sessions (agents of running tasks, CI of tasks in CI) read in one round trip at the start of
+   * the pass; the runner answers this pass's looks from it. A host that does not answer: each task's own look
+   * says so in its turn.
+   */
+  private async lookAhead(): Promise<void> {
+    const byRunner = new Map<string, string[]>();
+    for (const task of this.deps.registry.listTasks(['running', 'agent_exited', 'ci_running'])) {
+      if (task.host === null) continue;
+      const attempt = this.deps.registry.latestAttempt(task.id, task.state === 'ci_running' ? 'ci' : 'agent');
+      if (attempt && attempt.n === task.attempt) byRunner.set(task.host, [...(byRunner.get(task.host) ?? []), attempt.session_dir]);
+    }
+    await Promise.all(
+      [...byRunner].map(async ([host, dirs]) => {
+        try {
+          await this.runners.for({ host }).lookAll(dirs, LOOK_BYTES);
+        } catch {
+          // Unreachable or gone from the config: each task's own look says so in its turn.
+        }
+      }),
+    );
+  }
 
   /** Since when a host has not answered, or null. */
   hostDownSince(name: string): number | null {

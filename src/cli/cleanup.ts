@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { poolRoot } from '../workspace/worktrees.js';
 import { json, type Out } from './output.js';
 import { withProject } from './with-project.js';
+import { runnersOf } from '../runners/runners.js';
 
 export function registerCleanupCommand(program: Command, io: Out, cwd: () => string | undefined): void {
   program
@@ -18,7 +19,7 @@ export function registerCleanupCommand(program: Command, io: Out, cwd: () => str
     .option('--json', 'machine-readable output')
     .action((options: { force?: boolean; json?: boolean }) =>
       withProject(cwd(), async (project) => {
-        const report = await cleanupFinished(project.repo.root, project.registry, { force: options.force });
+        const report = await cleanupFinished(project.repo.root, project.registry, { force: options.force, remote: (task, o) => runnersOf(project).for(task).removeCheckout(task, o) });
         // Warm worktrees go too; the daemon makes new ones when it next needs them.
         const warm = await new WorktreePool(project.repo.root, poolRoot(project.config, project.repo.root), project.config.base, 0, silentLogger()).clear();
         const deps = pruneDeps(join(swarmDataDir(), 'deps'), Date.now());

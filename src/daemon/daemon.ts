@@ -139,7 +139,7 @@ export class Daemon {
         cron.schedule(
           config.cleanup.schedule,
           async () => {
-            const report = await cleanupFinished(this.project.repo.root, registry).catch((err: unknown) => {
+            const report = await cleanupFinished(this.project.repo.root, registry, { remote: (task, o) => this.runners.for(task).removeCheckout(task, o) }).catch((err: unknown) => {
               this.options.log.warn({ error: errorMessage(err) }, 'scheduled cleanup failed');
               return null;
             });

@@ -56,6 +56,12 @@ export class LocalRunner implements Runner {
     return { live: sessionLiveness(dir), last_output_at: lastOutputAt(dir), tail: tailBytes > 0 ? readTranscriptTail(dir, tailBytes) : '' };
   }
 
+  async lookAll(dirs: readonly string[], tailBytes: number): Promise<Map<string, SessionView>> {
+    const views = new Map<string, SessionView>();
+    for (const dir of dirs) views.set(dir, await this.look(dir, tailBytes));
+    return views;
+  }
+
   async kill(dir: string, signal?: NodeJS.Signals): Promise<boolean> {
     return killSession(dir, signal);
   }

@@ -56,6 +56,8 @@ export interface Runner {
   start(dir: string, spec: SessionStart, files?: Record<string, string>): Promise<SessionState>;
   /** Liveness, last output time and the transcript's last `tailBytes` bytes, in one look. */
   look(dir: string, tailBytes: number): Promise<SessionView>;
+  /** The same for many sessions at once: one round trip for all (the monitor's pass asks once per runner). */
+  lookAll(dirs: readonly string[], tailBytes: number): Promise<Map<string, SessionView>>;
   /** Asks the session's holder to end its agent (TERM, then KILL after a grace period). True if a process was signalled. */
   kill(dir: string, signal?: NodeJS.Signals): Promise<boolean>;
   /**

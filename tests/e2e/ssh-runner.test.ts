@@ -148,4 +148,22 @@ describe('a task on a host over SSH', () => {
     expect(logs.stdout).toContain('interactive: got finish');
     await waitForState(box, id, 'ready', 60_000);
   });
+
+  it('kill stops the agent on the host; cleanup removes its checkout there', async () => {
+    writeConfig(box, { agents: { gated: { command: agentCommand('gated.mjs'), sandbox: 'none', env: { AGENT_RECORD_DIR: box.records, AGENT_GATE: join(box.dir, 'never') } } }, hosts: { box: host } });
+    daemon = await runDaemon(box);
+    const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', '--host', 'box', 'Never finishes'])).stdout) as { id: number };
+    const running = await waitForState(box, id, 'running');
+    await waitFor(() => (readRecords(box, 'gated.jsonl').length === 1 ? true : undefined), { timeoutMs: 20_000, what: 'the agent to start on the host' });
+    const registry = openRegistry(box);
+    const session = registry.latestAttempt(id, 'agent')!;
+    const killed = await swarm(box.repo, ['kill', '--json', String(id)]);
+    expect(JSON.parse(killed.stdout)).toMatchObject({ sessionsKilled: 1 });
+    await waitFor(() => (isSameProcessAlive(session.child_pid, session.child_start) ? undefined : true), { timeoutMs: 20_000, what: 'the agent on the host to stop' });
+    expect(existsSync(running.worktree)).toBe(true);
+    const cleaned = await swarm(box.repo, ['cleanup', '--json']);
+    expect(JSON.parse(cleaned.stdout)).toMatchObject({ removed: [{ task: id, path: running.worktree }] });
+    expect(existsSync(running.worktree)).toBe(false);
+    registry.close();
+  });
 });

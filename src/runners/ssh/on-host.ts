@@ -5,7 +5,7 @@
  * Nothing here reads the user's machine: only what the daemon sends (a session spec, a prompt).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import * as z from 'zod';
 import { LocalRunner } from '../local.js';
 import { ClientMessage, jsonLines } from '../../sessions/protocol.js';
@@ -61,6 +61,11 @@ export async function onHost(op: string, args: string[]): Promise<number> {
     case 'look':
       answer(await runner.look(dir, Number(args[1] ?? 0)));
       return 0;
+    case 'look-many': {
+      const { dirs, bytes } = z.object({ dirs: z.array(z.string()), bytes: z.number().int().nonnegative() }).parse(JSON.parse(await readStdin()));
+      answer([...(await runner.lookAll(dirs, bytes)).values()]);
+      return 0;
+    }
     case 'kill':
       answer(await runner.kill(dir, (args[1] as NodeJS.Signals | undefined) ?? 'SIGTERM'));
       return 0;
@@ -85,26 +90,7 @@ export async function onHost(op: string, args: string[]): Promise<number> {
       process.stdin.destroy();
       return 0;
     }
-    case 'fresh': {
-      // A session folder nobody used: made here, so two daemons never pick the same name on one host.
-      let name = basename(dir);
-      let n = 1;
-      while (!tryMake(join(dirname(dir), name))) name = `${basename(dir)}-${++n}`;
-      answer(join(dirname(dir), name));
-      return 0;
-    }
     default:
       throw new Error(`unknown host operation "${op}" (this swarm is older or newer than the daemon's)`);
-  }
-}
-
-function tryMake(path: string): boolean {
-  try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    mkdirSync(path, { mode: 0o700 });
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
   }
 }

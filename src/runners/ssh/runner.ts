@@ -26,10 +26,30 @@ export class HostUnreachableError extends SwarmError {
   }
 }
 
+/** `sh -s -- DIR REPO`: the host's folder made and resolved, the repository's mirror made in it (one round trip). */
 const RESOLVE_SCRIPT = `dir=$1
 case "$dir" in "~") dir=$HOME ;; "~/"*) dir="$HOME/\${dir#"~/"}" ;; esac
-mkdir -p "$dir" && cd "$dir" && pwd -P
+mkdir -p "$dir/$2" && cd "$dir" && git init --quiet --bare "$2/mirror.git" >/dev/null && pwd -P
 `;
+
+/** `sh -s -- PATH MIRROR START BRANCH FROM`: the task's checkout cloned from the mirror on its branch, unless it is there. */
+const CHECKOUT_SCRIPT = `path=$1; mirror=$2; start=$3; branch=$4; from=$5
+if [ -d "$path/.git" ]; then echo reused; exit 0; fi
+git clone --quiet --no-checkout "$mirror" "$path" &&
+git -C "$path" fetch --quiet origin "$start:$start" &&
+git -C "$path" checkout --quiet -B "$branch" "$from" && echo created && exit 0
+rm -rf "$path"; exit 1
+`;
+
+/** \`sh -s -- DIR\`: a session folder nobody used (made here, so two daemons never pick one name). */
+const FRESH_SCRIPT = `dir=$1; n=1; try=$dir
+mkdir -p "$(dirname "$dir")"
+until mkdir "$try" 2>/dev/null; do n=$((n + 1)); try="$dir-$n"; [ $n -gt 1000 ] && exit 1; done
+echo "$try"
+`;
+
+/** How long a look read ahead stands in for a fresh one (a monitor pass). */
+const LOOK_AHEAD_MS = 5_000;
 
 /** Always the host's own, whatever this machine's value. */
 const LOCAL_ONLY = new Set(['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TMPDIR', 'XDG_DATA_HOME', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME', 'XDG_RUNTIME_DIR']);
@@ -65,11 +85,11 @@ export class SshRunner implements Runner {
 
   /** This repository's folder on the host (absolute): its mirror, checkouts and sessions. */
   private repoDir(): Promise<string> {
-    this.base ??= this.ssh(['sh', '-s', '--', this.host.dir], { input: RESOLVE_SCRIPT }).then((r) => {
+    const name = `${basename(this.repoRoot)}-${createHash('sha256').update(this.repoRoot).digest('hex').slice(0, 10)}`;
+    this.base ??= this.ssh(['sh', '-s', '--', this.host.dir, name], { input: RESOLVE_SCRIPT }).then((r) => {
       const dir = r.stdout.trim().split('\n').at(-1) ?? '';
-      if (r.code !== 0 || !dir.startsWith('/')) throw new SwarmError('SWARM_HOST_FAILED', `cannot use ${this.host.dir} on host ${this.name}: ${r.stderr.trim() || 'no folder'}. Set hosts.${this.name}.dir to a folder the ssh user may write.`);
-      const id = createHash('sha256').update(this.repoRoot).digest('hex').slice(0, 10);
-      return `${dir}/${basename(this.repoRoot)}-${id}`;
+      if (r.code !== 0 || !dir.startsWith('/')) throw new SwarmError('SWARM_HOST_FAILED', `cannot use ${this.host.dir} on host ${this.name}: ${r.stderr.trim() || 'no folder'}. Set hosts.${this.name}.dir to a folder the ssh user may write (and check git is installed there: \`swarm hosts\`).`);
+      return `${dir}/${name}`;
     });
     this.base.catch(() => (this.base = null));
     return this.base;
@@ -86,7 +106,9 @@ export class SshRunner implements Runner {
   }
 
   async freshSession(base: string): Promise<{ sessionId: string; dir: string }> {
-    const dir = z.string().parse(await this.op('fresh', [`${await this.repoDir()}/sessions/${base}`]));
+    const made = await this.ssh(['sh', '-s', '--', `${await this.repoDir()}/sessions/${base}`], { input: FRESH_SCRIPT });
+    const dir = made.stdout.trim();
+    if (made.code !== 0 || !dir.startsWith('/')) throw new SwarmError('SWARM_HOST_FAILED', `could not make a session folder on ${this.name}: ${made.stderr.trim()}`);
     return { sessionId: basename(dir), dir };
   }
 
@@ -104,9 +126,28 @@ export class SshRunner implements Runner {
     return SessionState.parse(await this.op('start', [dir], JSON.stringify({ spec: { argv, cwd, env, cols, rows, scrollback_bytes, ...(transcript_max_bytes ? { transcript_max_bytes } : {}) }, host_env: hostEnv, files })));
   }
 
+  /** Looks read ahead by `lookAll`: each answers one later `look` asking no more bytes, within a short time. */
+  private readonly ahead = new Map<string, { view: SessionView; bytes: number; at: number }>();
+
   async look(dir: string, tailBytes: number): Promise<SessionView> {
+    const early = this.ahead.get(dir);
+    this.ahead.delete(dir);
+    if (early && early.bytes >= tailBytes && Date.now() - early.at < LOOK_AHEAD_MS) return { ...early.view, tail: tailBytes > 0 ? early.view.tail.slice(-tailBytes) : '' };
     const view = View.parse(await this.op('look', [dir, String(tailBytes)]));
     return { live: view.live as Liveness, last_output_at: view.last_output_at, tail: view.tail };
+  }
+
+  async lookAll(dirs: readonly string[], tailBytes: number): Promise<Map<string, SessionView>> {
+    if (!dirs.length) return new Map();
+    const views = z.array(View).parse(await this.op('look-many', ['-'], JSON.stringify({ dirs, bytes: tailBytes })));
+    const now = Date.now();
+    const all = new Map<string, SessionView>();
+    dirs.forEach((dir, i) => {
+      const view = { live: views[i]!.live as Liveness, last_output_at: views[i]!.last_output_at, tail: views[i]!.tail };
+      all.set(dir, view);
+      this.ahead.set(dir, { view, bytes: tailBytes, at: now });
+    });
+    return all;
   }
 
   async kill(dir: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<boolean> {
@@ -169,30 +210,21 @@ export class SshRunner implements Runner {
     return `${await this.repoDir()}/mirror.git`;
   }
 
-  async prepare(task: RunnerTask, options: { start: string }) {
+  async prepare(task: RunnerTask, options: { start: string }): ReturnType<Runner['prepare']> {
     const mirror = await this.mirror();
-    const made = await this.ssh(['git', 'init', '--quiet', '--bare', mirror]);
-    if (made.code !== 0) throw new SwarmError('SWARM_HOST_FAILED', `could not make the mirror on ${this.name}: ${made.stderr.trim()}`);
     // Base, where the task starts, and its branch if it has commits already (a task placed again): pushed.
-    const start = await revParse(this.repoRoot, options.start);
-    const refs = [`+${start}:refs/swarm/start/${task.id}`, `+refs/heads/${task.base}:refs/heads/${task.base}`];
+    const startSha = await revParse(this.repoRoot, options.start);
+    const refs = [`+${startSha}:refs/swarm/start/${task.id}`, `+refs/heads/${task.base}:refs/heads/${task.base}`];
     if (await branchExists(this.repoRoot, task.branch)) refs.push(`+refs/heads/${task.branch}:refs/heads/${task.branch}`);
     const pushed = await this.localGit(['push', '--quiet', '--no-verify', this.url(mirror), ...refs]);
     if (pushed.code !== 0) throw new SwarmError('SWARM_HOST_FAILED', `could not push to the mirror on ${this.name}: ${pushed.stderr.trim()}`);
     const path = task.worktree;
-    const exists = (await this.ssh(['test', '-d', `${path}/.git`])).code === 0;
-    if (!exists) {
-      const cloned = await this.ssh(['git', 'clone', '--quiet', '--no-checkout', mirror, path]);
-      if (cloned.code !== 0) throw new SwarmError('SWARM_HOST_FAILED', `could not make the checkout on ${this.name}: ${cloned.stderr.trim()}`);
-      const from = refs.length > 2 ? `origin/${task.branch}` : `refs/swarm/start/${task.id}`;
-      const fetched = await this.ssh(['git', '-C', path, 'fetch', '--quiet', 'origin', `refs/swarm/start/${task.id}:refs/swarm/start/${task.id}`]);
-      const checked = fetched.code === 0 ? await this.ssh(['git', '-C', path, 'checkout', '--quiet', '-B', task.branch, from]) : fetched;
-      if (checked.code !== 0) {
-        await this.ssh(['rm', '-rf', path]);
-        throw new SwarmError('SWARM_HOST_FAILED', `could not check out ${task.branch} on ${this.name}: ${checked.stderr.trim()}`);
-      }
-    }
-    return { how: exists ? ('reused' as const) : ('created' as const), installs: [], gitDirs: [`${path}/.git`] };
+    const start = `refs/swarm/start/${task.id}`;
+    // A half-made checkout is removed by the script: nothing is left there after a failed start.
+    const checkout = await this.ssh(['sh', '-s', '--', path, mirror, start, task.branch, refs.length > 2 ? `origin/${task.branch}` : start], { input: CHECKOUT_SCRIPT });
+    const how = checkout.stdout.trim().split('\n').at(-1);
+    if (checkout.code !== 0 || (how !== 'created' && how !== 'reused')) throw new SwarmError('SWARM_HOST_FAILED', `could not check out ${task.branch} on ${this.name}: ${checkout.stderr.trim() || 'no answer'}`);
+    return { how: how as 'created' | 'reused', installs: [], gitDirs: [`${path}/.git`] };
   }
 
   async fetchBranch(task: RunnerTask): Promise<FetchBack> {

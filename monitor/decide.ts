@@ -188,6 +188,15 @@ function afterReview(s: Snapshot): Action {
   }
 }
 
+/**
+ * A task whose host does not answer: wait (transient trouble, no retry spent) until it has been silent for the
+ * host's \`gone_minutes\`; then place it again on this machine. Only a task whose agent runs or waits to start
+ * is moved: later states live on the forge and this machine already. Pure.
+ */
+export function hostVerdict(state: TaskState, silentMs: number, goneMs: number): 'wait' | 'place_again' {
+  return state === 'running' && silentMs >= goneMs ? 'place_again' : 'wait';
+}
+
 export function decide(s: Snapshot): Action {
   if (s.pr?.state === 'merged' && s.task.state !== 'done') return { type: 'done' };
   if (s.pr?.state === 'closed' && s.task.state !== 'cancelled') return { type: 'cancel', why: 'the pull request was closed without merging' };

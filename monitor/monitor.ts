@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 /** observe -> decide -> act, for every task that is in flight. Deterministic: no LLM call anywhere here. */
 import type { Logger } from 'pino';
 import type { Registry } from '../registry/registry.js';
@@ -9,7 +9,8 @@ import { errorMessage } from '../src/errors.js';
 import { ADAPTERS } from '../src/agents/registry.js';
 import { AgentReport, attemptCost } from '../src/agents/report.js';
 import type { Forge, ForgeObservation } from '../src/forge/forge.js';
-import { needsHelpMessage, readyMessage } from '../src/notify/messages.js';
+import { needsHelpMessage, placedAgainMessage, readyMessage } from '../src/notify/messages.js';
+import { worktreesRoot } from '../src/workspace/worktrees.js';
 import { commitsAhead, revParse, runGit } from '../src/workspace/git.js';
 import { localRunners, type Runners } from '../src/runners/runners.js';
 import { HostUnreachableError } from '../src/runners/ssh/runner.js';
@@ -17,7 +18,7 @@ import { observeScreenshots, takeScreenshots, type ScreenshotFacts } from '../sr
 import { ReviewRounds } from './rounds.js';
 import { waitFor } from '../src/wait.js';
 import { classifyExit, FAST_FAILURE_MS, readableNodeDump, reconnectOnly } from './classify.js';
-import { decide, type Action, type SessionFacts, type Snapshot } from './decide.js';
+import { decide, hostVerdict, type Action, type SessionFacts, type Snapshot } from './decide.js';
 import { stripAnsi, tail } from './evidence.js';
 
 export const WATCHED_STATES: readonly TaskState[] = ['running', 'agent_exited', 'pr_open', 'ci_running', 'reviewing', 'ready'];
@@ -220,6 +221,7 @@ export class Monitor {
     let acted = 0;
     this.deps.forge.beginPass?.();
     await this.lookAhead();
+    if (this.leftBehind.length) await this.stopLeftBehind();
     this.applyDependencies();
     for (const task of this.deps.registry.listTasks(WATCHED_STATES)) {
       try {
@@ -282,6 +284,40 @@ export class Monitor {
       this.deps.registry.recordEvent(task.id, 'host_unreachable', { host: err.host, why: err.message });
       this.deps.log.warn({ task: task.id, host: err.host, error: err.message }, 'host unreachable; the task waits (no retry spent)');
     }
+    const goneMs = (this.deps.config.hosts[err.host]?.gone_minutes ?? Infinity) * 60_000;
+    if (hostVerdict(task.state, this.now() - since, goneMs) === 'place_again') this.placeAgain(task, err.host, this.now() - since);
+  }
+
+  /** The task's host is gone: the attempt there is written off (no retry counted) and the task queued here, on its branch as fetched so far. */
+  private placeAgain(task: TaskRow, host: string, silentMs: number): void {
+    const { registry, config, repoRoot } = this.deps;
+    const attempt = registry.latestAttempt(task.id, 'agent');
+    if (attempt && attempt.ended_at === null) registry.updateAttempt(attempt.id, { ended_at: this.now(), outcome: 'host_lost' });
+    const minutes = Math.round(silentMs / 60_000);
+    const moved = registry.transition(task.id, 'running', 'queued', {
+      event: 'placed_again',
+      data: { from: host, to: 'local', silent_ms: silentMs, ...(attempt ? { left: attempt.session_dir } : {}) },
+      patch: { host: null, worktree: join(worktreesRoot(config, repoRoot), basename(task.worktree)), not_before: null },
+      notify: { dedupe: `${task.id}:placed_again:${task.attempt}`, channels: this.deps.channels, message: placedAgainMessage(task, host, minutes) },
+    });
+    if (moved) this.deps.log.warn({ task: task.id, host }, 'host gone; task placed again on this machine');
+    if (moved && attempt) this.leftBehind.push({ task: task.id, host, dir: attempt.session_dir });
+  }
+
+  /** Sessions left on a host that was gone (their tasks placed again here): stopped once it answers again. */
+  private leftBehind: { task: number; host: string; dir: string }[] = [];
+
+  private async stopLeftBehind(): Promise<void> {
+    const still: typeof this.leftBehind = [];
+    for (const left of this.leftBehind) {
+      try {
+        const survivors = await this.runners.for({ host: left.host }).stop(left.dir);
+        this.deps.registry.recordEvent(left.task, 'left_behind_stopped', { host: left.host, session: left.dir, ...(survivors?.length ? { survivors } : {}) });
+      } catch {
+        still.push(left);
+      }
+    }
+    this.leftBehind = still;
   }
 
   private hostBack(task: TaskRow): void {

@@ -85,8 +85,11 @@ export const HostConfig = z.strictObject({
   swarm: Argv.default(['swarm']),
   /** An ssh config file for this host (passed as \`ssh -F\`); default: your usual ~/.ssh/config. */
   ssh_config: z.string().min(1).optional(),
+  /** A host silent this long is gone: its running tasks are placed again here, from what was fetched so far. */
+  gone_minutes: z.number().positive().default(30),
 });
 export type HostConfig = z.infer<typeof HostConfig>;
+export type HostConfigInput = z.input<typeof HostConfig>;
 
 export const SwarmConfig = z.strictObject({
   $schema: z.string().optional(),

@@ -18,6 +18,15 @@ export function readyMessage(task: TaskRow, prNumber: number | null, hasCi: bool
  * A task that needs a human. An agent fault leads with the agent's own decisive line ("--dangerously-skip-
  * permissions cannot be used with root/sudo privileges"), so the cause is in the title, never only an exit code.
  */
+/** A host silent past its gone_minutes: its task moved here, said with the host's name. */
+export function placedAgainMessage(task: TaskRow, host: string, silentMinutes: number): NotificationInput {
+  return {
+    event: 'placed_again',
+    title: `Task ${task.id} moved here: host ${host} unreachable for ${silentMinutes} min`,
+    body: `${task.title}\nIt starts again on this machine from what was brought back so far (no retry counted). See \`swarm show ${task.id}\`; \`swarm hosts\` says what is wrong with ${host}.`,
+  };
+}
+
 export function needsHelpMessage(task: TaskRow, reason: string, decisiveLine?: string): NotificationInput {
   const retries = task.retries === 1 ? '1 retry' : `${task.retries} retries`;
   const headline = (decisiveLine ?? reason).split('\n')[0]!.slice(0, 160);

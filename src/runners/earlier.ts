@@ -7,7 +7,8 @@ import type { Runner } from './runner.js';
  * starts (and before a merge). Returns the first session that could not be stopped, if any.
  */
 export async function stopEarlierAgents(runner: Runner, registry: Registry, taskId: number, before: number, data: Record<string, unknown> = {}): Promise<{ session: string; survivors: number[] } | null> {
-  const earlier = registry.attempts(taskId).filter((a) => a.kind === 'agent' && a.n < before);
+  // An attempt written off with its gone host ran there, not on this runner: the monitor stops it when the host answers.
+  const earlier = registry.attempts(taskId).filter((a) => a.kind === 'agent' && a.n < before && a.outcome !== 'host_lost');
   let stuck: { session: string; survivors: number[] } | null = null;
   for (const attempt of earlier) {
     // Only a session with something alive is stopped and said: its holder, its agent, or what it left behind.

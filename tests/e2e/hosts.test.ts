@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HostConfig } from '../../src/config/schema.js';
+import type { HostConfigInput } from '../../src/config/schema.js';
 import { closeHost } from '../../src/runners/ssh/ssh.js';
 import { BIN, sandbox, swarm, writeConfig, type Sandbox } from '../helpers/sample.js';
 import { startSshd, type Sshd } from '../helpers/sshd.js';
@@ -11,7 +11,7 @@ import { startSshd, type Sshd } from '../helpers/sshd.js';
 describe('hosts over real OpenSSH', () => {
   let sshd: Sshd;
   let box: Sandbox;
-  const host = (over: Partial<HostConfig> & { ssh: string }): HostConfig => ({ dir: join(box.dir, 'remote'), slots: 3, swarm: [process.execPath, BIN], ssh_config: sshd.clientConfig, ...over });
+  const host = (over: Partial<HostConfigInput> & { ssh: string }): HostConfigInput => ({ dir: join(box.dir, 'remote'), slots: 3, swarm: [process.execPath, BIN], ssh_config: sshd.clientConfig, ...over });
   beforeAll(async () => {
     box = sandbox('hosts');
     sshd = await startSshd({ hide: [box.repo] });

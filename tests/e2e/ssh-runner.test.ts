@@ -1,12 +1,12 @@
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { HostConfig } from '../../src/config/schema.js';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import type { HostConfigInput } from '../../src/config/schema.js';
 import { closeHost } from '../../src/runners/ssh/ssh.js';
 import { isSameProcessAlive } from '../../src/sessions/process.js';
 import { waitFor } from '../../src/wait.js';
 import { attachInPty } from '../helpers/attach.js';
-import { agentCommand, BIN, git, killAllSessions, openRegistry, readRecords, runDaemon, SAMPLE_CI, sandbox, swarm, waitForState, writeConfig, type DaemonProcess, type Sandbox } from '../helpers/sample.js';
+import { agentCommand, BIN, git, killAllSessions, openRegistry, readRecords, receiver, runDaemon, SAMPLE_CI, sandbox, swarm, waitForState, writeConfig, type DaemonProcess, type Sandbox } from '../helpers/sample.js';
 import { startSshd, type Sshd } from '../helpers/sshd.js';
 
 /**
@@ -17,7 +17,7 @@ describe('a task on a host over SSH', () => {
   let box: Sandbox;
   let sshd: Sshd;
   let daemon: DaemonProcess | null = null;
-  let host: HostConfig;
+  let host: HostConfigInput & { ssh_config: string };
   const remote = (): string => join(box.dir, 'remote');
 
   beforeEach(async () => {
@@ -164,6 +164,42 @@ describe('a task on a host over SSH', () => {
     const cleaned = await swarm(box.repo, ['cleanup', '--json']);
     expect(JSON.parse(cleaned.stdout)).toMatchObject({ removed: [{ task: id, path: running.worktree }] });
     expect(existsSync(running.worktree)).toBe(false);
+    registry.close();
+  });
+
+  it('a host gone past gone_minutes: its running task is placed again here (no retry), goes to ready, and the agent left there is stopped when it answers', async () => {
+    const hook = await receiver();
+    onTestFinished(() => hook.close());
+    const gate = join(box.dir, 'release');
+    writeConfig(box, {
+      agents: { gated: { command: agentCommand('gated.mjs'), sandbox: 'none', env: { AGENT_RECORD_DIR: box.records, AGENT_GATE: gate } } },
+      ci: { command: SAMPLE_CI },
+      hosts: { box: { ...host, gone_minutes: 0.05 } },
+      notify: { desktop: false, webhook: { url: hook.url } },
+    });
+    daemon = await runDaemon(box);
+    const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', '--host', 'box', 'Fix addNumbers'])).stdout) as { id: number };
+    await waitForState(box, id, 'running');
+    await waitFor(() => (readRecords(box, 'gated.jsonl').length === 1 ? true : undefined), { timeoutMs: 20_000, what: 'the agent to start on the host' });
+    const registry = openRegistry(box);
+    const onHost = registry.latestAttempt(id, 'agent')!;
+    sshd.stop();
+    await waitFor(() => (registry.events(id).some((e) => e.kind === 'placed_again') ? true : undefined), { timeoutMs: 30_000, what: 'the task to be placed again' });
+    const here = await waitForState(box, id, 'running');
+    expect(here.host).toBeNull();
+    expect(here.worktree.startsWith(box.worktrees)).toBe(true);
+    expect(registry.attempts(id).find((a) => a.id === onHost.id)!.outcome).toBe('host_lost');
+    // One notification, naming the host.
+    await waitFor(() => (hook.received.some((r) => String(r.body.title).startsWith(`Task ${id} moved here: host box unreachable for`)) ? true : undefined), { timeoutMs: 20_000, what: 'the placed-again notification' });
+    // The host comes back: the agent left there, still waiting, is stopped (never two agents on one task).
+    expect(isSameProcessAlive(onHost.child_pid, onHost.child_start)).toBe(true);
+    await sshd.restart();
+    await waitFor(() => (registry.events(id).some((e) => e.kind === 'left_behind_stopped') ? true : undefined), { timeoutMs: 30_000, what: 'the agent left on the host to be stopped' });
+    expect(isSameProcessAlive(onHost.child_pid, onHost.child_start)).toBe(false);
+    writeFileSync(gate, 'go');
+    const ready = await waitForState(box, id, 'ready', 60_000);
+    expect(ready.retries).toBe(0);
+    expect(git(box.repo, ['show', `${ready.verified_sha!}:src/add.ts`])).toContain('a + b');
     registry.close();
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, type Action, type Snapshot } from '../../monitor/decide.js';
+import { decide, hostVerdict, type Action, type Snapshot } from '../../monitor/decide.js';
 import type { TaskState } from '../../registry/types.js';
 
 const MIN = 60_000;
@@ -156,4 +156,14 @@ describe('decide', () => {
     const action = decide(snap('running', { agent: exited(0), work: { commits_ahead: 0, uncommitted: ['src/add.ts'] } }));
     expect(action.type === 'mark_agent_exited' && action.then.type === 'respawn' && action.then.evidence.summary).toContain('uncommitted changes in: src/add.ts');
   });
+});
+
+describe('a task whose host does not answer', () => {
+  it.each([
+    ['running, silent a minute of 30', 'running', 60_000, 30 * 60_000, 'wait'],
+    ['running, silent past gone_minutes', 'running', 31 * 60_000, 30 * 60_000, 'place_again'],
+    ['running, exactly at the limit', 'running', 30 * 60_000, 30 * 60_000, 'place_again'],
+    ['agent exited there: its branch is there, wait for it', 'agent_exited', 60 * 60_000, 30 * 60_000, 'wait'],
+    ['in CI there: wait', 'ci_running', 60 * 60_000, 30 * 60_000, 'wait'],
+  ] as const)('%s', (_what, state, silent, gone, want) => expect(hostVerdict(state, silent, gone)).toBe(want));
 });

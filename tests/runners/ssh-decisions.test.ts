@@ -4,7 +4,7 @@ import { compatibleSwarm, judgeHost, parseProbe, versionIn, type HostFacts } fro
 import { remoteCommand, shellQuote, sshTrouble } from '../../src/runners/ssh/ssh.js';
 import type { HostConfig } from '../../src/config/schema.js';
 
-const HOST: HostConfig = { ssh: 'me@box', dir: '~/swarm', slots: 4, swarm: ['swarm'] };
+const HOST: HostConfig = { ssh: 'me@box', dir: '~/swarm', slots: 4, swarm: ['swarm'], gone_minutes: 30 };
 const FACTS: HostFacts = { os: 'Linux', arch: 'x86_64', git: 'git version 2.43.0', node: 'v22.3.0', swarm: '0.1.0', paths: { claude: '/usr/bin/claude', bwrap: '/usr/bin/bwrap' }, dir: '/home/me/swarm', dir_error: null, disk_free_mb: 50_000, mem_free_mb: 12_000, mem_total_mb: 32_000 };
 
 describe('quoting for the remote shell', () => {

@@ -11,6 +11,9 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { HostConfig } from '../../config/schema.js';
 
+/** What ssh needs of a host: where, and which config file. */
+export type SshTarget = Pick<HostConfig, 'ssh'> & { ssh_config?: string | undefined };
+
 /** Quotes one argument for the remote POSIX shell (ssh hands the host one command line). Pure. */
 export function shellQuote(arg: string): string {
   return /^[A-Za-z0-9_./=:@%+,-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
@@ -33,13 +36,13 @@ export function controlDir(stateDir: string): string {
  * %C names a socket by address, so two aliases of one machine with different known_hosts would share a login
  * the second never checked the key of.
  */
-export function controlPath(host: HostConfig, stateDir: string): string {
+export function controlPath(host: SshTarget, stateDir: string): string {
   const id = createHash('sha256').update(JSON.stringify([host.ssh, host.ssh_config ?? ''])).digest('hex').slice(0, 24);
   return join(controlDir(stateDir), id);
 }
 
 /** The ssh argv for a host, before the remote command. */
-export function sshArgv(host: HostConfig, stateDir: string, extra: readonly string[] = []): string[] {
+export function sshArgv(host: SshTarget, stateDir: string, extra: readonly string[] = []): string[] {
   return [
     'ssh',
     ...(host.ssh_config ? ['-F', host.ssh_config] : []),
@@ -65,7 +68,7 @@ export interface SshResult {
 }
 
 /** Why ssh could not reach the host, in words with what to do; null when it is the remote command that failed. */
-export function sshTrouble(name: string, host: HostConfig, result: SshResult): string | null {
+export function sshTrouble(name: string, host: SshTarget, result: SshResult): string | null {
   if (result.code !== 255) return null;
   const said = result.stderr.trim();
   if (/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key for .* has changed/i.test(said)) {
@@ -84,7 +87,7 @@ export function sshTrouble(name: string, host: HostConfig, result: SshResult): s
 }
 
 /** Runs `argv` on the host (quoted), `input` on its stdin; resolves with its exit and output (255: ssh's own failure). */
-export function runOnHost(host: HostConfig, stateDir: string, argv: readonly string[], options: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<SshResult> {
+export function runOnHost(host: SshTarget, stateDir: string, argv: readonly string[], options: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<SshResult> {
   mkdirSync(controlDir(stateDir), { recursive: true, mode: 0o700 });
   const args = [...sshArgv(host, stateDir).slice(1), remoteCommand(argv)];
   return new Promise((resolve) => {
@@ -99,7 +102,7 @@ export function runOnHost(host: HostConfig, stateDir: string, argv: readonly str
 }
 
 /** Closes the host's shared connection (the daemon stopping, a test ending). */
-export function closeHost(host: HostConfig, stateDir: string): Promise<SshResult> {
+export function closeHost(host: SshTarget, stateDir: string): Promise<SshResult> {
   return new Promise((resolve) => {
     execFile('ssh', [...sshArgv(host, stateDir, ['-O', 'exit']).slice(1)], { timeout: 10_000 }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout: String(stdout), stderr: String(stderr) }));
   });

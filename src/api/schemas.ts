@@ -17,6 +17,8 @@ export const Card = z
     agent: z.string(),
     model: z.string().nullable(),
     kind: z.string().nullable(),
+    /** The host it runs on (null: the daemon's machine). */
+    host: z.string().nullable().default(null),
     attempt: z.number().int(),
     retries: z.number().int(),
     max_retries: z.number().int(),

@@ -92,6 +92,7 @@ export function cardOf(task: TaskRow, attempts: readonly AttemptHead[], pr: PrRo
     agent: task.agent,
     model: task.model,
     kind: task.kind,
+    host: task.host,
     attempt: task.attempt,
     retries: task.retries,
     max_retries: task.max_retries,

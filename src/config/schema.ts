@@ -111,7 +111,7 @@ export const SwarmConfig = z.strictObject({
   kinds: z
     .record(
       z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'kind names are letters, digits, - and _'),
-      z.strictObject({ agent: z.string().min(1).optional(), model: z.string().min(1).optional(), prompt: z.string().optional() }),
+      z.strictObject({ agent: z.string().min(1).optional(), model: z.string().min(1).optional(), prompt: z.string().optional(), /** Tasks of this kind run on this host unless spawned with another --host. */ host: z.string().min(1).optional() }),
     )
     .default({}),
   agents: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'agent names are letters, digits, - and _'), AgentConfig).default({}),

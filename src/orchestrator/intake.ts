@@ -160,7 +160,9 @@ export async function spawnTask(project: Project, raw: SpawnInput): Promise<Task
   await checkBase(project, base);
   const { agent, note } = chooseAgent(project, input);
   checkPromptSize(prompt, agent);
-  if (input.host !== undefined) checkHost(project, input.host, agent);
+  // A kind may name the host its tasks run on; --host says otherwise for one task.
+  const host = input.host ?? (input.kind ? project.config.kinds[input.kind]?.host : undefined);
+  if (host !== undefined) checkHost(project, host, agent);
   await preflightAgent(agent, project.repo.root);
   if (input.branch !== undefined) {
     await checkBranchName(project.repo.root, input.branch);
@@ -168,7 +170,7 @@ export async function spawnTask(project: Project, raw: SpawnInput): Promise<Task
       throw new GitError('SWARM_BRANCH_EXISTS', `Branch "${input.branch}" already exists. Pick another --branch, or leave it out and swarm names one.`);
     }
   }
-  const task = insertTask(project, { title: (input.title ?? prompt.split('\n')[0]!).trim(), prompt, agent, kind: input.kind, base, branch: input.branch, routing_note: note, host: input.host ?? null });
+  const task = insertTask(project, { title: (input.title ?? prompt.split('\n')[0]!).trim(), prompt, agent, kind: input.kind, base, branch: input.branch, routing_note: note, host: host ?? null });
   return input.branch === undefined ? freshBranch(project, task) : task;
 }
 
@@ -189,6 +191,11 @@ export async function queuePlan(project: Project, plan: Plan, options: { state?:
   const ordered = topologicalOrder(plan.tasks);
   const agents = new Map<string, { agent: ResolvedAgent; note: string | null }>();
   for (const planned of ordered) agents.set(planned.id, chooseAgent(project, { agent: planned.agent || undefined, kind: planned.kind || undefined }));
+  const hostOf = (kind: string | null | undefined): string | null => (kind ? (config.kinds[kind]?.host ?? null) : null);
+  for (const planned of ordered) {
+    const host = hostOf(planned.kind);
+    if (host) checkHost(project, host, agents.get(planned.id)!.agent);
+  }
   const checked = new Set<string>();
   for (const { agent } of agents.values()) {
     if (checked.has(agent.name)) continue;
@@ -214,6 +221,7 @@ export async function queuePlan(project: Project, plan: Plan, options: { state?:
         source_key: options.source_key && rows.length === 0 ? options.source_key : null,
         routing_note: note,
         state: options.state,
+        host: hostOf(planned.kind),
       });
       ids.set(planned.id, row.id);
       rows.push(row);

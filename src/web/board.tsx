@@ -72,7 +72,7 @@ export function CardView(props: { card: Card; now: number; onError: (m: string) 
         <span class="id">#{card.id}</span> <span class="title">{card.title}</span>
       </header>
       <div class="meta">
-        <span>{card.agent}{card.model ? ` · ${card.model}` : ''}</span>
+        <span>{card.agent}{card.model ? ` · ${card.model}` : ''}{card.host ? ` · on ${card.host}` : ''}</span>
         <span title="attempt · retries">a{card.attempt} · r{card.retries}/{card.max_retries}</span>
         <span class="elapsed">{elapsed(card, now)}</span>
       </div>

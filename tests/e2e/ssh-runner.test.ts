@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import type { HostConfigInput } from '../../src/config/schema.js';
@@ -200,6 +200,32 @@ describe('a task on a host over SSH', () => {
     const ready = await waitForState(box, id, 'ready', 60_000);
     expect(ready.retries).toBe(0);
     expect(git(box.repo, ['show', `${ready.verified_sha!}:src/add.ts`])).toContain('a + b');
+    registry.close();
+  });
+
+  it('CI red on the host: the agent is respawned there with the failing assertion, then ready; the board says where it runs; POST /tasks and a kind with a host place it on a host too', async () => {
+    writeConfig(box, { agents: { fixer: { command: agentCommand('fixer.mjs'), sandbox: 'none', env: { AGENT_RECORD_DIR: box.records } } }, ci: { command: SAMPLE_CI }, hosts: { box: host }, kinds: { far: { host: 'box' } } });
+    daemon = await runDaemon(box);
+    const { port, token } = JSON.parse(readFileSync(join(box.repo, '.swarm', 'daemon.json'), 'utf8')) as { port: number; token: string };
+    const api = (path: string, init: RequestInit = {}) => fetch(`http://127.0.0.1:${port}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
+    const created = (await (await api('/api/v1/tasks', { method: 'POST', body: JSON.stringify({ prompt: 'Fix addNumbers', host: 'box' }) })).json()) as { id: number; host: string | null };
+    expect(created.host).toBe('box');
+    const ready = await waitForState(box, created.id, 'ready', 90_000);
+    expect(readRecords(box, 'fixer.jsonl')).toEqual([{ attempt: '1', sawAssertion: false }, { attempt: '2', sawAssertion: true }]);
+    const registry = openRegistry(box);
+    const sessions = registry.attempts(created.id).filter((a) => a.kind === 'agent' || a.kind === 'ci');
+    expect(sessions.map((a) => [a.kind, a.outcome])).toEqual([['agent', 'exited'], ['ci', 'failed'], ['agent', 'exited'], ['ci', 'passed']]);
+    for (const a of sessions) expect(a.session_dir.startsWith(remote())).toBe(true);
+    expect(ready.retries).toBe(1);
+    const cards = (await (await api('/api/v1/tasks')).json()) as { id: number; host: string | null }[];
+    expect(cards.find((c) => c.id === created.id)!.host).toBe('box');
+    // A kind's host places its tasks there without --host.
+    const byKind = JSON.parse((await swarm(box.repo, ['spawn', '--json', '--kind', 'far', 'Docs for addNumbers'])).stdout) as { id: number; host: string | null };
+    expect(byKind.host).toBe('box');
+    expect((await swarm(box.repo, ['kill', String(byKind.id)])).code).toBe(0);
+    const unknown = await api('/api/v1/tasks', { method: 'POST', body: JSON.stringify({ prompt: 'x', host: 'nowhere' }) });
+    expect(unknown.status).toBe(400);
+    expect(((await unknown.json()) as { error: string }).error).toMatch(/Unknown host "nowhere"\. The hosts in swarm\.config\.json are: box/);
     registry.close();
   });
 });

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import WebSocket from 'ws';
 import type { HostConfigInput } from '../../src/config/schema.js';
 import { closeHost } from '../../src/runners/ssh/ssh.js';
 import { isSameProcessAlive } from '../../src/sessions/process.js';
@@ -122,7 +123,7 @@ describe('a task on a host over SSH', () => {
     expect(readdirSync(box.records).filter((f) => f.startsWith('ran-'))).toEqual([]);
   });
 
-  it('attach takes over the terminal of an agent on the host, and logs -f follows it to the end', async () => {
+  it('attach and the dashboard terminal take over an agent on the host; logs -f follows it to the end', async () => {
     writeConfig(box, { agents: { talk: { command: agentCommand('interactive.mjs'), sandbox: 'none' } }, hosts: { box: host } });
     daemon = await runDaemon(box);
     const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', '--host', 'box', 'Talk to me'])).stdout) as { id: number };
@@ -136,6 +137,25 @@ describe('a task on a host over SSH', () => {
     first.write('\x1d');
     expect(await first.exited).toBe(0);
     expect(first.output()).toContain('detached; the agent keeps running');
+
+    // The dashboard's terminal (its WebSocket, as the browser opens it) reaches the same agent on the host.
+    const { port, token } = JSON.parse(readFileSync(join(box.repo, '.swarm', 'daemon.json'), 'utf8')) as { port: number; token: string };
+    const reader = openRegistry(box);
+    const session = reader.latestAttempt(id, 'agent')!.session_id;
+    reader.close();
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/api/v1/sessions/${session}/terminal`, { headers: { authorization: `Bearer ${token}` } });
+    let screen = '';
+    ws.on('message', (data, binary) => {
+      if (binary) screen += String(data);
+      else {
+        const message = JSON.parse(String(data)) as { t: string; data?: string };
+        if (message.t === 'replay') screen += message.data ?? '';
+      }
+    });
+    await waitFor(() => (screen.includes('interactive: got hello') ? true : undefined), { timeoutMs: 20_000, what: 'the screen in the dashboard terminal' });
+    ws.send(JSON.stringify({ t: 'input', data: 'from the browser\r' }));
+    await waitFor(() => (screen.includes('interactive: got from the browser') ? true : undefined), { timeoutMs: 20_000, what: 'the agent on the host to answer the browser' });
+    ws.close();
 
     const follow = swarm(box.repo, ['logs', String(id), '-f']);
     const second = attachInPty(box, id);

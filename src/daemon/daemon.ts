@@ -28,7 +28,7 @@ import { poolRoot } from '../workspace/worktrees.js';
 import { removeDaemonInfo, writeDaemonInfo } from './info.js';
 import { launch, recoverPreparing, type LauncherDeps } from './launcher.js';
 import { DaemonLock } from './lock.js';
-import { admit, hostStarts, budgetFromConfig, defaultConcurrency, memoryRoom, waitReason, type Held } from './scheduler.js';
+import { admit, hostStarts, overflow, budgetFromConfig, defaultConcurrency, memoryRoom, waitReason, type Held } from './scheduler.js';
 import { VERSION } from '../version.js';
 
 export interface DaemonOptions {
@@ -220,6 +220,7 @@ export class Daemon {
 
   private async admitQueued(): Promise<void> {
     const { registry, config } = this.project;
+    this.placeOverflow();
     await this.admitOnHosts();
     for (;;) {
       const here = new Set(registry.listTasks(['queued']).filter((t) => t.host === null).map((t) => t.id));
@@ -249,6 +250,36 @@ export class Daemon {
       this.pool.refill();
       this.spares.fill();
       if (config.stagger_ms > 0) return;
+    }
+  }
+
+  /**
+   * Tasks this machine has no room for (its cap or its memory) go to a host with free slots, and stay there
+   * across respawns. Only tasks whose agent runs unconfined: the sandbox is not built on hosts yet.
+   */
+  private placeOverflow(): void {
+    const { registry, config, repo } = this.project;
+    if (Object.keys(config.hosts).length === 0) return;
+    const runnable = new Set(this.monitor.runnable());
+    const unconfined = (agent: string): boolean => {
+      try {
+        return resolveAgent(config, repo.root, agent).sandbox !== 'bwrap';
+      } catch {
+        return false;
+      }
+    };
+    const waiting = registry.listTasks(['queued']).filter((t) => t.host === null && runnable.has(t.id));
+    const active = registry.listTasks(ACTIVE_STATES);
+    const here = active.filter((t) => t.host === null).length;
+    const room = Math.max(0, Math.min(this.concurrency - here, memoryRoom(freemem(), here, budgetFromConfig(config.memory))));
+    const movable = waiting.slice(room).filter((t) => unconfined(t.agent)).map((t) => t.id);
+    if (!movable.length) return;
+    const taken = new Map<string, number>();
+    for (const t of [...active, ...registry.listTasks(['queued'])]) if (t.host !== null) taken.set(t.host, (taken.get(t.host) ?? 0) + 1);
+    // A host that did not answer at the last pass takes nothing new.
+    const free = Object.fromEntries(Object.entries(config.hosts).map(([name, h]) => [name, this.monitor?.hostDownSince(name) != null ? 0 : Math.max(0, h.slots - (taken.get(name) ?? 0))]));
+    for (const { id, host } of overflow(movable, free)) {
+      registry.transition(id, 'queued', 'queued', { event: 'placed', data: { host, why: `no room on this machine (${here} of ${this.concurrency} running)` }, patch: { host } });
     }
   }
 

@@ -95,7 +95,10 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
       worktree = await runnerOf(deps, queued).checkoutPath(queued);
     } catch (err) {
       log.warn({ task: taskId, host: queued.host, error: errorMessage(err) }, 'host not reachable; the task waits');
-      if (registry.events(taskId).at(-1)?.kind !== 'host_waiting') registry.recordEvent(taskId, 'host_waiting', { host: queued.host, why: errorMessage(err) });
+      // Placed there only for want of room here (not pinned by you or its kind): it waits here instead.
+      const pinned = (registry.events(taskId).find((e) => e.kind === 'created')?.data ?? '').includes('"host"');
+      if (!pinned) registry.transition(taskId, 'queued', 'queued', { event: 'unplaced', data: { host: queued.host, why: errorMessage(err) }, patch: { host: null } });
+      else if (registry.events(taskId).at(-1)?.kind !== 'host_waiting') registry.recordEvent(taskId, 'host_waiting', { host: queued.host, why: errorMessage(err) });
       return null;
     }
   }

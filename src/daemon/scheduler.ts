@@ -67,6 +67,23 @@ export function hostStarts(queued: readonly { id: number; host: string }[], acti
   return { start, full: [...full] };
 }
 
+/**
+ * Where the tasks this machine has no room for go: each to the host with the most free slots (the config's order
+ * breaks ties), while any has one; the rest wait here. `free`: each host's slots not taken. Pure.
+ */
+export function overflow(waiting: readonly number[], free: Readonly<Record<string, number>>): { id: number; host: string }[] {
+  const left = { ...free };
+  const placed: { id: number; host: string }[] = [];
+  for (const id of waiting) {
+    let best: string | null = null;
+    for (const [name, slots] of Object.entries(left)) if (slots > 0 && (best === null || slots > left[best]!)) best = name;
+    if (best === null) break;
+    left[best]! -= 1;
+    placed.push({ id, host: best });
+  }
+  return placed;
+}
+
 export interface MemoryBudget {
   /** What one more agent is expected to need (the design's 3–4 GB on a JS/TS project). */
   agentBytes: number;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { admit, defaultConcurrency, MEMORY_RECHECK_MS, memoryRoom, waitReason, hostStarts } from '../../src/daemon/scheduler.js';
+import { admit, defaultConcurrency, MEMORY_RECHECK_MS, memoryRoom, waitReason, hostStarts, overflow } from '../../src/daemon/scheduler.js';
 
 const GB = 1024 ** 3;
 
@@ -69,4 +69,14 @@ describe('tasks on hosts', () => {
   ] as const)('%s', (_what, queued, active, slots, start, full) => {
     expect(hostStarts(queued, new Map(Object.entries(active)), slots)).toEqual({ start, full });
   });
+});
+
+describe('tasks this machine has no room for', () => {
+  it.each([
+    ['to the host with the most free slots', [1], { box: 1, mac: 3 }, [{ id: 1, host: 'mac' }]],
+    ['spread as slots fill', [1, 2, 3], { box: 2, mac: 2 }, [{ id: 1, host: 'box' }, { id: 2, host: 'mac' }, { id: 3, host: 'box' }]],
+    ['the rest wait here when the hosts are full', [1, 2, 3], { box: 1 }, [{ id: 1, host: 'box' }]],
+    ['no host with a slot: all wait', [1, 2], { box: 0 }, []],
+    ['no hosts', [1], {}, []],
+  ] as const)('%s', (_what, waiting, free, want) => expect(overflow(waiting, free)).toEqual(want));
 });

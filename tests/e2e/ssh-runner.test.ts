@@ -31,7 +31,9 @@ describe('a task on a host over SSH', () => {
     daemon = null;
     await closeHost(host, join(box.repo, '.swarm'));
     // The host's sessions (their holders run as this user) go with the test.
-    for (const repoDir of existsSync(remote()) ? readdirSync(remote()) : []) killAllSessions(box.repo, join(remote(), repoDir, 'sessions'));
+    for (const root of [remote(), join(box.dir, 'remote2')]) {
+      for (const repoDir of existsSync(root) ? readdirSync(root) : []) killAllSessions(box.repo, join(root, repoDir, 'sessions'));
+    }
     sshd.cleanup();
     box.cleanup();
   });
@@ -246,6 +248,30 @@ describe('a task on a host over SSH', () => {
     const unknown = await api('/api/v1/tasks', { method: 'POST', body: JSON.stringify({ prompt: 'x', host: 'nowhere' }) });
     expect(unknown.status).toBe(400);
     expect(((await unknown.json()) as { error: string }).error).toMatch(/Unknown host "nowhere"\. The hosts in swarm\.config\.json are: box/);
+    registry.close();
+  });
+
+  it('two hosts and this machine: tasks with no room here go where there are free slots, and swarm ls says where each runs', async () => {
+    const gate = join(box.dir, 'release');
+    writeConfig(box, {
+      concurrency: 1,
+      agents: { gated: { command: agentCommand('gated.mjs'), sandbox: 'none', env: { AGENT_RECORD_DIR: box.records, AGENT_GATE: gate } } },
+      hosts: { box: { ...host, slots: 1 }, box2: { ...host, dir: join(box.dir, 'remote2'), slots: 1 } },
+    });
+    daemon = await runDaemon(box);
+    const ids: number[] = [];
+    for (let i = 1; i <= 4; i++) ids.push((JSON.parse((await swarm(box.repo, ['spawn', '--json', `Task ${i}`])).stdout) as { id: number }).id);
+    await waitFor(() => (readRecords(box, 'gated.jsonl').length === 3 ? true : undefined), { timeoutMs: 40_000, what: 'three agents running (one here, one on each host)' });
+    const registry = openRegistry(box);
+    const where = ids.map((id) => registry.getTask(id)!);
+    expect(where.filter((t) => t.state === 'running').map((t) => t.host ?? 'local').sort()).toEqual(['box', 'box2', 'local']);
+    // The fourth finds no room anywhere: it waits here, unplaced.
+    expect(where.filter((t) => t.state === 'queued').map((t) => t.host)).toEqual([null]);
+    const ls = (await swarm(box.repo, ['ls'])).stdout;
+    for (const t of where.filter((x) => x.state === 'running')) expect(ls).toMatch(new RegExp(`^${t.id}\\s+running\\s+gated\\s+${t.host ?? 'local'}\\s`, 'm'));
+    writeFileSync(gate, 'go');
+    for (const id of ids) await waitForState(box, id, 'ready', 60_000);
+    expect(registry.events(where.find((t) => t.host === 'box')!.id).map((e) => e.kind)).toContain('placed');
     registry.close();
   });
 });

@@ -9,7 +9,7 @@ import { errorMessage } from '../src/errors.js';
 import { ADAPTERS } from '../src/agents/registry.js';
 import { AgentReport, attemptCost } from '../src/agents/report.js';
 import type { Forge, ForgeObservation } from '../src/forge/forge.js';
-import { needsHelpMessage, placedAgainMessage, readyMessage } from '../src/notify/messages.js';
+import { hostSilentMessage, needsHelpMessage, placedAgainMessage, readyMessage } from '../src/notify/messages.js';
 import { worktreesRoot } from '../src/workspace/worktrees.js';
 import { commitsAhead, revParse, runGit } from '../src/workspace/git.js';
 import { localRunners, type Runners } from '../src/runners/runners.js';
@@ -20,6 +20,9 @@ import { waitFor } from '../src/wait.js';
 import { classifyExit, FAST_FAILURE_MS, readableNodeDump, reconnectOnly } from './classify.js';
 import { decide, hostVerdict, type Action, type SessionFacts, type Snapshot } from './decide.js';
 import { stripAnsi, tail } from './evidence.js';
+
+/** A host silent this long is told about (once per outage). */
+const HOST_SILENT_NOTIFY_MS = 10 * 60_000;
 
 export const WATCHED_STATES: readonly TaskState[] = ['running', 'agent_exited', 'pr_open', 'ci_running', 'reviewing', 'ready'];
 
@@ -245,6 +248,9 @@ export class Monitor {
     return { acted };
   }
 
+  /** Outages already told (host and since when). */
+  private readonly hostsSaid = new Set<string>();
+
   /** Since when each host has not answered (by name). */
   private readonly hostsDown = new Map<string, number>();
 
@@ -284,8 +290,15 @@ export class Monitor {
       this.deps.registry.recordEvent(task.id, 'host_unreachable', { host: err.host, why: err.message });
       this.deps.log.warn({ task: task.id, host: err.host, error: err.message }, 'host unreachable; the task waits (no retry spent)');
     }
-    const goneMs = (this.deps.config.hosts[err.host]?.gone_minutes ?? Infinity) * 60_000;
-    if (hostVerdict(task.state, this.now() - since, goneMs) === 'place_again') this.placeAgain(task, err.host, this.now() - since);
+    const goneMinutes = this.deps.config.hosts[err.host]?.gone_minutes ?? Infinity;
+    const silent = this.now() - since;
+    // Said once per outage, at 10 minutes (or halfway to gone_minutes, if sooner), with how many tasks wait.
+    if (silent >= Math.min(HOST_SILENT_NOTIFY_MS, (goneMinutes * 60_000) / 2) && !this.hostsSaid.has(`${err.host}:${since}`)) {
+      this.hostsSaid.add(`${err.host}:${since}`);
+      const waiting = this.deps.registry.listTasks([...WATCHED_STATES, 'queued']).filter((t) => t.host === err.host).length;
+      this.deps.registry.transition(task.id, task.state, task.state, { event: 'host_silent', data: { host: err.host, silent_ms: silent }, notify: { dedupe: `host:${err.host}:${since}`, channels: this.deps.channels, message: hostSilentMessage(task, err.host, silent, waiting, goneMinutes) } });
+    }
+    if (hostVerdict(task.state, silent, goneMinutes * 60_000) === 'place_again') this.placeAgain(task, err.host, silent);
   }
 
   /** The task's host is gone: the attempt there is written off (no retry counted) and the task queued here, on its branch as fetched so far. */
@@ -293,12 +306,11 @@ export class Monitor {
     const { registry, config, repoRoot } = this.deps;
     const attempt = registry.latestAttempt(task.id, 'agent');
     if (attempt && attempt.ended_at === null) registry.updateAttempt(attempt.id, { ended_at: this.now(), outcome: 'host_lost' });
-    const minutes = Math.round(silentMs / 60_000);
     const moved = registry.transition(task.id, 'running', 'queued', {
       event: 'placed_again',
       data: { from: host, to: 'local', silent_ms: silentMs, ...(attempt ? { left: attempt.session_dir } : {}) },
       patch: { host: null, worktree: join(worktreesRoot(config, repoRoot), basename(task.worktree)), not_before: null },
-      notify: { dedupe: `${task.id}:placed_again:${task.attempt}`, channels: this.deps.channels, message: placedAgainMessage(task, host, minutes) },
+      notify: { dedupe: `${task.id}:placed_again:${task.attempt}`, channels: this.deps.channels, message: placedAgainMessage(task, host, silentMs) },
     });
     if (moved) this.deps.log.warn({ task: task.id, host }, 'host gone; task placed again on this machine');
     if (moved && attempt) this.leftBehind.push({ task: task.id, host, dir: attempt.session_dir });

@@ -18,11 +18,25 @@ export function readyMessage(task: TaskRow, prNumber: number | null, hasCi: bool
  * A task that needs a human. An agent fault leads with the agent's own decisive line ("--dangerously-skip-
  * permissions cannot be used with root/sudo privileges"), so the cause is in the title, never only an exit code.
  */
+/** How long, in words a person reads at a glance. */
+export function spell(ms: number): string {
+  return ms < 60_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`;
+}
+
+/** A host that has not answered for a while: said once per outage, with how many tasks wait for it. */
+export function hostSilentMessage(task: TaskRow, host: string, silentMs: number, waiting: number, goneMinutes: number): NotificationInput {
+  return {
+    event: 'host_silent',
+    title: `Host ${host} unreachable for ${spell(silentMs)}: ${waiting === 1 ? '1 task waiting' : `${waiting} tasks waiting`}`,
+    body: `No retry is spent while it is away; running tasks move to this machine after ${goneMinutes} min (hosts.${host}.gone_minutes). \`swarm hosts\` says what is wrong with it.`,
+  };
+}
+
 /** A host silent past its gone_minutes: its task moved here, said with the host's name. */
-export function placedAgainMessage(task: TaskRow, host: string, silentMinutes: number): NotificationInput {
+export function placedAgainMessage(task: TaskRow, host: string, silentMs: number): NotificationInput {
   return {
     event: 'placed_again',
-    title: `Task ${task.id} moved here: host ${host} unreachable for ${silentMinutes} min`,
+    title: `Task ${task.id} moved here: host ${host} unreachable for ${spell(silentMs)}`,
     body: `${task.title}\nIt starts again on this machine from what was brought back so far (no retry counted). See \`swarm show ${task.id}\`; \`swarm hosts\` says what is wrong with ${host}.`,
   };
 }

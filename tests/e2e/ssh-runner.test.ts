@@ -213,6 +213,8 @@ describe('a task on a host over SSH', () => {
     expect(registry.attempts(id).find((a) => a.id === onHost.id)!.outcome).toBe('host_lost');
     // One notification, naming the host.
     await waitFor(() => (hook.received.some((r) => String(r.body.title).startsWith(`Task ${id} moved here: host box unreachable for`)) ? true : undefined), { timeoutMs: 20_000, what: 'the placed-again notification' });
+    // Before it moved: one word that the host is away, with the tasks waiting for it.
+    expect(hook.received.map((r) => String(r.body.title))).toContainEqual(expect.stringMatching(/^Host box unreachable for \d+ s: 1 task waiting$/));
     // The host comes back: the agent left there, still waiting, is stopped (never two agents on one task).
     expect(isSameProcessAlive(onHost.child_pid, onHost.child_start)).toBe(true);
     await sshd.restart();

@@ -151,6 +151,19 @@ function checkHost(project: Project, host: string, agent: ResolvedAgent): void {
   }
 }
 
+/**
+ * Asked for real at spawn (one round trip): a host that cannot be reached, lacks git, node or this swarm, or
+ * lacks the agent's coding CLI is refused now, in words, rather than failing when the task starts.
+ */
+async function checkHostReady(project: Project, name: string, agent: ResolvedAgent): Promise<void> {
+  const { probeHost, HOST_CLIS } = await import('../runners/ssh/probe.js');
+  const report = await probeHost(name, project.config.hosts[name]!, project.paths.dir);
+  const problems = report.checks.filter((c) => !c.ok).map((c) => c.what);
+  const cli = (HOST_CLIS as readonly string[]).includes(agent.config.type) ? agent.config.type : null;
+  if (report.facts && cli && !report.facts.paths[cli]) problems.push(`agent ${agent.name} runs ${cli}, and ${name} has no ${cli} on its PATH: install it there (and log in there), or run this task here.`);
+  if (problems.length) throw new UsageError(`Host ${name} cannot take this task:\n  ${problems.join('\n  ')}`);
+}
+
 /** Queues one task. Durable the moment it returns, daemon or not; nothing is created on disk until it starts. */
 export async function spawnTask(project: Project, raw: SpawnInput): Promise<TaskRow> {
   const input = SpawnInput.parse(raw);
@@ -162,7 +175,10 @@ export async function spawnTask(project: Project, raw: SpawnInput): Promise<Task
   checkPromptSize(prompt, agent);
   // A kind may name the host its tasks run on; --host says otherwise for one task.
   const host = input.host ?? (input.kind ? project.config.kinds[input.kind]?.host : undefined);
-  if (host !== undefined) checkHost(project, host, agent);
+  if (host !== undefined) {
+    checkHost(project, host, agent);
+    await checkHostReady(project, host, agent);
+  }
   await preflightAgent(agent, project.repo.root);
   if (input.branch !== undefined) {
     await checkBranchName(project.repo.root, input.branch);

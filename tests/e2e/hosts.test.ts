@@ -16,7 +16,7 @@ describe('hosts over real OpenSSH', () => {
     box = sandbox('hosts');
     sshd = await startSshd({ hide: [box.repo] });
     writeConfig(box, {
-      agents: { a: { command: ['true'] } },
+      agents: { a: { command: ['true'], sandbox: 'none' } },
       hosts: {
         box: host({ ssh: 'box' }),
         stranger: host({ ssh: 'stranger' }),
@@ -57,6 +57,15 @@ describe('hosts over real OpenSSH', () => {
     expect(text.stdout).toMatch(/^box \(box\): ready$/m);
     expect(text.stdout).toMatch(/^stranger \(stranger\): UNREACHABLE$/m);
     expect(text.stdout).toMatch(/^bare \(box\): NOT ready$/m);
+  });
+
+  it('spawn on a host that cannot take the task is refused in words, and nothing is queued', async () => {
+    for (const [name, why] of [['bare', /no swarm on bare/], ['stranger', /not trusted yet/], ['nowhere', /Unknown host "nowhere"\. The hosts in swarm\.config\.json are: box, stranger, impostor, bare/]] as const) {
+      const refused = await swarm(box.repo, ['spawn', '--host', name, '--agent', 'a', 'Fix addNumbers']);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(why);
+    }
+    expect(JSON.parse((await swarm(box.repo, ['ls', '--all', '--json'])).stdout)).toEqual([]);
   });
 
   it('a host that stopped answering is said to be unreachable; doctor says the same for each host', async () => {

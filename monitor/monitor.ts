@@ -1,4 +1,4 @@
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 /** observe -> decide -> act, for every task that is in flight. Deterministic: no LLM call anywhere here. */
 import type { Logger } from 'pino';
 import type { Registry } from '../registry/registry.js';
@@ -9,8 +9,8 @@ import { errorMessage } from '../src/errors.js';
 import { ADAPTERS } from '../src/agents/registry.js';
 import { AgentReport, attemptCost } from '../src/agents/report.js';
 import type { Forge, ForgeObservation } from '../src/forge/forge.js';
-import { hostSilentMessage, needsHelpMessage, placedAgainMessage, readyMessage } from '../src/notify/messages.js';
-import { worktreesRoot } from '../src/workspace/worktrees.js';
+import { needsHelpMessage, readyMessage } from '../src/notify/messages.js';
+import { HostWatch } from './hosts.js';
 import { commitsAhead, revParse, runGit } from '../src/workspace/git.js';
 import { localRunners, type Runners } from '../src/runners/runners.js';
 import { HostUnreachableError } from '../src/runners/ssh/runner.js';
@@ -18,11 +18,8 @@ import { observeScreenshots, takeScreenshots, type ScreenshotFacts } from '../sr
 import { ReviewRounds } from './rounds.js';
 import { waitFor } from '../src/wait.js';
 import { classifyExit, FAST_FAILURE_MS, readableNodeDump, reconnectOnly } from './classify.js';
-import { decide, hostVerdict, type Action, type SessionFacts, type Snapshot } from './decide.js';
+import { decide, type Action, type SessionFacts, type Snapshot } from './decide.js';
 import { stripAnsi, tail } from './evidence.js';
-
-/** A host silent this long is told about (once per outage). */
-const HOST_SILENT_NOTIFY_MS = 10 * 60_000;
 
 export const WATCHED_STATES: readonly TaskState[] = ['running', 'agent_exited', 'pr_open', 'ci_running', 'reviewing', 'ready'];
 
@@ -57,12 +54,14 @@ export class Monitor {
 
   private readonly rounds: ReviewRounds;
   private readonly runners: Runners;
+  private readonly hosts: HostWatch;
 
   constructor(private readonly deps: MonitorDeps) {
     const sessionsDir = deps.sessionsDir ?? join(deps.repoRoot, '.swarm', 'sessions');
     this.runners = deps.runners ?? localRunners(deps.repoRoot, sessionsDir);
     const review = { repoRoot: deps.repoRoot, config: deps.config, registry: deps.registry, sessionsDir, runners: this.runners };
     this.rounds = new ReviewRounds({ review, forge: deps.forge });
+    this.hosts = new HostWatch({ ...deps, runners: this.runners, now: () => this.now(), lookBytes: LOOK_BYTES });
   }
 
   /** GitHub runs its own checks; locally, CI is the configured command. */
@@ -223,8 +222,7 @@ export class Monitor {
   async tick(): Promise<{ acted: number }> {
     let acted = 0;
     this.deps.forge.beginPass?.();
-    await this.lookAhead();
-    if (this.leftBehind.length) await this.stopLeftBehind();
+    await this.hosts.beginPass();
     this.applyDependencies();
     for (const task of this.deps.registry.listTasks(WATCHED_STATES)) {
       try {
@@ -238,106 +236,19 @@ export class Monitor {
       } catch (err) {
         if (err instanceof HostUnreachableError) {
           // Transient trouble: nothing is decided for the task (no retry spent) until its host answers again.
-          this.hostTrouble(task, err);
+          this.hosts.trouble(task, err);
           continue;
         }
         this.deps.log.error({ task: task.id, error: errorMessage(err) }, 'monitor could not handle task; will try again next tick');
       }
-      if (task.host !== null) this.hostBack(task);
+      if (task.host !== null) this.hosts.answered(task);
     }
     return { acted };
   }
 
-  /** Outages already told (host and since when). */
-  private readonly hostsSaid = new Set<string>();
-
-  /** Since when each host has not answered (by name). */
-  private readonly hostsDown = new Map<string, number>();
-
-  /**
-   * Each host's live sessions (agents of running tasks, CI of tasks in CI) read in one round trip at the start of
-   * the pass; the runner answers this pass's looks from it. A host that does not answer: each task's own look
-   * says so in its turn.
-   */
-  private async lookAhead(): Promise<void> {
-    const byRunner = new Map<string, string[]>();
-    for (const task of this.deps.registry.listTasks(['running', 'agent_exited', 'ci_running'])) {
-      if (task.host === null) continue;
-      const attempt = this.deps.registry.latestAttempt(task.id, task.state === 'ci_running' ? 'ci' : 'agent');
-      if (attempt && attempt.n === task.attempt) byRunner.set(task.host, [...(byRunner.get(task.host) ?? []), attempt.session_dir]);
-    }
-    await Promise.all(
-      [...byRunner].map(async ([host, dirs]) => {
-        try {
-          await this.runners.for({ host }).lookAll(dirs, LOOK_BYTES);
-        } catch {
-          // Unreachable or gone from the config: each task's own look says so in its turn.
-        }
-      }),
-    );
-  }
-
   /** Since when a host has not answered, or null. */
   hostDownSince(name: string): number | null {
-    return this.hostsDown.get(name) ?? null;
-  }
-
-  private hostTrouble(task: TaskRow, err: HostUnreachableError): void {
-    const since = this.hostsDown.get(err.host) ?? this.now();
-    this.hostsDown.set(err.host, since);
-    const last = this.deps.registry.events(task.id).filter((e) => e.kind === 'host_unreachable' || e.kind === 'host_back').at(-1);
-    if (last?.kind !== 'host_unreachable') {
-      this.deps.registry.recordEvent(task.id, 'host_unreachable', { host: err.host, why: err.message });
-      this.deps.log.warn({ task: task.id, host: err.host, error: err.message }, 'host unreachable; the task waits (no retry spent)');
-    }
-    const goneMinutes = this.deps.config.hosts[err.host]?.gone_minutes ?? Infinity;
-    const silent = this.now() - since;
-    // Said once per outage, at 10 minutes (or halfway to gone_minutes, if sooner), with how many tasks wait.
-    if (silent >= Math.min(HOST_SILENT_NOTIFY_MS, (goneMinutes * 60_000) / 2) && !this.hostsSaid.has(`${err.host}:${since}`)) {
-      this.hostsSaid.add(`${err.host}:${since}`);
-      const waiting = this.deps.registry.listTasks([...WATCHED_STATES, 'queued']).filter((t) => t.host === err.host).length;
-      this.deps.registry.transition(task.id, task.state, task.state, { event: 'host_silent', data: { host: err.host, silent_ms: silent }, notify: { dedupe: `host:${err.host}:${since}`, channels: this.deps.channels, message: hostSilentMessage(task, err.host, silent, waiting, goneMinutes) } });
-    }
-    if (hostVerdict(task.state, silent, goneMinutes * 60_000) === 'place_again') this.placeAgain(task, err.host, silent);
-  }
-
-  /** The task's host is gone: the attempt there is written off (no retry counted) and the task queued here, on its branch as fetched so far. */
-  private placeAgain(task: TaskRow, host: string, silentMs: number): void {
-    const { registry, config, repoRoot } = this.deps;
-    const attempt = registry.latestAttempt(task.id, 'agent');
-    if (attempt && attempt.ended_at === null) registry.updateAttempt(attempt.id, { ended_at: this.now(), outcome: 'host_lost' });
-    const moved = registry.transition(task.id, 'running', 'queued', {
-      event: 'placed_again',
-      data: { from: host, to: 'local', silent_ms: silentMs, ...(attempt ? { left: attempt.session_dir } : {}) },
-      patch: { host: null, worktree: join(worktreesRoot(config, repoRoot), basename(task.worktree)), not_before: null },
-      notify: { dedupe: `${task.id}:placed_again:${task.attempt}`, channels: this.deps.channels, message: placedAgainMessage(task, host, silentMs) },
-    });
-    if (moved) this.deps.log.warn({ task: task.id, host }, 'host gone; task placed again on this machine');
-    if (moved && attempt) this.leftBehind.push({ task: task.id, host, dir: attempt.session_dir });
-  }
-
-  /** Sessions left on a host that was gone (their tasks placed again here): stopped once it answers again. */
-  private leftBehind: { task: number; host: string; dir: string }[] = [];
-
-  private async stopLeftBehind(): Promise<void> {
-    const still: typeof this.leftBehind = [];
-    for (const left of this.leftBehind) {
-      try {
-        const survivors = await this.runners.for({ host: left.host }).stop(left.dir);
-        this.deps.registry.recordEvent(left.task, 'left_behind_stopped', { host: left.host, session: left.dir, ...(survivors?.length ? { survivors } : {}) });
-      } catch {
-        still.push(left);
-      }
-    }
-    this.leftBehind = still;
-  }
-
-  private hostBack(task: TaskRow): void {
-    const last = this.deps.registry.events(task.id).filter((e) => e.kind === 'host_unreachable' || e.kind === 'host_back').at(-1);
-    if (last?.kind !== 'host_unreachable') return;
-    const since = this.hostsDown.get(task.host!);
-    this.hostsDown.delete(task.host!);
-    this.deps.registry.recordEvent(task.id, 'host_back', { host: task.host, ...(since !== undefined ? { after_ms: this.now() - since } : {}) });
+    return this.hosts.downSince(name);
   }
 
   /** Performs one action; returns the task as it is now, or null when nothing more should happen this tick. */

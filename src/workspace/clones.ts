@@ -52,11 +52,14 @@ export async function createClone(repoRoot: string, path: string, branch: string
 
 export type FetchBack = 'updated' | 'unchanged' | 'missing';
 
-/** Brings the task's branch from its clone into the repository (forced: the clone is where the branch lives). */
-export async function fetchBack(repoRoot: string, path: string, branch: string): Promise<FetchBack> {
+/**
+ * Brings the task's branch from its clone into the repository (forced: the clone is where the branch lives).
+ * `path` may be a git URL (a checkout on a host); `config` adds `-c` settings (the ssh command for one).
+ */
+export async function fetchBack(repoRoot: string, path: string, branch: string, config: readonly string[] = []): Promise<FetchBack> {
   const ref = `refs/heads/${branch}`;
   const before = (await runGit(repoRoot, ['rev-parse', '--verify', '--quiet', ref])).stdout.trim();
-  const result = await runGit(repoRoot, ['-c', 'fetch.writeCommitGraph=false', 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', '--no-auto-gc', path, `+${ref}:${ref}`]);
+  const result = await runGit(repoRoot, [...config, '-c', 'fetch.writeCommitGraph=false', 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', '--no-auto-gc', path, `+${ref}:${ref}`]);
   if (result.code !== 0) {
     if (/couldn't find remote ref|not our ref|does not appear to be a git repository/i.test(result.stderr)) return 'missing';
     throw new GitError('SWARM_FETCH_BACK', `Could not bring ${branch} back from the task's checkout ${path}: ${result.stderr.trim()}`);

@@ -132,6 +132,12 @@ export async function setupWorktree(config: SwarmConfig, repoRoot: string, path:
   return outcomes;
 }
 
+/** Deletes a task's branch from the repository, unless a worktree (the user's included) has it checked out. */
+export async function deleteBranchUnlessCheckedOut(repoRoot: string, branch: string): Promise<void> {
+  const checkedOut = (await listWorktrees(repoRoot)).some((e) => e.branch === branch);
+  if (!checkedOut && (await branchExists(repoRoot, branch))) await runGit(repoRoot, ['branch', '-D', branch]);
+}
+
 export interface RemoveResult {
   removed: boolean;
   why?: string;
@@ -169,10 +175,7 @@ export async function removeWorktree(repoRoot: string, path: string, branch: str
     return { removed: false, why: `${path} is not a worktree of this repository; left alone` };
   }
   await runGit(repoRoot, ['worktree', 'prune']);
-  if (branch && options.deleteBranch) {
-    const checkedOut = (await listWorktrees(repoRoot)).some((e) => e.branch === branch);
-    if (!checkedOut && (await branchExists(repoRoot, branch))) await runGit(repoRoot, ['branch', '-D', branch]);
-  }
+  if (branch && options.deleteBranch) await deleteBranchUnlessCheckedOut(repoRoot, branch);
   // The homes made for the task's agent, reviewers and CI go with its checkout.
   removeTaskHomes(path);
   return { removed: true };

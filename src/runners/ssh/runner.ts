@@ -11,11 +11,11 @@ import { mkdirSync } from 'node:fs';
 import { basename } from 'node:path';
 import * as z from 'zod';
 import type { HostConfig } from '../../config/schema.js';
-import { SwarmError } from '../../errors.js';
+import { errorMessage, SwarmError } from '../../errors.js';
 import { HolderMessage, jsonLines, SessionExit, SessionState, type ClientMessage } from '../../sessions/protocol.js';
 import { branchExists, disarmFlags, FILTER_NAMES_ARGS, porcelainPaths, revParse, runGit } from '../../workspace/git.js';
-import type { FetchBack } from '../../workspace/clones.js';
-import type { RemoveResult } from '../../workspace/worktrees.js';
+import { fetchBack, type FetchBack } from '../../workspace/clones.js';
+import { deleteBranchUnlessCheckedOut, type RemoveResult } from '../../workspace/worktrees.js';
 import type { Liveness, Runner, RunnerTask, SessionConnection, SessionStart, SessionView } from '../runner.js';
 import { controlDir, remoteCommand, runOnHost, sshArgv, sshTrouble, type SshResult } from './ssh.js';
 
@@ -95,10 +95,9 @@ export class SshRunner implements Runner {
     return this.base;
   }
 
-  /** `git` on the user's machine with ssh run exactly as swarm runs it (host key checked, shared connection). */
-  private localGit(args: string[]) {
-    const ssh = remoteCommand(sshArgv(this.host, this.stateDir).slice(0, -2));
-    return runGit(this.repoRoot, ['-c', `core.sshCommand=${ssh}`, ...args]);
+  /** `-c` for git on the user's machine: ssh run exactly as swarm runs it (host key checked, shared connection). */
+  private sshConfig(): string[] {
+    return ['-c', `core.sshCommand=${remoteCommand(sshArgv(this.host, this.stateDir).slice(0, -2))}`];
   }
 
   private url(path: string): string {
@@ -216,7 +215,7 @@ export class SshRunner implements Runner {
     const startSha = await revParse(this.repoRoot, options.start);
     const refs = [`+${startSha}:refs/swarm/start/${task.id}`, `+refs/heads/${task.base}:refs/heads/${task.base}`];
     if (await branchExists(this.repoRoot, task.branch)) refs.push(`+refs/heads/${task.branch}:refs/heads/${task.branch}`);
-    const pushed = await this.localGit(['push', '--quiet', '--no-verify', this.url(mirror), ...refs]);
+    const pushed = await runGit(this.repoRoot, [...this.sshConfig(), 'push', '--quiet', '--no-verify', this.url(mirror), ...refs]);
     if (pushed.code !== 0) throw new SwarmError('SWARM_HOST_FAILED', `could not push to the mirror on ${this.name}: ${pushed.stderr.trim()}`);
     const path = task.worktree;
     const start = `refs/swarm/start/${task.id}`;
@@ -228,17 +227,14 @@ export class SshRunner implements Runner {
   }
 
   async fetchBranch(task: RunnerTask): Promise<FetchBack> {
-    const ref = `refs/heads/${task.branch}`;
-    const before = (await runGit(this.repoRoot, ['rev-parse', '--verify', '--quiet', ref])).stdout.trim();
-    const result = await this.localGit(['-c', 'fetch.writeCommitGraph=false', 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', '--no-auto-gc', this.url(task.worktree), `+${ref}:${ref}`]);
-    if (result.code !== 0) {
-      const trouble = sshTrouble(this.name, this.host, { code: /ssh|Connection|Host key/i.test(result.stderr) ? 255 : result.code, stdout: '', stderr: result.stderr });
-      if (trouble) throw new HostUnreachableError(this.name, trouble);
-      if (/couldn't find remote ref|does not appear to be a git repository/i.test(result.stderr)) return 'missing';
-      throw new SwarmError('SWARM_FETCH_BACK', `Could not bring ${task.branch} back from ${this.name}: ${result.stderr.trim()}`);
+    try {
+      return await fetchBack(this.repoRoot, this.url(task.worktree), task.branch, this.sshConfig());
+    } catch (err) {
+      // ssh's own failure (the host away, its key) is transient trouble, not a failed fetch.
+      const said = errorMessage(err);
+      const trouble = /ssh|Connection|Host key/i.test(said) ? sshTrouble(this.name, this.host, { code: 255, stdout: '', stderr: said }) : null;
+      throw trouble ? new HostUnreachableError(this.name, trouble) : err;
     }
-    const after = (await runGit(this.repoRoot, ['rev-parse', '--verify', '--quiet', ref])).stdout.trim();
-    return after === before ? 'unchanged' : 'updated';
   }
 
   async uncommitted(task: RunnerTask): Promise<string[]> {
@@ -259,10 +255,7 @@ export class SshRunner implements Runner {
     if (there && !options.deleteBranch) await this.fetchBranch(task).catch(() => undefined);
     if (there) await this.ssh(['rm', '-rf', task.worktree]);
     await this.ssh(['git', '--git-dir', await this.mirror(), 'update-ref', '-d', `refs/swarm/start/${task.id}`]).catch(() => undefined);
-    if (options.deleteBranch && (await branchExists(this.repoRoot, task.branch))) {
-      const checkedOut = (await runGit(this.repoRoot, ['worktree', 'list', '--porcelain'])).stdout.includes(`branch refs/heads/${task.branch}\n`);
-      if (!checkedOut) await runGit(this.repoRoot, ['branch', '-D', task.branch]);
-    }
+    if (options.deleteBranch) await deleteBranchUnlessCheckedOut(this.repoRoot, task.branch);
     return { removed: true };
   }
 }

@@ -71,7 +71,8 @@ function descendants(pid: number): number[] {
   return out;
 }
 
-export async function startSshd(options: { hide?: string[] } = {}): Promise<Sshd> {
+/** `env`: set in every login (sshd's SetEnv), e.g. another HOME for the host's user. */
+export async function startSshd(options: { hide?: string[]; env?: Record<string, string> } = {}): Promise<Sshd> {
   const dir = realpathSync(mkdtempSync(join(tmpdir(), 'swarm-sshd-')));
   const keygen = (file: string): void => void execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'swarm-test', '-f', file]);
   keygen(join(dir, 'host_key'));
@@ -97,6 +98,8 @@ export async function startSshd(options: { hide?: string[] } = {}): Promise<Sshd
       'MaxSessions 64',
       'MaxStartups 64',
       'LogLevel VERBOSE',
+      // One line: sshd keeps the first value of a keyword.
+      ...(options.env ? [`SetEnv ${Object.entries(options.env).map(([key, value]) => `${key}="${value}"`).join(' ')}`] : []),
       '',
     ].join('\n'),
   );

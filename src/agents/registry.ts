@@ -35,7 +35,7 @@ export interface ResolvedAgent {
  * The agent and model a task will run, by precedence: --agent/--model, the task kind's routing, the defaults.
  * Checked now so a missing CLI is an error at spawn time, not a crash later.
  */
-export function resolveAgent(config: SwarmConfig, repoRoot: string, requested: string | undefined, options: { kind?: string | null; model?: string | null } = {}): ResolvedAgent {
+export function resolveAgent(config: SwarmConfig, repoRoot: string, requested: string | undefined, options: { kind?: string | null; model?: string | null; elsewhere?: boolean } = {}): ResolvedAgent {
   const names = Object.keys(config.agents);
   const kind = options.kind ? config.kinds[options.kind] : undefined;
   if (options.kind && !kind && Object.keys(config.kinds).length > 0) {
@@ -52,7 +52,8 @@ export function resolveAgent(config: SwarmConfig, repoRoot: string, requested: s
   if (!agentConfig) throw new AgentError('SWARM_AGENT_UNKNOWN', `Unknown agent "${name}". Configured agents: ${names.join(', ') || 'none'}. Add it under "agents" in swarm.config.json.`);
   const adapter = adapterFor(agentConfig.type);
   const program = adapter.executable(agentConfig, repoRoot);
-  const executable = resolveExecutable(program, repoRoot);
+  // On a host, the program is looked up there (its PATH, its install): `executable` stays the name.
+  const executable = options.elsewhere && !program.includes('/') ? program : resolveExecutable(program, repoRoot);
   if (!executable) {
     throw new AgentError('SWARM_AGENT_NOT_FOUND', `Agent "${name}" needs \`${program}\`, which is not on PATH (or not executable). Install it, or fix agents.${name}.command in swarm.config.json.`);
   }
@@ -60,9 +61,12 @@ export function resolveAgent(config: SwarmConfig, repoRoot: string, requested: s
   return { name, config: agentConfig, adapter, executable, timeoutMinutes: agentConfig.timeout_minutes ?? adapter.defaultTimeoutMinutes, model, sandbox: agentConfig.sandbox ?? config.sandbox ?? defaultSandbox(), network: agentConfig.network ?? config.sandbox_network };
 }
 
-/** Refusals that need no I/O beyond the uid: root without a sandbox, a sandbox without bubblewrap. */
-export function refuseAgent(agent: ResolvedAgent, uid: number = process.getuid?.() ?? 1000): void {
-  if (agent.sandbox === 'bwrap' && !findBwrap()) throw new AgentError('SWARM_SANDBOX_MISSING', `Agent "${agent.name}": ${BWRAP_MISSING}`);
+/**
+ * Refusals that need no I/O beyond the uid: root without a sandbox, a sandbox without bubblewrap (here; on a
+ * host, `elsewhere`, its bubblewrap is the host's to have: checked at spawn and when the sandbox is built there).
+ */
+export function refuseAgent(agent: ResolvedAgent, uid: number = process.getuid?.() ?? 1000, elsewhere = false): void {
+  if (agent.sandbox === 'bwrap' && !elsewhere && !findBwrap()) throw new AgentError('SWARM_SANDBOX_MISSING', `Agent "${agent.name}": ${BWRAP_MISSING}`);
   const refusal = agent.adapter.refuse?.({ uid, sandboxed: agent.sandbox === 'bwrap' });
   if (refusal) throw new AgentError('SWARM_AGENT_REFUSED', `Agent "${agent.name}" cannot run here: ${refusal}`);
 }

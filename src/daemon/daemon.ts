@@ -28,7 +28,7 @@ import { poolRoot } from '../workspace/worktrees.js';
 import { removeDaemonInfo, writeDaemonInfo } from './info.js';
 import { launch, recoverPreparing, type LauncherDeps } from './launcher.js';
 import { DaemonLock } from './lock.js';
-import { admit, hostStarts, overflow, budgetFromConfig, defaultConcurrency, memoryRoom, waitReason, type Held } from './scheduler.js';
+import { admit, hostStarts, overflow, hostRoom, type HostRoom, budgetFromConfig, defaultConcurrency, memoryRoom, waitReason, type Held } from './scheduler.js';
 import { VERSION } from '../version.js';
 
 export interface DaemonOptions {
@@ -220,7 +220,7 @@ export class Daemon {
 
   private async admitQueued(): Promise<void> {
     const { registry, config } = this.project;
-    this.placeOverflow();
+    await this.placeOverflow();
     await this.admitOnHosts();
     for (;;) {
       const here = new Set(registry.listTasks(['queued']).filter((t) => t.host === null).map((t) => t.id));
@@ -254,31 +254,44 @@ export class Daemon {
   }
 
   /**
-   * Tasks this machine has no room for (its cap or its memory) go to a host with free slots, and stay there
-   * across respawns. Only tasks whose agent runs unconfined: the sandbox is not built on hosts yet.
+   * Tasks this machine has no room for (its cap or its memory) go to a host with room (its free slots and its
+   * live free memory; a sandboxed task only where bubblewrap is), and stay there across respawns.
    */
-  private placeOverflow(): void {
+  private async placeOverflow(): Promise<void> {
     const { registry, config, repo } = this.project;
     if (Object.keys(config.hosts).length === 0) return;
     const runnable = new Set(this.monitor.runnable());
-    const unconfined = (agent: string): boolean => {
+    const sandboxed = (agent: string): boolean | null => {
       try {
-        return resolveAgent(config, repo.root, agent).sandbox !== 'bwrap';
+        return resolveAgent(config, repo.root, agent, { elsewhere: true }).sandbox === 'bwrap';
       } catch {
-        return false;
+        return null;
       }
     };
     const waiting = registry.listTasks(['queued']).filter((t) => t.host === null && runnable.has(t.id));
     const active = registry.listTasks(ACTIVE_STATES);
     const here = active.filter((t) => t.host === null).length;
-    const room = Math.max(0, Math.min(this.concurrency - here, memoryRoom(freemem(), here, budgetFromConfig(config.memory))));
-    const movable = waiting.slice(room).filter((t) => unconfined(t.agent)).map((t) => t.id);
+    const budget = budgetFromConfig(config.memory);
+    const room = Math.max(0, Math.min(this.concurrency - here, memoryRoom(freemem(), here, budget)));
+    const movable = waiting.slice(room).flatMap((t) => {
+      const confined = sandboxed(t.agent);
+      return confined === null ? [] : [{ id: t.id, sandboxed: confined }];
+    });
     if (!movable.length) return;
     const taken = new Map<string, number>();
     for (const t of [...active, ...registry.listTasks(['queued'])]) if (t.host !== null) taken.set(t.host, (taken.get(t.host) ?? 0) + 1);
-    // A host that did not answer at the last pass takes nothing new.
-    const free = Object.fromEntries(Object.entries(config.hosts).map(([name, h]) => [name, this.monitor?.hostDownSince(name) != null ? 0 : Math.max(0, h.slots - (taken.get(name) ?? 0))]));
-    for (const { id, host } of overflow(movable, free)) {
+    // A host that did not answer at the last pass, or does not say what room it has, takes nothing new.
+    const free: Record<string, HostRoom> = {};
+    await Promise.all(
+      Object.entries(config.hosts).map(async ([name, h]) => {
+        const holding = taken.get(name) ?? 0;
+        const seen = this.monitor.hostDownSince(name) == null && h.slots > holding ? await this.runners.for({ host: name }).room?.().catch(() => null) : null;
+        free[name] = seen ? { slots: hostRoom(h.slots, holding, seen.freeBytes, budget), sandbox: seen.sandbox } : { slots: 0, sandbox: false };
+      }),
+    );
+    // In the config's order, so ties go to the host named first.
+    const ordered = Object.fromEntries(Object.keys(config.hosts).map((name) => [name, free[name]!]));
+    for (const { id, host } of overflow(movable, ordered)) {
       registry.transition(id, 'queued', 'queued', { event: 'placed', data: { host, why: `no room on this machine (${here} of ${this.concurrency} running)` }, patch: { host } });
     }
   }

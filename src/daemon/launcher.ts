@@ -11,7 +11,8 @@ import { composePrompt } from '../agents/prompt.js';
 import { AgentReport } from '../agents/report.js';
 import { refuseAgent, resolveAgent } from '../agents/registry.js';
 import { checkFlags } from '../agents/versions.js';
-import { confineAgent, projectRegistries } from '../sandbox/confine.js';
+import { projectRegistries } from '../sandbox/confine.js';
+import type { ConfineRequest } from '../sandbox/request.js';
 import type { SwarmConfig } from '../config/schema.js';
 
 import { SESSION_FILES } from '../sessions/protocol.js';
@@ -105,8 +106,10 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
   const task = registry.transition(taskId, 'queued', 'preparing', { event: 'preparing', data: { attempt: n, ...(queued.host ? { host: queued.host } : {}) }, patch: { attempt: n, started_at: queued.started_at ?? Date.now(), worktree } });
   if (!task) return null; // someone else moved it (killed, or another launch)
   try {
-    const agent = resolveAgent(config, deps.repoRoot, task.agent, { model: task.model });
-    refuseAgent(agent);
+    // On a host, the agent's CLI and bubblewrap are the host's (looked up and checked there).
+    const elsewhere = task.host !== null;
+    const agent = resolveAgent(config, deps.repoRoot, task.agent, { model: task.model, elsewhere });
+    refuseAgent(agent, undefined, elsewhere);
     const stuck = await stopEarlierAgents(runnerOf(deps, task), registry, task.id, n);
     if (stuck) throw new AgentError('SWARM_AGENT_ORPHAN', `An earlier agent of task ${task.id} (session ${stuck.session}) is still running and could not be stopped (PIDs ${stuck.survivors.join(', ')}). Kill them, then \`swarm retry ${task.id}\`.`);
     const sandboxed = agent.sandbox === 'bwrap';
@@ -124,15 +127,16 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
     const promptFile = join(dir, SESSION_FILES.prompt);
     const launchSpec = agent.adapter.build({ taskId: task.id, attempt: n, prompt, promptFile, worktree: task.worktree, repoRoot: deps.repoRoot, agentName: agent.name, model: agent.model, config: agent.config, resumeSession, gitDirs, sandboxed });
     // A flag the installed CLI lacks is an agent fault with its name, not a crash loop (cached per binary).
-    await checkFlags(agent.name, agent.adapter, agent.executable, launchSpec.argv, [prompt, ...(resumeSession ? [resumeSession] : [])]);
+    if (!elsewhere) await checkFlags(agent.name, agent.adapter, agent.executable, launchSpec.argv, [prompt, ...(resumeSession ? [resumeSession] : [])]);
     const argv = [agent.executable, ...launchSpec.argv.slice(1)];
-    const confined = sandboxed ? confineAgent({ agent, argv, env: launchSpec.env, repoRoot: deps.repoRoot, worktree: task.worktree, stateDir: dirname(deps.sessionsDir), sessionDir: dir, promptFile, homeRead: config.sandbox_home_read, homeCopy: config.sandbox_home_copy, freshHome: n === 1, registries: projectRegistries(config.sandbox_registries, deps.repoRoot) }) : null;
+    // The sandbox is asked for, and built by the runner where the agent runs (a host's own home and logins).
+    const confine: ConfineRequest | null = sandboxed ? { kind: 'agent', worktree: task.worktree, home_read: config.sandbox_home_read, agent: agent.name, config: agent.config, network: agent.network, prompt_file: promptFile, home_copy: config.sandbox_home_copy, fresh_home: n === 1, registries: projectRegistries(config.sandbox_registries, deps.repoRoot) } : null;
     // The attempt row exists before the holder does, so a crash in between is recoverable.
     // The full prompt is in the session folder; the registry keeps it only while it is small (a 2 MB prompt
     // copied into every attempt's row grew the database by megabytes each retry).
     const stored = Buffer.byteLength(prompt) <= 64 * 1024 ? prompt : `${prompt.slice(0, 4_000)}\n…\n[the whole prompt (${Math.round(Buffer.byteLength(prompt) / 1024)} KB) is in ${promptFile}]\n${prompt.slice(-8_000)}`;
     const attempt = registry.insertAttempt({ task_id: task.id, n, kind: 'agent', agent: agent.name, session_id: sessionId, session_dir: dir, prompt: stored });
-    const state = await runner.start(dir, { argv: confined?.argv ?? argv, cwd: task.worktree, env: confined?.env ?? launchSpec.env, ...(confined?.net ? { net: confined.net } : {}), cols: 120, rows: 40, scrollback_bytes: 256 * 1024, transcript_max_bytes: Math.round(config.transcript_max_mb * 1024 * 1024) }, { [SESSION_FILES.prompt]: prompt });
+    const state = await runner.start(dir, { argv, cwd: task.worktree, env: launchSpec.env, ...(confine ? { confine } : {}), cols: 120, rows: 40, scrollback_bytes: 256 * 1024, transcript_max_bytes: Math.round(config.transcript_max_mb * 1024 * 1024) }, { [SESSION_FILES.prompt]: prompt });
     registry.updateAttempt(attempt.id, { holder_pid: state.holder_pid, holder_start: state.holder_start, child_pid: state.child_pid, child_start: state.child_start });
     const running = registry.transition(task.id, 'preparing', 'running', { event: 'agent_started', data: { attempt: n, session: sessionId, pid: state.child_pid, worktree: how, ...(sandboxed ? { sandbox: 'bwrap', network: agent.network } : {}) } });
     log.info({ task: task.id, attempt: n, session: sessionId, pid: state.child_pid }, 'agent started');

@@ -67,21 +67,35 @@ export function hostStarts(queued: readonly { id: number; host: string }[], acti
   return { start, full: [...full] };
 }
 
+/** A host's room for one more task: free slots (its cap, and its live free memory), and whether it has the sandbox. */
+export interface HostRoom {
+  slots: number;
+  sandbox: boolean;
+}
+
 /**
- * Where the tasks this machine has no room for go: each to the host with the most free slots (the config's order
- * breaks ties), while any has one; the rest wait here. `free`: each host's slots not taken. Pure.
+ * Where the tasks this machine has no room for go: each to the host with the most room (the config's order
+ * breaks ties), while any has some; a sandboxed task only to a host with the sandbox. The rest wait here. Pure.
  */
-export function overflow(waiting: readonly number[], free: Readonly<Record<string, number>>): { id: number; host: string }[] {
-  const left = { ...free };
+export function overflow(waiting: readonly { id: number; sandboxed: boolean }[], free: Readonly<Record<string, HostRoom>>): { id: number; host: string }[] {
+  const left = Object.fromEntries(Object.entries(free).map(([name, room]) => [name, { ...room }]));
   const placed: { id: number; host: string }[] = [];
-  for (const id of waiting) {
+  for (const task of waiting) {
     let best: string | null = null;
-    for (const [name, slots] of Object.entries(left)) if (slots > 0 && (best === null || slots > left[best]!)) best = name;
-    if (best === null) break;
-    left[best]! -= 1;
-    placed.push({ id, host: best });
+    for (const [name, room] of Object.entries(left)) {
+      if (room.slots > 0 && (room.sandbox || !task.sandboxed) && (best === null || room.slots > left[best]!.slots)) best = name;
+    }
+    if (best === null) continue;
+    left[best]!.slots -= 1;
+    placed.push({ id: task.id, host: best });
   }
   return placed;
+}
+
+/** A host's free slots: its cap less what it holds, and no more than its live free memory fits (when known). Pure. */
+export function hostRoom(slots: number, holding: number, freeBytes: number | null, budget: MemoryBudget): number {
+  const byCap = Math.max(0, slots - holding);
+  return freeBytes === null ? byCap : Math.min(byCap, memoryRoom(freeBytes, holding, budget));
 }
 
 export interface MemoryBudget {

@@ -6,10 +6,9 @@ import { extractFailure } from '../../monitor/evidence.js';
 import type { Registry } from '../../registry/registry.js';
 import type { PrRow, TaskRow } from '../../registry/types.js';
 import { cleanEnv } from '../agents/adapter.js';
-import { sandboxCommand, sandboxPlan } from '../sandbox/plan.js';
-import { commandHome } from '../sandbox/homes.js';
-import { projectRegistries, withEndpoints } from '../sandbox/confine.js';
-import { listEndpoints } from '../sandbox/endpoints.js';
+import { projectRegistries } from '../sandbox/confine.js';
+import { defaultSandbox } from '../sandbox/probe.js';
+import type { ConfineRequest } from '../sandbox/request.js';
 import { isClone } from '../workspace/clones.js';
 import type { SwarmConfig } from '../config/schema.js';
 import { GitError, NotReadyError } from '../errors.js';
@@ -50,25 +49,30 @@ export class LocalForge implements Forge {
     const head = await revParse(this.deps.repoRoot, task.branch);
     const row = registry.insertAttempt({ task_id: task.id, n: task.attempt, kind: 'ci', agent: 'ci', session_id: sessionId, session_dir: dir, prompt: null, head_sha: head });
     const ci = this.deps.config.ci;
-    // A sandboxed task's CI runs in the same sandbox as its agent: the tests are code the agent wrote.
-    // On a host, CI runs there as its agent did (no sandbox there yet), and report files stay there: the evidence is the log.
+    // A sandboxed task's CI runs in the same sandbox as its agent, built where it runs (this machine or its
+    // host): the tests are code the agent wrote. On a host, report files stay there: the evidence is the log.
     const here = runner.name === 'local';
-    const plan = here && isClone(task.worktree) ? sandboxPlan({ repoRoot: this.deps.repoRoot, worktree: task.worktree, stateDir: dirname(this.deps.sessionsDir), home: commandHome(task.worktree, homedir()), homeRead: this.deps.config.sandbox_home_read }) : null;
-    const base = { ...cleanEnv(ci.pass_env), ...(plan ? { HOME: plan.home ?? '', TMPDIR: '/tmp' } : {}), ...ci.env, SWARM_TASK_ID: String(task.id), SWARM_ATTEMPT: String(task.attempt), SWARM_WORKTREE: task.worktree, CI: 'true' };
+    const confined = here ? isClone(task.worktree) : this.sandboxed(task);
+    const base = { ...cleanEnv(ci.pass_env), ...ci.env, SWARM_TASK_ID: String(task.id), SWARM_ATTEMPT: String(task.attempt), SWARM_WORKTREE: task.worktree, CI: 'true' };
     const env = ci.auto_reports && here ? { ...base, ...autoReportEnv(base, autoReportPath(task.worktree, dir)) } : base;
+    // With the endpoints-only network (the default), CI reaches the project's registries and ci.network_allow,
+    // nothing else: the tests are the agent's code, and must not post the checkout anywhere.
+    const agent = this.deps.config.agents[task.agent];
+    const closed = (agent?.network ?? this.deps.config.sandbox_network) === 'endpoints';
+    const confine: ConfineRequest | null = confined ? { kind: 'command', worktree: task.worktree, home_read: this.deps.config.sandbox_home_read, allow: closed ? [...projectRegistries(this.deps.config.sandbox_registries, this.deps.repoRoot), ...ci.network_allow] : null } : null;
     try {
-      // Sandboxed with the endpoints-only network (the default), CI reaches the project's registries and
-      // ci.network_allow, nothing else: the tests are the agent's code, and must not post the checkout anywhere.
-      const agent = this.deps.config.agents[task.agent];
-      const closed = plan && (agent?.network ?? this.deps.config.sandbox_network) === 'endpoints';
-      const confined = plan && closed ? withEndpoints({ repoRoot: this.deps.repoRoot, worktree: task.worktree, stateDir: dirname(this.deps.sessionsDir), home: plan.home, homeRead: this.deps.config.sandbox_home_read }, command, env, listEndpoints([...projectRegistries(this.deps.config.sandbox_registries, this.deps.repoRoot), ...ci.network_allow]), dir) : null;
-      const argv = confined ? confined.argv : plan ? sandboxCommand(plan, command) : command;
-      const state = await runner.start(dir, { argv, cwd: task.worktree, env: confined?.env ?? env, ...(confined?.net ? { net: confined.net } : {}), cols: 160, rows: 50, scrollback_bytes: 256 * 1024, transcript_max_bytes: Math.round(this.deps.config.transcript_max_mb * 1024 * 1024) });
+      const state = await runner.start(dir, { argv: command, cwd: task.worktree, env, ...(confine ? { confine } : {}), cols: 160, rows: 50, scrollback_bytes: 256 * 1024, transcript_max_bytes: Math.round(this.deps.config.transcript_max_mb * 1024 * 1024) });
       registry.updateAttempt(row.id, { holder_pid: state.holder_pid, holder_start: state.holder_start, child_pid: state.child_pid, child_start: state.child_start });
     } catch (err) {
       registry.updateAttempt(row.id, { ended_at: Date.now(), exit_code: 127, outcome: 'failed_to_start', evidence: JSON.stringify({ error: String(err) }) });
       throw err;
     }
+  }
+
+  /** Whether the task's agent runs sandboxed (its checkout on a host is then confined as it is here). */
+  private sandboxed(task: TaskRow): boolean {
+    const { config } = this.deps;
+    return (config.agents[task.agent]?.sandbox ?? config.sandbox ?? defaultSandbox()) === 'bwrap';
   }
 
   async killCi(task: TaskRow): Promise<void> {

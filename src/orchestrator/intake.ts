@@ -76,13 +76,13 @@ export function outcomeRows(registry: Registry): OutcomeRow[] {
 }
 
 /** The agent for a task: explicit choice, else kind routing, else, with enough outcomes, the one that has worked best. */
-export function chooseAgent(project: Project, input: { agent?: string; model?: string; kind?: string }): { agent: ResolvedAgent; note: string | null } {
+export function chooseAgent(project: Project, input: { agent?: string; model?: string; kind?: string; elsewhere?: boolean }): { agent: ResolvedAgent; note: string | null } {
   const { config, repo, registry } = project;
-  const agent = resolveAgent(config, repo.root, input.agent, { kind: input.kind, model: input.model });
+  const agent = resolveAgent(config, repo.root, input.agent, { kind: input.kind, model: input.model, elsewhere: input.elsewhere === true });
   if (input.agent || !input.kind || config.kinds[input.kind]?.agent) return { agent, note: null };
   const preferred = preferAgent(outcomeRows(registry), input.kind, Object.keys(config.agents), agent.name, config.orchestrator.min_samples);
   if (!preferred) return { agent, note: null };
-  return { agent: resolveAgent(config, repo.root, preferred.agent, { kind: input.kind, model: input.model }), note: preferred.note };
+  return { agent: resolveAgent(config, repo.root, preferred.agent, { kind: input.kind, model: input.model, elsewhere: input.elsewhere === true }), note: preferred.note };
 }
 
 async function checkBase(project: Project, base: string): Promise<void> {
@@ -140,14 +140,11 @@ function insertTask(project: Project, fields: NewTaskFields): TaskRow {
   return task;
 }
 
-/** A host named at spawn must be in the config, and the agent must be one a host can run. */
-function checkHost(project: Project, host: string, agent: ResolvedAgent): void {
+/** A host named at spawn must be in the config. */
+function checkHost(project: Project, host: string): void {
   const names = Object.keys(project.config.hosts);
   if (!project.config.hosts[host]) {
     throw new UsageError(names.length ? `Unknown host "${host}". The hosts in swarm.config.json are: ${names.join(', ')} (\`swarm hosts\` checks them).` : `Unknown host "${host}": swarm.config.json has no hosts. Add it under "hosts" (see docs/hosts.md), e.g. "hosts": { "${host}": { "ssh": "me@${host}" } }.`);
-  }
-  if (agent.sandbox === 'bwrap') {
-    throw new UsageError(`Agent ${agent.name} runs sandboxed, and the sandbox on hosts is not built yet: an agent on host ${host} would run unconfined. Run this task here, or give the agent "sandbox": "none" if you accept that on ${host}.`);
   }
 }
 
@@ -156,11 +153,10 @@ function checkHost(project: Project, host: string, agent: ResolvedAgent): void {
  * lacks the agent's coding CLI is refused now, in words, rather than failing when the task starts.
  */
 async function checkHostReady(project: Project, name: string, agent: ResolvedAgent): Promise<void> {
-  const { probeHost, HOST_CLIS } = await import('../runners/ssh/probe.js');
+  const { probeHost, agentOnHost } = await import('../runners/ssh/probe.js');
   const report = await probeHost(name, project.config.hosts[name]!, project.paths.dir);
   const problems = report.checks.filter((c) => !c.ok).map((c) => c.what);
-  const cli = (HOST_CLIS as readonly string[]).includes(agent.config.type) ? agent.config.type : null;
-  if (report.facts && cli && !report.facts.paths[cli]) problems.push(`agent ${agent.name} runs ${cli}, and ${name} has no ${cli} on its PATH: install it there (and log in there), or run this task here.`);
+  if (report.facts) problems.push(...agentOnHost(name, report.facts, { name: agent.name, type: agent.config.type, sandboxed: agent.sandbox === 'bwrap', command: agent.config.command }));
   if (problems.length) throw new UsageError(`Host ${name} cannot take this task:\n  ${problems.join('\n  ')}`);
 }
 
@@ -171,15 +167,14 @@ export async function spawnTask(project: Project, raw: SpawnInput): Promise<Task
   if (prompt === '') throw new UsageError('The prompt is empty. Say what the agent should do: swarm spawn "Fix the failing login test".');
   const base = input.base ?? project.config.base;
   await checkBase(project, base);
-  const { agent, note } = chooseAgent(project, input);
-  checkPromptSize(prompt, agent);
   // A kind may name the host its tasks run on; --host says otherwise for one task.
   const host = input.host ?? (input.kind ? project.config.kinds[input.kind]?.host : undefined);
-  if (host !== undefined) {
-    checkHost(project, host, agent);
-    await checkHostReady(project, host, agent);
-  }
-  await preflightAgent(agent, project.repo.root);
+  if (host !== undefined) checkHost(project, host);
+  // On a host, the agent's CLI is the host's: not needed here, checked there.
+  const { agent, note } = chooseAgent(project, { ...input, elsewhere: host !== undefined });
+  checkPromptSize(prompt, agent);
+  if (host !== undefined) await checkHostReady(project, host, agent);
+  else await preflightAgent(agent, project.repo.root);
   if (input.branch !== undefined) {
     await checkBranchName(project.repo.root, input.branch);
     if ((await branchExists(project.repo.root, input.branch)) || project.registry.branchTaken(input.branch)) {
@@ -206,15 +201,17 @@ export async function queuePlan(project: Project, plan: Plan, options: { state?:
   await checkBase(project, config.base);
   const ordered = topologicalOrder(plan.tasks);
   const agents = new Map<string, { agent: ResolvedAgent; note: string | null }>();
-  for (const planned of ordered) agents.set(planned.id, chooseAgent(project, { agent: planned.agent || undefined, kind: planned.kind || undefined }));
   const hostOf = (kind: string | null | undefined): string | null => (kind ? (config.kinds[kind]?.host ?? null) : null);
   for (const planned of ordered) {
     const host = hostOf(planned.kind);
-    if (host) checkHost(project, host, agents.get(planned.id)!.agent);
+    if (host) checkHost(project, host);
+    agents.set(planned.id, chooseAgent(project, { agent: planned.agent || undefined, kind: planned.kind || undefined, elsewhere: host !== null }));
   }
+  // The agents of tasks that run here are checked here (a host's CLI is the host's).
   const checked = new Set<string>();
-  for (const { agent } of agents.values()) {
-    if (checked.has(agent.name)) continue;
+  for (const planned of ordered) {
+    const { agent } = agents.get(planned.id)!;
+    if (hostOf(planned.kind) !== null || checked.has(agent.name)) continue;
     checked.add(agent.name);
     await preflightAgent(agent, project.repo.root);
   }

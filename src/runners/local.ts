@@ -1,6 +1,7 @@
 /** The local runner: this machine. Sessions under `.swarm/sessions`, checkouts beside the repository, as always. */
 import { closeSync, fstatSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { confineLaunch } from '../sandbox/request.js';
 import type { SwarmConfig } from '../config/schema.js';
 import { connectSession, freshSessionDir, lastOutputAt, readSessionExit, readSessionState, readTranscriptTail, sessionLeftovers, sessionLiveness, startSession, killSession, stopLiveSessions, transcriptPath } from '../sessions/sessions.js';
 import type { SpareHolder } from '../sessions/spare.js';
@@ -15,6 +16,8 @@ export interface LocalRunnerOptions {
   repoRoot: string;
   /** `.swarm/sessions`. */
   sessionsDir: string;
+  /** Hidden from a confined session: `.swarm` (default: the folder of `sessionsDir`). */
+  stateDir?: string;
   config?: SwarmConfig;
   /** A session holder started ahead of need (the daemon's). */
   spares?: SpareHolder;
@@ -34,10 +37,14 @@ export class LocalRunner implements Runner {
     return freshSessionDir(this.options.sessionsDir, base);
   }
 
-  start(dir: string, spec: SessionStart, files: Record<string, string> = {}): Promise<SessionState> {
+  async start(dir: string, spec: SessionStart, files: Record<string, string> = {}): Promise<SessionState> {
     if (Object.keys(files).length) mkdirSync(dir, { recursive: true, mode: 0o700 });
     for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text, { mode: 0o600 });
-    return startSession(dir, spec, this.options.spares);
+    const { confine, ...plain } = spec;
+    if (!confine) return startSession(dir, plain, this.options.spares);
+    const place = { repoRoot: this.repoRoot, stateDir: this.options.stateDir ?? dirname(this.options.sessionsDir) };
+    const confined = confineLaunch(confine, place, plain.argv, plain.env, dir);
+    return startSession(dir, { ...plain, argv: confined.argv, env: confined.env, ...(confined.net ? { net: confined.net } : {}) }, this.options.spares);
   }
 
   async checkoutPath(task: RunnerTask): Promise<string> {

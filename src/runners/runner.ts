@@ -14,6 +14,7 @@ import type { ClientMessage, HolderMessage, SessionSpec, SessionState } from '..
 import type { Liveness } from '../sessions/sessions.js';
 import type { FetchBack } from '../workspace/clones.js';
 import type { DepsOutcome } from '../workspace/deps.js';
+import type { ConfineRequest } from '../sandbox/request.js';
 import type { RemoveResult, WorkspaceKind } from '../workspace/worktrees.js';
 
 export type { Liveness } from '../sessions/sessions.js';
@@ -32,8 +33,11 @@ export interface SessionConnection {
   readonly closed: Promise<void>;
 }
 
-/** What a session start needs: the folder it lives in, and what to run there. */
-export type SessionStart = Omit<SessionSpec, 'key' | 'transcript_max_bytes'> & { transcript_max_bytes?: number };
+/**
+ * What a session start needs: what to run and where. With `confine`, the runner runs it in swarm's sandbox,
+ * built where the session runs (its home, bubblewrap and paths are that machine's).
+ */
+export type SessionStart = Omit<SessionSpec, 'key' | 'transcript_max_bytes'> & { transcript_max_bytes?: number; confine?: ConfineRequest };
 
 /** The part of a task a runner works with. */
 export interface RunnerTask {
@@ -90,6 +94,11 @@ export interface Runner {
   fetchBranch(task: RunnerTask): Promise<FetchBack>;
   /** Changed, staged and untracked files left in the task's checkout. */
   uncommitted(task: RunnerTask): Promise<string[]>;
+  /**
+   * What another machine has room for now (placement asks before it sends a task there): its free memory in
+   * bytes (null: unknown) and whether swarm's sandbox can run there. This machine's own room is the scheduler's.
+   */
+  room?(): Promise<{ freeBytes: number | null; sandbox: boolean }>;
   /** Removes the task's checkout (and with `deleteBranch`, its branch there); keeps one with uncommitted work unless forced. */
   removeCheckout(task: RunnerTask, options: { force?: boolean; deleteBranch?: boolean }): Promise<RemoveResult>;
 }

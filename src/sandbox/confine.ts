@@ -34,7 +34,7 @@ function netDirFor(sessionDir: string): string {
 }
 
 export interface ConfineInput {
-  agent: ResolvedAgent;
+  agent: Pick<ResolvedAgent, 'name' | 'config' | 'adapter' | 'executable' | 'network'>;
   argv: string[];
   env: Record<string, string>;
   repoRoot: string;

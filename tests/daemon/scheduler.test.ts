@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { admit, defaultConcurrency, MEMORY_RECHECK_MS, memoryRoom, waitReason, hostStarts, overflow } from '../../src/daemon/scheduler.js';
+import { admit, defaultConcurrency, MEMORY_RECHECK_MS, memoryRoom, waitReason, hostStarts, hostRoom, overflow } from '../../src/daemon/scheduler.js';
 
 const GB = 1024 ** 3;
 
@@ -72,11 +72,26 @@ describe('tasks on hosts', () => {
 });
 
 describe('tasks this machine has no room for', () => {
+  const open = (...ids: number[]) => ids.map((id) => ({ id, sandboxed: false }));
+  const room = (slots: number, sandbox = true) => ({ slots, sandbox });
   it.each([
-    ['to the host with the most free slots', [1], { box: 1, mac: 3 }, [{ id: 1, host: 'mac' }]],
-    ['spread as slots fill', [1, 2, 3], { box: 2, mac: 2 }, [{ id: 1, host: 'box' }, { id: 2, host: 'mac' }, { id: 3, host: 'box' }]],
-    ['the rest wait here when the hosts are full', [1, 2, 3], { box: 1 }, [{ id: 1, host: 'box' }]],
-    ['no host with a slot: all wait', [1, 2], { box: 0 }, []],
-    ['no hosts', [1], {}, []],
+    ['to the host with the most free slots', open(1), { box: room(1), mac: room(3) }, [{ id: 1, host: 'mac' }]],
+    ['spread as slots fill', open(1, 2, 3), { box: room(2), mac: room(2) }, [{ id: 1, host: 'box' }, { id: 2, host: 'mac' }, { id: 3, host: 'box' }]],
+    ['the rest wait here when the hosts are full', open(1, 2, 3), { box: room(1) }, [{ id: 1, host: 'box' }]],
+    ['no host with a slot: all wait', open(1, 2), { box: room(0) }, []],
+    ['no hosts', open(1), {}, []],
+    ['a sandboxed task only to a host with the sandbox', [{ id: 1, sandboxed: true }], { mac: room(3, false), box: room(1) }, [{ id: 1, host: 'box' }]],
+    ['a sandboxed task with no such host waits; the next one still goes', [{ id: 1, sandboxed: true }, { id: 2, sandboxed: false }], { mac: room(1, false) }, [{ id: 2, host: 'mac' }]],
   ] as const)('%s', (_what, waiting, free, want) => expect(overflow(waiting, free)).toEqual(want));
+});
+
+describe("a host's room", () => {
+  const budget = { agentBytes: 3 * GB, reserveBytes: 2 * GB };
+  it.each([
+    ['memory unknown: its slots less what it holds', 4, 1, null, 3],
+    ['memory for one more of three slots', 4, 1, 5 * GB, 1],
+    ['short of memory: nothing more', 4, 2, 3 * GB, 0],
+    ['an idle host may always take one', 4, 0, 1 * GB, 1],
+    ['slots full whatever the memory', 2, 2, 64 * GB, 0],
+  ] as const)('%s', (_what, slots, holding, free, want) => expect(hostRoom(slots, holding, free, budget)).toBe(want));
 });

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { compatibleSwarm, judgeHost, parseProbe, versionIn, type HostFacts } from '../../src/runners/ssh/probe.js';
+import { agentOnHost, compatibleSwarm, judgeHost, parseProbe, versionIn, type HostFacts } from '../../src/runners/ssh/probe.js';
 import { remoteCommand, shellQuote, sshTrouble } from '../../src/runners/ssh/ssh.js';
 import type { HostConfig } from '../../src/config/schema.js';
 
@@ -78,4 +78,22 @@ describe("ssh's own failures, in words", () => {
     ['ssh: Could not resolve hostname box: Name or service not known', /cannot be reached: .*Could not resolve hostname/],
   ])('%j', (stderr, want) => expect(sshTrouble('box', HOST, { code: 255, stdout: '', stderr })).toMatch(want));
   it('a remote command that failed is not ssh trouble', () => expect(sshTrouble('box', HOST, { code: 1, stdout: '', stderr: 'no such file' })).toBeNull());
+});
+
+describe('can this host run this agent', () => {
+  const problems = (facts: Partial<HostFacts>, agent: { type: string; sandboxed: boolean; command?: string[] }) => agentOnHost('box', { ...FACTS, ...facts }, { name: 'dev', ...agent }).join('\n');
+  it.each([
+    ['its CLI and bubblewrap there', {}, { type: 'claude', sandboxed: true }, ''],
+    ['its CLI missing', { paths: { bwrap: '/usr/bin/bwrap' } }, { type: 'claude', sandboxed: true }, 'box has no claude on its PATH: install it there'],
+    ['a command of its own (a path): not looked up', { paths: { bwrap: '/usr/bin/bwrap' } }, { type: 'claude', sandboxed: true, command: ['/opt/claude'] }, ''],
+    ['a command by name is the CLI looked up', { paths: { bwrap: '/usr/bin/bwrap' } }, { type: 'claude', sandboxed: false, command: ['claude'] }, 'no claude on its PATH'],
+    ['sandboxed, no bubblewrap on Linux', { paths: { claude: '/usr/bin/claude' } }, { type: 'claude', sandboxed: true }, 'no bubblewrap: install it there (`sudo apt-get install bubblewrap`)'],
+    ['sandboxed on a Mac', { os: 'Darwin', paths: { claude: '/usr/bin/claude' } }, { type: 'claude', sandboxed: true }, 'needs bubblewrap on Linux: run this task here, or give the agent "sandbox": "none"'],
+    ['unconfined needs no bubblewrap', { paths: { claude: '/usr/bin/claude' } }, { type: 'claude', sandboxed: false }, ''],
+    ['a custom agent is not looked up by type', { paths: {} }, { type: 'custom', sandboxed: false, command: ['./run.sh'] }, ''],
+  ] as const)('%s', (_what, facts, agent, want) => {
+    const said = problems(facts, { ...agent, ...(agent.command ? { command: [...agent.command] } : {}) });
+    if (want === '') expect(said).toBe('');
+    else expect(said).toContain(want);
+  });
 });

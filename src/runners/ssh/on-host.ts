@@ -5,7 +5,10 @@
  * Nothing here reads the user's machine: only what the daemon sends (a session spec, a prompt).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { resolveExecutable } from '../../agents/adapter.js';
+import { ConfineRequest } from '../../sandbox/request.js';
 import * as z from 'zod';
 import { LocalRunner } from '../local.js';
 import { ClientMessage, jsonLines } from '../../sessions/protocol.js';
@@ -24,6 +27,9 @@ export const HostStart = z.object({
   host_env: z.array(z.string()),
   /** Files written into the session folder before the start (the prompt). */
   files: z.record(z.string().regex(/^[A-Za-z0-9._-]+$/), z.string()),
+  /** The sandbox to build here, and where this repository's mirror and sessions are on this host. */
+  confine: ConfineRequest.optional(),
+  place: z.object({ repo_root: z.string(), state_dir: z.string() }).optional(),
 });
 export type HostStart = z.infer<typeof HostStart>;
 
@@ -55,7 +61,12 @@ export async function onHost(op: string, args: string[]): Promise<number> {
         if (value !== undefined) env[key] = value;
       }
       const { cols, rows, scrollback_bytes, transcript_max_bytes } = input.spec;
-      answer(await runner.start(dir, { argv: input.spec.argv, cwd: input.spec.cwd, env, cols: cols ?? 120, rows: rows ?? 40, scrollback_bytes: scrollback_bytes ?? 256 * 1024, ...(transcript_max_bytes ? { transcript_max_bytes } : {}) }));
+      // The program by name is this host's own install of it, found on this host's PATH.
+      const [program, ...rest] = input.spec.argv;
+      const executable = program!.includes('/') ? program! : resolveExecutable(program!, input.spec.cwd, env.PATH ?? '');
+      if (!executable) throw new Error(`no \`${program}\` on the PATH of ${hostname()} (${env.PATH ?? 'no PATH'}): install it there, or run this task on another machine`);
+      const here = input.place ? new LocalRunner({ repoRoot: input.place.repo_root, sessionsDir: input.place.state_dir, stateDir: input.place.state_dir }) : runner;
+      answer(await here.start(dir, { argv: [executable, ...rest], cwd: input.spec.cwd, env, cols: cols ?? 120, rows: rows ?? 40, scrollback_bytes: scrollback_bytes ?? 256 * 1024, ...(transcript_max_bytes ? { transcript_max_bytes } : {}), ...(input.confine ? { confine: input.confine } : {}) }));
       return 0;
     }
     case 'look':

@@ -9,6 +9,22 @@ import { runOnHost, sshTrouble } from './ssh.js';
 /** The coding CLIs swarm can drive, looked for on the host's PATH (as a non-interactive ssh session sees it). */
 export const HOST_CLIS = ['claude', 'codex', 'gemini', 'opencode', 'aider'] as const;
 
+/** Prints mem_kb (available) and mem_total_kb: Linux's /proc/meminfo, else macOS's sysctl and vm_stat. */
+const MEMORY_LINES = `if [ -r /proc/meminfo ]; then
+  echo "mem_kb=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)"
+  echo "mem_total_kb=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)"
+elif command -v sysctl >/dev/null 2>&1; then
+  echo "mem_total_kb=$(( $(sysctl -n hw.memsize 2>/dev/null || echo 0) / 1024 ))"
+  pages=$(vm_stat 2>/dev/null | awk '/Pages free|Pages inactive|Pages speculative/ {gsub("\\\\.","",$NF); s+=$NF} END {print s+0}')
+  echo "mem_kb=$(( pages * 4 ))"
+fi
+`;
+
+/** Run as `sh -s`: what a host has room for now (its free memory, whether it has the sandbox); read by parseProbe. */
+export const ROOM_SCRIPT = `${MEMORY_LINES}echo "path.bwrap=$(command -v bwrap 2>/dev/null)"
+echo "end=1"
+`;
+
 /** Run as `sh -s -- DIR SWARM...`: prints key=value lines. */
 export const PROBE_SCRIPT = `
 dir=$1; shift
@@ -21,15 +37,7 @@ echo "swarm=$("$@" --version 2>/dev/null | head -n 1)"
 for c in ${HOST_CLIS.join(' ')} bwrap; do echo "path.$c=$(command -v "$c" 2>/dev/null)"; done
 if mkdir -p "$dir" 2>/dev/null && [ -w "$dir" ]; then echo "dir=$dir"; else echo "dir_error=cannot create or write $dir"; fi
 echo "disk_kb=$(df -Pk "$dir" 2>/dev/null | awk 'NR==2 {print $4}')"
-if [ -r /proc/meminfo ]; then
-  echo "mem_kb=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)"
-  echo "mem_total_kb=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)"
-elif command -v sysctl >/dev/null 2>&1; then
-  echo "mem_total_kb=$(( $(sysctl -n hw.memsize 2>/dev/null || echo 0) / 1024 ))"
-  pages=$(vm_stat 2>/dev/null | awk '/Pages free|Pages inactive|Pages speculative/ {gsub("\\\\.","",$NF); s+=$NF} END {print s+0}')
-  echo "mem_kb=$(( pages * 4 ))"
-fi
-echo "end=1"
+${MEMORY_LINES}echo "end=1"
 `;
 
 export interface HostFacts {
@@ -106,6 +114,25 @@ export function judgeHost(name: string, host: HostConfig, facts: HostFacts, loca
   else if (facts.disk_free_mb !== null) checks.push({ ok: true, what: `disk: ${Math.round(facts.disk_free_mb / 1024)} GB free in ${facts.dir ?? host.dir}` });
   checks.push({ ok: true, what: facts.mem_free_mb !== null ? `memory: ${(facts.mem_free_mb / 1024).toFixed(1)} GB free of ${((facts.mem_total_mb ?? 0) / 1024).toFixed(1)} GB; ${host.slots} slots` : `memory: unknown; ${host.slots} slots` });
   return checks;
+}
+
+/**
+ * What keeps a host from running this agent: its coding CLI missing there, or (sandboxed) no bubblewrap there.
+ * Words with what to do; empty when it can. Pure.
+ */
+export function agentOnHost(name: string, facts: HostFacts, agent: { name: string; type: string; sandboxed: boolean; command?: readonly string[] | undefined }): string[] {
+  const problems: string[] = [];
+  // A CLI found by name on the PATH; an agent whose command names a path of its own is the user's to install.
+  const byName = !agent.command?.[0]?.includes('/');
+  if (byName && (HOST_CLIS as readonly string[]).includes(agent.type) && !facts.paths[agent.type]) problems.push(`agent ${agent.name} runs ${agent.type}, and ${name} has no ${agent.type} on its PATH: install it there (and log in there), or run this task here.`);
+  if (agent.sandboxed && !facts.paths.bwrap) {
+    problems.push(
+      facts.os === 'Linux'
+        ? `agent ${agent.name} runs sandboxed, and ${name} has no bubblewrap: install it there (\`sudo apt-get install bubblewrap\`), or run this task here.`
+        : `agent ${agent.name} runs sandboxed, and swarm's sandbox on ${name} (${facts.os}) needs bubblewrap on Linux: run this task here, or give the agent "sandbox": "none" if you accept it unconfined on ${name}.`,
+    );
+  }
+  return problems;
 }
 
 export interface HostReport {

@@ -17,6 +17,8 @@ import { branchExists, disarmFlags, FILTER_NAMES_ARGS, porcelainPaths, revParse,
 import { fetchBack, type FetchBack } from '../../workspace/clones.js';
 import { deleteBranchUnlessCheckedOut, type RemoveResult } from '../../workspace/worktrees.js';
 import type { Liveness, Runner, RunnerTask, SessionConnection, SessionStart, SessionView } from '../runner.js';
+import type { HostStart } from './on-host.js';
+import { parseProbe, ROOM_SCRIPT } from './probe.js';
 import { controlDir, remoteCommand, runOnHost, sshArgv, sshTrouble, type SshResult } from './ssh.js';
 
 /** The host cannot be reached now: transient trouble (the monitor waits; no retry is spent). */
@@ -47,6 +49,9 @@ mkdir -p "$(dirname "$dir")"
 until mkdir "$try" 2>/dev/null; do n=$((n + 1)); try="$dir-$n"; [ $n -gt 1000 ] && exit 1; done
 echo "$try"
 `;
+
+/** How long a host's room, once asked, stands (placement may ask every pass). */
+const ROOM_FOR_MS = 15_000;
 
 /** How long a look read ahead stands in for a fresh one (a monitor pass). */
 const LOOK_AHEAD_MS = 5_000;
@@ -104,6 +109,21 @@ export class SshRunner implements Runner {
     return `${this.host.ssh}:${path}`;
   }
 
+  private roomSeen: { at: number; room: Promise<{ freeBytes: number | null; sandbox: boolean }> } | null = null;
+
+  /** Its free memory and bubblewrap, asked at most every 15 s (one round trip on the shared connection). */
+  room(): Promise<{ freeBytes: number | null; sandbox: boolean }> {
+    if (this.roomSeen && Date.now() - this.roomSeen.at < ROOM_FOR_MS) return this.roomSeen.room;
+    const room = this.ssh(['sh', '-s'], { input: ROOM_SCRIPT, timeoutMs: 30_000 }).then((r) => {
+      const facts = parseProbe(r.stdout);
+      if (!facts) throw new SwarmError('SWARM_HOST_FAILED', `host ${this.name} did not say what room it has: ${r.stderr.trim().split('\n').at(-1) ?? 'no answer'}`);
+      return { freeBytes: facts.mem_free_mb === null ? null : facts.mem_free_mb * 1024 * 1024, sandbox: Boolean(facts.paths.bwrap) };
+    });
+    this.roomSeen = { at: Date.now(), room };
+    room.catch(() => (this.roomSeen = null));
+    return room;
+  }
+
   async freshSession(base: string): Promise<{ sessionId: string; dir: string }> {
     const made = await this.ssh(['sh', '-s', '--', `${await this.repoDir()}/sessions/${base}`], { input: FRESH_SCRIPT });
     const dir = made.stdout.trim();
@@ -121,8 +141,12 @@ export class SshRunner implements Runner {
       if (process.env[key] === value || LOCAL_ONLY.has(key)) hostEnv.push(key);
       else env[key] = value;
     }
-    const { argv, cwd, cols, rows, scrollback_bytes, transcript_max_bytes } = spec;
-    return SessionState.parse(await this.op('start', [dir], JSON.stringify({ spec: { argv, cwd, env, cols, rows, scrollback_bytes, ...(transcript_max_bytes ? { transcript_max_bytes } : {}) }, host_env: hostEnv, files })));
+    const { argv, cwd, cols, rows, scrollback_bytes, transcript_max_bytes, confine } = spec;
+    // A sandbox is built there, by the host's swarm, around the host's own home, logins and paths: its mirror
+    // shown read-only, its other checkouts and its sessions hidden.
+    const repo = await this.repoDir();
+    const input: HostStart = { spec: { argv, cwd, env, cols, rows, scrollback_bytes, ...(transcript_max_bytes ? { transcript_max_bytes } : {}) }, host_env: hostEnv, files, ...(confine ? { confine, place: { repo_root: `${repo}/mirror.git`, state_dir: `${repo}/sessions` } } : {}) };
+    return SessionState.parse(await this.op('start', [dir], JSON.stringify(input)));
   }
 
   /** Looks read ahead by `lookAll`: each answers one later `look` asking no more bytes, within a short time. */

@@ -30,6 +30,32 @@ export interface HostWatchDeps {
   lookBytes: number;
 }
 
+/** A session left on a gone host when its task was placed again elsewhere. */
+export interface LeftBehind {
+  task: number;
+  host: string;
+  dir: string;
+}
+
+/**
+ * The sessions left on gone hosts and not stopped yet, from the task events that say so (`placed_again` with
+ * the session left, `left_behind_stopped`): a daemon restarted meanwhile still stops them. Pure.
+ */
+export function leftBehindFrom(events: readonly { task_id: number; kind: string; data: string | null }[]): LeftBehind[] {
+  const open = new Map<string, LeftBehind>();
+  for (const event of events) {
+    let data: { from?: unknown; left?: unknown; session?: unknown };
+    try {
+      data = JSON.parse(event.data ?? '{}') as typeof data;
+    } catch {
+      continue;
+    }
+    if (event.kind === 'placed_again' && typeof data.from === 'string' && typeof data.left === 'string') open.set(data.left, { task: event.task_id, host: data.from, dir: data.left });
+    if (event.kind === 'left_behind_stopped' && typeof data.session === 'string') open.delete(data.session);
+  }
+  return [...open.values()];
+}
+
 export class HostWatch {
   /** Since when each host has not answered (by name). */
   private readonly down = new Map<string, number>();
@@ -38,9 +64,12 @@ export class HostWatch {
   /** Outages already told (host and since when). */
   private readonly told = new Set<string>();
   /** Sessions left on a host that was gone (their tasks placed again here): stopped once it answers. */
-  private leftBehind: { task: number; host: string; dir: string }[] = [];
+  private leftBehind: LeftBehind[];
 
-  constructor(private readonly deps: HostWatchDeps) {}
+  constructor(private readonly deps: HostWatchDeps) {
+    // Those an earlier daemon placed again and did not get to stop are this one's to stop.
+    this.leftBehind = leftBehindFrom(deps.registry.eventsOfKind(['placed_again', 'left_behind_stopped']));
+  }
 
   downSince(name: string): number | null {
     return this.down.get(name) ?? null;
@@ -120,6 +149,8 @@ export class HostWatch {
     const still: typeof this.leftBehind = [];
     for (const left of this.leftBehind) {
       try {
+        // A host taken out of the config cannot be reached: let go (a daemon started with it back tries again).
+        if (!this.deps.config.hosts[left.host]) continue;
         const survivors = await this.deps.runners.for({ host: left.host }).stop(left.dir);
         this.deps.registry.recordEvent(left.task, 'left_behind_stopped', { host: left.host, session: left.dir, ...(survivors?.length ? { survivors } : {}) });
       } catch {

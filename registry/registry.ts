@@ -184,6 +184,12 @@ export class Registry {
     return parseRows(EventRow, rows);
   }
 
+  /** Every task's events of these kinds, oldest first. */
+  eventsOfKind(kinds: readonly string[]): EventRow[] {
+    if (!kinds.length) return [];
+    return parseRows(EventRow, this.db.prepare(`SELECT * FROM events WHERE kind IN (${kinds.map(() => '?').join(', ')}) ORDER BY id`).all(...kinds));
+  }
+
   // ---- attempts (agent and CI sessions) ----
 
   insertAttempt(input: { task_id: number; n: number; kind: AttemptKind; agent: string; session_id: string; session_dir: string; prompt: string | null; head_sha?: string | null; round_id?: number | null; model?: string | null }): AttemptRow {

@@ -6,7 +6,7 @@
  * known_hosts), `impostor` (known_hosts holds another key for it).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
 import { tmpdir, userInfo } from 'node:os';
@@ -48,6 +48,15 @@ function listening(port: number): Promise<boolean> {
 }
 
 /** Every process below `pid` (by parent PID, from /proc). */
+/** The program a process runs (null once it is gone). */
+function execPath(pid: number | undefined): string | null {
+  try {
+    return pid ? readlinkSync(`/proc/${pid}/exe`) : null;
+  } catch {
+    return null;
+  }
+}
+
 function descendants(pid: number): number[] {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
@@ -106,6 +115,7 @@ export async function startSshd(options: { hide?: string[]; env?: Record<string,
   const hostLine = (key: string): string => `[127.0.0.1]:${port} ${readFileSync(join(dir, `${key}.pub`), 'utf8').split(' ').slice(0, 2).join(' ')}\n`;
   writeFileSync(join(dir, 'known_hosts'), hostLine('host_key'));
   writeFileSync(join(dir, 'known_hosts_empty'), '');
+  writeFileSync(join(dir, 'empty_rc'), '');
   writeFileSync(join(dir, 'known_hosts_other'), hostLine('other_host_key'));
   const alias = (name: string, knownHosts: string): string =>
     [`Host ${name}`, '  HostName 127.0.0.1', `  Port ${port}`, `  User ${user}`, `  IdentityFile ${join(dir, 'client_key')}`, '  IdentitiesOnly yes', `  UserKnownHostsFile ${join(dir, knownHosts)}`, '  GlobalKnownHostsFile /dev/null', ''].join('\n');
@@ -119,10 +129,15 @@ export async function startSshd(options: { hide?: string[]; env?: Record<string,
     const log: string[] = [];
     child.stderr?.on('data', (chunk: Buffer) => log.push(chunk.toString()));
     server = child;
-    // unshare execs sshd in place: the same PID, now in its own mount namespace. The hidden folders are
-    // covered there before the port opens to anyone.
-    await waitFor(() => (existsSync(`/proc/${child.pid}/ns/mnt`) && readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').startsWith(SSHD) ? true : child.exitCode !== null ? Promise.reject(new Error(`sshd exited: ${log.join('')}`)) : undefined), { timeoutMs: 10_000, intervalMs: 10, what: 'sshd to start' });
+    // unshare execs sshd in place: the same PID, now in its own mount namespace (its program, not its title:
+    // sshd rewrites its command line). The hidden folders are covered there before the port opens to anyone.
+    await waitFor(() => (existsSync(`/proc/${child.pid}/ns/mnt`) && execPath(child.pid) === SSHD ? true : child.exitCode !== null ? Promise.reject(new Error(`sshd exited: ${log.join('')}`)) : undefined), { timeoutMs: 10_000, intervalMs: 10, what: 'sshd to start' });
     for (const path of options.hide ?? []) execFileSync('nsenter', ['--target', String(child.pid), '--mount', 'mount', '-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', path]);
+    // The login side is a fresh machine: this one's shell start-up files (a version manager's rehash, say, which
+    // waits on a lock a killed session left) are not its own.
+    for (const rc of ['.bashrc', '.profile', '.bash_profile', '.bash_login'].map((name) => join(userInfo().homedir, name)).filter((path) => existsSync(path))) {
+      execFileSync('nsenter', ['--target', String(child.pid), '--mount', 'mount', '--bind', join(dir, 'empty_rc'), rc]);
+    }
     await waitFor(async () => ((await listening(port)) ? true : child.exitCode !== null ? Promise.reject(new Error(`sshd exited: ${log.join('')}`)) : undefined), { timeoutMs: 10_000, intervalMs: 20, what: `sshd on port ${port}` });
   };
   const stop = (): void => {

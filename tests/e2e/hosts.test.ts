@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostConfigInput } from '../../src/config/schema.js';
@@ -14,14 +14,21 @@ describe('hosts over real OpenSSH', () => {
   const host = (over: Partial<HostConfigInput> & { ssh: string }): HostConfigInput => ({ dir: join(box.dir, 'remote'), slots: 3, swarm: [process.execPath, BIN], ssh_config: sshd.clientConfig, ...over });
   beforeAll(async () => {
     box = sandbox('hosts');
-    sshd = await startSshd({ hide: [box.repo] });
+    // A host whose disk is full: its folder there is a 1 MB tmpfs. A host with another major version of swarm.
+    mkdirSync(join(box.dir, 'tiny'));
+    sshd = await startSshd({ hide: [box.repo, join(box.dir, 'tiny')] });
+    const elder = join(box.dir, 'elder-swarm');
+    writeFileSync(elder, '#!/bin/sh\necho 9.0.1\n');
+    chmodSync(elder, 0o755);
     writeConfig(box, {
-      agents: { a: { command: ['true'], sandbox: 'none' } },
+      agents: { a: { command: ['true'], sandbox: 'none' }, helper: { type: 'aider', sandbox: 'none' } },
       hosts: {
         box: host({ ssh: 'box' }),
         stranger: host({ ssh: 'stranger' }),
         impostor: host({ ssh: 'impostor' }),
         bare: host({ ssh: 'box', swarm: ['swarm-not-installed-here'] }),
+        elder: host({ ssh: 'box', swarm: [elder] }),
+        full: host({ ssh: 'box', dir: join(box.dir, 'tiny') }),
       },
     });
   });
@@ -60,9 +67,18 @@ describe('hosts over real OpenSSH', () => {
   });
 
   it('spawn on a host that cannot take the task is refused in words, and nothing is queued', async () => {
-    for (const [name, why] of [['bare', /no swarm on bare/], ['stranger', /not trusted yet/], ['nowhere', /Unknown host "nowhere"\. The hosts in swarm\.config\.json are: box, stranger, impostor, bare/]] as const) {
-      const refused = await swarm(box.repo, ['spawn', '--host', name, '--agent', 'a', 'Fix addNumbers']);
-      expect(refused.code).toBe(2);
+    const cases = [
+      ['a', 'bare', /no swarm on bare/],
+      ['a', 'stranger', /not trusted yet/],
+      ['a', 'nowhere', /Unknown host "nowhere"\. The hosts in swarm\.config\.json are: box, stranger, impostor, bare, elder, full/],
+      ['a', 'elder', /swarm 9\.0\.1 on elder does not match this one \(0\.1\.0\): install the same version there \(`npm install -g worktree-swarm@0\.1\.0`\)/],
+      ['a', 'full', /only \d+ MB free in .*tiny on full: a checkout and its installs need more \(at least 2048 MB\)\. Free some space there\./],
+      // Its CLI is the host's: not needed here (aider is not installed here either), and missing there.
+      ['helper', 'box', /agent helper runs aider, and box has no aider on its PATH: install it there \(and log in there\), or run this task here\./],
+    ] as const;
+    for (const [agent, name, why] of cases) {
+      const refused = await swarm(box.repo, ['spawn', '--host', name, '--agent', agent, 'Fix addNumbers']);
+      expect(refused.code, `${name}: ${refused.stderr}`).toBe(2);
       expect(refused.stderr).toMatch(why);
     }
     expect(JSON.parse((await swarm(box.repo, ['ls', '--all', '--json'])).stdout)).toEqual([]);

@@ -189,7 +189,7 @@ describe('a task on a host over SSH', () => {
     registry.close();
   });
 
-  it('a host gone past gone_minutes: its running task is placed again here (no retry), goes to ready, and the agent left there is stopped when it answers', async () => {
+  it('a host gone past gone_minutes: its running task is placed again here (no retry), goes to ready, and the agent left there is stopped when it answers, by a daemon restarted meanwhile', async () => {
     const hook = await receiver();
     onTestFinished(() => hook.close());
     const gate = join(box.dir, 'release');
@@ -215,6 +215,10 @@ describe('a task on a host over SSH', () => {
     await waitFor(() => (hook.received.some((r) => String(r.body.title).startsWith(`Task ${id} moved here: host box unreachable for`)) ? true : undefined), { timeoutMs: 20_000, what: 'the placed-again notification' });
     // Before it moved: one word that the host is away, with the tasks waiting for it.
     expect(hook.received.map((r) => String(r.body.title))).toContainEqual(expect.stringMatching(/^Host box unreachable for \d+ s: 1 task waiting$/));
+    // The daemon is restarted while the host is still away: the new one knows of the agent left there too.
+    daemon.child.kill('SIGKILL');
+    await daemon.exited;
+    daemon = await runDaemon(box);
     // The host comes back: the agent left there, still waiting, is stopped (never two agents on one task).
     expect(isSameProcessAlive(onHost.child_pid, onHost.child_start)).toBe(true);
     await sshd.restart();

@@ -5,7 +5,7 @@
  * the leaves count as failing tests.
  */
 import { parse } from 'yaml';
-import { cleanMessage, crashLine, findings, firstProjectFrame, indentOf, locationOf, looksLikeFile, relPath, relText, type FailedTest, type Recogniser } from './types.js';
+import { cleanMessage, crashLine, findings, firstProjectFrame, indentOf, locationOf, looksLikeFile, relPath, type FailedTest, type Recogniser } from './types.js';
 
 const NOT_OK = /^(\s*)not ok \d+(?: -)? ?(.*?)(?:\s+#\s*(.*))?$/;
 

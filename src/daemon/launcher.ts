@@ -1,4 +1,4 @@
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from '../../registry/registry.js';
 import { dependsOn, Evidence, type TaskRow } from '../../registry/types.js';

@@ -1,7 +1,3 @@
-import { homedir } from 'node:os';
-import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { globSync } from 'tinyglobby';
 import { extractFailure } from '../../monitor/evidence.js';
 import type { Registry } from '../../registry/registry.js';
 import type { PrRow, TaskRow } from '../../registry/types.js';
@@ -10,6 +6,7 @@ import { projectRegistries } from '../sandbox/confine.js';
 import { defaultSandbox } from '../sandbox/probe.js';
 import type { ConfineRequest } from '../sandbox/request.js';
 import { isClone } from '../workspace/clones.js';
+import { autoReportEnv, autoReportPath } from './ci-reports.js';
 import type { SwarmConfig } from '../config/schema.js';
 import { GitError, NotReadyError } from '../errors.js';
 import { localRunners, type Runners } from '../runners/runners.js';
@@ -50,11 +47,11 @@ export class LocalForge implements Forge {
     const row = registry.insertAttempt({ task_id: task.id, n: task.attempt, kind: 'ci', agent: 'ci', session_id: sessionId, session_dir: dir, prompt: null, head_sha: head });
     const ci = this.deps.config.ci;
     // A sandboxed task's CI runs in the same sandbox as its agent, built where it runs (this machine or its
-    // host): the tests are code the agent wrote. On a host, report files stay there: the evidence is the log.
+    // host): the tests are code the agent wrote. A host's checkout is always a clone: its report goes in .git.
     const here = runner.name === 'local';
     const confined = here ? isClone(task.worktree) : this.sandboxed(task);
     const base = { ...cleanEnv(ci.pass_env), ...ci.env, SWARM_TASK_ID: String(task.id), SWARM_ATTEMPT: String(task.attempt), SWARM_WORKTREE: task.worktree, CI: 'true' };
-    const env = ci.auto_reports && here ? { ...base, ...autoReportEnv(base, autoReportPath(task.worktree, dir)) } : base;
+    const env = ci.auto_reports ? { ...base, ...autoReportEnv(base, autoReportPath(task.worktree, dir, here ? isClone(task.worktree) : true)) } : base;
     // With the endpoints-only network (the default), CI reaches the project's registries and ci.network_allow,
     // nothing else: the tests are the agent's code, and must not post the checkout anywhere.
     const agent = this.deps.config.agents[task.agent];
@@ -101,7 +98,8 @@ export class LocalForge implements Forge {
           this.deps.registry.updateAttempt(ci.id, { ended_at: live.exit.ended_at, exit_code: live.exit.exit_code, signal: live.exit.signal, outcome: live.exit.exit_code === 0 ? 'passed' : 'failed' });
         }
         if (live.exit.exit_code === 0) return { kind: 'passed', head: ci.head_sha };
-        const reports = runner.name !== 'local' ? [] : [...readReports(task.worktree, this.deps.config.ci.reports, ci.started_at), ...(this.deps.config.ci.auto_reports ? readAutoReport(task.worktree, ci.session_dir, ci.started_at) : [])];
+        // The reports are read where the run happened (a host's swarm sends their text); without them, the log.
+        const reports = await runner.ciReports(task, ci.session_dir, { patterns: this.deps.config.ci.reports, auto: this.deps.config.ci.auto_reports, since: ci.started_at }).catch(() => []);
         return { kind: 'failed', exit_code: live.exit.exit_code, step: (this.deps.config.ci.command ?? []).join(' '), failure: extractFailure((await runner.look(ci.session_dir, 512 * 1024)).tail, { root: task.worktree, reports }) };
       }
     }
@@ -167,49 +165,3 @@ export class LocalForge implements Forge {
   }
 }
 
-/**
- * The report swarm asks a runner for through its environment, without the user's setup (pytest reads
- * PYTEST_ADDOPTS): a file of swarm's own, never in the checkout's tree. In a clone (sandboxed) it goes in the
- * clone's `.git` (the CI sees only its checkout); beside a worktree, in the CI session's folder.
- */
-export function autoReportPath(worktree: string, sessionDir: string): string {
-  return isClone(worktree) ? join(worktree, '.git', 'swarm-ci-report.xml') : join(sessionDir, 'ci-report.xml');
-}
-
-/** Pure: the variables that ask for the report, added to what the user's CI already sets. */
-export function autoReportEnv(env: Readonly<Record<string, string>>, file: string): Record<string, string> {
-  return { PYTEST_ADDOPTS: `${env.PYTEST_ADDOPTS ?? ''} --junitxml=${file}`.trim() };
-}
-
-/** That report, when this run wrote it: a plain file, inside the checkout's git folder or the session's. */
-export function readAutoReport(worktree: string, sessionDir: string, since: number): string[] {
-  const file = autoReportPath(worktree, sessionDir);
-  try {
-    const stat = lstatSync(file);
-    const home = realpathSync(isClone(worktree) ? join(worktree, '.git') : sessionDir);
-    if (!stat.isFile() || !realpathSync(file).startsWith(`${home}/`) || stat.mtimeMs < since - 1_000 || stat.size > 4 * 1024 * 1024) return [];
-    return [readFileSync(file, 'utf8')];
-  } catch {
-    return [];
-  }
-}
-
-/**
- * The report files (ci.reports globs) this CI run wrote: only those modified since it started, so a stale
- * report from an earlier run never speaks for this one; at most 20 files of 4 MB.
- */
-export function readReports(worktree: string, patterns: readonly string[], since: number): string[] {
-  if (!patterns.length) return [];
-  const files = globSync([...patterns], { cwd: worktree, absolute: true, onlyFiles: true, followSymbolicLinks: false }).slice(0, 20);
-  const root = realpathSync(worktree);
-  return files.flatMap((file) => {
-    try {
-      // A report is a file the CI wrote in the checkout: never a link out of it (a key, a token).
-      if (lstatSync(file).isSymbolicLink() || !realpathSync(file).startsWith(`${root}/`)) return [];
-      const stat = statSync(file);
-      return stat.mtimeMs >= since - 1_000 && stat.size <= 4 * 1024 * 1024 ? [readFileSync(file, 'utf8')] : [];
-    } catch {
-      return [];
-    }
-  });
-}

@@ -8,7 +8,9 @@ import type { SpareHolder } from '../sessions/spare.js';
 import { fetchBack, isClone, refreshBase } from '../workspace/clones.js';
 import { worktreeGitDirs } from '../workspace/git.js';
 import type { WorktreePool } from '../workspace/pool.js';
-import { checkoutUncommitted, ensureWorktree, removeWorktree, setupWorktree, type WorkspaceKind } from '../workspace/worktrees.js';
+import { checkoutUncommitted, ensureWorktree, removeWorktree, type WorkspaceKind } from '../workspace/worktrees.js';
+import { setupWorktree } from '../workspace/setup.js';
+import { collectReports, type ReportAsk } from '../forge/ci-reports.js';
 import type { Runner, RunnerTask, SessionConnection, SessionStart, SessionView } from './runner.js';
 import type { HolderMessage, SessionState } from '../sessions/protocol.js';
 
@@ -57,6 +59,10 @@ export class LocalRunner implements Runner {
     const installs = this.options.config ? await setupWorktree(this.options.config, this.repoRoot, task.worktree) : [];
     const gitDirs = isClone(task.worktree) ? [join(task.worktree, '.git')] : await worktreeGitDirs(task.worktree);
     return { how, installs, gitDirs };
+  }
+
+  async ciReports(task: RunnerTask, dir: string, ask: ReportAsk): Promise<string[]> {
+    return collectReports(task.worktree, dir, ask);
   }
 
   async look(dir: string, tailBytes: number): Promise<SessionView> {

@@ -14,6 +14,7 @@ import type { ClientMessage, HolderMessage, SessionSpec, SessionState } from '..
 import type { Liveness } from '../sessions/sessions.js';
 import type { FetchBack } from '../workspace/clones.js';
 import type { DepsOutcome } from '../workspace/deps.js';
+import type { ReportAsk } from '../forge/ci-reports.js';
 import type { ConfineRequest } from '../sandbox/request.js';
 import type { RemoveResult, WorkspaceKind } from '../workspace/worktrees.js';
 
@@ -94,6 +95,8 @@ export interface Runner {
   fetchBranch(task: RunnerTask): Promise<FetchBack>;
   /** Changed, staged and untracked files left in the task's checkout. */
   uncommitted(task: RunnerTask): Promise<string[]>;
+  /** The text of the report files a finished CI run (session `dir`) wrote, read where it ran. */
+  ciReports(task: RunnerTask, dir: string, ask: ReportAsk): Promise<string[]>;
   /**
    * What another machine has room for now (placement asks before it sends a task there): its free memory in
    * bytes (null: unknown) and whether swarm's sandbox can run there. This machine's own room is the scheduler's.

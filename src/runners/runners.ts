@@ -41,7 +41,7 @@ const made = new WeakMap<Project, Runners>();
 export function runnersOf(project: Project, daemon: { spares?: SpareHolder; pool?: WorktreePool } = {}): Runners {
   let runners = made.get(project);
   if (!runners) {
-    const hosts = Object.entries(project.config.hosts).map(([name, host]) => new SshRunner(name, host, project.repo.root, project.paths.dir));
+    const hosts = Object.entries(project.config.hosts).map(([name, host]) => new SshRunner(name, host, project.repo.root, project.paths.dir, project.config));
     runners = new Runners(new LocalRunner({ repoRoot: project.repo.root, sessionsDir: project.paths.sessions, config: project.config, ...daemon }), hosts);
     made.set(project, runners);
   }

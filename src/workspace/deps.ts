@@ -7,6 +7,7 @@
  * never writes into them) cannot change them for the others. A lockfile changed on the branch is another key:
  * a real install.
  */
+import * as z from 'zod';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
@@ -17,7 +18,8 @@ import type { DepsSpec } from '../config/schema.js';
 
 const MARKER = '.swarm-deps-key';
 
-export type DepsOutcome = 'restored' | 'installed' | 'present' | 'uncached';
+export const DepsOutcome = z.enum(['restored', 'installed', 'present', 'uncached']);
+export type DepsOutcome = z.infer<typeof DepsOutcome>;
 
 /** The cache key: lockfiles' content, the install command, the runtime. Null when no lockfile is there. Pure but for reading the lockfiles. */
 export function depsKey(checkout: string, spec: DepsSpec, runtime = { node: process.version, platform: platform(), arch: arch() }): string | null {

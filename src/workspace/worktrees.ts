@@ -1,27 +1,13 @@
-import { homedir } from 'node:os';
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { constants, copyFileSync, existsSync, lstatSync, mkdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { SwarmConfig } from '../config/schema.js';
 import { ConfigError, GitError } from '../errors.js';
 import { branchExists, git, listWorktrees, runGit, uncommittedFiles } from './git.js';
 import { POOL_DIR, type WorktreePool } from './pool.js';
-import { ensureDeps, type DepsOutcome } from './deps.js';
 import { cloneUncommitted, createClone, fetchBack, isClone } from './clones.js';
-import { cleanEnv } from '../agents/adapter.js';
-import { runSandboxed, sandboxPlan } from '../sandbox/plan.js';
-import { commandHome, removeTaskHomes } from '../sandbox/homes.js';
+import { removeTaskHomes } from '../sandbox/homes.js';
 import { swarmDataDir } from '../sandbox/data-dir.js';
-
-function lexists(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export function slugify(title: string, max = 40): string {
   const slug = title
@@ -90,46 +76,6 @@ export async function ensureWorktree(repoRoot: string, path: string, branch: str
 /** Files not committed in a task's checkout; in a clone, read confined. */
 export function checkoutUncommitted(repoRoot: string, path: string): Promise<string[]> {
   return isClone(path) ? cloneUncommitted(repoRoot, path) : uncommittedFiles(path);
-}
-
-function run(argv: readonly string[], cwd: string, timeoutMs: number): Promise<{ code: number; output: string }> {
-  return new Promise((resolvePromise) => {
-    execFile(argv[0]!, argv.slice(1), { cwd, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const output = `${stdout}${stderr}`;
-      if (!err) resolvePromise({ code: 0, output });
-      else resolvePromise({ code: typeof err.code === 'number' ? err.code : 127, output: `${output}${err.killed ? '\n(killed: timed out)' : ''}${typeof err.code === 'string' ? `\n${err.message}` : ''}` });
-    });
-  });
-}
-
-/** Copies listed untracked files (.env, ...) from the main checkout, puts the dependencies in place (shared), then runs the setup commands. */
-export async function setupWorktree(config: SwarmConfig, repoRoot: string, path: string): Promise<DepsOutcome[]> {
-  for (const file of config.worktree.copy) {
-    const from = resolve(repoRoot, file);
-    const rel = relative(repoRoot, from);
-    if (rel.startsWith('..') || isAbsolute(rel)) throw new GitError('SWARM_SETUP_FAILED', `worktree.copy entry "${file}" points outside the repository.`);
-    if (!existsSync(from) || !statSync(from).isFile()) continue; // optional: a missing .env is not an error
-    const to = join(path, rel);
-    if (lexists(to)) continue; // a link the agent committed there is never written through
-    mkdirSync(dirname(to), { recursive: true });
-    if (!realpathSync(dirname(to)).startsWith(`${realpathSync(path)}/`) && realpathSync(dirname(to)) !== realpathSync(path)) {
-      throw new GitError('SWARM_SETUP_FAILED', `worktree.copy: ${dirname(to)} leads outside the task's checkout (a symbolic link in the branch); ${file} was not copied.`);
-    }
-    copyFileSync(from, to, constants.COPYFILE_EXCL);
-  }
-  // In a sandboxed task's clone the setup runs confined too: it runs the branch's scripts (npm ci runs postinstall).
-  const confined = isClone(path) ? sandboxPlan({ repoRoot, worktree: path, stateDir: join(repoRoot, '.swarm'), home: commandHome(path, homedir()), homeRead: config.sandbox_home_read }) : null;
-  const runSetup = async (argv: readonly string[], key = 'worktree.setup'): Promise<void> => {
-    const timeoutMs = config.worktree.setup_timeout_minutes * 60_000;
-    const result = confined ? await runSandboxed(confined, [...argv], { ...cleanEnv(), TMPDIR: '/tmp', HOME: confined.home ?? '' }, timeoutMs).then((r) => ({ code: r.code, output: `${r.stdout}${r.stderr}` })) : await run(argv, path, timeoutMs);
-    if (result.code !== 0) {
-      throw new GitError('SWARM_SETUP_FAILED', `Worktree setup command \`${argv.join(' ')}\` failed (exit ${result.code}) in ${path}:\n${result.output.slice(-2000)}\nFix ${key} in swarm.config.json.`);
-    }
-  };
-  const outcomes: DepsOutcome[] = [];
-  for (const spec of config.worktree.deps) outcomes.push(await ensureDeps(path, spec, join(swarmDataDir(), 'deps'), (argv) => runSetup(argv, 'worktree.deps')));
-  for (const argv of config.worktree.setup) await runSetup(argv);
-  return outcomes;
 }
 
 /** Deletes a task's branch from the repository, unless a worktree (the user's included) has it checked out. */

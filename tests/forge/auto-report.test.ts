@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { autoReportEnv, autoReportPath, readAutoReport } from '../../src/forge/local.js';
+import { autoReportEnv, autoReportPath, readAutoReport } from '../../src/forge/ci-reports.js';
 import { tempDir } from '../helpers/sample.js';
 
 describe('the report swarm asks pytest for through its environment', () => {

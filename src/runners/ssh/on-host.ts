@@ -12,6 +12,10 @@ import { ConfineRequest } from '../../sandbox/request.js';
 import * as z from 'zod';
 import { LocalRunner } from '../local.js';
 import { ClientMessage, jsonLines } from '../../sessions/protocol.js';
+import { errorMessage } from '../../errors.js';
+import { runSetup, SetupPlan } from '../../workspace/setup.js';
+import { DepsOutcome } from '../../workspace/deps.js';
+import { collectReports, ReportAsk } from '../../forge/ci-reports.js';
 
 export const HostStart = z.object({
   spec: z.object({
@@ -32,6 +36,12 @@ export const HostStart = z.object({
   place: z.object({ repo_root: z.string(), state_dir: z.string() }).optional(),
 });
 export type HostStart = z.infer<typeof HostStart>;
+
+/** The answer to `setup`: what each install did, or why a step failed (its output's end). */
+export const SetupAnswer = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), installs: z.array(DepsOutcome) }),
+  z.object({ ok: z.literal(false), error: z.string() }),
+]);
 
 const runner = new LocalRunner({ repoRoot: '/', sessionsDir: '/' });
 
@@ -67,6 +77,21 @@ export async function onHost(op: string, args: string[]): Promise<number> {
       if (!executable) throw new Error(`no \`${program}\` on the PATH of ${hostname()} (${env.PATH ?? 'no PATH'}): install it there, or run this task on another machine`);
       const here = input.place ? new LocalRunner({ repoRoot: input.place.repo_root, sessionsDir: input.place.state_dir, stateDir: input.place.state_dir }) : runner;
       answer(await here.start(dir, { argv: [executable, ...rest], cwd: input.spec.cwd, env, cols: cols ?? 120, rows: rows ?? 40, scrollback_bytes: scrollback_bytes ?? 256 * 1024, ...(transcript_max_bytes ? { transcript_max_bytes } : {}), ...(input.confine ? { confine: input.confine } : {}) }));
+      return 0;
+    }
+    case 'setup': {
+      // `dir` is the task's checkout here; its installs and commands as the daemon's config says.
+      const plan = SetupPlan.parse(JSON.parse(await readStdin()));
+      answer(await runSetup(dir, plan).then(
+        (installs) => ({ ok: true, installs }),
+        (err: unknown) => ({ ok: false, error: errorMessage(err) }),
+      ));
+      return 0;
+    }
+    case 'reports': {
+      // `dir` is a finished CI session's folder, then the task's checkout: the reports it wrote, as text.
+      const ask = ReportAsk.parse(JSON.parse(await readStdin()));
+      answer(collectReports(args[1] ?? '', dir, ask));
       return 0;
     }
     case 'look':

@@ -10,14 +10,17 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { basename } from 'node:path';
 import * as z from 'zod';
-import type { HostConfig } from '../../config/schema.js';
-import { errorMessage, SwarmError } from '../../errors.js';
+import type { HostConfig, SwarmConfig } from '../../config/schema.js';
+import { errorMessage, GitError, SwarmError } from '../../errors.js';
 import { HolderMessage, jsonLines, SessionExit, SessionState, type ClientMessage } from '../../sessions/protocol.js';
 import { branchExists, disarmFlags, FILTER_NAMES_ARGS, porcelainPaths, revParse, runGit } from '../../workspace/git.js';
 import { fetchBack, type FetchBack } from '../../workspace/clones.js';
-import { deleteBranchUnlessCheckedOut, type RemoveResult } from '../../workspace/worktrees.js';
+import { deleteBranchUnlessCheckedOut, type RemoveResult, type WorkspaceKind } from '../../workspace/worktrees.js';
+import type { DepsOutcome } from '../../workspace/deps.js';
+import type { ReportAsk } from '../../forge/ci-reports.js';
+import { setupPlanOf } from '../../workspace/setup.js';
 import type { Liveness, Runner, RunnerTask, SessionConnection, SessionStart, SessionView } from '../runner.js';
-import type { HostStart } from './on-host.js';
+import { SetupAnswer, type HostStart } from './on-host.js';
 import { parseProbe, ROOM_SCRIPT } from './probe.js';
 import { controlDir, remoteCommand, runOnHost, sshArgv, sshTrouble, type SshResult } from './ssh.js';
 
@@ -70,8 +73,11 @@ const Piece = z.object({ data: z.string(), ended: z.boolean() });
 export class SshRunner implements Runner {
   private base: Promise<string> | null = null;
 
-  /** `stateDir`: the repository's `.swarm` (the shared connection's socket lives there). */
-  constructor(readonly name: string, private readonly host: HostConfig, private readonly repoRoot: string, private readonly stateDir: string) {}
+  /**
+   * `stateDir`: the repository's `.swarm` (the shared connection's socket lives there). `config`: the project's,
+   * for the dependency installs and setup commands a new checkout runs there.
+   */
+  constructor(readonly name: string, private readonly host: HostConfig, private readonly repoRoot: string, private readonly stateDir: string, private readonly config?: SwarmConfig) {}
 
   private async ssh(argv: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<SshResult> {
     const result = await runOnHost(this.host, this.stateDir, argv, options);
@@ -81,8 +87,8 @@ export class SshRunner implements Runner {
   }
 
   /** A `swarm host` op there; its one JSON answer. */
-  private async op(op: string, args: readonly string[], input?: string): Promise<unknown> {
-    const result = await this.ssh([...this.host.swarm, 'host', op, ...args], { ...(input !== undefined ? { input } : {}) });
+  private async op(op: string, args: readonly string[], input?: string, timeoutMs?: number): Promise<unknown> {
+    const result = await this.ssh([...this.host.swarm, 'host', op, ...args], { ...(input !== undefined ? { input } : {}), ...(timeoutMs ? { timeoutMs } : {}) });
     const line = result.stdout.trim().split('\n').at(-1) ?? '';
     if (result.code !== 0 || !line) throw new SwarmError('SWARM_HOST_FAILED', `swarm host ${op} failed on ${this.name}: ${result.stderr.trim().split('\n').at(-1) ?? `exit ${result.code}`}`);
     return JSON.parse(line);
@@ -233,7 +239,7 @@ export class SshRunner implements Runner {
     return `${await this.repoDir()}/mirror.git`;
   }
 
-  async prepare(task: RunnerTask, options: { start: string }): ReturnType<Runner['prepare']> {
+  async prepare(task: RunnerTask, options: { start: string; kind: WorkspaceKind }): ReturnType<Runner['prepare']> {
     const mirror = await this.mirror();
     // Base, where the task starts, and its branch if it has commits already (a task placed again): pushed.
     const startSha = await revParse(this.repoRoot, options.start);
@@ -247,7 +253,23 @@ export class SshRunner implements Runner {
     const checkout = await this.ssh(['sh', '-s', '--', path, mirror, start, task.branch, refs.length > 2 ? `origin/${task.branch}` : start], { input: CHECKOUT_SCRIPT });
     const how = checkout.stdout.trim().split('\n').at(-1);
     if (checkout.code !== 0 || (how !== 'created' && how !== 'reused')) throw new SwarmError('SWARM_HOST_FAILED', `could not check out ${task.branch} on ${this.name}: ${checkout.stderr.trim() || 'no answer'}`);
-    return { how: how as 'created' | 'reused', installs: [], gitDirs: [`${path}/.git`] };
+    return { how: how as 'created' | 'reused', installs: await this.setup(path, options.kind === 'clone'), gitDirs: [`${path}/.git`] };
+  }
+
+  /**
+   * The dependency installs (from the host's own store) and setup commands, run there by its swarm, confined
+   * as the agent is. Listed untracked files (`worktree.copy`, a .env) are not sent: nothing of this machine's
+   * but the prompt and the repository's objects goes to a host.
+   */
+  private async setup(path: string, confined: boolean): Promise<DepsOutcome[]> {
+    const config = this.config;
+    if (!config || (!config.worktree.deps.length && !config.worktree.setup.length)) return [];
+    const repoDir = await this.repoDir();
+    const plan = setupPlanOf(config, { repoRoot: `${repoDir}/mirror.git`, stateDir: `${repoDir}/sessions`, confined });
+    const steps = plan.deps.length + plan.setup.length;
+    const answer = SetupAnswer.parse(await this.op('setup', [path], JSON.stringify(plan), steps * plan.timeout_minutes * 60_000 + 60_000));
+    if (!answer.ok) throw new GitError('SWARM_SETUP_FAILED', `On host ${this.name}: ${answer.error}`);
+    return answer.installs;
   }
 
   async fetchBranch(task: RunnerTask): Promise<FetchBack> {
@@ -267,6 +289,10 @@ export class SshRunner implements Runner {
     const result = await this.ssh(['git', ...disarmFlags(names.stdout), '-C', task.worktree, 'status', '--porcelain=v1', '-z', '--untracked-files=all']);
     if (result.code !== 0) throw new SwarmError('SWARM_GIT_FAILED', `git status on ${this.name} failed: ${result.stderr.trim()}`);
     return porcelainPaths(result.stdout);
+  }
+
+  async ciReports(task: RunnerTask, dir: string, ask: ReportAsk): Promise<string[]> {
+    return z.array(z.string()).parse(await this.op('reports', [dir, task.worktree], JSON.stringify(ask)));
   }
 
   async removeCheckout(task: RunnerTask, options: { force?: boolean; deleteBranch?: boolean }): Promise<RemoveResult> {

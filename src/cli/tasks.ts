@@ -34,11 +34,14 @@ async function killTaskSessions(project: Project, task: TaskRow): Promise<number
 
 /** Cancels a task: its sessions are killed; its worktree stays until `swarm cleanup`, so nothing is lost. */
 export async function killTask(project: Project, id: number): Promise<{ task: TaskRow; sessionsKilled: number }> {
-  const task = getTask(project, id);
-  if (TERMINAL_STATES.includes(task.state)) throw new InvalidStateError(`Task ${id} is already ${task.state}.`);
-  const cancelled = project.registry.transition(id, task.state, 'cancelled', { event: 'cancelled', data: { by: 'swarm kill' }, patch: { reason: 'cancelled with swarm kill' } });
-  if (!cancelled) throw new InvalidStateError(`Task ${id} changed state while cancelling; run \`swarm kill ${id}\` again.`);
-  return { task: cancelled, sessionsKilled: await killTaskSessions(project, cancelled) };
+  // The daemon may move the task meanwhile (queued -> preparing -> running): cancel it from whatever state it is in now.
+  for (let tries = 0; tries < 10; tries++) {
+    const task = getTask(project, id);
+    if (TERMINAL_STATES.includes(task.state)) throw new InvalidStateError(`Task ${id} is already ${task.state}.`);
+    const cancelled = project.registry.transition(id, task.state, 'cancelled', { event: 'cancelled', data: { by: 'swarm kill' }, patch: { reason: 'cancelled with swarm kill' } });
+    if (cancelled) return { task: cancelled, sessionsKilled: await killTaskSessions(project, cancelled) };
+  }
+  throw new InvalidStateError(`Task ${id} kept changing state while cancelling; run \`swarm kill ${id}\` again.`);
 }
 
 /** Another round for a task that needs help (or was cancelled): retries start from zero, with an optional note for the agent. */

@@ -24,6 +24,8 @@ export const AgentConfig = z.strictObject({
   network: z.enum(['open', 'endpoints']).optional(),
   /** More endpoints a sandboxed agent limited to its endpoints may reach: "host:port", "*.domain:port", or a URL. */
   network_allow: z.array(z.string().min(1)).default([]),
+  /** The host (a name under "hosts") this agent's tasks run on unless spawned with --host or a kind's host. */
+  runs_on: z.string().min(1).optional(),
   // The built-in agent (type "builtin"):
   /** Ollama host; default OLLAMA_HOST or http://127.0.0.1:11434. */
   host: z.string().min(1).optional(),

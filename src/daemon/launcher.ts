@@ -131,6 +131,11 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
     const argv = [agent.executable, ...launchSpec.argv.slice(1)];
     // The sandbox is asked for, and built by the runner where the agent runs (a host's own home and logins).
     const confine: ConfineRequest | null = sandboxed ? { kind: 'agent', worktree: task.worktree, home_read: config.sandbox_home_read, agent: agent.name, config: agent.config, network: agent.network, prompt_file: promptFile, home_copy: config.sandbox_home_copy, fresh_home: n === 1, registries: projectRegistries(config.sandbox_registries, deps.repoRoot) } : null;
+    // Killed while it was being prepared (a long setup): no agent is started for it.
+    if (registry.getTask(task.id)?.state !== 'preparing') {
+      log.info({ task: task.id }, 'task left preparing before its agent started; not started');
+      return null;
+    }
     // The attempt row exists before the holder does, so a crash in between is recoverable.
     // The full prompt is in the session folder; the registry keeps it only while it is small (a 2 MB prompt
     // copied into every attempt's row grew the database by megabytes each retry).
@@ -139,6 +144,13 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
     const state = await runner.start(dir, { argv, cwd: task.worktree, env: launchSpec.env, ...(confine ? { confine } : {}), cols: 120, rows: 40, scrollback_bytes: 256 * 1024, transcript_max_bytes: Math.round(config.transcript_max_mb * 1024 * 1024) }, { [SESSION_FILES.prompt]: prompt });
     registry.updateAttempt(attempt.id, { holder_pid: state.holder_pid, holder_start: state.holder_start, child_pid: state.child_pid, child_start: state.child_start });
     const running = registry.transition(task.id, 'preparing', 'running', { event: 'agent_started', data: { attempt: n, session: sessionId, pid: state.child_pid, worktree: how, ...(sandboxed ? { sandbox: 'bwrap', network: agent.network } : {}) } });
+    if (!running) {
+      // Killed while it was being prepared (`swarm kill` saw no session yet): the agent just started goes too.
+      await runner.kill(dir, 'SIGKILL').catch(() => false);
+      registry.updateAttempt(attempt.id, { ended_at: Date.now(), outcome: 'interrupted' });
+      log.info({ task: task.id, session: sessionId }, 'task left preparing while its agent started; agent stopped');
+      return null;
+    }
     log.info({ task: task.id, attempt: n, session: sessionId, pid: state.child_pid }, 'agent started');
     return running;
   } catch (err) {

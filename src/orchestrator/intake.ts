@@ -7,6 +7,7 @@ import { preflightAgent, resolveAgent, type ResolvedAgent } from '../agents/regi
 import { AgentReport } from '../agents/report.js';
 import { PROMPT_ARG_LIMIT } from '../agents/adapter.js';
 import { rememberTask, type Project } from '../config/project.js';
+import type { SwarmConfig } from '../config/schema.js';
 import { AgentError, GitError, UsageError } from '../errors.js';
 import { branchExists, refExists, runGit } from '../workspace/git.js';
 import { slugify, worktreesRoot } from '../workspace/worktrees.js';
@@ -160,6 +161,19 @@ async function checkHostReady(project: Project, name: string, agent: ResolvedAge
   if (problems.length) throw new UsageError(`Host ${name} cannot take this task:\n  ${problems.join('\n  ')}`);
 }
 
+/** The host name that means this machine (`--host local`: here, whatever the kind's or agent's host). */
+const LOCAL = 'local';
+
+/**
+ * Where a task is pinned: its --host, else its kind's host, else the host its agent (named, or its kind's)
+ * runs on; `local`: this machine, said so; undefined: placed by room. Pure.
+ */
+export function pinnedHost(config: Pick<SwarmConfig, 'kinds' | 'agents'>, input: { host?: string | undefined; kind?: string | undefined; agent?: string | undefined }): string | undefined {
+  const kind = input.kind ? config.kinds[input.kind] : undefined;
+  const agent = input.agent ?? kind?.agent;
+  return input.host ?? kind?.host ?? (agent ? config.agents[agent]?.runs_on : undefined);
+}
+
 /** Queues one task. Durable the moment it returns, daemon or not; nothing is created on disk until it starts. */
 export async function spawnTask(project: Project, raw: SpawnInput): Promise<TaskRow> {
   const input = SpawnInput.parse(raw);
@@ -167,11 +181,17 @@ export async function spawnTask(project: Project, raw: SpawnInput): Promise<Task
   if (prompt === '') throw new UsageError('The prompt is empty. Say what the agent should do: swarm spawn "Fix the failing login test".');
   const base = input.base ?? project.config.base;
   await checkBase(project, base);
-  // A kind may name the host its tasks run on; --host says otherwise for one task.
-  const host = input.host ?? (input.kind ? project.config.kinds[input.kind]?.host : undefined);
+  // A kind or an agent may name the host its tasks run on; --host says otherwise for one task.
+  const pinned = pinnedHost(project.config, input);
+  let host = pinned === LOCAL ? undefined : pinned;
   if (host !== undefined) checkHost(project, host);
   // On a host, the agent's CLI is the host's: not needed here, checked there.
   const { agent, note } = chooseAgent(project, { ...input, elsewhere: host !== undefined });
+  // An agent the router chose may have a host of its own.
+  if (pinned === undefined && agent.config.runs_on !== undefined && agent.config.runs_on !== LOCAL) {
+    host = agent.config.runs_on;
+    checkHost(project, host);
+  }
   checkPromptSize(prompt, agent);
   if (host !== undefined) await checkHostReady(project, host, agent);
   else await preflightAgent(agent, project.repo.root);
@@ -201,9 +221,12 @@ export async function queuePlan(project: Project, plan: Plan, options: { state?:
   await checkBase(project, config.base);
   const ordered = topologicalOrder(plan.tasks);
   const agents = new Map<string, { agent: ResolvedAgent; note: string | null }>();
-  const hostOf = (kind: string | null | undefined): string | null => (kind ? (config.kinds[kind]?.host ?? null) : null);
+  const hostOf = (planned: PlannedTask): string | null => {
+    const pinned = pinnedHost(config, { kind: planned.kind || undefined, agent: planned.agent || undefined });
+    return pinned === undefined || pinned === LOCAL ? null : pinned;
+  };
   for (const planned of ordered) {
-    const host = hostOf(planned.kind);
+    const host = hostOf(planned);
     if (host) checkHost(project, host);
     agents.set(planned.id, chooseAgent(project, { agent: planned.agent || undefined, kind: planned.kind || undefined, elsewhere: host !== null }));
   }
@@ -211,7 +234,7 @@ export async function queuePlan(project: Project, plan: Plan, options: { state?:
   const checked = new Set<string>();
   for (const planned of ordered) {
     const { agent } = agents.get(planned.id)!;
-    if (hostOf(planned.kind) !== null || checked.has(agent.name)) continue;
+    if (hostOf(planned) !== null || checked.has(agent.name)) continue;
     checked.add(agent.name);
     await preflightAgent(agent, project.repo.root);
   }
@@ -234,7 +257,7 @@ export async function queuePlan(project: Project, plan: Plan, options: { state?:
         source_key: options.source_key && rows.length === 0 ? options.source_key : null,
         routing_note: note,
         state: options.state,
-        host: hostOf(planned.kind),
+        host: hostOf(planned),
       });
       ids.set(planned.id, row.id);
       rows.push(row);

@@ -1,3 +1,5 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isSameProcessAlive, processStartTime } from '../../src/sessions/process.js';
 import { readSessionState } from '../../src/sessions/sessions.js';
@@ -83,5 +85,23 @@ describe('no orphan agents, only verified commits merged', () => {
     await waitFor(() => (isSameProcessAlive(record.escaped, start) || alive(record.agent) ? undefined : true), { timeoutMs: 15_000, what: 'agent and grandchild gone after swarm kill' });
     const shown = await swarm(box.repo, ['show', String(slow.id)]);
     expect(shown.stdout).not.toContain('leftover');
+  });
+
+  it('killed while its checkout is being set up: cancelled at once, and no agent is started for it when the setup ends', async () => {
+    const seen = join(box.dir, 'setup-started');
+    const gate = join(box.dir, 'setup-release');
+    const wait = `const fs = require('fs'); fs.writeFileSync(${JSON.stringify(seen)}, ''); while (!fs.existsSync(${JSON.stringify(gate)})) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);`;
+    writeConfig(box, { agents: { talk: { command: agentCommand('interactive.mjs') } }, worktree: { setup: [[process.execPath, '-e', wait]] } });
+    daemon = await runDaemon(box);
+    const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', 'Fix addNumbers'])).stdout) as { id: number };
+    await waitFor(() => (existsSync(seen) ? true : undefined), { timeoutMs: 20_000, what: 'the setup command to start' });
+    const killed = await swarm(box.repo, ['kill', String(id)]);
+    expect(killed.code, killed.stderr).toBe(0);
+    writeFileSync(gate, '');
+    await waitFor(() => (daemon!.output().includes('task left preparing before its agent started') ? true : undefined), { timeoutMs: 20_000, what: 'the launcher to notice the kill' });
+    const registry = openRegistry(box);
+    expect(registry.getTask(id)!.state).toBe('cancelled');
+    expect(registry.attempts(id).filter((a) => a.kind === 'agent')).toHaveLength(0);
+    registry.close();
   });
 });

@@ -232,12 +232,13 @@ describe('a task on a host over SSH', () => {
   });
 
   it('CI red on the host: the agent is respawned there with the failing assertion, then ready; the board says where it runs; POST /tasks and a kind with a host place it on a host too', async () => {
-    writeConfig(box, { agents: { fixer: { command: agentCommand('fixer.mjs'), sandbox: 'none', env: { AGENT_RECORD_DIR: box.records } } }, ci: { command: SAMPLE_CI }, hosts: { box: host }, kinds: { far: { host: 'box' } } });
+    const fixer = { command: agentCommand('fixer.mjs'), sandbox: 'none', env: { AGENT_RECORD_DIR: box.records } } as const;
+    writeConfig(box, { default_agent: 'fixer', agents: { fixer, boxed: { ...fixer, runs_on: 'box' }, lost: { ...fixer, runs_on: 'nowhere' } }, ci: { command: SAMPLE_CI }, hosts: { box: host }, kinds: { far: { host: 'box' } } });
     daemon = await runDaemon(box);
     const { port, token } = JSON.parse(readFileSync(join(box.repo, '.swarm', 'daemon.json'), 'utf8')) as { port: number; token: string };
     const api = (path: string, init: RequestInit = {}) => fetch(`http://127.0.0.1:${port}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
     const created = (await (await api('/api/v1/tasks', { method: 'POST', body: JSON.stringify({ prompt: 'Fix addNumbers', host: 'box' }) })).json()) as { id: number; host: string | null };
-    expect(created.host).toBe('box');
+    expect(created.host, JSON.stringify(created)).toBe('box');
     const ready = await waitForState(box, created.id, 'ready', 90_000);
     expect(readRecords(box, 'fixer.jsonl')).toEqual([{ attempt: '1', sawAssertion: false }, { attempt: '2', sawAssertion: true }]);
     const registry = openRegistry(box);
@@ -251,6 +252,15 @@ describe('a task on a host over SSH', () => {
     const byKind = JSON.parse((await swarm(box.repo, ['spawn', '--json', '--kind', 'far', 'Docs for addNumbers'])).stdout) as { id: number; host: string | null };
     expect(byKind.host).toBe('box');
     expect((await swarm(box.repo, ['kill', String(byKind.id)])).code).toBe(0);
+    // So does an agent's runs_on; --host local keeps one task here; an agent pinned to a host not in the config is refused.
+    const byAgent = JSON.parse((await swarm(box.repo, ['spawn', '--json', '--agent', 'boxed', 'Tests for addNumbers'])).stdout) as { id: number; host: string | null };
+    expect(byAgent.host).toBe('box');
+    const here = JSON.parse((await swarm(box.repo, ['spawn', '--json', '--agent', 'boxed', '--host', 'local', 'Types for addNumbers'])).stdout) as { id: number; host: string | null };
+    expect(here.host).toBeNull();
+    for (const id of [byAgent.id, here.id]) expect((await swarm(box.repo, ['kill', String(id)])).code).toBe(0);
+    const lost = await swarm(box.repo, ['spawn', '--agent', 'lost', 'Lint addNumbers']);
+    expect(lost.code).not.toBe(0);
+    expect(lost.stderr).toMatch(/Unknown host "nowhere"\. The hosts in swarm\.config\.json are: box/);
     const unknown = await api('/api/v1/tasks', { method: 'POST', body: JSON.stringify({ prompt: 'x', host: 'nowhere' }) });
     expect(unknown.status).toBe(400);
     expect(((await unknown.json()) as { error: string }).error).toMatch(/Unknown host "nowhere"\. The hosts in swarm\.config\.json are: box/);

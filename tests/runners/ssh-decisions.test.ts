@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { agentOnHost, compatibleSwarm, judgeHost, parseProbe, versionIn, type HostFacts } from '../../src/runners/ssh/probe.js';
 import { remoteCommand, shellQuote, sshTrouble } from '../../src/runners/ssh/ssh.js';
-import type { HostConfig } from '../../src/config/schema.js';
+import { SwarmConfig, type HostConfig } from '../../src/config/schema.js';
+import { pinnedHost } from '../../src/orchestrator/intake.js';
 
 const HOST: HostConfig = { ssh: 'me@box', dir: '~/swarm', slots: 4, swarm: ['swarm'], gone_minutes: 30 };
 const FACTS: HostFacts = { os: 'Linux', arch: 'x86_64', git: 'git version 2.43.0', node: 'v22.3.0', swarm: '0.1.0', paths: { claude: '/usr/bin/claude', bwrap: '/usr/bin/bwrap' }, dir: '/home/me/swarm', dir_error: null, disk_free_mb: 50_000, mem_free_mb: 12_000, mem_total_mb: 32_000 };
@@ -98,4 +99,24 @@ describe('can this host run this agent', () => {
     if (want === '') expect(said).toBe('');
     else expect(said).toContain(want);
   });
+});
+
+describe('where a task is pinned', () => {
+  const config = SwarmConfig.parse({
+    agents: { plain: { type: 'claude' }, boxed: { type: 'codex', runs_on: 'box' } },
+    kinds: { far: { host: 'box2' }, via: { agent: 'boxed' }, both: { agent: 'boxed', host: 'box2' } },
+    hosts: { box: { ssh: 'box' }, box2: { ssh: 'box2' } },
+  });
+  it.each([
+    ['nothing said: placed by room', {}, undefined],
+    ['--host', { host: 'box2' }, 'box2'],
+    ['a kind with a host', { kind: 'far' }, 'box2'],
+    ['--host over the kind', { kind: 'far', host: 'box' }, 'box'],
+    ['an agent that runs on a host', { agent: 'boxed' }, 'box'],
+    ['an agent without one', { agent: 'plain' }, undefined],
+    ["a kind's agent that runs on a host", { kind: 'via' }, 'box'],
+    ["a kind's host over its agent's", { kind: 'both' }, 'box2'],
+    ['--host local over the agent: this machine', { agent: 'boxed', host: 'local' }, 'local'],
+    ['an agent not in the config', { agent: 'ghost' }, undefined],
+  ] as [string, { host?: string; kind?: string; agent?: string }, string | undefined][])('%s', (_what, input, want) => expect(pinnedHost(config, input)).toBe(want));
 });

@@ -29,7 +29,8 @@ export interface Route {
   status?: number;
   /** Only the CLI's bearer token may call it (a browser cookie may not). */
   bearerOnly?: boolean;
-  handler(input: { params: Record<string, string>; body: unknown; api: ApiContext }): unknown;
+  /** `via`: the dashboard (a signed-in browser) or the API (the bearer token): the actor its events name. */
+  handler(input: { params: Record<string, string>; body: unknown; api: ApiContext; via: 'api' | 'dashboard' }): unknown;
 }
 
 function task(api: ApiContext, params: Record<string, string>) {
@@ -74,8 +75,8 @@ export const ROUTES: Route[] = [
     summary: 'Queue another round for a task that needs help, is ready, or was cancelled (retries start from zero).',
     body: RetryBody,
     response: Card,
-    handler: async ({ api, params, body }) => {
-      const row = await retryTask(api.project, task(api, params).id, RetryBody.parse(body ?? {}).note);
+    handler: async ({ api, params, body, via }) => {
+      const row = await retryTask(api.project, task(api, params).id, RetryBody.parse(body ?? {}).note, { via });
       api.kick();
       return taskCard(api.project, row, null);
     },
@@ -86,8 +87,8 @@ export const ROUTES: Route[] = [
     summary: 'Cancel a task and end its sessions (its worktree stays until cleanup).',
     body: Empty,
     response: KillResult,
-    handler: async ({ api, params }) => {
-      const { task: row, sessionsKilled } = await killTask(api.project, task(api, params).id);
+    handler: async ({ api, params, via }) => {
+      const { task: row, sessionsKilled } = await killTask(api.project, task(api, params).id, { via });
       api.kick();
       return { task: row, sessions_killed: sessionsKilled };
     },
@@ -98,8 +99,8 @@ export const ROUTES: Route[] = [
     summary: 'Merge a ready task (the verified commit) into base.',
     body: Empty,
     response: MergeResult,
-    handler: async ({ api, params }) => {
-      const result = await mergeTask(api.project, task(api, params).id);
+    handler: async ({ api, params, via }) => {
+      const result = await mergeTask(api.project, task(api, params).id, { actor: { via } });
       api.kick();
       return result;
     },

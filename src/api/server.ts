@@ -116,7 +116,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ServerDep
       if (route.bearerOnly && auth !== 'bearer') return sendJson(res, 403, { error: 'Only the swarm CLI may do this.' });
       try {
         const body = method === 'POST' ? await readBody(req) : undefined;
-        return sendJson(res, route.status ?? 200, await route.handler({ params, body, api: deps.api }));
+        return sendJson(res, route.status ?? 200, await route.handler({ params, body, api: deps.api, via: auth === 'bearer' ? 'api' : 'dashboard' }));
       } catch (err) {
         const status = statusFor(err);
         return sendJson(res, status, { error: err instanceof z.ZodError ? `Bad request: ${z.prettifyError(err)}` : errorMessage(err) });

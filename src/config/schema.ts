@@ -67,10 +67,24 @@ export const WebhookConfig = z.strictObject({
   token_env: z.string().min(1).optional(),
 });
 
+/** A Telegram bot (docs/notifications.md): sends every notification, and takes buttons and commands back by long polling. */
+export const TelegramConfig = z.strictObject({
+  /** Name of the environment variable that holds the bot token (from @BotFather); never the token itself. */
+  token_env: z.string().min(1).default('TELEGRAM_BOT_TOKEN'),
+  /** The chats swarm writes to and obeys (your chat id with the bot, or a group's); anything else is ignored and logged. */
+  chats: z.array(z.number().int()).min(1, 'name at least one chat id (send /start to your bot, then see docs/notifications.md)'),
+  /** The Bot API's address (a local Bot API server, or a test's stand-in). */
+  api_url: z.url().default('https://api.telegram.org'),
+  /** How long one getUpdates long poll waits for news (seconds). */
+  poll_seconds: z.number().int().min(0).max(50).default(25),
+});
+export type TelegramConfig = z.infer<typeof TelegramConfig>;
+
 export const NotifyConfig = z.strictObject({
   desktop: z.boolean().default(true),
   ntfy: NtfyConfig.optional(),
   webhook: WebhookConfig.optional(),
+  telegram: TelegramConfig.optional(),
   /** Attempts per notification before it is given up (logged, never fatal). */
   max_attempts: z.number().int().positive().default(8),
 });

@@ -71,6 +71,13 @@ describe('Telegram, two-way', () => {
     expect(stale.text).toMatch(new RegExp(`Task ${id} moved since this message: it was ready at ${base.slice(0, 10)}, its verified head is now ${sha.slice(0, 10)}`));
     expect(git(box.repo, ['show', 'main:src/add.ts'])).not.toContain('a + b');
 
+    // Show: the task's state, and what a merge would bring.
+    const shown = await answerTo(tg.press(message, `s:${id}`, { username: 'ana' }));
+    expect(shown.text).toBe(`Task ${id}`);
+    const detail = await waitFor(() => tg.messages.find((m) => m.reply_to === message.message_id && m.text.startsWith(`Task ${id}: Fix addNumbers`)), { timeoutMs: 20_000, what: 'the Show answer' });
+    expect(detail.text).toMatch(/state {5}ready/);
+    expect(detail.text).toMatch(/diff {6}1 file changed, 1 insertion\(\+\), 1 deletion\(-\)/);
+
     const merged = await answerTo(tg.press(message, `m:${id}:${sha}`, { username: 'ana' }));
     expect(merged).toMatchObject({ show_alert: false, text: `Merged ${sha.slice(0, 7)} into main.` });
     expect(git(box.repo, ['show', 'main:src/add.ts'])).toContain('a + b');

@@ -17,6 +17,7 @@ import { ConfigError, errorMessage } from '../../errors.js';
 import type { Notification, NotifyChannel } from '../channel.js';
 import { getTask, killTask, mergeTask, retryTask, spawnTask } from '../../cli/tasks.js';
 import { renderTaskDetail, taskDetail } from '../../cli/show.js';
+import { runGit } from '../../workspace/git.js';
 import { BotApi, type Update } from './api.js';
 import { buttonsFor, HELP, parseButton, parseCommand, type Ask } from './decide.js';
 
@@ -214,7 +215,11 @@ export class TelegramBot {
           return { ok: true, said: `Task ${task.id} cancelled.` };
         }
         case 'show': {
-          await this.api.sendMessage(chat, renderTaskDetail(await taskDetail(this.project, getTask(this.project, ask.task))), [], messageId);
+          const task = getTask(this.project, ask.task);
+          // The diff's size, from the branch as brought back here (base...branch: what a merge would bring).
+          const stat = await runGit(this.project.repo.root, ['diff', '--shortstat', `${task.base}...${task.branch}`]);
+          const diff = stat.code === 0 && stat.stdout.trim() ? `\n  diff      ${stat.stdout.trim()}` : '';
+          await this.api.sendMessage(chat, `${renderTaskDetail(await taskDetail(this.project, task))}${diff}`, [], messageId);
           return { ok: true, said: `Task ${ask.task}` };
         }
       }

@@ -152,7 +152,14 @@ export async function startSshd(options: { hide?: string[]; env?: Record<string,
     }
     server = null;
   };
-  await start();
+  try {
+    await start();
+  } catch (err) {
+    // A server that did not come up leaves nothing behind: no process, no folder of keys.
+    stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     dir,
     port,

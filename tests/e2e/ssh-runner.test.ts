@@ -3,12 +3,11 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import WebSocket from 'ws';
 import type { HostConfigInput } from '../../src/config/schema.js';
-import { closeHost } from '../../src/runners/ssh/ssh.js';
 import { isSameProcessAlive } from '../../src/sessions/process.js';
 import { waitFor } from '../../src/wait.js';
 import { attachInPty } from '../helpers/attach.js';
-import { agentCommand, BIN, git, killAllSessions, openRegistry, readRecords, receiver, runDaemon, SAMPLE_CI, sandbox, swarm, waitForState, writeConfig, type DaemonProcess, type Sandbox } from '../helpers/sample.js';
-import { startSshd, type Sshd } from '../helpers/sshd.js';
+import { agentCommand, BIN, git, openRegistry, readRecords, receiver, runDaemon, SAMPLE_CI, sandbox, swarm, waitForState, writeConfig, type DaemonProcess, type Sandbox } from '../helpers/sample.js';
+import { endHostTest, startSshd, type Sshd } from '../helpers/sshd.js';
 
 /**
  * A task on another machine, through a real sshd whose logins cannot see the daemon's repository (hidden in
@@ -29,13 +28,7 @@ describe('a task on a host over SSH', () => {
   afterEach(async () => {
     daemon?.child.kill('SIGKILL');
     daemon = null;
-    await closeHost(host, join(box.repo, '.swarm'));
-    // The host's sessions (their holders run as this user) go with the test.
-    for (const root of [remote(), join(box.dir, 'remote2')]) {
-      for (const repoDir of existsSync(root) ? readdirSync(root) : []) killAllSessions(box.repo, join(root, repoDir, 'sessions'));
-    }
-    sshd.cleanup();
-    box.cleanup();
+    await endHostTest(box, sshd, host, [remote(), join(box.dir, 'remote2')]);
   });
 
   it('reaches ready on the host (agent and CI there), survives the daemon killed with -9, its logs read from here, and merges here', async () => {

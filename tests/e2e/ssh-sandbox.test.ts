@@ -3,9 +3,8 @@ import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HostConfigInput } from '../../src/config/schema.js';
 import { findBwrap } from '../../src/sandbox/bwrap.js';
-import { closeHost } from '../../src/runners/ssh/ssh.js';
-import { AGENTS, agentCommand, BIN, killAllSessions, openRegistry, runDaemon, SAMPLE_CI, sandbox, swarm, waitForState, writeConfig, type DaemonProcess, type Sandbox } from '../helpers/sample.js';
-import { startSshd, type Sshd } from '../helpers/sshd.js';
+import { AGENTS, agentCommand, BIN, openRegistry, runDaemon, SAMPLE_CI, sandbox, swarm, waitForState, writeConfig, type DaemonProcess, type Sandbox } from '../helpers/sample.js';
+import { endHostTest, startSshd, type Sshd } from '../helpers/sshd.js';
 
 interface Probe {
   task: string;
@@ -61,10 +60,7 @@ describe.runIf(findBwrap() !== null)('the sandbox on a host', () => {
   afterEach(async () => {
     daemon?.child.kill('SIGKILL');
     daemon = null;
-    await closeHost(host, join(box.repo, '.swarm'));
-    for (const repoDir of existsSync(remote()) ? readdirSync(remote()) : []) killAllSessions(box.repo, join(remote(), repoDir, 'sessions'));
-    sshd.cleanup();
-    box.cleanup();
+    await endHostTest(box, sshd, host, [remote()]);
   });
 
   /** The stand-in CLI (probing, planting, refreshing its login), installed as `claude` by path. */

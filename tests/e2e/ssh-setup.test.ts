@@ -1,10 +1,9 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HostConfigInput } from '../../src/config/schema.js';
-import { closeHost } from '../../src/runners/ssh/ssh.js';
-import { agentCommand, BIN, readRecords, killAllSessions, openRegistry, ROOT, runDaemon, sandbox, swarm, waitForState, writeConfig, type DaemonProcess, type Sandbox } from '../helpers/sample.js';
-import { startSshd, type Sshd } from '../helpers/sshd.js';
+import { agentCommand, BIN, readRecords, openRegistry, ROOT, runDaemon, sandbox, swarm, waitForState, writeConfig, type DaemonProcess, type Sandbox } from '../helpers/sample.js';
+import { endHostTest, startSshd, type Sshd } from '../helpers/sshd.js';
 
 /**
  * A new checkout on a host gets what one here gets before its agent starts: the shared dependency installs
@@ -30,10 +29,7 @@ describe('a checkout on a host: its setup there, and the report files its CI wri
   afterEach(async () => {
     daemon?.child.kill('SIGKILL');
     daemon = null;
-    await closeHost(host, join(box.repo, '.swarm'));
-    for (const repoDir of existsSync(remote()) ? readdirSync(remote()) : []) killAllSessions(box.repo, join(remote(), repoDir, 'sessions'));
-    sshd.cleanup();
-    box.cleanup();
+    await endHostTest(box, sshd, host, [remote()]);
   });
 
   it('installs once on the host and restores the next checkout there from its store, runs the setup commands there, and copies no .env of this machine (a task here still gets it)', async () => {

@@ -37,8 +37,6 @@ export class TelegramBot {
   private readonly file: string;
   private polling: AbortController | null = null;
   private loop: Promise<void> | null = null;
-  /** Requests made to the Bot API (the idle cost benchmark reads it). */
-  requests = 0;
 
   constructor(private readonly project: Project, private readonly config: TelegramConfig, private readonly log: Logger, private readonly kick: () => void, env: NodeJS.ProcessEnv = process.env) {
     const token = env[config.token_env];
@@ -80,14 +78,12 @@ export class TelegramBot {
       if (mine?.key === n.key) continue; // sent already (a resend after a crash)
       if (mine && !ASKS.has(n.event)) {
         await this.api.editMessageText(chat, mine.message_id, text, buttons);
-        this.requests++;
         this.remember(n.task_id, { chat, message_id: mine.message_id, key: n.key, event: n.event });
         continue;
       }
       // Asking again: the old message says it moved on, without buttons that no longer apply.
       if (mine) await this.api.editMessageText(chat, mine.message_id, `Task ${n.task_id}: moved on (see the newer message).`).catch((err: unknown) => this.log.warn({ error: errorMessage(err) }, 'telegram: could not retire an old message'));
       const sent = await this.api.sendMessage(chat, text, buttons);
-      this.requests++;
       this.remember(n.task_id, { chat, message_id: sent.message_id, key: n.key, event: n.event });
       for (const photo of n.attachments ?? []) {
         if (existsSync(photo)) await this.api.sendPhoto(chat, photo, `Task ${n.task_id}: ${photo.split('/').pop() ?? ''}`, sent.message_id);
@@ -110,8 +106,7 @@ export class TelegramBot {
       let failures = 0;
       while (!signal.aborted) {
         try {
-          this.requests++;
-          const { updates, next } = await this.api.getUpdates(this.state.offset, this.config.poll_seconds, signal);
+            const { updates, next } = await this.api.getUpdates(this.state.offset, this.config.poll_seconds, signal);
           failures = 0;
           for (const update of updates) await this.handle(update).catch((err: unknown) => this.log.error({ error: errorMessage(err) }, 'telegram: an update failed'));
           if (next !== null) {

@@ -8,7 +8,7 @@ import { OrchestratorError, orchestratorModel } from '../orchestrator/model.js';
 import type { Plan } from '../orchestrator/plan.js';
 import { planRequest, type PlanResult } from '../orchestrator/planner.js';
 import { pickContext, renderContext } from '../orchestrator/retrieval.js';
-import { getTask } from './tasks.js';
+import { byOf, getTask, killTask, type Actor } from './tasks.js';
 
 /** `swarm plan`: the orchestrator model turns a request into a validated task DAG, with the notes that matter. */
 export async function planFor(project: Project, request: string): Promise<PlanResult & { context_notes: string[] }> {
@@ -44,10 +44,37 @@ export async function planAndQueue(project: Project, request: string): Promise<{
 }
 
 /** `swarm approve`: a proposed task joins the queue. */
-export function approveTask(project: Project, id: number): TaskRow {
+export function approveTask(project: Project, id: number, actor: Actor = { via: 'cli' }): TaskRow {
   const task = getTask(project, id);
   if (task.state !== 'proposed') throw new InvalidStateError(`Task ${id} is ${task.state}, not proposed.`);
-  const queued = project.registry.transition(id, 'proposed', 'queued', { event: 'approved' });
+  const queued = project.registry.transition(id, 'proposed', 'queued', { event: 'approved', data: { by: byOf(actor) } });
   if (!queued) throw new InvalidStateError(`Task ${id} changed state meanwhile.`);
   return queued;
+}
+
+/** The proposed tasks of the plan `firstTask` belongs to (a plan proposed from the phone is answered whole). */
+function proposedOfPlan(project: Project, firstTask: number): TaskRow[] {
+  const first = getTask(project, firstTask);
+  const all = first.plan_id ? project.registry.listTasks().filter((t) => t.plan_id === first.plan_id) : [first];
+  const proposed = all.filter((t) => t.state === 'proposed');
+  if (!proposed.length) throw new InvalidStateError(`The plan of task ${firstTask} was answered already: its tasks are ${[...new Set(all.map((t) => t.state))].join(', ')}.`);
+  return proposed;
+}
+
+/** Every still-proposed task of a plan joins the queue. */
+export function approvePlan(project: Project, firstTask: number, actor: Actor): TaskRow[] {
+  return proposedOfPlan(project, firstTask).map((t) => approveTask(project, t.id, actor));
+}
+
+/** Every still-proposed task of a plan is cancelled. */
+export async function discardPlan(project: Project, firstTask: number, actor: Actor): Promise<TaskRow[]> {
+  const out: TaskRow[] = [];
+  for (const t of proposedOfPlan(project, firstTask)) out.push((await killTask(project, t.id, actor)).task);
+  return out;
+}
+
+/** A plan proposed for approval (from the phone): its tasks wait as proposed until someone answers. */
+export async function proposePlan(project: Project, request: string): Promise<{ plan: PlanResult; tasks: TaskRow[] }> {
+  const plan = await planFor(project, request);
+  return { plan, tasks: await queuePlan(project, plan.plan, { state: 'proposed' }) };
 }

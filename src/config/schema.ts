@@ -80,11 +80,36 @@ export const TelegramConfig = z.strictObject({
 });
 export type TelegramConfig = z.infer<typeof TelegramConfig>;
 
+/**
+ * Slack (docs/notifications.md): one-way through an incoming webhook, or two-way as a Slack app over Socket
+ * Mode (no public URL: the daemon dials out), with the same buttons and commands as Telegram.
+ */
+export const SlackConfig = z
+  .strictObject({
+    /** One-way: the environment variable that holds an incoming webhook's URL (the URL is the secret). */
+    webhook_url_env: z.string().min(1).optional(),
+    /** Two-way: the channels swarm posts to and obeys, by ID (C0123ABCD, not #name). */
+    channels: z.array(z.string().regex(/^[CGD][A-Z0-9]{2,}$/, 'a channel ID like C0123ABCD (channel details > About, at the bottom), not its #name')).default([]),
+    /** Two-way: when set, only these people (user IDs like U0123ABCD) are obeyed in those channels. */
+    users: z.array(z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'a user ID like U0123ABCD (profile > ⋮ > Copy member ID)')).min(1).optional(),
+    /** The environment variable holding the bot token (xoxb-…), for posting. */
+    bot_token_env: z.string().min(1).default('SLACK_BOT_TOKEN'),
+    /** The environment variable holding the app-level token (xapp-…, connections:write), for Socket Mode. */
+    app_token_env: z.string().min(1).default('SLACK_APP_TOKEN'),
+    /** The Web API's address (a test's stand-in). */
+    api_url: z.url().default('https://slack.com/api/'),
+  })
+  .refine((s) => (s.webhook_url_env === undefined) !== (s.channels.length === 0), {
+    message: 'notify.slack is either one-way (webhook_url_env) or a two-way app (channels, with bot and app tokens), not both or neither: see docs/notifications.md',
+  });
+export type SlackConfig = z.infer<typeof SlackConfig>;
+
 export const NotifyConfig = z.strictObject({
   desktop: z.boolean().default(true),
   ntfy: NtfyConfig.optional(),
   webhook: WebhookConfig.optional(),
   telegram: TelegramConfig.optional(),
+  slack: SlackConfig.optional(),
   /** Attempts per notification before it is given up (logged, never fatal). */
   max_attempts: z.number().int().positive().default(8),
 });

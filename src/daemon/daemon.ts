@@ -15,7 +15,7 @@ import { createForge } from '../forge/create.js';
 import { orchestratorModel } from '../orchestrator/model.js';
 import { Discovery } from '../orchestrator/discovery.js';
 import { channelsFromConfig, NotificationWorker } from '../notify/outbox.js';
-import { TelegramBot } from '../notify/telegram/bot.js';
+import { remotesFromConfig, type Remote } from '../notify/remote/remotes.js';
 import type { NotifyChannel } from '../notify/channel.js';
 import { runnersOf, type Runners } from '../runners/runners.js';
 import type { SessionConnection } from '../runners/runner.js';
@@ -54,7 +54,7 @@ export class Daemon {
   private poolTimer: NodeJS.Timeout | null = null;
   private readonly channels: NotifyChannel[];
   private readonly notifier: NotificationWorker;
-  private readonly telegram: TelegramBot | null;
+  private readonly remotes: Remote[];
   private readonly concurrency: number;
   private loopRunning: Promise<void> | null = null;
   private loopAgain = false;
@@ -73,9 +73,9 @@ export class Daemon {
 
   constructor(private readonly project: Project, private readonly options: DaemonOptions) {
     const { config, registry, repo, paths } = project;
-    // The Telegram bot is a channel and a listener (its buttons act on tasks through the shared actions).
-    this.telegram = config.notify.telegram ? new TelegramBot(project, config.notify.telegram, options.log, () => this.kick()) : null;
-    this.channels = options.channels ?? [...channelsFromConfig(config), ...(this.telegram ? [this.telegram.channel()] : [])];
+    // Telegram and a Slack app are channels and listeners (their buttons act on tasks through the shared actions).
+    this.remotes = remotesFromConfig(project, options.log, () => this.kick());
+    this.channels = options.channels ?? [...channelsFromConfig(config), ...this.remotes.map((r) => r.channel())];
     this.notifier = new NotificationWorker(registry, this.channels, config.notify.max_attempts, options.log);
     const channelNames = this.channels.map((c) => c.name);
     this.concurrency = config.concurrency ?? defaultConcurrency();
@@ -167,7 +167,7 @@ export class Daemon {
     }
     this.options.log.info({ port, concurrency: this.concurrency, forge: this.forge.name, sandbox: sandboxLine(this.launcherDeps.config.sandbox) }, 'daemon started');
     this.warmAgentChecks();
-    this.telegram?.start();
+    for (const remote of this.remotes) remote.start();
     this.kick();
     // Warm worktrees and a spare session holder: made now, refilled after each launch (worktrees also brought to base's tip when it moves).
     this.pool.refill();
@@ -400,7 +400,7 @@ export class Daemon {
   async stop(): Promise<void> {
     if (this.stopping) return this.stopped;
     this.stopping = true;
-    await this.telegram?.stop();
+    await Promise.all(this.remotes.map((r) => r.stop()));
     for (const task of this.crons) await task.destroy();
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     if (this.poolTimer) clearInterval(this.poolTimer);

@@ -9,6 +9,7 @@ import type { NotifyChannel } from './channel.js';
 import { desktopChannel } from './desktop.js';
 import { ntfyChannel } from './ntfy.js';
 import { webhookChannel } from './webhook.js';
+import { slackWebhookChannel } from './slack/webhook.js';
 
 export function channelsFromConfig(config: SwarmConfig, env: NodeJS.ProcessEnv = process.env): NotifyChannel[] {
   const channels: NotifyChannel[] = [];
@@ -21,6 +22,9 @@ export function channelsFromConfig(config: SwarmConfig, env: NodeJS.ProcessEnv =
   }
   const webhook = config.notify.webhook;
   if (webhook) channels.push(webhookChannel(webhook.url, webhook.token_env ? env[webhook.token_env] : undefined));
+  // Slack one-way; the two-way app is built by the daemon (it listens as well as sends).
+  const slackHook = config.notify.slack?.webhook_url_env;
+  if (slackHook) channels.push(slackWebhookChannel(slackHook, env));
   const publicUrl = config.dashboard.public_url;
   if (!publicUrl) return channels;
   // With the dashboard reachable from the phone, a click opens the task's page there.

@@ -144,7 +144,15 @@ export async function startFakeSlack(options: { botToken?: string; appToken?: st
     if (method) return api(method, req, res);
     const upload = /^\/upload\/(F\w+)$/.exec(url.pathname)?.[1];
     if (upload && uploads.has(upload)) {
-      const bytes = (await readBody(req)).length;
+      // Slack takes the file's bytes raw or as a multipart form's file part.
+      const raw = await readBody(req);
+      const type = req.headers['content-type'] ?? '';
+      let bytes = raw.length;
+      if (type.startsWith('multipart/form-data')) {
+        const form = await new Request('http://x/', { method: 'POST', headers: { 'content-type': type }, body: raw }).formData();
+        bytes = 0;
+        for (const [, value] of form as unknown as Iterable<[string, string | Blob]>) if (typeof value !== 'string') bytes += value.size;
+      }
       uploads.set(upload, bytes);
       res.writeHead(200, { 'content-type': 'text/plain' });
       return void res.end(`OK - ${bytes}`);

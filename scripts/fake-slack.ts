@@ -149,7 +149,7 @@ export async function startFakeSlack(options: { botToken?: string; appToken?: st
       const type = req.headers['content-type'] ?? '';
       let bytes = raw.length;
       if (type.startsWith('multipart/form-data')) {
-        const form = await new Request('http://x/', { method: 'POST', headers: { 'content-type': type }, body: raw }).formData();
+        const form = await new Request('http://x/', { method: 'POST', headers: { 'content-type': type }, body: new Uint8Array(raw) }).formData();
         bytes = 0;
         for (const [, value] of form as unknown as Iterable<[string, string | Blob]>) if (typeof value !== 'string') bytes += value.size;
       }

@@ -16,6 +16,8 @@ command -v rspec >/dev/null 2>&1 || need+=(ruby-rspec)
 command -v cargo >/dev/null 2>&1 || [[ -x "$HOME/.cargo/bin/cargo" ]] || need+=(cargo)
 # OpenSSH: the hosts tests start a real sshd on a loopback port and use the real ssh client.
 [[ -x /usr/sbin/sshd ]] || need+=(openssh-server)
+# systemd-analyze checks the unit `swarm daemon install` writes (systemd need not be running).
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
 if (( ${#need[@]} )); then
   if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1; then

@@ -6,20 +6,22 @@ import { DaemonClient } from '../daemon/client.js';
 import { Daemon } from '../daemon/daemon.js';
 import type { DaemonStatus } from '../daemon/info.js';
 import { DaemonError } from '../errors.js';
-import { createLogger } from '../log.js';
+import { createLogger, fileLogger } from '../log.js';
 import { isSameProcessAlive, processStartTime } from '../sessions/process.js';
 import { waitFor } from '../wait.js';
 
 
 /** `swarm daemon run`: the foreground daemon, until SIGTERM/SIGINT or `swarm daemon stop`. */
-export async function runDaemon(project: Project): Promise<void> {
-  const log = createLogger(process.stdout);
+export async function runDaemon(project: Project, options: { logFile?: string } = {}): Promise<void> {
+  const file = options.logFile ? fileLogger(options.logFile) : null;
+  const log = file?.log ?? createLogger(process.stdout);
   const daemon = new Daemon(project, { log });
   await daemon.start();
   const stop = (): void => void daemon.stop();
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   await daemon.stopped;
+  file?.close();
 }
 
 export async function daemonStatus(project: Project): Promise<DaemonStatus | null> {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { addNote, contextDir, listNotes } from '../orchestrator/context-store.js';
 import { outcomeStats } from '../orchestrator/outcomes.js';
@@ -101,7 +101,30 @@ export function buildProgram(io: Out = stdio): Command {
   daemon
     .command('run')
     .description('run the daemon in the foreground')
-    .action(() => withProject(cwd(), async (project) => (await load.daemon()).runDaemon(project)));
+    .option('--log-file <path>', 'log to this file, rotated at 10 MB (3 kept), instead of standard output')
+    .action((options: { logFile?: string }) => withProject(cwd(), async (project) => (await load.daemon()).runDaemon(project, options.logFile ? { logFile: options.logFile } : {})));
+  daemon
+    .command('install')
+    .description('run the daemon as a user service: started at login, restarted if it dies (systemd --user, or a LaunchAgent)')
+    .option('--print', 'show the service file and the environment it would get, install nothing')
+    .action((options: { print?: boolean }) =>
+      withProject(cwd(), async (project) => {
+        const service = await import('./service.js');
+        if (options.print) {
+          const { paths, text, envNames } = service.renderService(project);
+          return io.out(`# ${paths.file}\n${text}${paths.env ? `\n# ${paths.env} would hold: ${envNames.join(', ') || 'nothing'}` : ''}`);
+        }
+        for (const line of await service.installService(project)) io.out(line);
+      }),
+    );
+  daemon
+    .command('uninstall')
+    .description('remove the user service (the daemon no longer starts by itself; agents keep running)')
+    .action(() =>
+      withProject(cwd(), async (project) => {
+        for (const line of (await import('./service.js')).uninstallService(project)) io.out(line);
+      }),
+    );
   daemon
     .command('stop')
     .description('stop the daemon (agents keep running and are picked up on the next start)')
@@ -118,9 +141,13 @@ export function buildProgram(io: Out = stdio): Command {
       withProject(cwd(), async (project) => {
         const status = await (await load.daemon()).daemonStatus(project);
         if (options.json) io.out(json({ running: status !== null, ...(status ?? {}) }));
-        else if (!status) io.out('Daemon not running. Start it with `swarm daemon start`.');
-        else {
+        else if (!status) {
+          const { servicePaths } = await import('./service.js');
+          const installed = existsSync(servicePaths(project.repo.root).file);
+          io.out(installed ? `Daemon not running, though its service ${servicePaths(project.repo.root).name} is installed: see \`systemctl --user status ${servicePaths(project.repo.root).name}\` (or the LaunchAgent's log).` : 'Daemon not running. Start it with `swarm daemon start`, or keep it always on with `swarm daemon install`.');
+        } else {
           io.out(`Daemon running: pid ${status.pid}, up ${ago(status.started_at)}, forge ${status.forge}, ${status.sessions_watched} live session(s), concurrency ${status.concurrency}, ${status.ticks} passes (last ${status.last_tick_ms?.toFixed(1) ?? '-'} ms), ${status.notifications_pending} notification(s) pending.`);
+          io.out(status.service ? `Under the service ${status.service}: started at login, restarted if it dies.` : 'Started by hand (not under a service; `swarm daemon install` keeps it always on).');
           if (status.admission?.reason) io.out(`Queue: ${status.admission.reason}`);
           for (const h of status.hosts ?? []) io.out(`Host ${h.name} (${h.ssh}): ${h.active} of ${h.slots} slots in use, ${h.queued} queued${h.unreachable_since !== null ? `; UNREACHABLE for ${ago(h.unreachable_since).replace(/ ago$/, '')}` : ''}`);
           const h = status.forge_health;

@@ -381,6 +381,7 @@ export class Daemon {
       web: this.api?.web() ?? { streams: 0, terminals: 0, stream_bytes: 0, terminal_bytes: 0, terminal_screens: 0 },
       dashboard: { url: this.api ? `http://127.0.0.1:${this.api.port}/` : null, public_url: config.dashboard.public_url ?? null, signin: 'swarm dashboard (a one-time sign-in link; --public for the public address)' },
       pid: process.pid,
+      service: process.env.SWARM_SERVICE ?? null,
       started_at: this.startedAt,
       version: VERSION,
       concurrency: this.concurrency,

@@ -55,6 +55,8 @@ export const DaemonStatus = z.object({
   /** The longest monitor pass alone (observe, decide, act), without starting agents. */
   slowest_monitor_ms: z.number().optional(),
   sessions_watched: z.number().int(),
+  /** The user service the daemon runs under (`swarm daemon install`), or null when started by hand. */
+  service: z.string().nullable().optional(),
   notifications_pending: z.number().int(),
   /** Queued tasks left waiting at the last admission, and why (cap, memory, stagger), in words. */
   admission: z.object({ waiting: z.number().int(), held: z.enum(['cap', 'memory', 'stagger']).nullable(), reason: z.string().nullable() }).optional(),

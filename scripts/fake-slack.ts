@@ -18,6 +18,8 @@ export interface SlackMessage {
   buttons: { text: string; value: string; style?: string }[][];
   thread_ts: string | null;
   edits: string[];
+  /** When it arrived (ms since the epoch). */
+  at: number;
 }
 
 export interface FakeSlack {
@@ -105,7 +107,7 @@ export async function startFakeSlack(options: { botToken?: string; appToken?: st
       case 'chat.postMessage': {
         if (!body.channel) return json(res, 200, { ok: false, error: 'channel_not_found' });
         if (!body.text && !body.blocks) return json(res, 200, { ok: false, error: 'no_text' });
-        const message: SlackMessage = { channel: body.channel, ts: nextTs(), text: body.text ?? '', buttons: buttonsOf(body.blocks), thread_ts: body.thread_ts ?? null, edits: [] };
+        const message: SlackMessage = { channel: body.channel, ts: nextTs(), text: body.text ?? '', buttons: buttonsOf(body.blocks), thread_ts: body.thread_ts ?? null, edits: [], at: Date.now() };
         messages.push(message);
         return json(res, 200, { ok: true, channel: message.channel, ts: message.ts, message: { type: 'message', text: message.text, ts: message.ts } });
       }

@@ -15,6 +15,8 @@ export interface SentMessage {
   buttons: { text: string; callback_data: string }[][];
   reply_to: number | null;
   edits: string[];
+  /** When it arrived (ms since the epoch). */
+  at: number;
 }
 
 export interface FakeTelegram {
@@ -114,7 +116,7 @@ export async function startFakeTelegram(token = '123456:TEST-token'): Promise<Fa
       case 'sendMessage': {
         const markup = body.reply_markup as { inline_keyboard?: SentMessage['buttons'] } | undefined;
         const replyTo = (body.reply_parameters as { message_id?: number } | undefined)?.message_id ?? null;
-        const message: SentMessage = { chat_id: Number(body.chat_id), message_id: nextMessage++, text: String(body.text ?? ''), buttons: markup?.inline_keyboard ?? [], reply_to: replyTo, edits: [] };
+        const message: SentMessage = { chat_id: Number(body.chat_id), message_id: nextMessage++, text: String(body.text ?? ''), buttons: markup?.inline_keyboard ?? [], reply_to: replyTo, edits: [], at: Date.now() };
         if (!message.text) return fail(res, 400, 'Bad Request: message text is empty');
         messages.push(message);
         return reply(res, 200, { ok: true, result: asMessage(message) });

@@ -19,6 +19,7 @@ import { ReviewRounds } from './rounds.js';
 import { waitFor } from '../src/wait.js';
 import { classifyExit, FAST_FAILURE_MS, readableNodeDump, reconnectOnly } from './classify.js';
 import { decide, type Action, type SessionFacts, type Snapshot } from './decide.js';
+import { decideFanouts } from './fanouts.js';
 import { stripAnsi, tail } from './evidence.js';
 
 export const WATCHED_STATES: readonly TaskState[] = ['running', 'agent_exited', 'pr_open', 'ci_running', 'reviewing', 'ready'];
@@ -224,7 +225,13 @@ export class Monitor {
     this.deps.forge.beginPass?.();
     await this.hosts.beginPass();
     this.applyDependencies();
-    for (const task of this.deps.registry.listTasks(WATCHED_STATES)) {
+    try {
+      acted += await decideFanouts({ ...this.deps, now: () => this.now() });
+    } catch (err) {
+      this.deps.log.error({ error: errorMessage(err) }, 'monitor could not decide the fan-outs; will try again next tick');
+    }
+    // A fan-out itself has no session or branch of its own: its candidates are the tasks watched.
+    for (const task of this.deps.registry.listTasks(WATCHED_STATES).filter((t) => t.fanout_size === 0)) {
       try {
         let current: TaskRow | null = task;
         for (let step = 0; current && step < 6; step++) {
@@ -337,6 +344,7 @@ export class Monitor {
           round = registry.openRound(task.id);
           verified = round!.head;
         }
+        const openFindings = round ? await this.openFindings(task) : null;
         await this.leaveReview(task, 'approved');
         if (action.screenshots?.length) await this.attachScreenshots(task, action.screenshots);
         const reviews = action.reviews ? { ...action.reviews, fixed: this.rounds.findingsFixed(task) } : undefined;
@@ -344,10 +352,10 @@ export class Monitor {
         const again = before ? ((JSON.parse(before.data ?? '{}') as { verified?: string }).verified ?? null) : null;
         return registry.transition(task.id, task.state, 'ready', {
           event: 'ready',
-          data: { pr: pr?.number ?? null, verified, attempt: task.attempt, ...(round ? { round: round.id } : {}), ...(reviews ? { reviews } : {}), ...(action.screenshots?.length ? { screenshots: action.screenshots } : {}), ...(again ? { again_after: again } : {}) },
+          data: { pr: pr?.number ?? null, verified, attempt: task.attempt, ...(round ? { round: round.id } : {}), ...(reviews ? { reviews } : {}), ...(action.screenshots?.length ? { screenshots: action.screenshots } : {}), ...(again ? { again_after: again } : {}), ...(openFindings ? { open_findings: openFindings } : {}) },
           patch: { ready_at: this.now(), evidence: null, reason: null, verified_sha: verified },
           // One notification per ready head: a task ready again after its branch moved says so once more.
-          notify: { dedupe: `${task.id}:ready:${task.attempt}${again ? `:${verified ?? ''}` : ''}`, channels: this.deps.channels, message: readyMessage(task, pr?.number ?? null, this.hasCi(), reviews, (action.screenshots ?? []).map((file) => join(task.worktree, file)), again && verified ? { from: again, to: verified } : undefined) },
+          notify: { dedupe: `${task.id}:ready:${task.attempt}${again ? `:${verified ?? ''}` : ''}`, channels: this.channelsFor(task), message: readyMessage(task, pr?.number ?? null, this.hasCi(), reviews, (action.screenshots ?? []).map((file) => join(task.worktree, file)), again && verified ? { from: again, to: verified } : undefined) },
         });
       }
       case 'done': {
@@ -365,6 +373,22 @@ export class Monitor {
         if (registry.transition(task.id, task.state, 'cancelled', { event: 'cancelled', data: { why: action.why }, patch: { reason: action.why } })) registry.updatePr(task.id, { state: 'closed', closed_at: this.now() });
         return null;
     }
+  }
+
+  /** A fan-out's candidate tells no one: its fan-out sends the one notification (monitor/fanouts.ts). */
+  private channelsFor(task: TaskRow): readonly string[] {
+    return task.fanout_of === null ? this.deps.channels : [];
+  }
+
+  /** The findings the approving round left open (below the blocking severities), by severity: a fan-out ranks on them. */
+  private async openFindings(task: TaskRow): Promise<Record<string, number>> {
+    const { reviews } = await this.rounds.observe(task, null);
+    const counts: Record<string, number> = {};
+    for (const reviewer of reviews ?? []) {
+      const last = reviewer.tries.at(-1);
+      if (last?.state === 'usable') for (const f of last.review.findings) counts[f.severity] = (counts[f.severity] ?? 0) + 1;
+    }
+    return counts;
   }
 
   private recordEvidence(task: TaskRow, evidence: Evidence): void {
@@ -434,7 +458,7 @@ export class Monitor {
       event: 'needs_help',
       data: { reason: evidence.reason, summary: reason },
       patch: { reason, evidence: JSON.stringify(evidence) },
-      notify: { dedupe: `${task.id}:needs_help:${task.attempt}`, channels: this.deps.channels, message: needsHelpMessage(task, reason, evidence.reason === 'agent_fault' ? evidence.decisive_line : undefined) },
+      notify: { dedupe: `${task.id}:needs_help:${task.attempt}`, channels: this.channelsFor(task), message: needsHelpMessage(task, reason, evidence.reason === 'agent_fault' ? evidence.decisive_line : undefined) },
     });
     return null;
   }

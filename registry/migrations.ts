@@ -135,4 +135,10 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE tasks ADD COLUMN host TEXT;
   `,
+  `
+  ALTER TABLE tasks ADD COLUMN fanout_of INTEGER;
+  ALTER TABLE tasks ADD COLUMN fanout_size INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE tasks ADD COLUMN chosen INTEGER;
+  CREATE INDEX tasks_fanout_of ON tasks(fanout_of) WHERE fanout_of IS NOT NULL;
+  `,
 ];

@@ -31,10 +31,12 @@ export interface NewTask {
   plan_id?: string | null;
   source_key?: string | null;
   routing_note?: string | null;
-  /** Start in this state instead of queued (discovered tasks start as proposed). */
-  state?: 'queued' | 'proposed';
+  /** Start in this state instead of queued (discovered tasks start as proposed; a fan-out as fanout). */
+  state?: 'queued' | 'proposed' | 'fanout';
   /** The host it is pinned to (null: this machine). */
   host?: string | null;
+  fanout_of?: number | null;
+  fanout_size?: number;
 }
 
 export interface TransitionOptions {
@@ -89,15 +91,15 @@ export class Registry {
     return this.db.transaction(() => {
       const result = this.db
         .prepare(
-          `INSERT INTO tasks (title, prompt, agent, model, kind, state, base, branch, worktree, max_retries, created_at, updated_at, depends_on, plan_id, source_key, routing_note, host)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO tasks (title, prompt, agent, model, kind, state, base, branch, worktree, max_retries, created_at, updated_at, depends_on, plan_id, source_key, routing_note, host, fanout_of, fanout_size)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(input.title, input.prompt, input.agent, input.model ?? null, input.kind ?? null, input.state ?? 'queued', input.base, `pending-${now}-${Math.random()}`, '', input.max_retries, now, now, JSON.stringify(input.depends_on ?? []), input.plan_id ?? null, input.source_key ?? null, input.routing_note ?? null, input.host ?? null);
+        .run(input.title, input.prompt, input.agent, input.model ?? null, input.kind ?? null, input.state ?? 'queued', input.base, `pending-${now}-${Math.random()}`, '', input.max_retries, now, now, JSON.stringify(input.depends_on ?? []), input.plan_id ?? null, input.source_key ?? null, input.routing_note ?? null, input.host ?? null, input.fanout_of ?? null, input.fanout_size ?? 0);
       const id = Number(result.lastInsertRowid);
       this.db
         .prepare('UPDATE tasks SET branch = ?, worktree = ? WHERE id = ?')
         .run(input.branch.replaceAll('{id}', String(id)), input.worktree.replaceAll('{id}', String(id)), id);
-      this.insertEvent(id, 'created', null, input.state ?? 'queued', { agent: input.agent, base: input.base, ...(input.host ? { host: input.host } : {}), ...(input.depends_on?.length ? { depends_on: input.depends_on } : {}), ...(input.source_key ? { source: input.source_key } : {}) }, now);
+      this.insertEvent(id, 'created', null, input.state ?? 'queued', { agent: input.agent, base: input.base, ...(input.host ? { host: input.host } : {}), ...(input.depends_on?.length ? { depends_on: input.depends_on } : {}), ...(input.source_key ? { source: input.source_key } : {}), ...(input.fanout_of ? { fanout_of: input.fanout_of } : {}), ...(input.fanout_size ? { candidates: input.fanout_size } : {}) }, now);
       return this.mustGetTask(id);
     }).immediate();
   }

@@ -17,6 +17,8 @@ export const TASK_STATES = [
   'blocked',
   /** Found by a discovery source: waits for `swarm approve`. */
   'proposed',
+  /** A fan-out (`swarm spawn --fanout`): its candidates are at work; it is decided when they finish. */
+  'fanout',
 ] as const;
 export const TaskState = z.enum(TASK_STATES);
 export type TaskState = z.infer<typeof TaskState>;
@@ -88,6 +90,12 @@ export const TaskRow = z.object({
   verified_sha: strOrNull,
   /** Where the task's checkout and sessions live: a host from the config's \`hosts\`; null = this machine. */
   host: strOrNull.default(null),
+  /** A fan-out's candidate: the fan-out's task id. */
+  fanout_of: intOrNull.default(null),
+  /** A fan-out: how many candidates it has (0: an ordinary task). */
+  fanout_size: z.number().int().default(0),
+  /** A decided fan-out: the candidate it merges (chosen by the ranking, or picked by the human). */
+  chosen: intOrNull.default(null),
 });
 export type TaskRow = z.infer<typeof TaskRow>;
 

@@ -375,6 +375,16 @@ export async function fakeGitHub(options: { bare: string; owner?: string; repo?:
         pull.updated_at = now();
         return send(200, { id, user, body: body.body ?? '', state: 'COMMENTED', commit_id: head });
       }
+      if ((m = new RegExp(`^PATCH ${base}/pulls/(\\d+)$`).exec(route))) {
+        const pull = pulls.get(Number(m[1]));
+        if (!pull) return send(404, { message: 'Not Found' });
+        const body = JSON.parse(text) as { state?: string; title?: string; body?: string };
+        if (body.state !== undefined && body.state !== 'open' && body.state !== 'closed') return send(422, { message: 'Validation Failed', errors: [{ resource: 'PullRequest', field: 'state', code: 'invalid' }] });
+        if (body.state === 'closed' && !pull.merged) pull.state = 'closed';
+        if (body.title !== undefined) pull.title = body.title;
+        touch(pull);
+        return send(200, { number: pull.number, state: pull.state, merged: pull.merged });
+      }
       if ((m = new RegExp(`^PUT ${base}/pulls/(\\d+)/merge$`).exec(route))) {
         const pull = pulls.get(Number(m[1]));
         if (!pull || pull.state !== 'open') return send(405, { message: 'Pull Request is not mergeable' });

@@ -7,6 +7,7 @@ import type { Card, Column } from './schemas.js';
 const COLUMN_OF: Record<TaskState, Column> = {
   proposed: 'queued',
   queued: 'queued',
+  fanout: 'running',
   preparing: 'running',
   running: 'running',
   agent_exited: 'running',

@@ -172,11 +172,25 @@ export function buildProgram(io: Out = stdio): Command {
     .option('--base <branch>', 'start from and merge into this branch instead of the configured base')
     .option('--host <name>', 'run it on this host from the config (see `swarm hosts`)')
     .option('--raw', 'send the text to one agent as it is, even when an orchestrator model is configured')
+    .option('--fanout <n>', 'try it with N candidates (each its own branch and agent); the best is chosen for you', (v: string) => Number(v))
+    .option('--agents <list>', 'the fan-out\'s candidates: agent or agent:model, comma-separated (e.g. claude,codex,claude:opus)')
     .option('--json', 'machine-readable output')
-    .action((words: string[], options: { agent?: string; model?: string; kind?: string; title?: string; branch?: string; base?: string; host?: string; raw?: boolean; json?: boolean }) =>
+    .action((words: string[], options: { agent?: string; model?: string; kind?: string; title?: string; branch?: string; base?: string; host?: string; raw?: boolean; json?: boolean; fanout?: number; agents?: string }) =>
       withProject(cwd(), async (project) => {
         const prompt = words.length === 1 && words[0] === '-' ? readStdin() : words.join(' ');
-        const { raw, json: asJson, ...spawnOptions } = options;
+        const { raw, json: asJson, fanout, agents, ...spawnOptions } = options;
+        if (fanout !== undefined || agents !== undefined) {
+          const { fanoutCandidates, parseCandidates, spawnFanout } = await import('../orchestrator/intake.js');
+          const candidates = fanoutCandidates(project.config, { ...(agents ? { agents: parseCandidates(agents) } : {}), ...(fanout !== undefined ? { fanout } : {}), ...(spawnOptions.kind ? { kind: spawnOptions.kind } : {}), ...(spawnOptions.agent ? { agent: spawnOptions.agent } : {}) });
+          const { task, candidates: rows } = await spawnFanout(project, { prompt, ...spawnOptions, candidates });
+          const running = await nudge(project);
+          if (asJson) return io.out(json({ ...task, candidates: rows, daemon_running: running }));
+          io.out(`Task ${task.id} queued as a fan-out of ${rows.length}: ${oneLine(task.title)}`);
+          for (const c of rows) io.out(`  ${c.id}  ${c.agent}${c.model ? `:${c.model}` : ''}  ${c.branch}`);
+          io.out(`  One notification when they are done, with the chosen one; \`swarm show ${task.id}\` compares them.`);
+          if (!running) io.out('  The daemon is not running; the tasks wait until `swarm daemon start`.');
+          return;
+        }
         const explicit = spawnOptions.agent || spawnOptions.model || spawnOptions.branch || spawnOptions.title || spawnOptions.host;
         if (project.config.orchestrator.model && !raw && !explicit) {
           if (!prompt.trim()) throw new UsageError('The request is empty.');
@@ -366,6 +380,22 @@ export function buildProgram(io: Out = stdio): Command {
         const f = (x: number | null, d = 1): string => (x === null ? '-' : x.toFixed(d));
         io.out(table(['AGENT', 'MODEL', 'KIND', 'TASKS', 'SUCCESS', 'RETRIES', 'MIN->PR', 'MIN->READY', 'TOKENS', 'COST/MERGED'], lines.map((l) => [l.agent, l.model, l.kind, String(l.tasks), l.success_rate === null ? '-' : `${Math.round(l.success_rate * 100)}%`, f(l.mean_retries), f(l.mean_minutes_to_pr), f(l.mean_minutes_to_ready), String(l.tokens), l.cost_per_merged_pr === null ? '-' : `$${l.cost_per_merged_pr.toFixed(2)}`])));
         if (reviews.reviewers.length) io.out(`\n${renderReviewStats(reviews)}`);
+        const { fanoutOutcomes } = await import('../orchestrator/intake.js');
+        const { fanoutStats } = await import('../orchestrator/fanout-stats.js');
+        const fanouts = fanoutStats(fanoutOutcomes(project.registry));
+        if (fanouts.length) io.out(`\nFan-outs:\n${table(['KIND', 'AGENT', 'MODEL', 'WON', 'COST'], fanouts.map((l) => [l.kind, l.agent, l.model, `${l.wins} of ${l.of}`, l.cost_usd ? `$${l.cost_usd.toFixed(2)}` : '-']))}`);
+      }),
+    );
+
+  program
+    .command('pick')
+    .description('choose another candidate of a fan-out for merging')
+    .argument('<fanout>')
+    .argument('<candidate>')
+    .action((fanoutId: string, candidateId: string) =>
+      withProject(cwd(), async (project) => {
+        const task = (await import('./fanout.js')).pickCandidate(project, parseTaskId(fanoutId), parseTaskId(candidateId), { via: 'cli' });
+        io.out(`Fan-out ${task.id} will merge candidate #${task.chosen} (${(task.verified_sha ?? '').slice(0, 10)}): \`swarm merge ${task.id}\`.`);
       }),
     );
 

@@ -25,8 +25,21 @@ export async function taskDetail(project: Project, task: TaskRow) {
     // Processes an ended session left behind (they should not exist: swarm kills a session's whole tree).
     attempts.push({ ...rest, leftovers: rest.ended_at !== null ? await runner.leftovers(rest.session_dir) : [] });
   }
+  // A fan-out's candidates, side by side: the facts the ranking reads, and each one's place in it.
+  const decided = project.registry.events(task.id).filter((e) => e.kind === 'fanout_decided').at(-1);
+  const placed = decided ? ((JSON.parse(decided.data ?? '{}') as { ranking?: { task: number; verdict: string }[] }).ranking ?? []) : [];
+  const candidates = [];
+  if (task.fanout_size > 0) {
+    const { candidateFacts } = await import('../../monitor/fanouts.js');
+    const { describe } = await import('../orchestrator/fanout-rank.js');
+    for (const c of project.registry.listTasks().filter((t) => t.fanout_of === task.id)) {
+      const facts = await candidateFacts({ repoRoot: project.repo.root, registry: project.registry }, c);
+      candidates.push({ ...facts, branch: c.branch, chosen: task.chosen === c.id, line: describe(facts), verdict: placed.find((p) => p.task === c.id)?.verdict ?? null });
+    }
+  }
   return {
     task,
+    candidates,
     pr: project.registry.getPr(task.id),
     attempts,
     reviews: reviewsOf(attempts),
@@ -49,6 +62,14 @@ export function renderTaskDetail(detail: Awaited<ReturnType<typeof taskDetail>>)
     `  worktree  ${task.worktree}${task.host ? ` (on host ${task.host})` : ''}`,
   ];
   if (detail.pr) lines.push(`  PR        #${String(detail.pr.number)} ${detail.pr.state}`);
+  if (detail.candidates.length) {
+    lines.push('', `Candidates (${detail.candidates.length}):`);
+    for (const c of detail.candidates) {
+      lines.push(`${c.chosen ? '* ' : '  '}${c.line.replace(/^(#\d+ \S+):/, `$1 [${c.state.replace('_', ' ')}]:`)}`);
+      lines.push(`      ${c.branch}${c.verdict ? `  ${c.verdict}` : ''}`);
+    }
+    lines.push(`  (* merges with \`swarm merge ${task.id}\`; \`swarm pick ${task.id} <candidate>\` chooses another; \`swarm show <candidate>\` for one)`);
+  }
   lines.push('', 'Sessions:');
   for (const a of detail.attempts) {
     const { leftovers } = a;

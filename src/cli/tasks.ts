@@ -51,6 +51,8 @@ async function killTaskSessions(project: Project, task: TaskRow): Promise<number
 
 /** Cancels a task: its sessions are killed; its worktree stays until `swarm cleanup`, so nothing is lost. */
 export async function killTask(project: Project, id: number, actor: Actor = CLI): Promise<{ task: TaskRow; sessionsKilled: number }> {
+  const first = getTask(project, id);
+  if (first.fanout_size > 0 && !TERMINAL_STATES.includes(first.state)) return (await import('./fanout.js')).killFanout(project, first, actor);
   // The daemon may move the task meanwhile (queued -> preparing -> running): cancel it from whatever state it is in now.
   for (let tries = 0; tries < 10; tries++) {
     const task = getTask(project, id);
@@ -64,6 +66,7 @@ export async function killTask(project: Project, id: number, actor: Actor = CLI)
 /** Another round for a task that needs help (or was cancelled): retries start from zero, with an optional note for the agent. */
 export async function retryTask(project: Project, id: number, note?: string, actor: Actor = CLI): Promise<TaskRow> {
   const task = getTask(project, id);
+  if (task.fanout_size > 0) return (await import('./fanout.js')).retryFanout(project, task, note, actor);
   const from = ['needs_help', 'cancelled', 'ready'] as const;
   if (!(from as readonly string[]).includes(task.state)) throw new InvalidStateError(`Task ${id} is ${task.state}; only a task that needs help, is ready or was cancelled can be retried.`);
   await killTaskSessions(project, task);
@@ -76,8 +79,16 @@ export async function retryTask(project: Project, id: number, note?: string, act
 }
 
 /** The human's gate: merges a ready task into base, marks it done, removes its worktree and branch. */
-export async function mergeTask(project: Project, id: number, options: { actor?: Actor; expectSha?: string } = {}): Promise<{ task: TaskRow; commit: string; cleanup: string | null }> {
+export async function mergeTask(project: Project, id: number, options: { actor?: Actor; expectSha?: string; inFanout?: boolean } = {}): Promise<{ task: TaskRow; commit: string; cleanup: string | null }> {
   const task = getTask(project, id);
+  // A fan-out merges its chosen candidate; merging a candidate itself picks it first. Either way the others close.
+  if (task.fanout_size > 0 || (task.fanout_of !== null && !options.inFanout)) {
+    const fanout = await import('./fanout.js');
+    const actor = options.actor ?? CLI;
+    if (task.fanout_of !== null && options.expectSha !== undefined && task.verified_sha !== options.expectSha) throw new NotReadyError(`Task ${id} moved since this message: it was ready at ${options.expectSha.slice(0, 10)}, its verified head is now ${task.verified_sha?.slice(0, 10) ?? 'none'}. Not merged.`);
+    if (task.fanout_of !== null) fanout.pickCandidate(project, task.fanout_of, task.id, actor);
+    return fanout.mergeFanout(project, task.fanout_of ?? task.id, { actor, ...(options.expectSha !== undefined && task.fanout_of === null ? { expectSha: options.expectSha } : {}) });
+  }
   if (task.state !== 'ready') throw new NotReadyError(`Task ${id} is ${task.state}, not ready. Only a ready task can be merged (see \`swarm show ${id}\`).`);
   // A button sent with the head that was verified then merges that head or nothing.
   if (options.expectSha !== undefined && task.verified_sha !== options.expectSha) {

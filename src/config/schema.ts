@@ -152,7 +152,15 @@ export const SwarmConfig = z.strictObject({
   kinds: z
     .record(
       z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'kind names are letters, digits, - and _'),
-      z.strictObject({ agent: z.string().min(1).optional(), model: z.string().min(1).optional(), prompt: z.string().optional(), /** Tasks of this kind run on this host unless spawned with another --host. */ host: z.string().min(1).optional() }),
+      z.strictObject({
+        agent: z.string().min(1).optional(),
+        model: z.string().min(1).optional(),
+        prompt: z.string().optional(),
+        /** Tasks of this kind run on this host unless spawned with another --host. */
+        host: z.string().min(1).optional(),
+        /** `swarm spawn --fanout` for this kind tries these candidates ("agent" or "agent:model"). */
+        fanout: z.array(z.string().min(1)).min(2).optional(),
+      }),
     )
     .default({}),
   agents: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'agent names are letters, digits, - and _'), AgentConfig).default({}),
@@ -235,6 +243,15 @@ export const SwarmConfig = z.strictObject({
     })
     .default({ agent_mb: 3072, reserve_mb: 1024 }),
   max_retries: z.number().int().nonnegative().default(3),
+  /** Fan-outs (docs/fanout.md): one task tried by several candidates, the best chosen by a deterministic ranking. */
+  fanout: z
+    .strictObject({
+      /** The candidates `--fanout N` tries when neither --agents nor the kind names them ("agent" or "agent:model"). */
+      agents: z.array(z.string().min(1)).default([]),
+      /** Decide this long after the first candidate is ready, without waiting for the slowest (default: wait for all). */
+      deadline_minutes: z.number().positive().optional(),
+    })
+    .default({ agents: [] }),
   /** A session's transcript is rotated past this size (one older part kept): at most twice this on disk per session. */
   transcript_max_mb: z.number().positive().default(64),
   /** No terminal output for this long means stuck: killed and respawned. */

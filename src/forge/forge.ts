@@ -27,6 +27,8 @@ export interface Forge {
   postReview?(task: TaskRow, payload: ReviewPayload): Promise<void>;
   /** Shows the task's screenshots on its pull request (committed ones as images at `head`, others by name). */
   attachScreenshots?(task: TaskRow, files: readonly { path: string; committed: boolean }[], head: string): Promise<void>;
+  /** Closes the task's pull request unmerged, saying why in a comment (a fan-out's losers); local PRs just close. */
+  closePr?(task: TaskRow, comment: string): Promise<void>;
   /** Merges the task's branch into base; throws a SwarmError that says what to do when it cannot. */
   merge(task: TaskRow): Promise<{ commit: string }>;
 }

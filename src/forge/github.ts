@@ -418,6 +418,19 @@ export class GitHubForge implements Forge {
     return { pr: { state: 'open' }, ci, conflicts, review };
   }
 
+  async closePr(task: TaskRow, comment: string): Promise<void> {
+    const pr = this.deps.registry.getPr(task.id);
+    if (!pr?.number || pr.state !== 'open') return;
+    const { octokit, owner, repo } = this.deps;
+    try {
+      await octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { owner, repo, issue_number: pr.number, body: comment });
+      await octokit.request('PATCH /repos/{owner}/{repo}/pulls/{pull_number}', { owner, repo, pull_number: pr.number, state: 'closed' });
+    } catch (err) {
+      throw new GitHubError('SWARM_GITHUB_CLOSE_FAILED', `GitHub refused to close PR #${pr.number}: ${errorMessage(err)}`);
+    }
+    this.deps.registry.updatePr(task.id, { state: 'closed', closed_at: Date.now() });
+  }
+
   async merge(task: TaskRow): Promise<{ commit: string }> {
     const pr = this.deps.registry.getPr(task.id);
     if (!pr?.number) throw new GitHubError('SWARM_GITHUB_NO_PR', `Task ${task.id} has no pull request on GitHub.`);

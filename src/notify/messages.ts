@@ -51,3 +51,22 @@ export function needsHelpMessage(task: TaskRow, reason: string, decisiveLine?: s
     body: `${task.title}\n${decisiveLine ? `${reason}\n` : ''}See \`swarm show ${task.id}\` and \`swarm logs ${task.id}\`; \`swarm retry ${task.id}\` tries again.`,
   };
 }
+
+/** A decided fan-out: the winner, why it won, and a line for each of the others. */
+export function fanoutReadyMessage(task: TaskRow, winner: TaskRow, ranked: readonly { facts: { id: number }; line: string; verdict: string }[]): NotificationInput {
+  const [first, ...others] = ranked;
+  return {
+    event: 'ready',
+    title: `Task ${task.id} ready: #${winner.id} (${winner.agent}${winner.model ? `:${winner.model}` : ''}) chosen of ${ranked.length} candidates`,
+    body: [`${task.title}`, `Chosen: ${first!.line}. Why: ${first!.verdict}.`, ...others.map((r) => `${r.line} (${r.verdict})`), `Review it, then \`swarm merge ${task.id}\` (or \`swarm pick ${task.id} <candidate>\` first).`].join('\n'),
+  };
+}
+
+/** A fan-out none of whose candidates went green: one message with each one's reason. */
+export function fanoutNeedsHelpMessage(task: TaskRow, ranked: readonly { line: string }[]): NotificationInput {
+  return {
+    event: 'needs_help',
+    title: `Task ${task.id} needs help: none of its ${ranked.length} candidates went green`,
+    body: [task.title, ...ranked.map((r) => r.line), `See \`swarm show ${task.id}\`; \`swarm retry ${task.id}\` tries the candidates again.`].join('\n'),
+  };
+}

@@ -13,6 +13,7 @@ import { branchExists, refExists, runGit } from '../workspace/git.js';
 import { slugify, worktreesRoot } from '../workspace/worktrees.js';
 import { contextDir, listNotes } from './context-store.js';
 import { preferAgent, type OutcomeRow } from './outcomes.js';
+import { preferFanoutWinner, type FanoutOutcome } from './fanout-stats.js';
 import type { PlannedTask, Plan } from './plan.js';
 import { topologicalOrder } from './plan.js';
 import { pickContext, renderContext } from './retrieval.js';
@@ -60,7 +61,8 @@ async function checkBranchName(repoRoot: string, name: string): Promise<void> {
 }
 
 export function outcomeRows(registry: Registry): OutcomeRow[] {
-  return registry.listTasks().map((t) => ({
+  // A fan-out itself ran nothing: its candidates are the outcomes.
+  return registry.listTasks().filter((t) => t.fanout_size === 0).map((t) => ({
     agent: t.agent,
     model: t.model,
     kind: t.kind,
@@ -76,11 +78,26 @@ export function outcomeRows(registry: Registry): OutcomeRow[] {
   }));
 }
 
+/** Each fan-out candidate that won or lost, from the events the merge of a fan-out records. */
+export function fanoutOutcomes(registry: Registry): FanoutOutcome[] {
+  const out: FanoutOutcome[] = [];
+  for (const t of registry.listTasks().filter((t) => t.fanout_of !== null)) {
+    const event = registry.events(t.id).find((e) => e.kind === 'fanout_won' || e.kind === 'fanout_lost');
+    if (!event) continue;
+    const cost = registry.attempts(t.id).reduce((sum, a) => sum + (a.report ? (AgentReport.safeParse(JSON.parse(a.report)).data?.cost_usd ?? 0) : 0), 0);
+    out.push({ kind: t.kind, agent: t.agent, model: t.model, won: event.kind === 'fanout_won', cost_usd: cost || null });
+  }
+  return out;
+}
+
 /** The agent for a task: explicit choice, else kind routing, else, with enough outcomes, the one that has worked best. */
 export function chooseAgent(project: Project, input: { agent?: string; model?: string; kind?: string; elsewhere?: boolean }): { agent: ResolvedAgent; note: string | null } {
   const { config, repo, registry } = project;
   const agent = resolveAgent(config, repo.root, input.agent, { kind: input.kind, model: input.model, elsewhere: input.elsewhere === true });
   if (input.agent || !input.kind || config.kinds[input.kind]?.agent) return { agent, note: null };
+  // Fan-outs are head-to-head comparisons on the same task: their winners are the stronger signal.
+  const winner = preferFanoutWinner(fanoutOutcomes(registry), input.kind, Object.keys(config.agents), agent.name, config.orchestrator.min_samples);
+  if (winner) return { agent: resolveAgent(config, repo.root, winner.agent, { kind: input.kind, model: input.model, elsewhere: input.elsewhere === true }), note: winner.note };
   const preferred = preferAgent(outcomeRows(registry), input.kind, Object.keys(config.agents), agent.name, config.orchestrator.min_samples);
   if (!preferred) return { agent, note: null };
   return { agent: resolveAgent(config, repo.root, preferred.agent, { kind: input.kind, model: input.model, elsewhere: input.elsewhere === true }), note: preferred.note };
@@ -114,6 +131,7 @@ interface NewTaskFields {
   routing_note?: string | null;
   state?: 'queued' | 'proposed';
   host?: string | null;
+  fanout_of?: number | null;
 }
 
 function insertTask(project: Project, fields: NewTaskFields): TaskRow {
@@ -135,6 +153,7 @@ function insertTask(project: Project, fields: NewTaskFields): TaskRow {
     routing_note: fields.routing_note,
     state: fields.state,
     host: fields.host ?? null,
+    fanout_of: fields.fanout_of ?? null,
   });
   // Outside the database: an emptied swarm.db with only queued tasks (no sessions yet) is still seen as lost.
   rememberTask(project.paths, task.id);
@@ -275,4 +294,75 @@ export async function proposeTask(project: Project, input: { key: string; title:
   const { agent, note } = chooseAgent(project, { kind: input.kind && project.config.kinds[input.kind] ? input.kind : undefined });
   const task = insertTask(project, { title: input.title, prompt: input.prompt, agent, kind: input.kind ?? null, base: project.config.base, source_key: input.key, routing_note: note, state: project.config.discovery.auto_approve ? 'queued' : 'proposed' });
   return freshBranch(project, task);
+}
+
+/** One candidate of a fan-out: an agent, and the model it is asked to use. */
+export interface Candidate {
+  agent: string;
+  model?: string;
+}
+
+/** `claude,codex:gpt-5,claude:opus` as candidates. Pure. */
+export function parseCandidates(text: string): Candidate[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      const [agent, ...model] = s.split(':');
+      return model.length ? { agent: agent!, model: model.join(':') } : { agent: agent! };
+    });
+}
+
+export const MAX_FANOUT = 8;
+
+/**
+ * The candidates of a fan-out: --agents as given; else `--fanout N` of the kind's list, the config's list, or
+ * the default agent, cycling through the list to N. Pure.
+ */
+export function fanoutCandidates(config: Pick<SwarmConfig, 'kinds' | 'fanout' | 'default_agent'>, input: { agents?: Candidate[]; fanout?: number; kind?: string; agent?: string }): Candidate[] {
+  const listed = input.agents?.length ? input.agents : undefined;
+  const pool = listed ?? parseCandidates((input.kind ? config.kinds[input.kind]?.fanout : undefined)?.join(',') ?? config.fanout.agents.join(','));
+  const fallback = input.agent ?? (input.kind ? config.kinds[input.kind]?.agent : undefined) ?? config.default_agent;
+  const n = input.fanout ?? (listed ? listed.length : pool.length);
+  if (listed && input.fanout !== undefined && input.fanout !== listed.length) throw new UsageError(`--fanout ${input.fanout} and --agents name ${listed.length} candidates: give one or the other (or the same number).`);
+  if (!Number.isInteger(n) || n < 2 || n > MAX_FANOUT) throw new UsageError(`A fan-out has 2 to ${MAX_FANOUT} candidates (asked: ${n}). Say how many with --fanout N, or which with --agents a,b,c.`);
+  const source = pool.length ? pool : fallback ? [{ agent: fallback }] : [];
+  if (!source.length) throw new UsageError('No agent to fan out to: name them with --agents claude,codex (or set default_agent, or fanout.agents in swarm.config.json).');
+  return Array.from({ length: n }, (_, i) => source[i % source.length]!);
+}
+
+/**
+ * Queues a fan-out: one task (state `fanout`) and its candidates, each an ordinary task with its own branch,
+ * checkout and session that goes through the whole loop and counts against the caps like any other. Every
+ * candidate's agent is checked before anything is written: nothing half-made is left behind.
+ */
+export async function spawnFanout(project: Project, raw: SpawnInput & { candidates: Candidate[] }): Promise<{ task: TaskRow; candidates: TaskRow[] }> {
+  const input = SpawnInput.parse(raw);
+  const prompt = input.prompt.trim();
+  if (prompt === '') throw new UsageError('The prompt is empty. Say what the agents should do: swarm spawn --fanout 3 "Fix the failing login test".');
+  if (input.branch !== undefined) throw new UsageError('--branch names one branch; a fan-out has one per candidate. Leave it out.');
+  const base = input.base ?? project.config.base;
+  await checkBase(project, base);
+  const chosen: { agent: ResolvedAgent; host: string | null }[] = [];
+  for (const c of raw.candidates) {
+    const pinned = pinnedHost(project.config, { host: input.host, kind: input.kind, agent: c.agent });
+    const host = pinned === undefined || pinned === LOCAL ? null : pinned;
+    if (host) checkHost(project, host);
+    const { agent } = chooseAgent(project, { agent: c.agent, model: c.model ?? input.model, kind: input.kind, elsewhere: host !== null });
+    checkPromptSize(prompt, agent);
+    if (host) await checkHostReady(project, host, agent);
+    else await preflightAgent(agent, project.repo.root);
+    chosen.push({ agent, host });
+  }
+  const title = (input.title ?? prompt.split('\n')[0]!).trim();
+  const names = chosen.map(({ agent }) => (agent.model ? `${agent.name}:${agent.model}` : agent.name));
+  const { parent, rows } = project.registry.atomically(() => {
+    const parent = project.registry.createTask({ title: title.slice(0, 100), prompt, agent: [...new Set(chosen.map((c) => c.agent.name))].join('+'), kind: input.kind || null, base, branch: `swarm/{id}-fanout`, worktree: '', max_retries: 0, state: 'fanout', fanout_size: chosen.length });
+    const rows = chosen.map(({ agent, host }, i) => insertTask(project, { title: `${title} [${names[i]}]`, prompt, agent, kind: input.kind, base, routing_note: `candidate ${i + 1} of ${chosen.length} of fan-out #${parent.id}`, host, fanout_of: parent.id }));
+    return { parent, rows };
+  });
+  const candidates: TaskRow[] = [];
+  for (const row of rows) candidates.push(await freshBranch(project, row));
+  return { task: parent, candidates };
 }

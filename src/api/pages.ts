@@ -3,6 +3,7 @@ import { stripVTControlCharacters } from 'node:util';
 import { dependsOn, type AttemptHead, type TaskRow } from '../../registry/types.js';
 import type { Project } from '../config/project.js';
 import { TaskNotFoundError } from '../errors.js';
+import { candidateRows } from '../cli/show.js';
 import { runnersOf } from '../runners/runners.js';
 import { branchExists, runGit } from '../workspace/git.js';
 import type { Card, TaskPage } from './schemas.js';
@@ -54,6 +55,8 @@ export async function taskPage(project: Project, id: number, line: string | null
   const live = new Set<number>();
   for (const a of attempts) if (a.ended_at === null && (await runner.look(a.session_dir, 0)).live.kind === 'running') live.add(a.id);
   const ciLog = ci ? (await runner.look(ci.session_dir, CI_LOG_BYTES)).tail : '';
+  const candidates = await candidateRows(project, task);
+  const fanout = task.fanout_of !== null ? registry.getTask(task.fanout_of) : null;
   return {
     task,
     card: cardOf(task, attempts, pr, line, project.config.review.reviewers.length),
@@ -78,6 +81,8 @@ export async function taskPage(project: Project, id: number, line: string | null
     diff,
     diff_truncated: truncated,
     screenshots: Array.isArray(shots) ? shots.filter((s): s is string => typeof s === 'string') : [],
+    candidates,
+    fanout_of: fanout ? neighbour(fanout) : null,
     depends_on: parents.map(neighbour),
     dependents: children.map(neighbour),
   };

@@ -8,7 +8,7 @@ import { killTask, mergeTask, parseTaskId, retryTask, spawnTask } from '../cli/t
 import type { Project } from '../config/project.js';
 import { TaskNotFoundError } from '../errors.js';
 import { boardCards, taskCard, taskPage } from './pages.js';
-import { Card, Empty, KillResult, MergeResult, Ok, RetryBody, SpawnBody, Status, TaskPage, Ticket } from './schemas.js';
+import { Card, Empty, KillResult, MergeResult, Ok, PickBody, RetryBody, SpawnBody, Status, TaskPage, Ticket } from './schemas.js';
 
 export interface ApiContext {
   project: Project;
@@ -54,7 +54,15 @@ export const ROUTES: Route[] = [
     response: Card,
     status: 201,
     handler: async ({ api, body }) => {
-      const row = await spawnTask(api.project, SpawnBody.parse(body));
+      const { fanout, agents, ...input } = SpawnBody.parse(body);
+      if (fanout !== undefined || agents !== undefined) {
+        const { fanoutCandidates, parseCandidates, spawnFanout } = await import('../orchestrator/intake.js');
+        const candidates = fanoutCandidates(api.project.config, { ...(agents ? { agents: parseCandidates(agents.join(',')) } : {}), ...(fanout !== undefined ? { fanout } : {}), ...(input.kind ? { kind: input.kind } : {}), ...(input.agent ? { agent: input.agent } : {}) });
+        const { task: row } = await spawnFanout(api.project, { ...input, candidates });
+        api.kick();
+        return taskCard(api.project, row, null);
+      }
+      const row = await spawnTask(api.project, input);
       api.kick();
       return taskCard(api.project, row, null);
     },
@@ -103,6 +111,18 @@ export const ROUTES: Route[] = [
       const result = await mergeTask(api.project, task(api, params).id, { actor: { via } });
       api.kick();
       return result;
+    },
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/tasks/{id}/pick',
+    summary: "Choose which candidate a fan-out merges (a ready one).",
+    body: PickBody,
+    response: Card,
+    handler: async ({ api, params, body, via }) => {
+      const { pickCandidate } = await import('../cli/fanout.js');
+      const row = pickCandidate(api.project, task(api, params).id, PickBody.parse(body).candidate, { via });
+      return taskCard(api.project, row, null);
     },
   },
   {

@@ -57,6 +57,29 @@ export type Attempt = z.infer<typeof Attempt>;
 
 export const Neighbour = z.object({ id: z.number().int(), title: z.string(), state: TaskState });
 
+/** A fan-out's candidate, as the ranking sees it. */
+export const Candidate = z
+  .object({
+    id: z.number().int(),
+    agent: z.string(),
+    model: z.string().nullable(),
+    state: z.string(),
+    branch: z.string(),
+    green: z.boolean().describe('ready, with CI (and review) passed on its verified head'),
+    chosen: z.boolean(),
+    line: z.string().describe('what it did, in one line'),
+    verdict: z.string().nullable().describe('why it won, or where it lost (once decided)'),
+    findings: z.object({ critical: z.number(), major: z.number(), minor: z.number(), nit: z.number() }),
+    approvals: z.number().nullable(),
+    reviewers: z.number().nullable(),
+    retries: z.number().int(),
+    diff: z.object({ files: z.number(), added: z.number(), removed: z.number() }).nullable(),
+    tests_changed: z.number().int(),
+    duration_ms: z.number().nullable(),
+    cost_usd: z.number().nullable(),
+  })
+  .meta({ id: 'Candidate' });
+
 export const TaskPage = z
   .object({
     task: TaskRow,
@@ -70,6 +93,8 @@ export const TaskPage = z
     screenshots: z.array(z.string()),
     depends_on: z.array(Neighbour),
     dependents: z.array(Neighbour),
+    candidates: z.array(Candidate).describe("a fan-out's candidates, side by side (empty for other tasks)"),
+    fanout_of: Neighbour.nullable().describe('the fan-out this task is a candidate of'),
   })
   .meta({ id: 'TaskPage' });
 export type TaskPage = z.infer<typeof TaskPage>;
@@ -81,7 +106,11 @@ export const SpawnBody = z.object({
   kind: z.string().optional(),
   title: z.string().optional(),
   host: z.string().optional(),
+  /** A fan-out: this many candidates, or these (agent or agent:model). */
+  fanout: z.number().int().optional(),
+  agents: z.array(z.string().min(1)).optional(),
 });
+export const PickBody = z.object({ candidate: z.number().int() });
 export const RetryBody = z.object({ note: z.string().optional() }).default({});
 export const Empty = z.object({}).optional();
 export const Ok = z.object({ ok: z.literal(true) });

@@ -18,6 +18,21 @@ export function reviewsOf(attempts: readonly Omit<AttemptRow, 'prompt'>[]) {
     });
 }
 
+/** A fan-out's candidates, side by side: the facts the ranking reads, and each one's place in it. */
+export async function candidateRows(project: Project, task: TaskRow) {
+  if (task.fanout_size === 0) return [];
+  const decided = project.registry.events(task.id).filter((e) => e.kind === 'fanout_decided').at(-1);
+  const placed = decided ? ((JSON.parse(decided.data ?? '{}') as { ranking?: { task: number; verdict: string }[] }).ranking ?? []) : [];
+  const { candidateFacts } = await import('../../monitor/fanouts.js');
+  const { describe } = await import('../orchestrator/fanout-rank.js');
+  const rows = [];
+  for (const c of project.registry.listTasks().filter((t) => t.fanout_of === task.id)) {
+    const facts = await candidateFacts({ repoRoot: project.repo.root, registry: project.registry }, c);
+    rows.push({ ...facts, branch: c.branch, chosen: task.chosen === c.id, line: describe(facts), verdict: placed.find((p) => p.task === c.id)?.verdict ?? null });
+  }
+  return rows;
+}
+
 export async function taskDetail(project: Project, task: TaskRow) {
   const runner = runnersOf(project).for(task);
   const attempts = [];
@@ -25,21 +40,9 @@ export async function taskDetail(project: Project, task: TaskRow) {
     // Processes an ended session left behind (they should not exist: swarm kills a session's whole tree).
     attempts.push({ ...rest, leftovers: rest.ended_at !== null ? await runner.leftovers(rest.session_dir) : [] });
   }
-  // A fan-out's candidates, side by side: the facts the ranking reads, and each one's place in it.
-  const decided = project.registry.events(task.id).filter((e) => e.kind === 'fanout_decided').at(-1);
-  const placed = decided ? ((JSON.parse(decided.data ?? '{}') as { ranking?: { task: number; verdict: string }[] }).ranking ?? []) : [];
-  const candidates = [];
-  if (task.fanout_size > 0) {
-    const { candidateFacts } = await import('../../monitor/fanouts.js');
-    const { describe } = await import('../orchestrator/fanout-rank.js');
-    for (const c of project.registry.listTasks().filter((t) => t.fanout_of === task.id)) {
-      const facts = await candidateFacts({ repoRoot: project.repo.root, registry: project.registry }, c);
-      candidates.push({ ...facts, branch: c.branch, chosen: task.chosen === c.id, line: describe(facts), verdict: placed.find((p) => p.task === c.id)?.verdict ?? null });
-    }
-  }
   return {
     task,
-    candidates,
+    candidates: await candidateRows(project, task),
     pr: project.registry.getPr(task.id),
     attempts,
     reviews: reviewsOf(attempts),

@@ -41,9 +41,60 @@ function Evidence(props: { evidence: unknown }) {
   );
 }
 
+/** A fan-out's candidates side by side: what the ranking read, why one won, and a way to prefer another. */
+function Candidates(props: { page: TaskPage; onError: (m: string) => void; onPicked: () => void }) {
+  const { page } = props;
+  const [busy, setBusy] = useState(false);
+  const open = page.task.state === 'ready' || page.task.state === 'needs_help' || page.task.state === 'fanout';
+  const pick = async (id: number): Promise<void> => {
+    setBusy(true);
+    try {
+      await call('POST', `/api/v1/tasks/${page.task.id}/pick`, { candidate: id });
+      props.onPicked();
+    } catch (err) {
+      props.onError(`Task ${page.task.id}: ${(err as Error).message}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const money = (x: number | null): string => (x === null ? '–' : `$${x.toFixed(2)}`);
+  const findings = (f: TaskPage['candidates'][number]['findings']): string => (['critical', 'major', 'minor', 'nit'] as const).filter((k) => f[k]).map((k) => `${f[k]} ${k}`).join(', ') || 'none';
+  return (
+    <section class="candidates">
+      <h2>Candidates <span class="dim">({page.candidates.length}; <code>swarm merge {page.task.id}</code> merges the chosen one)</span></h2>
+      <table>
+        <thead>
+          <tr><th>candidate</th><th>state</th><th>reviews</th><th>open findings</th><th>diff</th><th>tests</th><th>retries</th><th>time</th><th>cost</th><th>verdict</th><th></th></tr>
+        </thead>
+        <tbody>
+          {page.candidates.map((c) => (
+            <tr key={c.id} data-candidate={c.id} class={c.chosen ? 'chosen' : ''}>
+              <td>
+                <a href={`/tasks/${c.id}`} onClick={(e) => (e.preventDefault(), navigate(`/tasks/${c.id}`))}>#{c.id} {c.agent}{c.model ? `:${c.model}` : ''}</a>
+                {c.chosen ? <b> ★ chosen</b> : null}
+              </td>
+              <td><span class={`badge state-${c.state}`}>{c.state}</span>{c.green ? ' CI green' : ''}</td>
+              <td>{c.reviewers ? `${c.approvals ?? 0}/${c.reviewers}` : '–'}</td>
+              <td>{findings(c.findings)}</td>
+              <td>{c.diff ? `+${c.diff.added}/−${c.diff.removed} in ${c.diff.files}` : '–'}</td>
+              <td>{c.tests_changed || '–'}</td>
+              <td>{c.retries}</td>
+              <td>{c.duration_ms === null ? '–' : c.duration_ms < 60_000 ? `${Math.round(c.duration_ms / 1000)} s` : `${Math.round(c.duration_ms / 60_000)} min`}</td>
+              <td>{money(c.cost_usd)}</td>
+              <td class="dim">{c.verdict ?? ''}</td>
+              <td>{open && c.green && !c.chosen ? <button class="act pick" data-action="pick" disabled={busy} onClick={() => void pick(c.id)}>pick</button> : null}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
 export function TaskView(props: { id: number; card: Card | undefined; now: number; onError: (m: string) => void }) {
   const [page, setPage] = useState<TaskPage | null>(null);
   const [missing, setMissing] = useState<string | null>(null);
+  const [picked, setPicked] = useState(0);
   // The card changes live (SSE); the page is read again when it does.
   const version = props.card ? `${props.card.state}:${props.card.attempt}:${props.card.session?.id ?? ''}:${props.card.review?.approvals ?? ''}:${props.card.ci ?? ''}` : '';
   useEffect(() => {
@@ -52,7 +103,7 @@ export function TaskView(props: { id: number; card: Card | undefined; now: numbe
       .then((p) => !gone && (setPage(p), setMissing(null)))
       .catch((err: Error) => !gone && setMissing(err.message));
     return () => void (gone = true);
-  }, [props.id, version]);
+  }, [props.id, version, picked]);
   if (missing && !page) return <main class="task-page"><p class="error">{missing}</p></main>;
   if (!page) return <main class="task-page"><p class="dim">Loading task {props.id}…</p></main>;
   const card = props.card ?? page.card;
@@ -75,6 +126,8 @@ export function TaskView(props: { id: number; card: Card | undefined; now: numbe
         <Actions card={card} onError={props.onError} />
       </div>
       {task.reason ? <p class="reason">{task.reason}</p> : null}
+      {page.fanout_of ? <p class="dim">A candidate of fan-out <a href={`/tasks/${page.fanout_of.id}`} onClick={(e) => (e.preventDefault(), navigate(`/tasks/${page.fanout_of!.id}`))}>#{page.fanout_of.id}</a> ({page.fanout_of.state}).</p> : null}
+      {page.candidates.length ? <Candidates page={page} onError={props.onError} onPicked={() => setPicked((n) => n + 1)} /> : null}
       {card.session ? (
         <section>
           <h2>Live: {card.session.name} <span class="dim">(type into it; leaving the page keeps it running)</span></h2>
@@ -84,7 +137,7 @@ export function TaskView(props: { id: number; card: Card | undefined; now: numbe
       <section>
         <h2>Prompt</h2>
         <pre class="prompt">{task.prompt}</pre>
-        <div class="dim">branch <code>{task.branch}</code> from <code>{task.base}</code>{task.verified_sha ? <> · verified <code>{task.verified_sha.slice(0, 12)}</code></> : null}</div>
+        {task.fanout_size ? null : <div class="dim">branch <code>{task.branch}</code> from <code>{task.base}</code>{task.verified_sha ? <> · verified <code>{task.verified_sha.slice(0, 12)}</code></> : null}</div>}
       </section>
       {page.depends_on.length || page.dependents.length ? (
         <section class="dag">
@@ -93,7 +146,7 @@ export function TaskView(props: { id: number; card: Card | undefined; now: numbe
           {page.dependents.length ? <div>before <ul>{page.dependents.map((n) => <Link key={n.id} {...n} />)}</ul></div> : null}
         </section>
       ) : null}
-      <section>
+      {task.fanout_size ? null : <section>
         <h2>Attempts</h2>
         <ol class="attempts">
           {page.attempts.filter((a) => a.kind !== 'review').map((a) => (
@@ -104,7 +157,7 @@ export function TaskView(props: { id: number; card: Card | undefined; now: numbe
             </li>
           ))}
         </ol>
-      </section>
+      </section>}
       {reviews.length ? (
         <section class="reviews">
           <h2>Reviews</h2>
@@ -123,11 +176,11 @@ export function TaskView(props: { id: number; card: Card | undefined; now: numbe
           <pre class="ci-log">{page.ci_log}</pre>
         </section>
       ) : null}
-      <section>
+      {task.fanout_size ? null : <section>
         <h2>Diff against {task.base}</h2>
         {page.diff ? <div class="diff" dangerouslySetInnerHTML={{ __html: diffHtml(page.diff, { drawFileList: true, outputFormat: 'line-by-line', matching: 'none', colorScheme: DARK }) }} /> : <p class="dim">No commits on {task.branch} yet.</p>}
         {page.diff_truncated ? <p class="dim">The diff is cut at 400 KB; see it in git.</p> : null}
-      </section>
+      </section>}
       {page.screenshots.length ? (
         <section>
           <h2>Screenshots</h2>

@@ -171,4 +171,33 @@ describe('dashboard (real daemon, real Chromium)', () => {
     await term.locator('.xterm-rows', { hasText: 'got typed while the daemon was down' }).waitFor({ timeout: 30_000 });
     await context.close();
   });
+  it('a fan-out\'s page shows its candidates side by side; pick another, then merge it from the page', async () => {
+    const env = (style: string) => ({ FANOUT_STYLE: style, AGENT_RECORD_DIR: box.records });
+    writeConfig(box, { agents: { careful: { command: agentCommand('fanout-agent.mjs'), env: env('careful') }, huge: { command: agentCommand('fanout-agent.mjs'), env: env('huge') } }, ci: { command: SAMPLE_CI }, max_retries: 0 });
+    daemon = await runDaemon(box);
+    const spawned = await swarm(box.repo, ['spawn', '--json', '--agents', 'careful,huge', 'Fix addNumbers']);
+    const { id, candidates } = JSON.parse(spawned.stdout) as { id: number; candidates: { id: number }[] };
+    await waitForState(box, id, 'ready', 90_000);
+    const context = await browser.newContext({ viewport: DESKTOP });
+    const page = await context.newPage();
+    await signIn(box, page);
+    await card(page, id).click();
+    const row = (candidate: number) => page.locator(`.candidates tr[data-candidate="${candidate}"]`);
+    await row(candidates[0]!.id).locator('text=chosen').waitFor();
+    await expect.poll(() => row(candidates[0]!.id).textContent()).toContain('won on tests');
+    expect(await row(candidates[1]!.id).textContent()).toMatch(/\+\d{3}\/−\d+ in 9/);
+    await page.screenshot({ path: screenshotPath('fanout-desktop'), fullPage: true });
+
+    await row(candidates[1]!.id).locator('button[data-action="pick"]').click();
+    await row(candidates[1]!.id).locator('text=chosen').waitFor();
+    expect(openRegistry(box).getTask(id)!.chosen).toBe(candidates[1]!.id);
+    await page.locator('.task-actions button[data-action="merge"]').click();
+    await waitForState(box, id, 'done');
+    const registry = openRegistry(box);
+    expect(registry.getTask(candidates[1]!.id)!.state).toBe('done');
+    expect(registry.getTask(candidates[0]!.id)!.state).toBe('cancelled');
+    expect(JSON.parse(registry.events(id).find((e) => e.kind === 'picked')!.data!)).toMatchObject({ by: 'dashboard' });
+    registry.close();
+    await context.close();
+  });
 });

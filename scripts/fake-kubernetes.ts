@@ -1,0 +1,306 @@
+/**
+ * A loopback Kubernetes API for the tests and the benchmark, speaking the wire protocol of what swarm's
+ * runner uses, pointed at by a real kubeconfig (bearer token, plain http on 127.0.0.1): discovery (`/api`,
+ * `/apis`, with or without the agent-sandbox groups), pods (create, get, list, watch as JSON lines, delete),
+ * pod exec over WebSocket with the channel protocol (`v5.channel.k8s.io`: stdin 0, stdout 1, stderr 2, the
+ * status on 3, resize 4, a stream closed with 255) and pod logs. Errors are the API's `Status` objects.
+ *
+ * A pod "runs" here: its container's command is started as a local process confined by bubblewrap, with the
+ * pod's own folder mounted at /workspace (what the pod's volume would be); exec runs in the same confinement.
+ * Deleting a pod kills every process started in it. `unschedulable()` leaves new pods Pending with the
+ * scheduler's condition, as a full cluster does.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+
+export interface FakePod {
+  metadata: { name: string; namespace: string; uid: string; resourceVersion: string; labels?: Record<string, string>; creationTimestamp: string; deletionTimestamp?: string };
+  spec: { containers: { name: string; image: string; command?: string[]; args?: string[]; env?: { name: string; value?: string }[]; resources?: unknown }[]; restartPolicy?: string; runtimeClassName?: string };
+  status: { phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed'; conditions?: { type: string; status: string; reason?: string; message?: string }[]; podIP?: string; containerStatuses?: unknown[] };
+}
+
+export interface FakeKubernetes {
+  url: string;
+  token: string;
+  /** A kubeconfig file pointing at this server (context `fake`, namespace `swarm`). */
+  kubeconfig: string;
+  pods: Map<string, FakePod>;
+  /** Requests by verb and resource (`GET pods`, `WATCH pods`, `EXEC pods`...). */
+  calls: Map<string, number>;
+  /** Where a pod's /workspace is, on this machine. */
+  podDir(name: string): string;
+  /** New pods stay Pending (Unschedulable) until `schedulable()`. */
+  unschedulable(message?: string): void;
+  schedulable(): void;
+  /** Deletes a pod as an eviction or a lost node would: its processes killed, the object gone. */
+  evict(name: string): void;
+  close(): Promise<void>;
+}
+
+const status = (code: number, reason: string, message: string) => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
+
+export async function startFakeKubernetes(options: { sandboxCrds?: boolean; token?: string } = {}): Promise<FakeKubernetes> {
+  const token = options.token ?? 'fake-kubernetes-token';
+  const root = mkdtempSync(join(tmpdir(), 'swarm-fake-k8s-'));
+  const pods = new Map<string, FakePod>();
+  const mains = new Map<string, ChildProcess>();
+  const calls = new Map<string, number>();
+  const watchers = new Set<{ namespace: string; res: ServerResponse }>();
+  let version = 1;
+  let pending: string | null = null;
+  const count = (key: string): void => void calls.set(key, (calls.get(key) ?? 0) + 1);
+  const podDir = (name: string): string => join(root, 'pods', name);
+
+  const json = (res: ServerResponse, code: number, body: unknown): void => {
+    res.writeHead(code, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  const notify = (type: 'ADDED' | 'MODIFIED' | 'DELETED', pod: FakePod): void => {
+    for (const w of watchers) if (w.namespace === pod.metadata.namespace) w.res.write(`${JSON.stringify({ type, object: pod })}\n`);
+  };
+  const touch = (pod: FakePod, type: 'ADDED' | 'MODIFIED' = 'MODIFIED'): void => {
+    pod.metadata.resourceVersion = String(++version);
+    notify(type, pod);
+  };
+
+  /** bubblewrap around a command: the host's files, the pod's folder at /workspace, the pod's name in its environment. */
+  const confined = (name: string, argv: string[], env: Record<string, string>): ChildProcess =>
+    spawn('bwrap', ['--dev-bind', '/', '/', '--bind', podDir(name), '/workspace', '--chdir', '/workspace', '--', ...argv], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/workspace', ...env, FAKE_K8S_POD: `${root}:${name}` },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+
+  /** Every process started in the pod (its main one, exec'd ones and what they left running). */
+  const killPod = (name: string): void => {
+    const mark = `FAKE_K8S_POD=${root}:${name}`;
+    for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+      try {
+        if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(mark)) process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // gone meanwhile, or not ours to read
+      }
+    }
+  };
+
+  const run = (pod: FakePod): void => {
+    const name = pod.metadata.name;
+    const container = pod.spec.containers[0]!;
+    const env = Object.fromEntries((container.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
+    const argv = [...(container.command ?? ['sleep', 'infinity']), ...(container.args ?? [])];
+    const child = confined(name, argv, env);
+    const log = join(podDir(name), '..', `${name}.log`);
+    child.stdout!.on('data', (d: Buffer) => writeFileSync(log, d, { flag: 'a' }));
+    child.stderr!.on('data', (d: Buffer) => writeFileSync(log, d, { flag: 'a' }));
+    mains.set(name, child);
+    pod.status = { phase: 'Running', podIP: '10.0.0.1', conditions: [{ type: 'PodScheduled', status: 'True' }, { type: 'Ready', status: 'True' }] };
+    touch(pod);
+    child.once('exit', (code) => {
+      if (pods.get(name) !== pod || pod.metadata.deletionTimestamp) return;
+      pod.status = { ...pod.status, phase: code === 0 ? 'Succeeded' : 'Failed', conditions: [{ type: 'Ready', status: 'False' }] };
+      touch(pod);
+    });
+  };
+
+  const schedule = (pod: FakePod): void => {
+    if (pending !== null) {
+      pod.status = { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: pending }] };
+      touch(pod);
+      return;
+    }
+    mkdirSync(podDir(pod.metadata.name), { recursive: true });
+    run(pod);
+  };
+
+  const remove = (name: string): FakePod | null => {
+    const pod = pods.get(name);
+    if (!pod) return null;
+    pod.metadata.deletionTimestamp = new Date().toISOString();
+    killPod(name);
+    mains.delete(name);
+    pods.delete(name);
+    touch(pod);
+    notify('DELETED', pod);
+    rmSync(podDir(name), { recursive: true, force: true });
+    return pod;
+  };
+
+  const readBody = async (req: IncomingMessage): Promise<string> => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (req.headers.authorization !== `Bearer ${token}`) return json(res, 401, status(401, 'Unauthorized', 'Unauthorized'));
+    const url = new URL(req.url ?? '/', 'http://x');
+    const path = url.pathname;
+    if (req.method === 'GET' && path === '/api') return json(res, 200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] });
+    if (req.method === 'GET' && path === '/apis') {
+      const groups = options.sandboxCrds
+        ? [
+            { name: 'agents.x-k8s.io', versions: [{ groupVersion: 'agents.x-k8s.io/v1alpha1', version: 'v1alpha1' }], preferredVersion: { groupVersion: 'agents.x-k8s.io/v1alpha1', version: 'v1alpha1' } },
+            { name: 'extensions.agents.x-k8s.io', versions: [{ groupVersion: 'extensions.agents.x-k8s.io/v1alpha1', version: 'v1alpha1' }], preferredVersion: { groupVersion: 'extensions.agents.x-k8s.io/v1alpha1', version: 'v1alpha1' } },
+          ]
+        : [];
+      return json(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups });
+    }
+    const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+))?(?:\/(log))?$/.exec(path);
+    if (!m) return json(res, 404, status(404, 'NotFound', `the server could not find the requested resource (${req.method} ${path})`));
+    const [, namespace, name, sub] = m as unknown as [string, string, string | undefined, string | undefined];
+    if (req.method === 'POST' && !name) {
+      count('CREATE pods');
+      const body = JSON.parse(await readBody(req)) as Partial<FakePod> & { metadata?: { name?: string; generateName?: string; labels?: Record<string, string> } };
+      const podName = body.metadata?.name ?? `${body.metadata?.generateName ?? 'pod-'}${Math.random().toString(36).slice(2, 7)}`;
+      if (!body.spec?.containers?.length) return json(res, 422, status(422, 'Invalid', `Pod "${podName}" is invalid: spec.containers: Required value`));
+      if (pods.has(podName)) return json(res, 409, status(409, 'AlreadyExists', `pods "${podName}" already exists`));
+      const pod: FakePod = { metadata: { name: podName, namespace, uid: `uid-${version}`, resourceVersion: String(++version), creationTimestamp: new Date().toISOString(), ...(body.metadata?.labels ? { labels: body.metadata.labels } : {}) }, spec: body.spec, status: { phase: 'Pending' } };
+      pods.set(podName, pod);
+      notify('ADDED', pod);
+      schedule(pod);
+      return json(res, 201, pod);
+    }
+    if (req.method === 'GET' && !name) {
+      if (url.searchParams.get('watch') === 'true') {
+        count('WATCH pods');
+        res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+        res.flushHeaders();
+        const watcher = { namespace, res };
+        watchers.add(watcher);
+        req.on('close', () => watchers.delete(watcher));
+        return;
+      }
+      count('LIST pods');
+      return json(res, 200, { kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: String(version) }, items: [...pods.values()].filter((p) => p.metadata.namespace === namespace) });
+    }
+    const pod = name ? pods.get(name) : undefined;
+    if (!pod || pod.metadata.namespace !== namespace) return json(res, 404, status(404, 'NotFound', `pods "${name}" not found`));
+    if (req.method === 'GET' && sub === 'log') {
+      count('LOG pods');
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      try {
+        return void res.end(readFileSync(join(podDir(name!), '..', `${name}.log`)));
+      } catch {
+        return void res.end('');
+      }
+    }
+    if (req.method === 'GET') {
+      count('GET pods');
+      return json(res, 200, pod);
+    }
+    if (req.method === 'DELETE') {
+      count('DELETE pods');
+      remove(name!);
+      return json(res, 200, pod);
+    }
+    return json(res, 405, status(405, 'MethodNotAllowed', `${req.method} is not allowed here`));
+  };
+
+  // exec: a WebSocket with the channel protocol; the command runs in the pod's confinement.
+  const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => (protocols.has('v5.channel.k8s.io') ? 'v5.channel.k8s.io' : protocols.has('v4.channel.k8s.io') ? 'v4.channel.k8s.io' : false) });
+  const exec = (ws: WebSocket, name: string, command: string[], wantStdin: boolean): void => {
+    count('EXEC pods');
+    const child = confined(name, command, {});
+    const frame = (channel: number, data: Buffer | string): void => {
+      if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([channel]), Buffer.isBuffer(data) ? data : Buffer.from(data)]));
+    };
+    child.stdout!.on('data', (d: Buffer) => frame(1, d));
+    child.stderr!.on('data', (d: Buffer) => frame(2, d));
+    child.stdin!.on('error', () => undefined);
+    if (!wantStdin) child.stdin!.end();
+    ws.on('message', (data: Buffer) => {
+      const channel = data[0];
+      if (channel === 0) child.stdin!.write(data.subarray(1));
+      else if (channel === 255 && data[1] === 0) child.stdin!.end();
+    });
+    ws.on('close', () => child.stdin!.destroy());
+    child.once('error', (err) => {
+      frame(3, JSON.stringify({ metadata: {}, status: 'Failure', message: `exec failed: ${err.message}`, reason: 'InternalError' }));
+      ws.close();
+    });
+    child.once('close', (code, signal) => {
+      const ok = code === 0;
+      const exitCode = code ?? 128 + (signal === 'SIGKILL' ? 9 : 15);
+      frame(3, JSON.stringify(ok ? { metadata: {}, status: 'Success' } : { metadata: {}, status: 'Failure', message: `command terminated with non-zero exit code: exit status ${exitCode}`, reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: String(exitCode) }] } }));
+      ws.close(1000);
+    });
+  };
+
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((req, res) => void handle(req, res).catch((err: unknown) => json(res, 500, status(500, 'InternalError', String(err)))));
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/.exec(url.pathname);
+    const pod = m ? pods.get(m[2]!) : undefined;
+    const refuse = (code: number, text: string): void => void socket.end(`HTTP/1.1 ${code} ${text}\r\ncontent-type: application/json\r\n\r\n${JSON.stringify(status(code, text, text))}`);
+    if (req.headers.authorization !== `Bearer ${token}`) return refuse(401, 'Unauthorized');
+    if (!m || !pod || pod.metadata.namespace !== m[1]) return refuse(404, 'NotFound');
+    if (pod.status.phase !== 'Running') return refuse(400, 'BadRequest');
+    const command = url.searchParams.getAll('command');
+    wss.handleUpgrade(req, socket, head, (ws) => exec(ws, pod.metadata.name, command, url.searchParams.get('stdin') === 'true'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const kubeconfig = join(root, 'kubeconfig');
+  writeFileSync(
+    kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '- name: fake',
+      '  cluster:',
+      `    server: ${url}`,
+      // Plain http on loopback: the client wants this said (a real cluster has certificate-authority-data).
+      '    insecure-skip-tls-verify: true',
+      'users:',
+      '- name: fake-user',
+      '  user:',
+      `    token: ${token}`,
+      'contexts:',
+      '- name: fake',
+      '  context:',
+      '    cluster: fake',
+      '    user: fake-user',
+      '    namespace: swarm',
+      'current-context: fake',
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  );
+
+  return {
+    url,
+    token,
+    kubeconfig,
+    pods,
+    calls,
+    podDir,
+    unschedulable(message = '0/3 nodes are available: 3 Insufficient memory. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.') {
+      pending = message;
+    },
+    schedulable() {
+      pending = null;
+      for (const pod of pods.values()) if (pod.status.phase === 'Pending') schedule(pod);
+    },
+    evict(name) {
+      remove(name);
+    },
+    async close() {
+      for (const name of [...pods.keys()]) remove(name);
+      for (const w of watchers) w.res.end();
+      for (const ws of wss.clients) ws.terminate();
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}

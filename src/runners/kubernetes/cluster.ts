@@ -1,0 +1,162 @@
+/**
+ * The cluster as the Kubernetes runner sees it, through the official client (@kubernetes/client-node 1.x):
+ * the kubeconfig found as kubectl finds it (KUBECONFIG, ~/.kube/config, or in-cluster), one context and
+ * namespace; discovery of the agent-sandbox CRDs; a task's pod created, watched, deleted; commands run in it
+ * over the exec WebSocket (the channel protocol), with stdin, and their exit code. The cluster places,
+ * isolates, limits and restarts; this file only asks and reports, in words.
+ */
+import { PassThrough, Writable } from 'node:stream';
+import { ApisApi, CoreV1Api, Exec, KubeConfig, Watch, type V1Pod, type V1Status } from '@kubernetes/client-node';
+import { errorMessage, SwarmError } from '../../errors.js';
+
+export class ClusterError extends SwarmError {
+  constructor(message: string) {
+    super('SWARM_CLUSTER', message);
+  }
+}
+
+export interface ClusterOptions {
+  /** A kubeconfig file (default: as kubectl finds it). */
+  kubeconfig?: string | undefined;
+  context?: string | undefined;
+  /** Default: the context's namespace, else `default`. */
+  namespace?: string | undefined;
+}
+
+/** Where a pod is, in the words `swarm ls` uses. */
+export type PodState =
+  | { kind: 'pending'; why: string | null }
+  /** The scheduler found no node: the cluster has no room now. */
+  | { kind: 'unschedulable'; why: string }
+  | { kind: 'running' }
+  | { kind: 'ended'; phase: 'Succeeded' | 'Failed' }
+  /** Deleted, evicted, or its node lost. */
+  | { kind: 'gone' };
+
+/** Pure: a pod's state from its status. */
+export function podState(pod: V1Pod | null): PodState {
+  if (!pod || pod.metadata?.deletionTimestamp) return { kind: 'gone' };
+  const phase = pod.status?.phase;
+  if (phase === 'Running') return { kind: 'running' };
+  if (phase === 'Succeeded' || phase === 'Failed') return { kind: 'ended', phase };
+  const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+  if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') return { kind: 'unschedulable', why: scheduled.message ?? 'no node has room for it' };
+  return { kind: 'pending', why: scheduled?.message ?? null };
+}
+
+/** The API's own words from a failed call (its Status message), never a token. */
+function said(err: unknown): string {
+  let body = (err as { body?: unknown }).body;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body) as unknown;
+    } catch {
+      // not JSON: the code says enough
+    }
+  }
+  const status = typeof body === 'object' && body !== null ? (body as { message?: unknown; code?: unknown }) : {};
+  const code = (err as { code?: number }).code ?? (typeof status.code === 'number' ? status.code : undefined);
+  if (typeof status.message === 'string' && status.message) return `${code ?? ''} ${status.message}`.trim();
+  // The generated client keeps an unlisted answer's reason in its message only ("Message: Unauthorized").
+  const reason = /^Message: (.+)$/m.exec(errorMessage(err))?.[1];
+  if (code && reason) return `${code} ${reason}${code === 401 ? ' (the kubeconfig\'s credentials were refused)' : code === 403 ? ' (these credentials may not do this in the namespace)' : ''}`;
+  return code ? `HTTP ${code}` : errorMessage(err);
+}
+
+export class KubeCluster {
+  readonly namespace: string;
+  readonly context: string;
+  private readonly core: CoreV1Api;
+
+  constructor(private readonly kc: KubeConfig, namespace: string) {
+    this.namespace = namespace;
+    this.context = kc.getCurrentContext();
+    this.core = kc.makeApiClient(CoreV1Api);
+  }
+
+  static load(options: ClusterOptions = {}): KubeCluster {
+    const kc = new KubeConfig();
+    try {
+      if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
+      else kc.loadFromDefault();
+      if (options.context) kc.setCurrentContext(options.context);
+    } catch (err) {
+      throw new ClusterError(`Could not read the kubeconfig${options.kubeconfig ? ` ${options.kubeconfig}` : ''}: ${errorMessage(err)}. Point KUBECONFIG (or kubernetes.kubeconfig) at one, as for kubectl.`);
+    }
+    if (!kc.getCurrentCluster()) throw new ClusterError(`The kubeconfig has no cluster for context "${kc.getCurrentContext() || '(none)'}". \`kubectl config get-contexts\` lists them; set kubernetes.context.`);
+    const fromContext = kc.getContextObject(kc.getCurrentContext())?.namespace;
+    return new KubeCluster(kc, options.namespace ?? fromContext ?? 'default');
+  }
+
+  /** Whether the agent-sandbox CRDs are installed (SandboxClaim, SandboxTemplate): asked by discovery. */
+  async sandboxCrds(): Promise<boolean> {
+    try {
+      const groups = await this.kc.makeApiClient(ApisApi).getAPIVersions();
+      return groups.groups.some((g) => g.name === 'extensions.agents.x-k8s.io');
+    } catch (err) {
+      throw new ClusterError(`The cluster (context ${this.context}) did not answer discovery: ${said(err)}.`);
+    }
+  }
+
+  async createPod(pod: V1Pod): Promise<V1Pod> {
+    try {
+      return await this.core.createNamespacedPod({ namespace: this.namespace, body: pod });
+    } catch (err) {
+      throw new ClusterError(`The cluster refused pod ${pod.metadata?.name ?? ''} in namespace ${this.namespace}: ${said(err)}.`);
+    }
+  }
+
+  async readPod(name: string): Promise<V1Pod | null> {
+    try {
+      return await this.core.readNamespacedPod({ name, namespace: this.namespace });
+    } catch (err) {
+      if ((err as { code?: number }).code === 404) return null;
+      throw new ClusterError(`Could not read pod ${name}: ${said(err)}.`);
+    }
+  }
+
+  async deletePod(name: string): Promise<void> {
+    try {
+      await this.core.deleteNamespacedPod({ name, namespace: this.namespace, gracePeriodSeconds: 0 });
+    } catch (err) {
+      if ((err as { code?: number }).code !== 404) throw new ClusterError(`Could not delete pod ${name}: ${said(err)}.`);
+    }
+  }
+
+  /**
+   * The namespace's pods as they change (one watch, not a poll per pod): `onPod` for each change, `null` pod
+   * for a deletion. Resolves with a stop function once the watch is open.
+   */
+  async watchPods(onPod: (name: string, pod: V1Pod | null) => void, onEnd: (err: unknown) => void): Promise<() => void> {
+    const request = await new Watch(this.kc).watch(`/api/v1/namespaces/${this.namespace}/pods`, {}, (type: string, pod: V1Pod) => onPod(pod.metadata?.name ?? '', type === 'DELETED' ? null : pod), onEnd);
+    return () => request.abort();
+  }
+
+  /** Runs `argv` in the pod's first container (or `container`); stdin from `input`. Its exit code and output. */
+  async exec(pod: string, argv: readonly string[], options: { input?: string; container?: string; timeoutMs?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const sink = (into: Buffer[]): Writable => new Writable({ write: (chunk: Buffer, _enc, done) => (into.push(chunk), done()) });
+    const stdin = options.input !== undefined ? new PassThrough() : null;
+    let resolveStatus: (status: V1Status) => void = () => undefined;
+    const statusSeen = new Promise<V1Status>((resolve) => (resolveStatus = resolve));
+    const container = options.container ?? (await this.readPod(pod))?.spec?.containers[0]?.name;
+    if (!container) throw new ClusterError(`Pod ${pod} is not there (namespace ${this.namespace}).`);
+    let socket: Awaited<ReturnType<Exec['exec']>>;
+    try {
+      socket = await new Exec(this.kc).exec(this.namespace, pod, container, [...argv], sink(out), sink(err), stdin, false, resolveStatus);
+    } catch (e) {
+      throw new ClusterError(`Could not run ${argv[0]} in pod ${pod}: ${said(e)}.`);
+    }
+    if (stdin) stdin.end(options.input);
+    const closed = new Promise<void>((resolve) => socket.addEventListener('close', () => resolve()));
+    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), options.timeoutMs ?? 60_000).unref());
+    const status = await Promise.race([statusSeen, closed.then(() => null), timeout]);
+    if (status === 'timeout') {
+      socket.close();
+      throw new ClusterError(`${argv[0]} in pod ${pod} did not finish in ${Math.round((options.timeoutMs ?? 60_000) / 1000)} s.`);
+    }
+    const code = status === null ? 255 : status.status === 'Success' ? 0 : Number(status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message ?? 1);
+    return { code, stdout: Buffer.concat(out).toString('utf8'), stderr: `${Buffer.concat(err).toString('utf8')}${status === null ? 'the exec connection closed before the command ended' : ''}` };
+  }
+}

@@ -123,7 +123,7 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
     const prompt = composePrompt({ taskId: task.id, prompt: body, role, base: task.base, branch: task.branch, attempt: n, history, hasCi: config.ci.command !== undefined, evidence: config.evidence });
     const previous = registry.latestAttempt(task.id, 'agent');
     const resumeSession = agent.config.resume && previous?.report ? (AgentReport.safeParse(JSON.parse(previous.report)).data?.session_id ?? null) : null;
-    const { sessionId, dir } = await runner.freshSession(`t${task.id}-a${n}`);
+    const { sessionId, dir } = await runner.freshSession(task, `t${task.id}-a${n}`);
     const promptFile = join(dir, SESSION_FILES.prompt);
     const launchSpec = agent.adapter.build({ taskId: task.id, attempt: n, prompt, promptFile, worktree: task.worktree, repoRoot: deps.repoRoot, agentName: agent.name, model: agent.model, config: agent.config, resumeSession, gitDirs, sandboxed });
     // A flag the installed CLI lacks is an agent fault with its name, not a crash loop (cached per binary).

@@ -42,7 +42,7 @@ export class LocalForge implements Forge {
     const { registry } = this.deps;
     const runs = registry.attempts(task.id).filter((a) => a.kind === 'ci' && a.n === task.attempt).length;
     const runner = this.runners.for(task);
-    const { sessionId, dir } = await runner.freshSession(`t${task.id}-a${task.attempt}-ci${runs + 1}`);
+    const { sessionId, dir } = await runner.freshSession(task, `t${task.id}-a${task.attempt}-ci${runs + 1}`);
     const head = await revParse(this.deps.repoRoot, task.branch);
     const row = registry.insertAttempt({ task_id: task.id, n: task.attempt, kind: 'ci', agent: 'ci', session_id: sessionId, session_dir: dir, prompt: null, head_sha: head });
     const ci = this.deps.config.ci;

@@ -35,7 +35,7 @@ export class LocalRunner implements Runner {
     this.repoRoot = options.repoRoot;
   }
 
-  async freshSession(base: string): Promise<{ sessionId: string; dir: string }> {
+  async freshSession(_task: RunnerTask, base: string): Promise<{ sessionId: string; dir: string }> {
     return freshSessionDir(this.options.sessionsDir, base);
   }
 

@@ -7,8 +7,10 @@
  * a cluster (kubernetes): the monitor asks `look` once per session per pass and gets liveness, the last output
  * time and the transcript's tail together.
  *
- * Implementations: `local.ts` (this machine: sessions/ and workspace/ as they are). A remote runner carries the
- * same session holder to where it runs, so an agent outlives the daemon and the connection alike.
+ * Implementations: `local.ts` (this machine: sessions/ and workspace/ as they are), `ssh/runner.ts` (another
+ * machine). A runner whose sessions live elsewhere carries the same session holder there and drives it with
+ * `swarm host <op>` through `hosted.ts`, so an agent outlives the daemon and the connection alike; what differs
+ * between such runners is their transport (ssh, a pod's exec) and how code moves (a mirror, the forge).
  */
 import type { ClientMessage, HolderMessage, SessionSpec, SessionState } from '../sessions/protocol.js';
 import type { Liveness } from '../sessions/sessions.js';
@@ -52,8 +54,8 @@ export interface Runner {
   /** `local`, or the name of a host or cluster from the config: said in `swarm ls`, events and notifications. */
   readonly name: string;
 
-  /** A session folder nobody used before on this runner, named after `base` (a taken name gets a suffix). */
-  freshSession(base: string): Promise<{ sessionId: string; dir: string }>;
+  /** A session folder of `task` nobody used before on this runner, named after `base` (a taken name gets a suffix). */
+  freshSession(task: RunnerTask, base: string): Promise<{ sessionId: string; dir: string }>;
   /**
    * Starts a detached session in the fresh folder `dir` and returns once it runs. `files` (the prompt) are
    * written into the folder first, by name.

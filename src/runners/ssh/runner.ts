@@ -9,18 +9,18 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { basename } from 'node:path';
-import * as z from 'zod';
 import type { HostConfig, SwarmConfig } from '../../config/schema.js';
 import { errorMessage, GitError, SwarmError } from '../../errors.js';
-import { HolderMessage, jsonLines, SessionExit, SessionState, type ClientMessage } from '../../sessions/protocol.js';
+import type { HolderMessage, SessionState } from '../../sessions/protocol.js';
 import { branchExists, disarmFlags, FILTER_NAMES_ARGS, porcelainPaths, revParse, runGit } from '../../workspace/git.js';
 import { fetchBack, type FetchBack } from '../../workspace/clones.js';
 import { deleteBranchUnlessCheckedOut, type RemoveResult, type WorkspaceKind } from '../../workspace/worktrees.js';
 import type { DepsOutcome } from '../../workspace/deps.js';
 import type { ReportAsk } from '../../forge/ci-reports.js';
 import { setupPlanOf } from '../../workspace/setup.js';
-import type { Liveness, Runner, RunnerTask, SessionConnection, SessionStart, SessionView } from '../runner.js';
-import { SetupAnswer, type HostStart } from './on-host.js';
+import type { Runner, RunnerTask, SessionConnection, SessionStart, SessionView } from '../runner.js';
+import { HostedSessions, type Stream, type Transport } from '../hosted.js';
+import { SetupAnswer } from './on-host.js';
 import { parseProbe, ROOM_SCRIPT } from './probe.js';
 import { controlDir, remoteCommand, runOnHost, sshArgv, sshTrouble, type SshResult } from './ssh.js';
 
@@ -46,52 +46,63 @@ git -C "$path" checkout --quiet -B "$branch" "$from" && echo created && exit 0
 rm -rf "$path"; exit 1
 `;
 
-/** \`sh -s -- DIR\`: a session folder nobody used (made here, so two daemons never pick one name). */
-const FRESH_SCRIPT = `dir=$1; n=1; try=$dir
-mkdir -p "$(dirname "$dir")"
-until mkdir "$try" 2>/dev/null; do n=$((n + 1)); try="$dir-$n"; [ $n -gt 1000 ] && exit 1; done
-echo "$try"
-`;
-
 /** How long a host's room, once asked, stands (placement may ask every pass). */
 const ROOM_FOR_MS = 15_000;
 
-/** How long a look read ahead stands in for a fresh one (a monitor pass). */
-const LOOK_AHEAD_MS = 5_000;
+/** One command on the host over the shared ssh connection; ssh's own failure is transient trouble. */
+class SshTransport implements Transport {
+  constructor(private readonly name: string, private readonly host: HostConfig, private readonly stateDir: string) {}
 
-/** Always the host's own, whatever this machine's value. */
-const LOCAL_ONLY = new Set(['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TMPDIR', 'XDG_DATA_HOME', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME', 'XDG_RUNTIME_DIR']);
-
-const Live = z.union([
-  z.object({ kind: z.literal('running'), state: SessionState }),
-  z.object({ kind: z.literal('exited'), exit: SessionExit }),
-  z.object({ kind: z.enum(['lost', 'starting']) }),
-]);
-const View = z.object({ live: Live, last_output_at: z.number().nullable(), tail: z.string() });
-const Piece = z.object({ data: z.string(), ended: z.boolean() });
-
-export class SshRunner implements Runner {
-  private base: Promise<string> | null = null;
-
-  /**
-   * `stateDir`: the repository's `.swarm` (the shared connection's socket lives there). `config`: the project's,
-   * for the dependency installs and setup commands a new checkout runs there.
-   */
-  constructor(readonly name: string, private readonly host: HostConfig, private readonly repoRoot: string, private readonly stateDir: string, private readonly config?: SwarmConfig) {}
-
-  private async ssh(argv: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<SshResult> {
+  async run(argv: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<SshResult> {
     const result = await runOnHost(this.host, this.stateDir, argv, options);
     const trouble = sshTrouble(this.name, this.host, result);
     if (trouble) throw new HostUnreachableError(this.name, trouble);
     return result;
   }
 
-  /** A `swarm host` op there; its one JSON answer. */
-  private async op(op: string, args: readonly string[], input?: string, timeoutMs?: number): Promise<unknown> {
-    const result = await this.ssh([...this.host.swarm, 'host', op, ...args], { ...(input !== undefined ? { input } : {}), ...(timeoutMs ? { timeoutMs } : {}) });
-    const line = result.stdout.trim().split('\n').at(-1) ?? '';
-    if (result.code !== 0 || !line) throw new SwarmError('SWARM_HOST_FAILED', `swarm host ${op} failed on ${this.name}: ${result.stderr.trim().split('\n').at(-1) ?? `exit ${result.code}`}`);
-    return JSON.parse(line);
+  open(argv: readonly string[], onStdout: (chunk: string) => void): Promise<Stream> {
+    mkdirSync(controlDir(this.stateDir), { recursive: true, mode: 0o700 });
+    return new Promise((resolve, reject) => {
+      const child = spawn('ssh', [...sshArgv(this.host, this.stateDir).slice(1), remoteCommand(argv)], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const ended = new Promise<number | null>((done) => child.once('close', (code) => done(code)));
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', onStdout);
+      child.stderr.resume();
+      child.stdin.on('error', () => undefined);
+      child.once('error', reject);
+      // Connected once ssh runs; a session that is not there ends it at once.
+      child.once('spawn', () =>
+        resolve({
+          write: (text: string) => {
+            if (child.stdin.writable) child.stdin.write(text);
+          },
+          close: () => {
+            child.stdin.end();
+            child.kill('SIGTERM');
+          },
+          ended,
+        }),
+      );
+    });
+  }
+}
+
+export class SshRunner implements Runner {
+  private base: Promise<string> | null = null;
+  private readonly transport: SshTransport;
+  private readonly sessions: HostedSessions;
+
+  /**
+   * `stateDir`: the repository's `.swarm` (the shared connection's socket lives there). `config`: the project's,
+   * for the dependency installs and setup commands a new checkout runs there.
+   */
+  constructor(readonly name: string, private readonly host: HostConfig, private readonly repoRoot: string, private readonly stateDir: string, private readonly config?: SwarmConfig) {
+    this.transport = new SshTransport(name, host, stateDir);
+    this.sessions = new HostedSessions(name, this.transport, host.swarm);
+  }
+
+  private ssh(argv: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<SshResult> {
+    return this.transport.run(argv, options);
   }
 
   /** This repository's folder on the host (absolute): its mirror, checkouts and sessions. */
@@ -130,105 +141,44 @@ export class SshRunner implements Runner {
     return room;
   }
 
-  async freshSession(base: string): Promise<{ sessionId: string; dir: string }> {
-    const made = await this.ssh(['sh', '-s', '--', `${await this.repoDir()}/sessions/${base}`], { input: FRESH_SCRIPT });
-    const dir = made.stdout.trim();
-    if (made.code !== 0 || !dir.startsWith('/')) throw new SwarmError('SWARM_HOST_FAILED', `could not make a session folder on ${this.name}: ${made.stderr.trim()}`);
-    return { sessionId: basename(dir), dir };
+  async freshSession(_task: RunnerTask, base: string): Promise<{ sessionId: string; dir: string }> {
+    return this.sessions.fresh(`${await this.repoDir()}/sessions`, base);
   }
 
   async start(dir: string, spec: SessionStart, files: Record<string, string> = {}): Promise<SessionState> {
     if (spec.net) throw new SwarmError('SWARM_HOST_FAILED', `the endpoints-only sandbox network is not available on host ${this.name} yet`);
-    const env: Record<string, string> = {};
-    const hostEnv: string[] = [];
-    // What swarm and the config set travels (the task id, the agent's configured env); what is only this
-    // machine's own environment (PATH, HOME, a provider key) does not: it is named, and the host's value is used.
-    for (const [key, value] of Object.entries(spec.env)) {
-      if (process.env[key] === value || LOCAL_ONLY.has(key)) hostEnv.push(key);
-      else env[key] = value;
-    }
-    const { argv, cwd, cols, rows, scrollback_bytes, transcript_max_bytes, confine } = spec;
     // A sandbox is built there, by the host's swarm, around the host's own home, logins and paths: its mirror
     // shown read-only, its other checkouts and its sessions hidden.
     const repo = await this.repoDir();
-    const input: HostStart = { spec: { argv, cwd, env, cols, rows, scrollback_bytes, ...(transcript_max_bytes ? { transcript_max_bytes } : {}) }, host_env: hostEnv, files, ...(confine ? { confine, place: { repo_root: `${repo}/mirror.git`, state_dir: `${repo}/sessions` } } : {}) };
-    return SessionState.parse(await this.op('start', [dir], JSON.stringify(input)));
+    return this.sessions.start(dir, spec, files, { repo_root: `${repo}/mirror.git`, state_dir: `${repo}/sessions` });
   }
 
-  /** Looks read ahead by `lookAll`: each answers one later `look` asking no more bytes, within a short time. */
-  private readonly ahead = new Map<string, { view: SessionView; bytes: number; at: number }>();
-
-  async look(dir: string, tailBytes: number): Promise<SessionView> {
-    const early = this.ahead.get(dir);
-    this.ahead.delete(dir);
-    if (early && early.bytes >= tailBytes && Date.now() - early.at < LOOK_AHEAD_MS) return { ...early.view, tail: tailBytes > 0 ? early.view.tail.slice(-tailBytes) : '' };
-    const view = View.parse(await this.op('look', [dir, String(tailBytes)]));
-    return { live: view.live as Liveness, last_output_at: view.last_output_at, tail: view.tail };
+  look(dir: string, tailBytes: number): Promise<SessionView> {
+    return this.sessions.look(dir, tailBytes);
   }
 
-  async lookAll(dirs: readonly string[], tailBytes: number): Promise<Map<string, SessionView>> {
-    if (!dirs.length) return new Map();
-    const views = z.array(View).parse(await this.op('look-many', ['-'], JSON.stringify({ dirs, bytes: tailBytes })));
-    const now = Date.now();
-    const all = new Map<string, SessionView>();
-    dirs.forEach((dir, i) => {
-      const view = { live: views[i]!.live as Liveness, last_output_at: views[i]!.last_output_at, tail: views[i]!.tail };
-      all.set(dir, view);
-      this.ahead.set(dir, { view, bytes: tailBytes, at: now });
-    });
-    return all;
+  lookAll(dirs: readonly string[], tailBytes: number): Promise<Map<string, SessionView>> {
+    return this.sessions.lookAll(dirs, tailBytes);
   }
 
-  async kill(dir: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<boolean> {
-    return z.boolean().parse(await this.op('kill', [dir, signal]));
+  kill(dir: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<boolean> {
+    return this.sessions.kill(dir, signal);
   }
 
-  async stop(dir: string): Promise<number[] | null> {
-    return z.array(z.number()).nullable().parse(await this.op('stop', [dir]));
+  stop(dir: string): Promise<number[] | null> {
+    return this.sessions.stop(dir);
   }
 
-  async leftovers(dir: string): Promise<number[]> {
-    return z.array(z.number()).parse(await this.op('leftovers', [dir]));
+  leftovers(dir: string): Promise<number[]> {
+    return this.sessions.leftovers(dir);
   }
 
-  async read(dir: string, offset: number, maxBytes: number): Promise<{ data: Buffer; ended: boolean }> {
-    const piece = Piece.parse(await this.op('read', [dir, String(offset), String(maxBytes)]));
-    return { data: Buffer.from(piece.data, 'base64'), ended: piece.ended };
+  read(dir: string, offset: number, maxBytes: number): Promise<{ data: Buffer; ended: boolean }> {
+    return this.sessions.read(dir, offset, maxBytes);
   }
 
-  /** The holder's socket, relayed by `swarm host connect` over the shared ssh connection. */
   connect(dir: string, handlers: { onMessage: (message: HolderMessage) => void }): Promise<SessionConnection> {
-    mkdirSync(controlDir(this.stateDir), { recursive: true, mode: 0o700 });
-    return new Promise((resolve, reject) => {
-      const child = spawn('ssh', [...sshArgv(this.host, this.stateDir).slice(1), remoteCommand([...this.host.swarm, 'host', 'connect', dir])], { stdio: ['pipe', 'pipe', 'pipe'] });
-      let stderr = '';
-      let heard = false;
-      const closed = new Promise<void>((done) => child.once('close', () => done()));
-      child.stdout.setEncoding('utf8');
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.stdout.on('data', jsonLines(HolderMessage, (message) => {
-        heard = true;
-        handlers.onMessage(message);
-      }));
-      child.stdin.on('error', () => undefined);
-      child.once('error', reject);
-      child.once('close', (code) => {
-        if (!heard && code !== 0) reject(new Error(sshTrouble(this.name, this.host, { code: code ?? 255, stdout: '', stderr }) ?? (stderr.trim().split('\n').at(-1) || 'this session is not running')));
-      });
-      // Connected once ssh runs; a session that is not there ends it at once (rejected above).
-      child.once('spawn', () =>
-        resolve({
-          send: (message: ClientMessage) => {
-            if (child.stdin.writable) child.stdin.write(`${JSON.stringify(message)}\n`);
-          },
-          close: () => {
-            child.stdin.end();
-            child.kill('SIGTERM');
-          },
-          closed,
-        }),
-      );
-    });
+    return this.sessions.connect(dir, handlers);
   }
 
   async checkoutPath(task: RunnerTask): Promise<string> {
@@ -267,7 +217,7 @@ export class SshRunner implements Runner {
     const repoDir = await this.repoDir();
     const plan = setupPlanOf(config, { repoRoot: `${repoDir}/mirror.git`, stateDir: `${repoDir}/sessions`, confined });
     const steps = plan.deps.length + plan.setup.length;
-    const answer = SetupAnswer.parse(await this.op('setup', [path], JSON.stringify(plan), steps * plan.timeout_minutes * 60_000 + 60_000));
+    const answer = SetupAnswer.parse(await this.sessions.op('setup', [path], JSON.stringify(plan), steps * plan.timeout_minutes * 60_000 + 60_000));
     if (!answer.ok) throw new GitError('SWARM_SETUP_FAILED', `On host ${this.name}: ${answer.error}`);
     return answer.installs;
   }
@@ -291,8 +241,8 @@ export class SshRunner implements Runner {
     return porcelainPaths(result.stdout);
   }
 
-  async ciReports(task: RunnerTask, dir: string, ask: ReportAsk): Promise<string[]> {
-    return z.array(z.string()).parse(await this.op('reports', [dir, task.worktree], JSON.stringify(ask)));
+  ciReports(task: RunnerTask, dir: string, ask: ReportAsk): Promise<string[]> {
+    return this.sessions.ciReports(task.worktree, dir, ask);
   }
 
   async removeCheckout(task: RunnerTask, options: { force?: boolean; deleteBranch?: boolean }): Promise<RemoveResult> {

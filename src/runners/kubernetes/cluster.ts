@@ -159,4 +159,29 @@ export class KubeCluster {
     const code = status === null ? 255 : status.status === 'Success' ? 0 : Number(status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message ?? 1);
     return { code, stdout: Buffer.concat(out).toString('utf8'), stderr: `${Buffer.concat(err).toString('utf8')}${status === null ? 'the exec connection closed before the command ended' : ''}` };
   }
+
+  /** A command in the pod whose stdout is handed on as it comes, stdin kept open until `close` (a session relay). */
+  async stream(pod: string, argv: readonly string[], onStdout: (chunk: string) => void): Promise<{ write(text: string): void; close(): void; ended: Promise<number | null> }> {
+    const container = (await this.readPod(pod))?.spec?.containers[0]?.name;
+    if (!container) throw new ClusterError(`Pod ${pod} is not there (namespace ${this.namespace}).`);
+    const stdin = new PassThrough();
+    const stdout = new Writable({ write: (chunk: Buffer, _enc, done) => (onStdout(chunk.toString('utf8')), done()) });
+    let ended: (code: number | null) => void = () => undefined;
+    const done = new Promise<number | null>((resolve) => (ended = resolve));
+    let socket: Awaited<ReturnType<Exec['exec']>>;
+    try {
+      socket = await new Exec(this.kc).exec(this.namespace, pod, container, [...argv], stdout, null, stdin, false, (status) => ended(status.status === 'Success' ? 0 : Number(status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message ?? 1)));
+    } catch (e) {
+      throw new ClusterError(`Could not run ${argv[0]} in pod ${pod}: ${said(e)}.`);
+    }
+    socket.addEventListener('close', () => ended(null));
+    return {
+      write: (text) => void stdin.write(text),
+      close: () => {
+        stdin.end();
+        socket.close();
+      },
+      ended: done,
+    };
+  }
 }

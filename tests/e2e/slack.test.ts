@@ -101,7 +101,7 @@ describe('Slack, two-way over Socket Mode', () => {
     registry.close();
   });
 
-  it('/swarm spawn queues a task; a reply in its needs-help thread retries it with the reply as a note; kill from the button; Slack recycling the connection loses nothing', async () => {
+  it('/swarm spawn queues a task; "retry: <note>" in its needs-help thread retries it with the note (talk in the thread does nothing); kill from the button; Slack recycling the connection loses nothing', async () => {
     configure();
     await start();
     slack.command(CHANNEL, 'U0EVE', 'spawn Delete everything');
@@ -117,10 +117,14 @@ describe('Slack, two-way over Socket Mode', () => {
     // Slack recycles the connection: the app reconnects, and what is sent meanwhile waits for it.
     const before = slack.connections();
     slack.recycle();
-    slack.reply(help, 'U0ANA', 'Try adding instead of multiplying');
+    // People talking in the thread is not an order; "retry: ..." is.
+    slack.reply(help, 'U0BOB', 'Looks like it multiplies, no?');
+    slack.reply(help, 'U0ANA', 'retry: Try adding instead of multiplying');
     await waitFor(() => slack.messages.find((m) => m.thread_ts === help.ts && m.text === `Task ${id} queued again with your note.`), { timeoutMs: 30_000, what: 'the retry answer in the thread' });
     expect(slack.connections()).toBeGreaterThan(before);
     expect(JSON.parse(registry.events(id).find((e) => e.kind === 'retry')!.data!)).toMatchObject({ note: 'Try adding instead of multiplying', by: 'slack:U0ANA' });
+    expect(registry.events(id).filter((e) => e.kind === 'retry')).toHaveLength(1);
+    expect(slack.messages.filter((m) => m.thread_ts === help.ts).map((m) => m.text)).toEqual([`Task ${id} queued again with your note.`]);
 
     const second = await waitFor(() => slack.messages.find((m) => m.ts !== help.ts && m.thread_ts === null && m.text.startsWith(`Task ${id} needs help`)), { timeoutMs: 30_000, what: 'the second needs-help message' });
     expect(help.text).toBe(`Task ${id}: moved on (see the newer message).`);

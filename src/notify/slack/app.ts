@@ -1,6 +1,6 @@
 /**
  * swarm as a Slack app: the desk (remote/desk.ts) on Slack. Notifications are posted with buttons through the
- * Web API (the bot token); buttons, `/swarm` commands and replies in a task's thread come back over Socket
+ * Web API (the bot token); buttons, `/swarm` commands and "retry: <note>" in a task's thread come back over Socket
  * Mode (the app token): the daemon dials out to a WebSocket, so no public URL is needed. Official SDKs do the
  * wire (@slack/web-api, @slack/socket-mode); this file decides, and reconnects on its own terms: Slack away
  * is waited out with backoff, a revoked token is said once and not hammered.
@@ -67,7 +67,7 @@ export class SlackApp {
       edit: async (channel, ts, text, choices) => void (await web.chat.update({ channel, ts, text: fallback(text), blocks: blocksOf(text, choices) })),
       attach: async (channel, file, caption, replyTo) => void (await web.files.uploadV2({ channel_id: channel, thread_ts: replyTo, file: readFileSync(file), filename: basename(file), title: caption })),
     };
-    this.desk = new Desk(project, surface, new Book(join(project.paths.dir, 'slack.json'), log), { chats: config.channels, ...(config.users ? { users: config.users } : {}), prefix: '/swarm ', replies: 'reply in a task\'s thread' }, log, kick);
+    this.desk = new Desk(project, surface, new Book(join(project.paths.dir, 'slack.json'), log), { chats: config.channels, ...(config.users ? { users: config.users } : {}), prefix: '/swarm ', replies: 'write "retry: <note>" in a task\'s thread' }, log, kick);
 
     const safely = (what: string, work: () => Promise<void>): void => void work().catch((err: unknown) => this.log.error({ error: errorMessage(err) }, `slack: ${what} failed`));
     this.socket.on('interactive', ({ ack, body }: { ack: Ack; body: unknown }) => safely('a button', () => this.onButton(ack, body)));
@@ -156,7 +156,7 @@ export class SlackApp {
     await this.desk.command(channel, parsed.data.user_name ? `@${parsed.data.user_name}` : user, `/${text.trim() || 'help'}`);
   }
 
-  /** A reply in a task's thread retries it with the reply as a note; other talk in the channel is not swarm's. */
+  /** "retry: <note>" in a task's thread retries it with the note; other talk in the channel or thread is not swarm's. */
   private async onMessage(ack: Ack, raw: unknown): Promise<void> {
     await ack();
     const parsed = MessageEvent.safeParse(raw);
@@ -168,8 +168,11 @@ export class SlackApp {
     if (this.seen.has(key)) return;
     this.seen.add(key);
     if (this.seen.size > 1000) this.seen.delete(this.seen.values().next().value!);
+    // A task's thread is where people talk about it: only "retry: <note>" is for swarm.
+    const asked = /^retry\b[\s:,-]*/i.exec(event.text.trim());
+    if (!asked) return;
     if (!this.desk.allowed(event.channel, event.user)) return this.refused('a reply', event.channel, event.user);
-    await this.desk.reply(event.channel, event.thread_ts, event.user, event.text, event.thread_ts);
+    await this.desk.reply(event.channel, event.thread_ts, event.user, event.text.trim().slice(asked[0].length), event.thread_ts);
   }
 }
 

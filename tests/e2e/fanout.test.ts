@@ -88,6 +88,30 @@ describe('fan-out', () => {
     registry.close();
   });
 
+  it('none green: one needs-help notification with each candidate\'s reason; retry tries them again and the fan-out waits for them', async () => {
+    writeConfig(box, { agents: agents(), default_agent: 'crash', ci: { command: SAMPLE_CI }, max_retries: 0, notify: { desktop: false, webhook: { url: hook.url } } });
+    daemon = await runDaemon(box);
+    const { id, candidates } = await spawnFanout(['--fanout', '2']);
+    await waitForState(box, id, 'needs_help', 60_000);
+    await waitFor(() => (hook.received.length ? true : undefined), { timeoutMs: 20_000, what: 'the notification' });
+    const first = hook.received.map((r) => r.body as { task_id: number; title: string; body: string });
+    expect(first).toHaveLength(1);
+    expect(first[0]!.title).toBe(`Task ${id} needs help: none of its 2 candidates went green`);
+    for (const c of candidates) expect(first[0]!.body).toMatch(new RegExp(`#${c.id} crash: not green \\(needs help: .*crashing on purpose`));
+    const merged = await swarm(box.repo, ['merge', String(id)]);
+    expect(merged.stderr).toContain(`Fan-out ${id} is needs_help, not ready`);
+
+    const retried = await swarm(box.repo, ['retry', String(id)]);
+    expect(retried.code).toBe(0);
+    const registry = openRegistry(box);
+    expect(JSON.parse(registry.events(id).filter((e) => e.kind === 'retry').at(-1)!.data!)).toMatchObject({ candidates: candidates.map((c) => c.id) });
+    await waitFor(() => (readRecords(box, 'fanout.jsonl').length >= 4 ? true : undefined), { timeoutMs: 30_000, what: 'both candidates run again' });
+    await waitFor(() => (hook.received.length >= 2 ? true : undefined), { timeoutMs: 30_000, what: 'the second notification' });
+    expect(registry.getTask(id)!.state).toBe('needs_help');
+    expect(hook.received).toHaveLength(2);
+    registry.close();
+  });
+
   it('a fan-out of 3 under concurrency 2 runs two at a time; killing it cancels every candidate', async () => {
     const gate = join(box.dir, 'go');
     writeConfig(box, { agents: agents(gate), default_agent: 'careful', concurrency: 2, ci: { command: SAMPLE_CI }, max_retries: 0, notify: { desktop: false } });

@@ -187,7 +187,9 @@ describe('Slack, two-way over Socket Mode', () => {
     expect(slack.calls.get('chat.postMessage')).toBeGreaterThanOrEqual(2);
     await waitFor(() => (slack.connections() > before ? true : undefined), { timeoutMs: 90_000, what: 'the Socket Mode reconnection' });
     registry.close();
-    daemon!.child.kill('SIGKILL');
+    // A graceful stop closes the Socket Mode connection and ends the daemon.
+    expect((await swarm(box.repo, ['daemon', 'stop'])).stdout).toContain('Daemon stopped.');
+    expect(await daemon!.exited).toBe(0);
 
     daemon = await runDaemon(box, { SLACK_BOT_TOKEN: slack.botToken, SLACK_APP_TOKEN: 'xapp-1-revoked-secret' });
     await waitFor(() => (daemon!.output().includes('was refused') ? true : undefined), { timeoutMs: 20_000, what: 'the refused app token' });

@@ -125,7 +125,8 @@ export class SlackApp {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    await this.socket.disconnect().catch(() => {});
+    // A connection half gone may never say it closed: a stop waits for it a few seconds at most.
+    await Promise.race([this.socket.disconnect().catch(() => {}), new Promise<void>((resolve) => setTimeout(resolve, 5_000).unref())]);
   }
 
   private refused(what: string, channel: string | undefined, user: string | undefined): void {

@@ -9,7 +9,7 @@ import type { TaskRow } from '../registry/types.js';
 import { AgentReport } from '../src/agents/report.js';
 import type { SwarmConfig } from '../src/config/schema.js';
 import { fanoutNeedsHelpMessage, fanoutReadyMessage } from '../src/notify/messages.js';
-import { fanoutVerdict, type CandidateFacts } from '../src/orchestrator/fanout-rank.js';
+import { fanoutDue, fanoutVerdict, type CandidateFacts } from '../src/orchestrator/fanout-rank.js';
 import { runGit } from '../src/workspace/git.js';
 
 export interface FanoutDeps {
@@ -69,9 +69,12 @@ export async function decideFanouts(deps: FanoutDeps): Promise<number> {
   for (const parent of registry.listTasks(['fanout'])) {
     const candidates = registry.listTasks().filter((t) => t.fanout_of === parent.id);
     if (!candidates.length) continue;
-    const facts = await Promise.all(candidates.map((c) => candidateFacts(deps, c)));
     const readyAts = candidates.filter((c) => c.state === 'ready' && c.ready_at !== null).map((c) => c.ready_at!);
-    const verdict = fanoutVerdict(facts, { now: deps.now(), first_ready_at: readyAts.length ? Math.min(...readyAts) : null, deadline_ms: config.fanout.deadline_minutes ? config.fanout.deadline_minutes * 60_000 : null });
+    const timing = { now: deps.now(), first_ready_at: readyAts.length ? Math.min(...readyAts) : null, deadline_ms: config.fanout.deadline_minutes ? config.fanout.deadline_minutes * 60_000 : null };
+    // Facts (diffs, costs) are read only once it is time to decide: a pass over fan-outs at work costs no git.
+    if (!fanoutDue(candidates, timing)) continue;
+    const facts = await Promise.all(candidates.map((c) => candidateFacts(deps, c)));
+    const verdict = fanoutVerdict(facts, timing);
     if (verdict.kind === 'wait') continue;
     const ranking = verdict.ranked.map((r) => ({ task: r.facts.id, line: r.line, verdict: r.verdict }));
     const winner = verdict.winner ? candidates.find((c) => c.id === verdict.winner!.id)! : null;

@@ -47,10 +47,21 @@ export interface Ranked {
  * Decided when every candidate has finished, or at the deadline after the first became ready (those still
  * at work then lose to a green one, and may still be picked by the human once ready).
  */
-export function fanoutVerdict(candidates: readonly CandidateFacts[], timing: { now: number; first_ready_at: number | null; deadline_ms: number | null }): FanoutVerdict {
-  const open = candidates.filter((c) => !SETTLED.includes(c.state));
+export interface FanoutTiming {
+  now: number;
+  first_ready_at: number | null;
+  deadline_ms: number | null;
+}
+
+/** Whether the time to decide has come: from states alone (the monitor reads the rest only then). */
+export function fanoutDue(candidates: readonly Pick<CandidateFacts, 'state'>[], timing: FanoutTiming): boolean {
   const deadline = timing.deadline_ms !== null && timing.first_ready_at !== null && timing.now >= timing.first_ready_at + timing.deadline_ms;
-  if (open.length && !deadline) return { kind: 'wait', why: `${open.length} of ${candidates.length} candidates still at work` };
+  return deadline || candidates.every((c) => SETTLED.includes(c.state));
+}
+
+export function fanoutVerdict(candidates: readonly CandidateFacts[], timing: FanoutTiming): FanoutVerdict {
+  const open = candidates.filter((c) => !SETTLED.includes(c.state));
+  if (!fanoutDue(candidates, timing)) return { kind: 'wait', why: `${open.length} of ${candidates.length} candidates still at work` };
   const ranked = rankCandidates(candidates);
   const winner = ranked[0]?.facts.green ? ranked[0].facts : null;
   const why = open.length ? `decided at the deadline with ${open.length} still at work` : 'every candidate finished';

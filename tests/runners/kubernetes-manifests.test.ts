@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { podManifest, podName, sandboxClaim, type PodTemplate } from '../../src/runners/kubernetes/manifests.js';
+import { KubeCluster, podState } from '../../src/runners/kubernetes/cluster.js';
+import { startFakeKubernetes } from '../../scripts/fake-kubernetes.js';
+import { waitFor } from '../../src/wait.js';
+
+const template: PodTemplate = { image: 'ghcr.io/acme/swarm-agent:1', swarm: ['swarm'], token_secret: { name: 'swarm-forge', key: 'token' } };
+
+describe('what swarm asks a cluster for', () => {
+  it.each([
+    ['shop', 7, 'swarm-shop-t7'],
+    ['My Shop_API.v2', 12, 'swarm-my-shop-api-v2-t12'],
+    ['x'.repeat(80), 123456789, `swarm-${'x'.repeat(40)}-t123456789`],
+    ['---', 1, 'swarm-repo-t1'],
+  ])('a pod name from %s and task %i: %s (DNS-1123, at most 63)', (repo, id, want) => {
+    const name = podName({ repo, id });
+    expect(name).toBe(want);
+    expect(name.length).toBeLessThanOrEqual(63);
+    expect(name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+  });
+
+  it('the forge token is a reference to a Secret, never a value; the agent runs unprivileged, without the API token', () => {
+    const pod = podManifest({ repo: 'shop', id: 7 }, template);
+    const env = pod.spec!.containers[0]!.env!;
+    expect(env.find((e) => e.name === 'SWARM_FORGE_TOKEN')).toEqual({ name: 'SWARM_FORGE_TOKEN', valueFrom: { secretKeyRef: { name: 'swarm-forge', key: 'token' } } });
+    expect(env.filter((e) => e.value !== undefined).map((e) => e.name)).toEqual(['HOME']);
+    expect(pod.spec!.automountServiceAccountToken).toBe(false);
+    expect(pod.spec!.containers[0]!.securityContext).toMatchObject({ allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
+    expect(pod.spec!.restartPolicy).toBe('Never');
+    expect(pod.spec!.runtimeClassName).toBeUndefined();
+    expect(pod.metadata!.labels).toEqual({ 'worktree-swarm.dev/task': '7', 'worktree-swarm.dev/repo': 'shop' });
+  });
+
+  it('the runtime class (gVisor, Kata) and the resources are the config\'s', () => {
+    const pod = podManifest({ repo: 'shop', id: 7 }, { ...template, runtime_class: 'gvisor', resources: { requests: { memory: '3Gi', cpu: '1' }, limits: { memory: '4Gi' } } });
+    expect(pod.spec!.runtimeClassName).toBe('gvisor');
+    expect(pod.spec!.containers[0]!.resources).toEqual({ requests: { memory: '3Gi', cpu: '1' }, limits: { memory: '4Gi' } });
+  });
+
+  it('with the agent-sandbox CRDs, a claim on the template, named as the pod would be', () => {
+    expect(sandboxClaim({ repo: 'shop', id: 7 }, { ...template, sandbox_template: 'swarm-agent' })).toEqual({
+      apiVersion: 'extensions.agents.x-k8s.io/v1alpha1',
+      kind: 'SandboxClaim',
+      metadata: { name: 'swarm-shop-t7', labels: { 'worktree-swarm.dev/task': '7' } },
+      spec: { sandboxTemplateRef: { name: 'swarm-agent' } },
+    });
+  });
+
+  it('the pod as built is what the official client sends and the API server takes', async () => {
+    const k8s = await startFakeKubernetes();
+    try {
+      const cluster = KubeCluster.load({ kubeconfig: k8s.kubeconfig });
+      await cluster.createPod(podManifest({ repo: 'shop', id: 7 }, template));
+      await waitFor(async () => (podState(await cluster.readPod('swarm-shop-t7')).kind === 'running' ? true : undefined), { timeoutMs: 10_000, what: 'the pod running' });
+      const sent = k8s.pods.get('swarm-shop-t7')!;
+      expect(sent.spec.containers[0]!.env).toContainEqual({ name: 'SWARM_FORGE_TOKEN', valueFrom: { secretKeyRef: { name: 'swarm-forge', key: 'token' } } });
+    } finally {
+      await k8s.close();
+    }
+  });
+});

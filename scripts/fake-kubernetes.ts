@@ -202,16 +202,19 @@ export async function startFakeKubernetes(options: { sandboxCrds?: boolean; toke
 
   // exec: a WebSocket with the channel protocol; the command runs in the pod's confinement.
   const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => (protocols.has('v5.channel.k8s.io') ? 'v5.channel.k8s.io' : protocols.has('v4.channel.k8s.io') ? 'v4.channel.k8s.io' : false) });
-  const exec = (ws: WebSocket, name: string, command: string[], wantStdin: boolean): void => {
+  const exec = (ws: WebSocket, name: string, command: string[], wants: { stdin: boolean; stdout: boolean; stderr: boolean }): void => {
     count('EXEC pods');
-    const child = confined(name, command, {});
+    // As kubelet does: the command gets the container's environment.
+    const container = pods.get(name)!.spec.containers[0]!;
+    const child = confined(name, command, Object.fromEntries((container.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!])));
     const frame = (channel: number, data: Buffer | string): void => {
       if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([channel]), Buffer.isBuffer(data) ? data : Buffer.from(data)]));
     };
-    child.stdout!.on('data', (d: Buffer) => frame(1, d));
-    child.stderr!.on('data', (d: Buffer) => frame(2, d));
+    // Only the streams asked for are sent, as the API server does.
+    child.stdout!.on('data', (d: Buffer) => wants.stdout && frame(1, d));
+    child.stderr!.on('data', (d: Buffer) => wants.stderr && frame(2, d));
     child.stdin!.on('error', () => undefined);
-    if (!wantStdin) child.stdin!.end();
+    if (!wants.stdin) child.stdin!.end();
     ws.on('message', (data: Buffer) => {
       const channel = data[0];
       if (channel === 0) child.stdin!.write(data.subarray(1));
@@ -245,7 +248,8 @@ export async function startFakeKubernetes(options: { sandboxCrds?: boolean; toke
     if (!m || !pod || pod.metadata.namespace !== m[1]) return refuse(404, 'NotFound');
     if (pod.status.phase !== 'Running') return refuse(400, 'BadRequest');
     const command = url.searchParams.getAll('command');
-    wss.handleUpgrade(req, socket, head, (ws) => exec(ws, pod.metadata.name, command, url.searchParams.get('stdin') === 'true'));
+    const flag = (name: string): boolean => url.searchParams.get(name) === 'true';
+    wss.handleUpgrade(req, socket, head, (ws) => exec(ws, pod.metadata.name, command, { stdin: flag('stdin'), stdout: flag('stdout'), stderr: flag('stderr') }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

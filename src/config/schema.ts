@@ -114,6 +114,27 @@ export const NotifyConfig = z.strictObject({
   max_attempts: z.number().int().positive().default(8),
 });
 
+/** A Kubernetes cluster that runs tasks as pods (docs/kubernetes.md): the cluster places, isolates and limits them. */
+export const KubernetesConfig = z.strictObject({
+  /** A kubeconfig file; default: as kubectl finds it (KUBECONFIG, ~/.kube/config, in-cluster). */
+  kubeconfig: z.string().min(1).optional(),
+  context: z.string().min(1).optional(),
+  /** Default: the context's namespace. */
+  namespace: z.string().min(1).optional(),
+  /** The agent image: node, git, swarm and the coding CLIs (docs/kubernetes.md has a reference Dockerfile). */
+  image: z.string().min(1),
+  /** How swarm is run in the image. */
+  swarm: Argv.default(['swarm']),
+  /** The Secret holding the forge token the pod clones and pushes with (never the token itself). */
+  token_secret: z.strictObject({ name: z.string().min(1), key: z.string().min(1).default('token') }),
+  /** gVisor, Kata...: the pod's RuntimeClass. */
+  runtime_class: z.string().min(1).optional(),
+  resources: z.strictObject({ requests: z.record(z.string(), z.string()).optional(), limits: z.record(z.string(), z.string()).optional() }).optional(),
+  /** Tasks running on the cluster at once, at most (the cluster's own capacity decides the rest). */
+  slots: z.number().int().positive().default(4),
+});
+export type KubernetesConfig = z.infer<typeof KubernetesConfig>;
+
 /** Another machine of the user's that runs tasks over SSH (the system's OpenSSH: ~/.ssh/config, the agent, ProxyJump work as they do). */
 export const HostConfig = z.strictObject({
   /** What you would type after \`ssh\`: \`me@box\`, or a Host alias from your ssh config. */
@@ -350,6 +371,8 @@ export const SwarmConfig = z.strictObject({
     .default({ host: '127.0.0.1', port: 0 }),
   /** Your other machines that run tasks over SSH, by a name of your choosing (\`swarm hosts\` checks each). */
   hosts: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'host names are letters, digits, - and _').refine((n) => n !== 'local', 'the name "local" means this machine'), HostConfig).default({}),
+  /** Clusters that run tasks as pods (`--host <name>`); names shared with hosts. */
+  kubernetes: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'cluster names are letters, digits, - and _').refine((n) => n !== 'local', 'the name "local" means this machine'), KubernetesConfig).default({}),
   github: z
     .strictObject({
       /** The git remote whose URL names owner/repo, and that branches are pushed to. */

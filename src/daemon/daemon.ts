@@ -304,13 +304,13 @@ export class Daemon {
   /** Tasks pinned to a host start there while it has free slots; launched side by side (a start is mostly ssh waits). */
   private async admitOnHosts(): Promise<void> {
     const { registry, config } = this.project;
-    if (this.stopping || Object.keys(config.hosts).length === 0) return;
+    if (this.stopping || Object.keys(config.hosts).length + Object.keys(config.kubernetes).length === 0) return;
     const runnable = new Set(this.monitor.runnable());
     const queued = registry.listTasks(['queued']).filter((t): t is typeof t & { host: string } => t.host !== null && runnable.has(t.id)).map((t) => ({ id: t.id, host: t.host }));
     if (!queued.length) return;
     const activeByHost = new Map<string, number>();
     for (const t of registry.listTasks(ACTIVE_STATES)) if (t.host !== null) activeByHost.set(t.host, (activeByHost.get(t.host) ?? 0) + 1);
-    const slots = Object.fromEntries(Object.entries(config.hosts).map(([name, h]) => [name, h.slots]));
+    const slots = Object.fromEntries([...Object.entries(config.hosts), ...Object.entries(config.kubernetes)].map(([name, h]) => [name, h.slots]));
     const { start } = hostStarts(queued, activeByHost, slots);
     await Promise.all(start.map((id) => launch(this.launcherDeps, id)));
   }

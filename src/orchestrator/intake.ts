@@ -162,7 +162,11 @@ function insertTask(project: Project, fields: NewTaskFields): TaskRow {
 
 /** A host named at spawn must be in the config. */
 function checkHost(project: Project, host: string): void {
-  const names = Object.keys(project.config.hosts);
+  const names = [...Object.keys(project.config.hosts), ...Object.keys(project.config.kubernetes)];
+  if (project.config.kubernetes[host]) {
+    if (project.config.forge !== 'github') throw new UsageError(`Tasks on cluster ${host} move their code through a forge the cluster can reach: set "forge": "github" in swarm.config.json (a pod cannot reach this machine).`);
+    return;
+  }
   if (!project.config.hosts[host]) {
     throw new UsageError(names.length ? `Unknown host "${host}". The hosts in swarm.config.json are: ${names.join(', ')} (\`swarm hosts\` checks them).` : `Unknown host "${host}": swarm.config.json has no hosts. Add it under "hosts" (see docs/hosts.md), e.g. "hosts": { "${host}": { "ssh": "me@${host}" } }.`);
   }
@@ -173,6 +177,14 @@ function checkHost(project: Project, host: string): void {
  * lacks the agent's coding CLI is refused now, in words, rather than failing when the task starts.
  */
 async function checkHostReady(project: Project, name: string, agent: ResolvedAgent): Promise<void> {
+  const cluster = project.config.kubernetes[name];
+  if (cluster) {
+    // The cluster answers (discovery), and the agent's sandbox is the pod's.
+    const { KubeCluster } = await import('../runners/kubernetes/cluster.js');
+    await KubeCluster.load({ kubeconfig: cluster.kubeconfig, context: cluster.context, namespace: cluster.namespace }).sandboxCrds();
+    if (agent.sandbox === 'bwrap') throw new UsageError(`On cluster ${name} the pod is the sandbox (kubernetes.${name}.runtime_class): set agent ${agent.name}'s "sandbox" to "none" for its tasks there.`);
+    return;
+  }
   const { probeHost, agentOnHost } = await import('../runners/ssh/probe.js');
   const report = await probeHost(name, project.config.hosts[name]!, project.paths.dir);
   const problems = report.checks.filter((c) => !c.ok).map((c) => c.what);

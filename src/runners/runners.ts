@@ -4,6 +4,7 @@ import type { SpareHolder } from '../sessions/spare.js';
 import type { WorktreePool } from '../workspace/pool.js';
 import { LocalRunner } from './local.js';
 import { SshRunner } from './ssh/runner.js';
+import { KubeRunner } from './kubernetes/runner.js';
 import type { Runner } from './runner.js';
 
 export class Runners {
@@ -41,8 +42,9 @@ const made = new WeakMap<Project, Runners>();
 export function runnersOf(project: Project, daemon: { spares?: SpareHolder; pool?: WorktreePool } = {}): Runners {
   let runners = made.get(project);
   if (!runners) {
-    const hosts = Object.entries(project.config.hosts).map(([name, host]) => new SshRunner(name, host, project.repo.root, project.paths.dir, project.config));
-    runners = new Runners(new LocalRunner({ repoRoot: project.repo.root, sessionsDir: project.paths.sessions, config: project.config, ...daemon }), hosts);
+    const hosts = Object.entries(project.config.hosts).map(([name, host]): Runner => new SshRunner(name, host, project.repo.root, project.paths.dir, project.config));
+    const clusters = Object.entries(project.config.kubernetes).map(([name, cluster]): Runner => new KubeRunner(name, cluster, project.repo.root, project.config));
+    runners = new Runners(new LocalRunner({ repoRoot: project.repo.root, sessionsDir: project.paths.sessions, config: project.config, ...daemon }), [...hosts, ...clusters]);
     made.set(project, runners);
   }
   return runners;

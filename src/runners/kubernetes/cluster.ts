@@ -7,6 +7,8 @@
  */
 import { PassThrough, Writable } from 'node:stream';
 import { ApisApi, CoreV1Api, Exec, KubeConfig, Watch, type V1Pod, type V1Status } from '@kubernetes/client-node';
+// Not re-exported by the package's index: its exec socket handler, wrapped below.
+import { WebSocketHandler, type WebSocketInterface } from '@kubernetes/client-node/dist/web-socket-handler.js';
 import { errorMessage, SwarmError } from '../../errors.js';
 
 export class ClusterError extends SwarmError {
@@ -61,6 +63,26 @@ function said(err: unknown): string {
   const reason = /^Message: (.+)$/m.exec(errorMessage(err))?.[1];
   if (code && reason) return `${code} ${reason}${code === 401 ? ' (the kubeconfig\'s credentials were refused)' : code === 403 ? ' (these credentials may not do this in the namespace)' : ''}`;
   return code ? `HTTP ${code}` : errorMessage(err);
+}
+
+/**
+ * The client's exec socket, made safe for a daemon: a frame its stream handling does not expect (a server's
+ * close of a stream, a stream nobody asked for) throws inside the socket's message handler, outside any
+ * promise, which would end the whole process. Such a frame is dropped here instead.
+ */
+function safeSocket(kc: KubeConfig): WebSocketInterface {
+  const base = new WebSocketHandler(kc);
+  return {
+    connect: (path, text, binary) =>
+      base.connect(path, text, binary ? (stream, buff) => {
+        if (stream === WebSocketHandler.CloseStream) return true;
+        try {
+          return binary(stream, buff);
+        } catch {
+          return true;
+        }
+      } : null),
+  };
 }
 
 export class KubeCluster {
@@ -144,7 +166,7 @@ export class KubeCluster {
     if (!container) throw new ClusterError(`Pod ${pod} is not there (namespace ${this.namespace}).`);
     let socket: Awaited<ReturnType<Exec['exec']>>;
     try {
-      socket = await new Exec(this.kc).exec(this.namespace, pod, container, [...argv], sink(out), sink(err), stdin, false, resolveStatus);
+      socket = await new Exec(this.kc, safeSocket(this.kc)).exec(this.namespace, pod, container, [...argv], sink(out), sink(err), stdin, false, resolveStatus);
     } catch (e) {
       throw new ClusterError(`Could not run ${argv[0]} in pod ${pod}: ${said(e)}.`);
     }
@@ -166,11 +188,13 @@ export class KubeCluster {
     if (!container) throw new ClusterError(`Pod ${pod} is not there (namespace ${this.namespace}).`);
     const stdin = new PassThrough();
     const stdout = new Writable({ write: (chunk: Buffer, _enc, done) => (onStdout(chunk.toString('utf8')), done()) });
+    // Always a sink for stderr: the client throws, outside any promise, on a stderr frame it has nowhere to put.
+    const stderr = new Writable({ write: (_chunk: Buffer, _enc, done) => done() });
     let ended: (code: number | null) => void = () => undefined;
     const done = new Promise<number | null>((resolve) => (ended = resolve));
     let socket: Awaited<ReturnType<Exec['exec']>>;
     try {
-      socket = await new Exec(this.kc).exec(this.namespace, pod, container, [...argv], stdout, null, stdin, false, (status) => ended(status.status === 'Success' ? 0 : Number(status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message ?? 1)));
+      socket = await new Exec(this.kc, safeSocket(this.kc)).exec(this.namespace, pod, container, [...argv], stdout, stderr, stdin, false, (status) => ended(status.status === 'Success' ? 0 : Number(status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message ?? 1)));
     } catch (e) {
       throw new ClusterError(`Could not run ${argv[0]} in pod ${pod}: ${said(e)}.`);
     }

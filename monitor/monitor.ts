@@ -14,6 +14,7 @@ import { HostWatch } from './hosts.js';
 import { commitsAhead, revParse, runGit } from '../src/workspace/git.js';
 import { localRunners, type Runners } from '../src/runners/runners.js';
 import { HostUnreachableError } from '../src/runners/ssh/runner.js';
+import { PodGoneError } from '../src/runners/kubernetes/cluster.js';
 import { observeScreenshots, takeScreenshots, type ScreenshotFacts } from '../src/review/screenshots.js';
 import { ReviewRounds } from './rounds.js';
 import { waitFor } from '../src/wait.js';
@@ -246,6 +247,10 @@ export class Monitor {
           this.hosts.trouble(task, err);
           continue;
         }
+        if (err instanceof PodGoneError) {
+          this.podGone(task, err);
+          continue;
+        }
         this.deps.log.error({ task: task.id, error: errorMessage(err) }, 'monitor could not handle task; will try again next tick');
       }
       if (task.host !== null) this.hosts.answered(task);
@@ -372,6 +377,20 @@ export class Monitor {
         await this.leaveReview(task, 'cancelled', action.why);
         if (registry.transition(task.id, task.state, 'cancelled', { event: 'cancelled', data: { why: action.why }, patch: { reason: action.why } })) registry.updatePr(task.id, { state: 'closed', closed_at: this.now() });
         return null;
+    }
+  }
+
+  /**
+   * The task's pod is gone (evicted, its node lost, deleted): nothing the agent did. The attempt is written off
+   * (no retry counted) and the task queued again on the same cluster: a new pod starts from its branch as
+   * last pushed to the forge.
+   */
+  private podGone(task: TaskRow, err: PodGoneError): void {
+    const { registry, log } = this.deps;
+    const attempt = registry.latestAttempt(task.id, 'agent');
+    if (attempt && attempt.ended_at === null) registry.updateAttempt(attempt.id, { ended_at: this.now(), outcome: 'pod_lost' });
+    if (registry.transition(task.id, task.state, 'queued', { event: 'placed_again', data: { from: task.host, to: task.host, why: err.message }, patch: { not_before: null } })) {
+      log.warn({ task: task.id, pod: err.pod, why: err.message }, 'pod gone; task placed again on its cluster (no retry spent)');
     }
   }
 

@@ -63,7 +63,7 @@ describe('the Kubernetes runner', () => {
     await waitFor(() => (k8s.pods.size === 0 ? true : undefined), { timeoutMs: 10_000, what: 'the task\'s pod deleted' });
   });
 
-  it('attach types into the agent in the pod; a full cluster keeps the task queued and says why until there is room', async () => {
+  it('a full cluster keeps the task queued and says why until there is room; an evicted pod is replaced, no retry spent; attach types into the agent in the pod', async () => {
     k8s.unschedulable();
     daemon = await runDaemon(box, env);
     const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', '--host', 'cluster', '--agent', 'talk', 'Talk to me'], env)).stdout) as { id: number };
@@ -77,6 +77,14 @@ describe('the Kubernetes runner', () => {
     await waitForState(box, id, 'running', 60_000).catch((err: unknown) => {
       throw failing(err);
     });
+    // The pod is evicted mid-run: placed again on the cluster, in a new pod, no retry spent.
+    const first = registry.getTask(id)!;
+    k8s.evict([...k8s.pods.keys()][0]!);
+    await waitFor(() => registry.events(id).find((e) => e.kind === 'placed_again'), { timeoutMs: 20_000, what: 'the task placed again' });
+    await waitFor(() => (registry.getTask(id)!.state === 'running' && registry.getTask(id)!.attempt > first.attempt ? true : undefined), { timeoutMs: 30_000, what: 'the agent running in a new pod' });
+    expect(k8s.calls.get('CREATE pods')).toBe(2);
+    expect(registry.getTask(id)!.retries).toBe(0);
+    expect(registry.attempts(id).filter((a) => a.kind === 'agent').map((a) => a.outcome)).toEqual(['pod_lost', null]);
     const attached = attachInPty(box, id);
     await waitFor(() => (attached.output().includes('ready for input') ? true : undefined), { timeoutMs: 30_000, what: 'the agent\'s screen through attach' });
     attached.write('hello cluster\r');

@@ -52,6 +52,6 @@ describe('sessions in a pod, through the exec API', () => {
     const pid = holder.kind === 'running' ? holder.state.holder_pid : -1;
     k8s.evict('task-9');
     await waitFor(() => { try { process.kill(pid, 0); return undefined; } catch { return true; } }, { timeoutMs: 10_000, what: 'the holder gone with its pod' });
-    await expect(sessions.look(second.dir, 0)).rejects.toThrow(/Pod task-9 is not there/);
+    await expect(sessions.look(second.dir, 0)).rejects.toThrow(/Pod task-9 is gone from namespace swarm/);
   });
 });

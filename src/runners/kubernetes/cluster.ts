@@ -17,6 +17,13 @@ export class ClusterError extends SwarmError {
   }
 }
 
+/** The task's pod is gone (deleted, evicted, its node lost): transient trouble, the task is placed again. */
+export class PodGoneError extends SwarmError {
+  constructor(readonly pod: string, message: string) {
+    super('SWARM_POD_GONE', message);
+  }
+}
+
 export interface ClusterOptions {
   /** A kubeconfig file (default: as kubectl finds it). */
   kubeconfig?: string | undefined;
@@ -137,6 +144,15 @@ export class KubeCluster {
     }
   }
 
+  /** The pod, running; one deleted, evicted or ended is gone for swarm's purposes (its sessions with it). */
+  private async livePod(name: string): Promise<V1Pod> {
+    const pod = await this.readPod(name);
+    const state = podState(pod);
+    if (state.kind === 'gone' || state.kind === 'ended') throw new PodGoneError(name, `Pod ${name} is gone from namespace ${this.namespace}${state.kind === 'ended' ? ` (it ${state.phase === 'Failed' ? 'failed or was evicted' : 'ended'})` : ''}.`);
+    if (state.kind !== 'running') throw new ClusterError(`Pod ${name} is not running yet (${state.kind}${'why' in state && state.why ? `: ${state.why}` : ''}).`);
+    return pod!;
+  }
+
   async deletePod(name: string): Promise<void> {
     try {
       await this.core.deleteNamespacedPod({ name, namespace: this.namespace, gracePeriodSeconds: 0 });
@@ -162,8 +178,8 @@ export class KubeCluster {
     const stdin = options.input !== undefined ? new PassThrough() : null;
     let resolveStatus: (status: V1Status) => void = () => undefined;
     const statusSeen = new Promise<V1Status>((resolve) => (resolveStatus = resolve));
-    const container = options.container ?? (await this.readPod(pod))?.spec?.containers[0]?.name;
-    if (!container) throw new ClusterError(`Pod ${pod} is not there (namespace ${this.namespace}).`);
+    const container = options.container ?? (await this.livePod(pod)).spec?.containers[0]?.name;
+    if (!container) throw new ClusterError(`Pod ${pod} has no container.`);
     let socket: Awaited<ReturnType<Exec['exec']>>;
     try {
       socket = await new Exec(this.kc, safeSocket(this.kc)).exec(this.namespace, pod, container, [...argv], sink(out), sink(err), stdin, false, resolveStatus);
@@ -184,8 +200,8 @@ export class KubeCluster {
 
   /** A command in the pod whose stdout is handed on as it comes, stdin kept open until `close` (a session relay). */
   async stream(pod: string, argv: readonly string[], onStdout: (chunk: string) => void): Promise<{ write(text: string): void; close(): void; ended: Promise<number | null> }> {
-    const container = (await this.readPod(pod))?.spec?.containers[0]?.name;
-    if (!container) throw new ClusterError(`Pod ${pod} is not there (namespace ${this.namespace}).`);
+    const container = (await this.livePod(pod)).spec?.containers[0]?.name;
+    if (!container) throw new ClusterError(`Pod ${pod} has no container.`);
     const stdin = new PassThrough();
     const stdout = new Writable({ write: (chunk: Buffer, _enc, done) => (onStdout(chunk.toString('utf8')), done()) });
     // Always a sink for stderr: the client throws, outside any promise, on a stderr frame it has nowhere to put.

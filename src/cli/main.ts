@@ -229,7 +229,11 @@ export function buildProgram(io: Out = stdio): Command {
         const tasks = project.registry.listTasks(states);
         if (options.json) io.out(json(tasks));
         else if (tasks.length === 0) io.out(options.all ? 'No tasks yet. Queue one with `swarm spawn "..."`.' : 'No open tasks (`swarm ls --all` shows finished ones).');
-        else io.out(table(['ID', 'STATE', 'AGENT', 'WHERE', 'RETRIES', 'UPDATED', 'TITLE'], tasks.map((t) => taskLine(t))));
+        else {
+          io.out(table(['ID', 'STATE', 'AGENT', 'WHERE', 'RETRIES', 'UPDATED', 'TITLE'], tasks.map((t) => taskLine(t))));
+          // A task waiting for its host or cluster (no room there, not reachable) says why.
+          for (const t of tasks) if (t.state === 'queued' && t.host !== null && t.reason) io.out(`  #${t.id} waits: ${oneLine(t.reason)}`);
+        }
       }),
     );
 

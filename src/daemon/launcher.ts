@@ -99,11 +99,11 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
       // Placed there only for want of room here (not pinned by you or its kind): it waits here instead.
       const pinned = (registry.events(taskId).find((e) => e.kind === 'created')?.data ?? '').includes('"host"');
       if (!pinned) registry.transition(taskId, 'queued', 'queued', { event: 'unplaced', data: { host: queued.host, why: errorMessage(err) }, patch: { host: null } });
-      else if (registry.events(taskId).at(-1)?.kind !== 'host_waiting') registry.recordEvent(taskId, 'host_waiting', { host: queued.host, why: errorMessage(err) });
+      else if (queued.reason !== errorMessage(err)) registry.transition(taskId, 'queued', 'queued', { event: 'host_waiting', data: { host: queued.host, why: errorMessage(err) }, patch: { reason: errorMessage(err) } });
       return null;
     }
   }
-  const task = registry.transition(taskId, 'queued', 'preparing', { event: 'preparing', data: { attempt: n, ...(queued.host ? { host: queued.host } : {}) }, patch: { attempt: n, started_at: queued.started_at ?? Date.now(), worktree } });
+  const task = registry.transition(taskId, 'queued', 'preparing', { event: 'preparing', data: { attempt: n, ...(queued.host ? { host: queued.host } : {}) }, patch: { attempt: n, started_at: queued.started_at ?? Date.now(), worktree, ...(registry.events(taskId).at(-1)?.kind === 'host_waiting' ? { reason: null } : {}) } });
   if (!task) return null; // someone else moved it (killed, or another launch)
   try {
     // On a host, the agent's CLI and bubblewrap are the host's (looked up and checked there).

@@ -73,6 +73,7 @@ describe('the Kubernetes runner', () => {
     expect(waiting.data).toContain('Insufficient memory');
     expect(registry.getTask(id)!.state).toBe('queued');
     expect(registry.getTask(id)!.retries).toBe(0);
+    expect((await swarm(box.repo, ['ls'], env)).stdout).toMatch(new RegExp(`#${id} waits: cluster cluster has no room for pod swarm-repo-\\w+-t${id} yet: 0/3 nodes are available: 3 Insufficient memory`));
     k8s.schedulable();
     await waitForState(box, id, 'running', 60_000).catch((err: unknown) => {
       throw failing(err);
@@ -85,6 +86,7 @@ describe('the Kubernetes runner', () => {
     expect(k8s.calls.get('CREATE pods')).toBe(2);
     expect(registry.getTask(id)!.retries).toBe(0);
     expect(registry.attempts(id).filter((a) => a.kind === 'agent').map((a) => a.outcome)).toEqual(['pod_lost', null]);
+    expect((await swarm(box.repo, ['ls'], env)).stdout).not.toContain('waits:');
     const attached = attachInPty(box, id);
     await waitFor(() => (attached.output().includes('ready for input') ? true : undefined), { timeoutMs: 30_000, what: 'the agent\'s screen through attach' });
     attached.write('hello cluster\r');

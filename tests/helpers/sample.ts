@@ -60,7 +60,9 @@ export function sandbox(prefix: string): Sandbox {
     extraCleanup,
     cleanup: () => {
       killAllSessions(repo);
-      for (const path of [dir, ...extraCleanup]) rmSync(path, { recursive: true, force: true });
+      // A git the killed daemon had started (a fetch, an auto gc) may still be writing in .git for a moment:
+      // rmSync retries what such a race leaves (ENOTEMPTY, EBUSY) rather than failing the test's teardown.
+      for (const path of [dir, ...extraCleanup]) rmSync(path, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     },
   };
 }

@@ -31,7 +31,7 @@ export interface Stream {
 export interface Transport {
   /** One command there, with optional stdin; throws a transient error when the place cannot be reached. */
   run(argv: readonly string[], options?: { input?: string; timeoutMs?: number }): Promise<TransportResult>;
-  /** A command there whose stdout is handed on as it comes (its stderr kept for the error). */
+  /** A command there whose stdout is handed on as it comes (its stderr is not read). */
   open(argv: readonly string[], onStdout: (chunk: string) => void): Promise<Stream>;
 }
 

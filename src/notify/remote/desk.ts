@@ -36,6 +36,9 @@ export interface DeskOptions {
   replies: string;
 }
 
+/** The orchestrator's half (a plan proposed, approved, discarded), loaded only when the phone asks for it. */
+const orchestrate = (): Promise<typeof import('../../cli/orchestrate.js')> => import('../../cli/orchestrate.js');
+
 /** Events that ask for the human: a new message (a buzz) rather than an edit. */
 const ASKS = new Set(['ready', 'needs_help']);
 
@@ -113,7 +116,7 @@ export class Desk {
     if (command.kind === 'status') return void (await this.surface.post(chat, statusText(this.project.registry.listTasks(), this.options.prefix), [], answerTo));
     try {
       if (command.kind === 'plan') {
-        const { proposePlan, renderPlan } = await import('../../cli/orchestrate.js');
+        const { proposePlan, renderPlan } = await orchestrate();
         const { plan, tasks } = await proposePlan(this.project, command.request);
         for (const t of tasks) this.project.registry.recordEvent(t.id, 'proposed_remotely', { by: `${actor.via}:${who}` });
         const ids = tasks.map((t) => `#${t.id}`).join(', ');
@@ -160,14 +163,14 @@ export class Desk {
           return { ok: true, said: `Task ${task.id} cancelled.` };
         }
         case 'approve': {
-          const { approvePlan } = await import('../../cli/orchestrate.js');
+          const { approvePlan } = await orchestrate();
           const tasks = approvePlan(this.project, ask.task, actor);
           this.kick();
           await say(`Approved by ${who}: ${tasks.map((t) => `#${t.id} ${t.title}`).join('; ')}`);
           return { ok: true, said: `${tasks.length} task(s) queued.` };
         }
         case 'discard': {
-          const { discardPlan } = await import('../../cli/orchestrate.js');
+          const { discardPlan } = await orchestrate();
           const tasks = await discardPlan(this.project, ask.task, actor);
           await say(`Discarded by ${who}: ${tasks.map((t) => `#${t.id}`).join(', ')}`);
           return { ok: true, said: `${tasks.length} proposed task(s) discarded.` };

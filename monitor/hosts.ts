@@ -12,6 +12,8 @@ import type { SwarmConfig } from '../src/config/schema.js';
 import { hostSilentMessage, placedAgainMessage } from '../src/notify/messages.js';
 import type { Runners } from '../src/runners/runners.js';
 import type { HostUnreachableError } from '../src/runners/ssh/runner.js';
+import type { PodGoneError } from '../src/runners/kubernetes/cluster.js';
+import { errorMessage } from '../src/errors.js';
 import { worktreesRoot } from '../src/workspace/worktrees.js';
 import { hostVerdict } from './decide.js';
 
@@ -143,6 +145,36 @@ export class HostWatch {
     this.waiting.delete(task.id);
     log.warn({ task: task.id, host }, 'host gone; task placed again on this machine');
     if (attempt) this.leftBehind.push({ task: task.id, host, dir: attempt.session_dir });
+  }
+
+  /**
+   * The task's pod is gone (evicted, its node lost, deleted): nothing the agent did. The attempt is written off
+   * (no retry counted) and the task queued again on the same cluster: a new pod starts from its branch as
+   * last pushed to the forge.
+   */
+  podGone(task: TaskRow, err: PodGoneError): void {
+    const { registry, log } = this.deps;
+    const attempt = registry.latestAttempt(task.id, 'agent');
+    if (attempt && attempt.ended_at === null) registry.updateAttempt(attempt.id, { ended_at: this.deps.now(), outcome: 'pod_lost' });
+    if (registry.transition(task.id, task.state, 'queued', { event: 'placed_again', data: { from: task.host, to: task.host, why: err.message }, patch: { not_before: null } })) {
+      log.warn({ task: task.id, pod: err.pod, why: err.message }, 'pod gone; task placed again on its cluster (no retry spent)');
+    }
+  }
+
+  /** A task now waiting on a human lets its runner rest what it holds there (a cluster's sandbox scaled to zero). */
+  async rest(task: TaskRow): Promise<void> {
+    if (task.host === null) return;
+    try {
+      const runner = this.deps.runners.for(task);
+      if (!runner.rest) return;
+      // An agent still live (waiting on a question, say) is the human's to look at: nothing rests under it.
+      const attempt = this.deps.registry.latestAttempt(task.id, 'agent');
+      if (attempt && attempt.n === task.attempt && (await runner.look(attempt.session_dir, 0)).live.kind === 'running') return;
+      const what = await runner.rest(task);
+      if (what) this.deps.registry.recordEvent(task.id, 'rested', { host: task.host, what });
+    } catch (err) {
+      this.deps.log.warn({ task: task.id, host: task.host, error: errorMessage(err) }, 'could not let the task\'s place rest; it is kept as it is');
+    }
   }
 
   private async stopLeftBehind(): Promise<void> {

@@ -248,7 +248,7 @@ export class Monitor {
           continue;
         }
         if (err instanceof PodGoneError) {
-          this.podGone(task, err);
+          this.hosts.podGone(task, err);
           continue;
         }
         this.deps.log.error({ task: task.id, error: errorMessage(err) }, 'monitor could not handle task; will try again next tick');
@@ -310,7 +310,9 @@ export class Monitor {
         return this.waitOut(task, action.evidence, action.delay_ms);
       case 'needs_help':
         await this.leaveReview(task, action.evidence.reason === 'review_failed' ? 'failed' : 'cancelled', action.evidence.summary);
-        return this.fail(task, action.evidence, false);
+        this.fail(task, action.evidence, false);
+        await this.hosts.rest(task);
+        return null;
       case 'await_review': {
         // Said once, in the task's reason and an event; nothing else changes until the reviewer acts.
         if (task.reason === action.why) return null;
@@ -355,13 +357,15 @@ export class Monitor {
         const reviews = action.reviews ? { ...action.reviews, fixed: this.rounds.findingsFixed(task) } : undefined;
         const before = registry.events(task.id).filter((e) => e.kind === 'ready' && (JSON.parse(e.data ?? '{}') as { attempt?: number }).attempt === task.attempt).at(-1);
         const again = before ? ((JSON.parse(before.data ?? '{}') as { verified?: string }).verified ?? null) : null;
-        return registry.transition(task.id, task.state, 'ready', {
+        const moved = registry.transition(task.id, task.state, 'ready', {
           event: 'ready',
           data: { pr: pr?.number ?? null, verified, attempt: task.attempt, ...(round ? { round: round.id } : {}), ...(reviews ? { reviews } : {}), ...(action.screenshots?.length ? { screenshots: action.screenshots } : {}), ...(again ? { again_after: again } : {}), ...(openFindings ? { open_findings: openFindings } : {}) },
           patch: { ready_at: this.now(), evidence: null, reason: null, verified_sha: verified },
           // One notification per ready head: a task ready again after its branch moved says so once more.
           notify: { dedupe: `${task.id}:ready:${task.attempt}${again ? `:${verified ?? ''}` : ''}`, channels: this.channelsFor(task), message: readyMessage(task, pr?.number ?? null, this.hasCi(), reviews, (action.screenshots ?? []).map((file) => join(task.worktree, file)), again && verified ? { from: again, to: verified } : undefined) },
         });
+        if (moved) await this.hosts.rest(moved);
+        return moved;
       }
       case 'done': {
         await this.leaveReview(task, 'cancelled', 'the pull request was merged');
@@ -377,20 +381,6 @@ export class Monitor {
         await this.leaveReview(task, 'cancelled', action.why);
         if (registry.transition(task.id, task.state, 'cancelled', { event: 'cancelled', data: { why: action.why }, patch: { reason: action.why } })) registry.updatePr(task.id, { state: 'closed', closed_at: this.now() });
         return null;
-    }
-  }
-
-  /**
-   * The task's pod is gone (evicted, its node lost, deleted): nothing the agent did. The attempt is written off
-   * (no retry counted) and the task queued again on the same cluster: a new pod starts from its branch as
-   * last pushed to the forge.
-   */
-  private podGone(task: TaskRow, err: PodGoneError): void {
-    const { registry, log } = this.deps;
-    const attempt = registry.latestAttempt(task.id, 'agent');
-    if (attempt && attempt.ended_at === null) registry.updateAttempt(attempt.id, { ended_at: this.now(), outcome: 'pod_lost' });
-    if (registry.transition(task.id, task.state, 'queued', { event: 'placed_again', data: { from: task.host, to: task.host, why: err.message }, patch: { not_before: null } })) {
-      log.warn({ task: task.id, pod: err.pod, why: err.message }, 'pod gone; task placed again on its cluster (no retry spent)');
     }
   }
 

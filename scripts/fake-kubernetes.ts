@@ -17,12 +17,15 @@ import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { reconcileSandboxes, SANDBOX_KINDS, type SandboxObject } from './fake-kubernetes-sandboxes.js';
 
 export interface FakePod {
   metadata: { name: string; namespace: string; uid: string; resourceVersion: string; labels?: Record<string, string>; creationTimestamp: string; deletionTimestamp?: string };
-  spec: { containers: { name: string; image: string; command?: string[]; args?: string[]; env?: { name: string; value?: string }[]; resources?: unknown }[]; restartPolicy?: string; runtimeClassName?: string };
-  status: { phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed'; conditions?: { type: string; status: string; reason?: string; message?: string }[]; podIP?: string; containerStatuses?: unknown[] };
+  spec: { containers: { name: string; image: string; command?: string[]; args?: string[]; env?: EnvVar[]; resources?: unknown }[]; restartPolicy?: string; runtimeClassName?: string };
+  status: { phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed'; conditions?: { type: string; status: string; reason?: string; message?: string }[]; podIP?: string; containerStatuses?: { name: string; ready: boolean; state: { waiting?: { reason: string; message?: string } } }[] };
 }
+
+type EnvVar = { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } };
 
 export interface FakeKubernetes {
   url: string;
@@ -30,6 +33,8 @@ export interface FakeKubernetes {
   /** A kubeconfig file pointing at this server (context `fake`, namespace `swarm`). */
   kubeconfig: string;
   pods: Map<string, FakePod>;
+  /** The agent-sandbox objects by plural (`sandboxclaims`...), then `namespace/name`. */
+  objects: Map<string, Map<string, SandboxObject>>;
   /** Requests by verb and resource (`GET pods`, `WATCH pods`, `EXEC pods`...). */
   calls: Map<string, number>;
   /** Where a pod's /workspace is, on this machine. */
@@ -44,13 +49,24 @@ export interface FakeKubernetes {
 
 const status = (code: number, reason: string, message: string) => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
 
-export async function startFakeKubernetes(options: { sandboxCrds?: boolean; token?: string } = {}): Promise<FakeKubernetes> {
+export interface FakeKubernetesOptions {
+  /** Serve the agent-sandbox CRDs (v1alpha1) with their controller. */
+  sandboxCrds?: boolean;
+  token?: string;
+  /** The namespace's Secrets (name, then key): what a container's `secretKeyRef` env reads. A missing one keeps the pod waiting, as kubelet does. */
+  secrets?: Record<string, Record<string, string>>;
+  /** How long a scheduled pod takes to start (pulling its image, starting its container): Pending meanwhile. */
+  podStartMs?: number;
+}
+
+export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): Promise<FakeKubernetes> {
   const token = options.token ?? 'fake-kubernetes-token';
   const root = mkdtempSync(join(tmpdir(), 'swarm-fake-k8s-'));
   const pods = new Map<string, FakePod>();
   const mains = new Map<string, ChildProcess>();
   const calls = new Map<string, number>();
-  const watchers = new Set<{ namespace: string; res: ServerResponse }>();
+  const watchers = new Set<{ namespace: string; res: ServerResponse; selector: string | null }>();
+  const objects = new Map<string, Map<string, SandboxObject>>();
   let version = 1;
   let pending: string | null = null;
   const count = (key: string): void => void calls.set(key, (calls.get(key) ?? 0) + 1);
@@ -60,12 +76,29 @@ export async function startFakeKubernetes(options: { sandboxCrds?: boolean; toke
     res.writeHead(code, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
   };
+  /** `a=b,c=d`: equality selectors, all of them. */
+  const matches = (selector: string | null, labels: Record<string, string> | undefined): boolean =>
+    !selector || selector.split(',').every((term) => {
+      const [key, value] = term.split('=');
+      return labels?.[key!] === value;
+    });
   const notify = (type: 'ADDED' | 'MODIFIED' | 'DELETED', pod: FakePod): void => {
-    for (const w of watchers) if (w.namespace === pod.metadata.namespace) w.res.write(`${JSON.stringify({ type, object: pod })}\n`);
+    for (const w of watchers) if (w.namespace === pod.metadata.namespace && matches(w.selector, pod.metadata.labels)) w.res.write(`${JSON.stringify({ type, object: pod })}\n`);
+  };
+  let kicked = false;
+  /** The sandbox controller runs after any change (once for many in a row). */
+  const kick = (): void => {
+    if (!options.sandboxCrds || kicked) return;
+    kicked = true;
+    setImmediate(() => {
+      kicked = false;
+      reconcileSandboxes(objects, hands, makeObject, (_plural, object) => void (object.metadata.resourceVersion = String(++version)));
+    });
   };
   const touch = (pod: FakePod, type: 'ADDED' | 'MODIFIED' = 'MODIFIED'): void => {
     pod.metadata.resourceVersion = String(++version);
     notify(type, pod);
+    kick();
   };
 
   /** bubblewrap around a command: the host's files, the pod's folder at /workspace, the pod's name in its environment. */
@@ -87,10 +120,31 @@ export async function startFakeKubernetes(options: { sandboxCrds?: boolean; toke
     }
   };
 
+  /** The container's environment as kubelet makes it: values, and Secret keys read (a missing one is said). */
+  const envOf = (pod: FakePod): { env: Record<string, string> } | { missing: string } => {
+    const env: Record<string, string> = {};
+    for (const e of pod.spec.containers[0]!.env ?? []) {
+      const ref = e.valueFrom?.secretKeyRef;
+      if (e.value !== undefined) env[e.name] = e.value;
+      else if (ref) {
+        const value = options.secrets?.[ref.name]?.[ref.key];
+        if (value === undefined) return { missing: options.secrets?.[ref.name] ? `couldn't find key ${ref.key} in Secret ${pod.metadata.namespace}/${ref.name}` : `secret "${ref.name}" not found` };
+        env[e.name] = value;
+      }
+    }
+    return { env };
+  };
+
   const run = (pod: FakePod): void => {
     const name = pod.metadata.name;
     const container = pod.spec.containers[0]!;
-    const env = Object.fromEntries((container.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
+    const made = envOf(pod);
+    if ('missing' in made) {
+      pod.status = { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True' }], containerStatuses: [{ name: container.name, ready: false, state: { waiting: { reason: 'CreateContainerConfigError', message: made.missing } } }] };
+      touch(pod);
+      return;
+    }
+    const env = made.env;
     const argv = [...(container.command ?? ['sleep', 'infinity']), ...(container.args ?? [])];
     const child = confined(name, argv, env);
     const log = join(podDir(name), '..', `${name}.log`);
@@ -113,7 +167,10 @@ export async function startFakeKubernetes(options: { sandboxCrds?: boolean; toke
       return;
     }
     mkdirSync(podDir(pod.metadata.name), { recursive: true });
-    run(pod);
+    if (!options.podStartMs) return run(pod);
+    pod.status = { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True' }], containerStatuses: [{ name: pod.spec.containers[0]!.name, ready: false, state: { waiting: { reason: 'ContainerCreating' } } }] };
+    touch(pod);
+    setTimeout(() => pods.get(pod.metadata.name) === pod && run(pod), options.podStartMs).unref();
   };
 
   const remove = (name: string): FakePod | null => {
@@ -127,6 +184,82 @@ export async function startFakeKubernetes(options: { sandboxCrds?: boolean; toke
     notify('DELETED', pod);
     rmSync(podDir(name), { recursive: true, force: true });
     return pod;
+  };
+
+  const addPod = (namespace: string, name: string, labels: Record<string, string> | undefined, spec: FakePod['spec']): FakePod => {
+    const pod: FakePod = { metadata: { name, namespace, uid: `uid-${version}`, resourceVersion: String(++version), creationTimestamp: new Date().toISOString(), ...(labels ? { labels } : {}) }, spec, status: { phase: 'Pending' } };
+    pods.set(name, pod);
+    notify('ADDED', pod);
+    schedule(pod);
+    return pod;
+  };
+
+  const makeObject = (plural: string, namespace: string, body: { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec: Record<string, unknown> }): SandboxObject => {
+    const object: SandboxObject = { ...body, metadata: { ...body.metadata, namespace, uid: `uid-${version}`, resourceVersion: String(++version), creationTimestamp: new Date().toISOString() } };
+    if (!objects.has(plural)) objects.set(plural, new Map());
+    objects.get(plural)!.set(`${namespace}/${body.metadata.name}`, object);
+    kick();
+    return object;
+  };
+
+  /** The controller's hands on pods: what the API server does for a POST, a DELETE, a label change. */
+  const hands = {
+    create: (body: { metadata: { name: string; labels?: Record<string, string> }; spec: unknown }, namespace: string) => void (pods.has(body.metadata.name) || addPod(namespace, body.metadata.name, body.metadata.labels, body.spec as FakePod['spec'])),
+    remove: (name: string) => void remove(name),
+    exists: (name: string) => pods.has(name),
+    running: (name: string) => pods.get(name)?.status.phase === 'Running',
+    relabel: (name: string, labels: Record<string, string>) => {
+      const pod = pods.get(name);
+      if (pod) {
+        pod.metadata.labels = labels;
+        touch(pod);
+      }
+    },
+    list: (namespace: string) => [...pods.values()].filter((p) => p.metadata.namespace === namespace).map((p) => ({ name: p.metadata.name, ...(p.metadata.labels ? { labels: p.metadata.labels } : {}) })),
+  };
+
+  /** RFC 7386: objects merged, null deletes, anything else replaces. */
+  const mergePatch = (target: unknown, patch: unknown): unknown => {
+    if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
+    const out: Record<string, unknown> = typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+    for (const [key, value] of Object.entries(patch)) {
+      if (value === null) delete out[key];
+      else out[key] = mergePatch(out[key], value);
+    }
+    return out;
+  };
+
+  /** The agent-sandbox kinds: create, get, list, merge patch, delete (the controller does the rest). */
+  const customObjects = async (req: IncomingMessage, res: ServerResponse, group: string, namespace: string, plural: string, name: string | undefined): Promise<void> => {
+    const kind = SANDBOX_KINDS[plural];
+    if (!options.sandboxCrds || !kind || kind.group !== group) return json(res, 404, status(404, 'NotFound', `the server could not find the requested resource`));
+    if (!objects.has(plural)) objects.set(plural, new Map());
+    const store = objects.get(plural)!;
+    const verb = req.method === 'POST' ? 'CREATE' : req.method === 'GET' ? (name ? 'GET' : 'LIST') : req.method!;
+    count(`${verb} ${plural}`);
+    if (req.method === 'POST' && !name) {
+      const body = JSON.parse(await readBody(req)) as SandboxObject;
+      if (!body.metadata?.name) return json(res, 422, status(422, 'Invalid', `${kind.kind}.${group} is invalid: metadata.name: Required value`));
+      if (store.has(`${namespace}/${body.metadata.name}`)) return json(res, 409, status(409, 'AlreadyExists', `${plural}.${group} "${body.metadata.name}" already exists`));
+      return json(res, 201, makeObject(plural, namespace, body));
+    }
+    if (!name) return json(res, 200, { apiVersion: `${group}/v1alpha1`, kind: `${kind.kind}List`, metadata: { resourceVersion: String(version) }, items: [...store.values()].filter((o) => o.metadata.namespace === namespace) });
+    const object = store.get(`${namespace}/${name}`);
+    if (!object) return json(res, 404, status(404, 'NotFound', `${plural}.${group} "${name}" not found`));
+    if (req.method === 'GET') return json(res, 200, object);
+    if (req.method === 'PATCH') {
+      if (req.headers['content-type'] !== 'application/merge-patch+json') return json(res, 415, status(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`));
+      const patched = mergePatch(object, JSON.parse(await readBody(req))) as SandboxObject;
+      Object.assign(object, { spec: patched.spec, metadata: { ...patched.metadata, name: object.metadata.name, namespace, uid: object.metadata.uid, resourceVersion: String(++version) } });
+      kick();
+      return json(res, 200, object);
+    }
+    if (req.method === 'DELETE') {
+      store.delete(`${namespace}/${name}`);
+      kick();
+      return json(res, 200, object);
+    }
+    return json(res, 405, status(405, 'MethodNotAllowed', `${req.method} is not allowed here`));
   };
 
   const readBody = async (req: IncomingMessage): Promise<string> => {
@@ -149,6 +282,8 @@ export async function startFakeKubernetes(options: { sandboxCrds?: boolean; toke
         : [];
       return json(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups });
     }
+    const custom = /^\/apis\/([^/]+)\/v1alpha1\/namespaces\/([^/]+)\/([a-z]+)(?:\/([^/]+))?$/.exec(path);
+    if (custom) return customObjects(req, res, custom[1]!, custom[2]!, custom[3]!, custom[4]);
     const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+))?(?:\/(log))?$/.exec(path);
     if (!m) return json(res, 404, status(404, 'NotFound', `the server could not find the requested resource (${req.method} ${path})`));
     const [, namespace, name, sub] = m as unknown as [string, string, string | undefined, string | undefined];
@@ -158,24 +293,20 @@ export async function startFakeKubernetes(options: { sandboxCrds?: boolean; toke
       const podName = body.metadata?.name ?? `${body.metadata?.generateName ?? 'pod-'}${Math.random().toString(36).slice(2, 7)}`;
       if (!body.spec?.containers?.length) return json(res, 422, status(422, 'Invalid', `Pod "${podName}" is invalid: spec.containers: Required value`));
       if (pods.has(podName)) return json(res, 409, status(409, 'AlreadyExists', `pods "${podName}" already exists`));
-      const pod: FakePod = { metadata: { name: podName, namespace, uid: `uid-${version}`, resourceVersion: String(++version), creationTimestamp: new Date().toISOString(), ...(body.metadata?.labels ? { labels: body.metadata.labels } : {}) }, spec: body.spec, status: { phase: 'Pending' } };
-      pods.set(podName, pod);
-      notify('ADDED', pod);
-      schedule(pod);
-      return json(res, 201, pod);
+      return json(res, 201, addPod(namespace, podName, body.metadata?.labels, body.spec));
     }
     if (req.method === 'GET' && !name) {
       if (url.searchParams.get('watch') === 'true') {
         count('WATCH pods');
         res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
         res.flushHeaders();
-        const watcher = { namespace, res };
+        const watcher = { namespace, res, selector: url.searchParams.get('labelSelector') };
         watchers.add(watcher);
         req.on('close', () => watchers.delete(watcher));
         return;
       }
       count('LIST pods');
-      return json(res, 200, { kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: String(version) }, items: [...pods.values()].filter((p) => p.metadata.namespace === namespace) });
+      return json(res, 200, { kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: String(version) }, items: [...pods.values()].filter((p) => p.metadata.namespace === namespace && matches(url.searchParams.get('labelSelector'), p.metadata.labels)) });
     }
     const pod = name ? pods.get(name) : undefined;
     if (!pod || pod.metadata.namespace !== namespace) return json(res, 404, status(404, 'NotFound', `pods "${name}" not found`));
@@ -205,8 +336,8 @@ export async function startFakeKubernetes(options: { sandboxCrds?: boolean; toke
   const exec = (ws: WebSocket, name: string, command: string[], wants: { stdin: boolean; stdout: boolean; stderr: boolean }): void => {
     count('EXEC pods');
     // As kubelet does: the command gets the container's environment.
-    const container = pods.get(name)!.spec.containers[0]!;
-    const child = confined(name, command, Object.fromEntries((container.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!])));
+    const made = envOf(pods.get(name)!);
+    const child = confined(name, command, 'env' in made ? made.env : {});
     const frame = (channel: number, data: Buffer | string): void => {
       if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([channel]), Buffer.isBuffer(data) ? data : Buffer.from(data)]));
     };
@@ -286,6 +417,7 @@ export async function startFakeKubernetes(options: { sandboxCrds?: boolean; toke
     token,
     kubeconfig,
     pods,
+    objects,
     calls,
     podDir,
     unschedulable(message = '0/3 nodes are available: 3 Insufficient memory. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.') {

@@ -121,8 +121,8 @@ export const KubernetesConfig = z.strictObject({
   context: z.string().min(1).optional(),
   /** Default: the context's namespace. */
   namespace: z.string().min(1).optional(),
-  /** The agent image: node, git, swarm and the coding CLIs (docs/kubernetes.md has a reference Dockerfile). */
-  image: z.string().min(1),
+  /** The agent image: node, git, swarm and the coding CLIs (docs/kubernetes.md has a reference Dockerfile). Not needed with a SandboxTemplate of your own. */
+  image: z.string().min(1).optional(),
   /** How swarm is run in the image. */
   swarm: Argv.default(['swarm']),
   /** The Secret holding the forge token the pod clones and pushes with (never the token itself). */
@@ -132,7 +132,18 @@ export const KubernetesConfig = z.strictObject({
   resources: z.strictObject({ requests: z.record(z.string(), z.string()).optional(), limits: z.record(z.string(), z.string()).optional() }).optional(),
   /** Tasks running on the cluster at once, at most (the cluster's own capacity decides the rest). */
   slots: z.number().int().positive().default(4),
-});
+  /** Where the agent-sandbox CRDs are installed, a task claims a Sandbox of a SandboxTemplate instead of getting a plain pod. */
+  sandbox: z
+    .strictObject({
+      /** A SandboxTemplate of yours in the namespace (its pod, NetworkPolicy, warm pools are yours); default: swarm writes `swarm-<cluster>` from this config. */
+      template: z.string().min(1).optional(),
+      /** With swarm's template: sandboxes kept started for claims to adopt (a SandboxWarmPool); 0: none. */
+      warm_pool: z.number().int().min(0).default(0),
+      /** A task waiting on a human (ready, needs help) has its sandbox scaled to zero; a retry wakes it. */
+      rest_while_waiting: z.boolean().default(true),
+    })
+    .default({ warm_pool: 0, rest_while_waiting: true }),
+}).refine((c) => c.image !== undefined || c.sandbox.template !== undefined, { message: 'a cluster needs an "image" for its pods (or a "sandbox.template" of yours that names one)', path: ['image'] });
 export type KubernetesConfig = z.infer<typeof KubernetesConfig>;
 
 /** Another machine of the user's that runs tasks over SSH (the system's OpenSSH: ~/.ssh/config, the agent, ProxyJump work as they do). */

@@ -408,6 +408,7 @@ export class Daemon {
     await this.loopRunning;
     await this.pool.stop();
     this.spares.stop();
+    this.runners.close();
     // In-flight notifications get a moment; a hung channel never holds a stop (unsent rows go out next start).
     let grace: NodeJS.Timeout | undefined;
     await Promise.race([this.notifier.idle(), new Promise<void>((resolve) => (grace = setTimeout(resolve, 2_000)))]);

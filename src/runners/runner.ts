@@ -8,8 +8,8 @@
  * time and the transcript's tail together.
  *
  * Implementations: `local.ts` (this machine: sessions/ and workspace/ as they are), `ssh/runner.ts` (another
- * machine). A runner whose sessions live elsewhere carries the same session holder there and drives it with
- * `swarm host <op>` through `hosted.ts`, so an agent outlives the daemon and the connection alike; what differs
+ * machine), `kubernetes/runner.ts` (a pod per task on a cluster). A runner whose sessions live elsewhere
+ * carries the same session holder there and drives it with `swarm host <op>` through `hosted.ts`, so an agent outlives the daemon and the connection alike; what differs
  * between such runners is their transport (ssh, a pod's exec) and how code moves (a mirror, the forge).
  */
 import type { ClientMessage, HolderMessage, SessionSpec, SessionState } from '../sessions/protocol.js';
@@ -104,6 +104,14 @@ export interface Runner {
    * bytes (null: unknown) and whether swarm's sandbox can run there. This machine's own room is the scheduler's.
    */
   room?(): Promise<{ freeBytes: number | null; sandbox: boolean }>;
+  /**
+   * The task waits on a human (ready, needs help): what it holds there may be let go until it is needed
+   * again (a cluster scales its sandbox to zero; `checkoutPath` wakes it). Resolves with what was done, in
+   * words, or null when nothing was.
+   */
+  rest?(task: RunnerTask): Promise<string | null>;
+  /** Lets go of what the runner keeps open (a cluster's watch): the daemon stops. */
+  close?(): void;
   /** Removes the task's checkout (and with `deleteBranch`, its branch there); keeps one with uncommitted work unless forced. */
   removeCheckout(task: RunnerTask, options: { force?: boolean; deleteBranch?: boolean }): Promise<RemoveResult>;
 }

@@ -26,6 +26,10 @@ export class Runners {
   all(): Runner[] {
     return [...this.byName.values()];
   }
+
+  close(): void {
+    for (const runner of this.byName.values()) runner.close?.();
+  }
 }
 
 /** This machine only: for a room used on its own (a benchmark, a test of one room). */

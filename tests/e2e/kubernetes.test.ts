@@ -20,7 +20,7 @@ describe('the Kubernetes runner', () => {
   beforeEach(async () => {
     box = sandbox('k8s');
     ({ gh, bare } = await githubFor(box));
-    k8s = await startFakeKubernetes();
+    k8s = await startFakeKubernetes({ secrets: { 'swarm-forge': { token: TOKEN } } });
     actionsRunner(gh, bare);
     writeConfig(box, {
       forge: 'github',

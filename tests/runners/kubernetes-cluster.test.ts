@@ -93,6 +93,8 @@ describe('a pod\'s state, in words', () => {
     [{ status: { phase: 'Failed' } }, { kind: 'ended', phase: 'Failed' }],
     [{ status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes are available' }] } }, { kind: 'unschedulable', why: '0/3 nodes are available' }],
     [{ status: { phase: 'Pending' } }, { kind: 'pending', why: null }],
+    [{ status: { phase: 'Pending', containerStatuses: [{ name: 'agent', ready: false, state: { waiting: { reason: 'ContainerCreating' } } }] } }, { kind: 'pending', why: 'ContainerCreating' }],
+    [{ status: { phase: 'Pending', containerStatuses: [{ name: 'agent', ready: false, state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "ghcr.io/acme/agent:2"' } } }] } }, { kind: 'pending', why: 'ImagePullBackOff: Back-off pulling image "ghcr.io/acme/agent:2"' }],
     [{ metadata: { deletionTimestamp: new Date() }, status: { phase: 'Running' } }, { kind: 'gone' }],
   ] as [V1Pod | null, unknown][])('%j', (p, want) => expect(podState(p)).toEqual(want));
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { podManifest, podName, sandboxClaim, type PodTemplate } from '../../src/runners/kubernetes/manifests.js';
+import { podManifest, podName, sandboxClaim, sandboxTemplate, sandboxWarmPool, type PodTemplate } from '../../src/runners/kubernetes/manifests.js';
+import { sandboxPod } from '../../src/runners/kubernetes/placement.js';
 import { KubeCluster, podState } from '../../src/runners/kubernetes/cluster.js';
 import { startFakeKubernetes } from '../../scripts/fake-kubernetes.js';
 import { waitFor } from '../../src/wait.js';
@@ -37,17 +38,35 @@ describe('what swarm asks a cluster for', () => {
     expect(pod.spec!.containers[0]!.resources).toEqual({ requests: { memory: '3Gi', cpu: '1' }, limits: { memory: '4Gi' } });
   });
 
-  it('with the agent-sandbox CRDs, a claim on the template, named as the pod would be', () => {
-    expect(sandboxClaim({ repo: 'shop', id: 7 }, { ...template, sandbox_template: 'swarm-agent' })).toEqual({
+  it('with the agent-sandbox CRDs, a claim on the template, named as the pod would be, its pod labelled as swarm\'s pods are', () => {
+    expect(sandboxClaim({ repo: 'shop', id: 7 }, 'swarm-agent')).toEqual({
       apiVersion: 'extensions.agents.x-k8s.io/v1alpha1',
       kind: 'SandboxClaim',
-      metadata: { name: 'swarm-shop-t7', labels: { 'worktree-swarm.dev/task': '7' } },
-      spec: { sandboxTemplateRef: { name: 'swarm-agent' } },
+      metadata: { name: 'swarm-shop-t7', labels: { 'worktree-swarm.dev/task': '7', 'worktree-swarm.dev/repo': 'shop' } },
+      spec: { sandboxTemplateRef: { name: 'swarm-agent' }, additionalPodMetadata: { labels: { 'worktree-swarm.dev/task': '7', 'worktree-swarm.dev/repo': 'shop' } } },
     });
+    // No env injected: that would force a cold start past the warm pool, and the token stays a Secret reference in the template.
+    expect(JSON.stringify(sandboxClaim({ repo: 'shop', id: 7 }, 'swarm-agent'))).not.toContain('env');
+  });
+
+  it('the template swarm writes holds the same pod as swarm would make, token by reference; its warm pool names it', () => {
+    const written = sandboxTemplate('swarm-cluster', { ...template, runtime_class: 'gvisor' });
+    const podTemplate = written.spec!.podTemplate as { spec: unknown };
+    expect(podTemplate.spec).toEqual(podManifest({ repo: 'shop', id: 7 }, { ...template, runtime_class: 'gvisor' }).spec);
+    expect(JSON.stringify(written)).not.toContain('"value":"token');
+    expect(sandboxWarmPool('swarm-cluster', 'swarm-cluster', 2)).toMatchObject({ kind: 'SandboxWarmPool', metadata: { name: 'swarm-cluster' }, spec: { replicas: 2, sandboxTemplateRef: { name: 'swarm-cluster' } } });
+  });
+
+  it.each([
+    ['a started pool pod', { metadata: { name: 'swarm-shop-t7', annotations: { 'agents.x-k8s.io/pod-name': 'swarm-cluster-x1y2z' } } }, 'swarm-cluster-x1y2z'],
+    ['a pod of its own', { metadata: { name: 'swarm-shop-t7' } }, 'swarm-shop-t7'],
+    ['an empty annotation', { metadata: { name: 'swarm-shop-t7', annotations: { 'agents.x-k8s.io/pod-name': '' } } }, 'swarm-shop-t7'],
+  ])('a Sandbox with %s: its pod is %s', (_what, sandbox, want) => {
+    expect(sandboxPod(sandbox)).toBe(want);
   });
 
   it('the pod as built is what the official client sends and the API server takes', async () => {
-    const k8s = await startFakeKubernetes();
+    const k8s = await startFakeKubernetes({ secrets: { 'swarm-forge': { token: 'forge-token' } } });
     try {
       const cluster = KubeCluster.load({ kubeconfig: k8s.kubeconfig });
       await cluster.createPod(podManifest({ repo: 'shop', id: 7 }, template));

@@ -6,7 +6,7 @@
  * isolates, limits and restarts; this file only asks and reports, in words.
  */
 import { PassThrough, Writable } from 'node:stream';
-import { ApisApi, CoreV1Api, Exec, KubeConfig, Watch, type V1Pod, type V1Status } from '@kubernetes/client-node';
+import { ApisApi, CoreV1Api, CustomObjectsApi, Exec, KubeConfig, PatchStrategy, setHeaderOptions, Watch, type V1Pod, type V1Status } from '@kubernetes/client-node';
 // Not re-exported by the package's index: its exec socket handler, wrapped below.
 import { WebSocketHandler, type WebSocketInterface } from '@kubernetes/client-node/dist/web-socket-handler.js';
 import { errorMessage, SwarmError } from '../../errors.js';
@@ -22,6 +22,24 @@ export class PodGoneError extends SwarmError {
   constructor(readonly pod: string, message: string) {
     super('SWARM_POD_GONE', message);
   }
+}
+
+/** The agent-sandbox kinds swarm uses (v1alpha1), by where the API serves them. */
+export const CRDS = {
+  Sandbox: { group: 'agents.x-k8s.io', version: 'v1alpha1', plural: 'sandboxes' },
+  SandboxClaim: { group: 'extensions.agents.x-k8s.io', version: 'v1alpha1', plural: 'sandboxclaims' },
+  SandboxTemplate: { group: 'extensions.agents.x-k8s.io', version: 'v1alpha1', plural: 'sandboxtemplates' },
+  SandboxWarmPool: { group: 'extensions.agents.x-k8s.io', version: 'v1alpha1', plural: 'sandboxwarmpools' },
+} as const;
+export type CrdKind = keyof typeof CRDS;
+
+/** An object of those kinds, as far as swarm reads it. */
+export interface SandboxObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string>; resourceVersion?: string; deletionTimestamp?: string | Date };
+  spec?: Record<string, unknown>;
+  status?: { sandbox?: { name?: string }; replicas?: number; readyReplicas?: number; conditions?: { type: string; status: string; reason?: string; message?: string }[] };
 }
 
 export interface ClusterOptions {
@@ -50,6 +68,9 @@ export function podState(pod: V1Pod | null): PodState {
   if (phase === 'Succeeded' || phase === 'Failed') return { kind: 'ended', phase };
   const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
   if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') return { kind: 'unschedulable', why: scheduled.message ?? 'no node has room for it' };
+  // Placed, not started: the container's own reason (pulling its image, a Secret it names not there).
+  const waiting = pod.status?.containerStatuses?.find((c) => c.state?.waiting)?.state?.waiting;
+  if (waiting?.reason) return { kind: 'pending', why: `${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}` };
   return { kind: 'pending', why: scheduled?.message ?? null };
 }
 
@@ -117,11 +138,12 @@ export class KubeCluster {
     return new KubeCluster(kc, options.namespace ?? fromContext ?? 'default');
   }
 
-  /** Whether the agent-sandbox CRDs are installed (SandboxClaim, SandboxTemplate): asked by discovery. */
+  /** Whether the agent-sandbox CRDs are installed (Sandbox, SandboxClaim, SandboxTemplate at v1alpha1, the version swarm speaks): asked by discovery. */
   async sandboxCrds(): Promise<boolean> {
     try {
       const groups = await this.kc.makeApiClient(ApisApi).getAPIVersions();
-      return groups.groups.some((g) => g.name === 'extensions.agents.x-k8s.io');
+      const serves = (group: string): boolean => groups.groups.some((g) => g.name === group && g.versions.some((v) => v.version === 'v1alpha1'));
+      return serves('agents.x-k8s.io') && serves('extensions.agents.x-k8s.io');
     } catch (err) {
       throw new ClusterError(`The cluster (context ${this.context}) did not answer discovery: ${said(err)}.`);
     }
@@ -146,7 +168,7 @@ export class KubeCluster {
 
   /** The pod, running; one deleted, evicted or ended is gone for swarm's purposes (its sessions with it). */
   private async livePod(name: string): Promise<V1Pod> {
-    const pod = await this.readPod(name);
+    const pod = this.known?.get(name) ?? (await this.readPod(name));
     const state = podState(pod);
     if (state.kind === 'gone' || state.kind === 'ended') throw new PodGoneError(name, `Pod ${name} is gone from namespace ${this.namespace}${state.kind === 'ended' ? ` (it ${state.phase === 'Failed' ? 'failed or was evicted' : 'ended'})` : ''}.`);
     if (state.kind !== 'running') throw new ClusterError(`Pod ${name} is not running yet (${state.kind}${'why' in state && state.why ? `: ${state.why}` : ''}).`);
@@ -161,13 +183,72 @@ export class KubeCluster {
     }
   }
 
+  /** The namespace's pods with `labelSelector`, and the list's resourceVersion (where a watch of them starts). */
+  async listPods(labelSelector: string): Promise<{ pods: V1Pod[]; resourceVersion: string }> {
+    try {
+      const list = await this.core.listNamespacedPod({ namespace: this.namespace, labelSelector });
+      return { pods: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };
+    } catch (err) {
+      throw new ClusterError(`Could not list pods in namespace ${this.namespace}: ${said(err)}.`);
+    }
+  }
+
   /**
    * The namespace's pods as they change (one watch, not a poll per pod): `onPod` for each change, `null` pod
-   * for a deletion. Resolves with a stop function once the watch is open.
+   * for a deletion; from `resourceVersion` on when given (after a list). Resolves with a stop function once
+   * the watch is open; `onEnd` when the server ends it (as servers do every few minutes) or it breaks.
    */
-  async watchPods(onPod: (name: string, pod: V1Pod | null) => void, onEnd: (err: unknown) => void): Promise<() => void> {
-    const request = await new Watch(this.kc).watch(`/api/v1/namespaces/${this.namespace}/pods`, {}, (type: string, pod: V1Pod) => onPod(pod.metadata?.name ?? '', type === 'DELETED' ? null : pod), onEnd);
+  async watchPods(onPod: (name: string, pod: V1Pod | null) => void, onEnd: (err: unknown) => void, options: { labelSelector?: string; resourceVersion?: string } = {}): Promise<() => void> {
+    const query = { ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}), ...(options.resourceVersion ? { resourceVersion: options.resourceVersion } : {}), allowWatchBookmarks: true };
+    const request = await new Watch(this.kc).watch(`/api/v1/namespaces/${this.namespace}/pods`, query, (type: string, pod: V1Pod) => {
+      if (type === 'BOOKMARK' || type === 'ERROR') return;
+      onPod(pod.metadata?.name ?? '', type === 'DELETED' ? null : pod);
+    }, onEnd);
     return () => request.abort();
+  }
+
+  /** Pods known from a watch (pods.ts): asked before the API, so a running pod costs no request per exec. */
+  known: { get(name: string): V1Pod | undefined } | null = null;
+
+  /** A custom object of the agent-sandbox CRDs (or null when there is none of that name). */
+  async readObject(kind: CrdKind, name: string): Promise<SandboxObject | null> {
+    try {
+      return (await this.custom().getNamespacedCustomObject({ ...CRDS[kind], namespace: this.namespace, name })) as SandboxObject;
+    } catch (err) {
+      if ((err as { code?: number }).code === 404) return null;
+      throw new ClusterError(`Could not read ${kind} ${name}: ${said(err)}.`);
+    }
+  }
+
+  async createObject(kind: CrdKind, body: SandboxObject): Promise<SandboxObject> {
+    try {
+      return (await this.custom().createNamespacedCustomObject({ ...CRDS[kind], namespace: this.namespace, body })) as SandboxObject;
+    } catch (err) {
+      throw new ClusterError(`The cluster refused ${kind} ${body.metadata?.name ?? ''} in namespace ${this.namespace}: ${said(err)}.`);
+    }
+  }
+
+  /** A JSON merge patch of the object (RFC 7386). */
+  async patchObject(kind: CrdKind, name: string, patch: Record<string, unknown>): Promise<SandboxObject> {
+    try {
+      return (await this.custom().patchNamespacedCustomObject({ ...CRDS[kind], namespace: this.namespace, name, body: patch }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch))) as SandboxObject;
+    } catch (err) {
+      throw new ClusterError(`Could not change ${kind} ${name}: ${said(err)}.`);
+    }
+  }
+
+  async deleteObject(kind: CrdKind, name: string): Promise<void> {
+    try {
+      await this.custom().deleteNamespacedCustomObject({ ...CRDS[kind], namespace: this.namespace, name });
+    } catch (err) {
+      if ((err as { code?: number }).code !== 404) throw new ClusterError(`Could not delete ${kind} ${name}: ${said(err)}.`);
+    }
+  }
+
+  private customApi: CustomObjectsApi | null = null;
+  private custom(): CustomObjectsApi {
+    this.customApi ??= this.kc.makeApiClient(CustomObjectsApi);
+    return this.customApi;
   }
 
   /** Runs `argv` in the pod's first container (or `container`); stdin from `input`. Its exit code and output. */

@@ -5,9 +5,11 @@
  * registry); the container runs as a user, without privilege escalation; the runtime class (gVisor, Kata)
  * and the resources come from the config.
  */
-import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import type { V1Container, V1Pod, V1PodSpec } from '@kubernetes/client-node';
+import type { SandboxObject } from './cluster.js';
 
 export interface PodTemplate {
+  /** The agent image (a pod built by swarm, or the SandboxTemplate swarm writes). */
   image: string;
   /** How swarm runs in the image (`swarm`, or node and a path). */
   swarm: readonly string[];
@@ -15,8 +17,6 @@ export interface PodTemplate {
   token_secret: { name: string; key: string };
   runtime_class?: string | undefined;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> } | undefined;
-  /** The SandboxTemplate a claim names, when the agent-sandbox CRDs are there. */
-  sandbox_template?: string | undefined;
 }
 
 export interface PodTask {
@@ -27,6 +27,8 @@ export interface PodTask {
 
 export const TASK_LABEL = 'worktree-swarm.dev/task';
 export const REPO_LABEL = 'worktree-swarm.dev/repo';
+/** On what swarm writes for itself (a SandboxTemplate, a warm pool). */
+export const MANAGED_LABEL = 'worktree-swarm.dev/managed';
 
 function slug(repo: string): string {
   return repo.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40).replace(/-+$/, '') || 'repo';
@@ -54,28 +56,53 @@ function container(template: PodTemplate): V1Container {
   };
 }
 
-export function podManifest(task: PodTask, template: PodTemplate): V1Pod {
+/** The pod's spec, the same for a pod swarm makes and for the SandboxTemplate it writes. */
+function podSpec(template: PodTemplate): V1PodSpec {
   return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name: podName(task), labels: { [TASK_LABEL]: String(task.id), [REPO_LABEL]: slug(task.repo) } },
-    spec: {
-      restartPolicy: 'Never',
-      automountServiceAccountToken: false,
-      enableServiceLinks: false,
-      ...(template.runtime_class ? { runtimeClassName: template.runtime_class } : {}),
-      containers: [container(template)],
-      volumes: [{ name: 'workspace', emptyDir: {} }],
-    },
+    restartPolicy: 'Never',
+    automountServiceAccountToken: false,
+    enableServiceLinks: false,
+    ...(template.runtime_class ? { runtimeClassName: template.runtime_class } : {}),
+    containers: [container(template)],
+    volumes: [{ name: 'workspace', emptyDir: {} }],
   };
 }
 
-/** A claim on the template's warm pool (extensions.agents.x-k8s.io), named as the pod would be. */
-export function sandboxClaim(task: PodTask, template: PodTemplate & { sandbox_template: string }): Record<string, unknown> {
+function labels(task: PodTask): Record<string, string> {
+  return { [TASK_LABEL]: String(task.id), [REPO_LABEL]: slug(task.repo) };
+}
+
+/** Selects one repository's pods (a claimed sandbox's pod carries the labels too). */
+export function repoSelector(repo: string): string {
+  return `${REPO_LABEL}=${slug(repo)}`;
+}
+
+export function podManifest(task: PodTask, template: PodTemplate): V1Pod {
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name: podName(task), labels: labels(task) }, spec: podSpec(template) };
+}
+
+const EXTENSIONS = 'extensions.agents.x-k8s.io/v1alpha1';
+
+/**
+ * A claim on a SandboxTemplate (extensions.agents.x-k8s.io), named as the pod would be: the controller makes
+ * (or adopts from a warm pool) a Sandbox and its pod, which carries the task's labels. No environment is
+ * injected (that would force a cold start): the template carries the Secret reference.
+ */
+export function sandboxClaim(task: PodTask, templateName: string): SandboxObject {
   return {
-    apiVersion: 'extensions.agents.x-k8s.io/v1alpha1',
+    apiVersion: EXTENSIONS,
     kind: 'SandboxClaim',
-    metadata: { name: podName(task), labels: { [TASK_LABEL]: String(task.id) } },
-    spec: { sandboxTemplateRef: { name: template.sandbox_template } },
+    metadata: { name: podName(task), labels: labels(task) },
+    spec: { sandboxTemplateRef: { name: templateName }, additionalPodMetadata: { labels: labels(task) } },
   };
+}
+
+/** The SandboxTemplate swarm writes from the config when none of the user's is named: the same pod as swarm would make. */
+export function sandboxTemplate(name: string, template: PodTemplate): SandboxObject {
+  return { apiVersion: EXTENSIONS, kind: 'SandboxTemplate', metadata: { name, labels: { [MANAGED_LABEL]: 'true' } }, spec: { podTemplate: { metadata: { labels: { [MANAGED_LABEL]: 'true' } }, spec: podSpec(template) } } };
+}
+
+/** Sandboxes of the template kept started, so a claim adopts one instead of waiting for a pod. */
+export function sandboxWarmPool(name: string, templateName: string, replicas: number): SandboxObject {
+  return { apiVersion: EXTENSIONS, kind: 'SandboxWarmPool', metadata: { name, labels: { [MANAGED_LABEL]: 'true' } }, spec: { replicas, sandboxTemplateRef: { name: templateName } } };
 }

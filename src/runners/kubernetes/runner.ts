@@ -19,8 +19,12 @@ import type { ReportAsk } from '../../forge/ci-reports.js';
 import { HostedSessions } from '../hosted.js';
 import type { Runner, RunnerTask, SessionConnection, SessionStart, SessionView } from '../runner.js';
 import { KubeCluster, podState } from './cluster.js';
-import { podManifest, podName } from './manifests.js';
+import { repoSelector } from './manifests.js';
+import { PodPlacement, SandboxPlacement, type Placement } from './placement.js';
+import { PodWatch } from './pods.js';
 import { PodTransport } from './transport.js';
+
+export { ClusterWaitError } from './placement.js';
 
 const WORKSPACE = '/workspace';
 const CHECKOUT = `${WORKSPACE}/checkout`;
@@ -36,15 +40,14 @@ if git rev-parse --verify --quiet "refs/remotes/origin/$branch" >/dev/null; then
 cd .. && rm -rf checkout; exit 1
 `;
 
-/** The cluster cannot take the task now (its pod is not running yet): the task waits, no retry spent. */
-export class ClusterWaitError extends SwarmError {
-  constructor(readonly cluster: string, message: string) {
-    super('SWARM_CLUSTER_WAIT', message);
-  }
-}
-
 export class KubeRunner implements Runner {
   private loaded: KubeCluster | null = null;
+  private placing: Promise<Placement> | null = null;
+  private watch: PodWatch | null = null;
+  /** Each pod's sessions (their looks read ahead by a pass are kept there). */
+  private readonly sessions = new Map<string, HostedSessions>();
+  /** The pod each task was last placed in. */
+  private readonly placed = new Map<number, string>();
 
   constructor(readonly name: string, private readonly options: KubernetesConfig, private readonly repoRoot: string, private readonly config: SwarmConfig) {}
 
@@ -53,25 +56,50 @@ export class KubeRunner implements Runner {
     return this.loaded;
   }
 
+  /** A claim on a SandboxTemplate where the agent-sandbox CRDs are installed, else a plain pod: asked once. */
+  private placement(): Promise<Placement> {
+    this.placing ??= (async (): Promise<Placement> => {
+      const cluster = this.cluster();
+      const { image, swarm, token_secret, runtime_class, resources, sandbox } = this.options;
+      const pod = image ? { image, swarm, token_secret, runtime_class, resources } : null;
+      if (await cluster.sandboxCrds()) return new SandboxPlacement(cluster, this.name, { template: sandbox.template ?? `swarm-${this.name.toLowerCase().replace(/[^a-z0-9-]+/g, '-')}`, pod: sandbox.template ? null : pod, warmPool: sandbox.warm_pool });
+      if (!pod) throw new SwarmError('SWARM_CLUSTER', `Cluster ${this.name} has no agent-sandbox CRDs, so its tasks run in plain pods: set kubernetes.${this.name}.image (a SandboxTemplate is used only where the CRDs are installed).`);
+      return new PodPlacement(cluster, this.name, pod);
+    })().catch((err: unknown) => {
+      this.placing = null;
+      throw err;
+    });
+    return this.placing;
+  }
+
   /** This repository's name on the cluster: its folder and a hash of its path. */
   private repo(): string {
     return `${basename(this.repoRoot)}-${createHash('sha256').update(this.repoRoot).digest('hex').slice(0, 6)}`;
   }
 
-  private pod(task: { id: number }): string {
-    return podName({ repo: this.repo(), id: task.id });
+  /** The pod the task's checkout is in (as placed, or as the cluster says). */
+  private async pod(task: { id: number }): Promise<string> {
+    const known = this.placed.get(task.id) ?? (await (await this.placement()).podOf({ id: task.id, repo: this.repo() }));
+    if (!known) throw new SwarmError('SWARM_CLUSTER', `task ${task.id} has no pod on cluster ${this.name} now`);
+    return known;
+  }
+
+  private sessionsIn(pod: string): HostedSessions {
+    let sessions = this.sessions.get(pod);
+    if (!sessions) this.sessions.set(pod, (sessions = new HostedSessions(this.name, new PodTransport(this.cluster(), pod), this.options.swarm)));
+    return sessions;
   }
 
   /** Session folders name their pod: `/workspace/s/<pod>/<session>`. */
   private sessionsOf(dir: string): HostedSessions {
-    const pod = /^\/workspace\/s\/([a-z0-9-]+)\//.exec(dir)?.[1];
+    const pod = /^\/workspace\/s\/([a-z0-9.-]+)\//.exec(dir)?.[1];
     if (!pod) throw new SwarmError('SWARM_CLUSTER', `${dir} is not a session folder of cluster ${this.name}`);
-    return new HostedSessions(this.name, new PodTransport(this.cluster(), pod), this.options.swarm);
+    return this.sessionsIn(pod);
   }
 
   async freshSession(task: RunnerTask, base: string): Promise<{ sessionId: string; dir: string }> {
-    const pod = this.pod(task);
-    return new HostedSessions(this.name, new PodTransport(this.cluster(), pod), this.options.swarm).fresh(`${WORKSPACE}/s/${pod}`, base);
+    const pod = await this.pod(task);
+    return this.sessionsIn(pod).fresh(`${WORKSPACE}/s/${pod}`, base);
   }
 
   start(dir: string, spec: SessionStart, files: Record<string, string> = {}): Promise<SessionState> {
@@ -83,11 +111,30 @@ export class KubeRunner implements Runner {
     return this.sessionsOf(dir).look(dir, tailBytes);
   }
 
+  /**
+   * The monitor's pass: the pods' states come from one watch of this repository's pods (opened on the first
+   * pass), so each session costs one exec (the holder's record) and no pod read. A session whose look fails
+   * is left out: its task's own look says why in its turn.
+   */
   async lookAll(dirs: readonly string[], tailBytes: number): Promise<Map<string, SessionView>> {
-    // One exec per pod (each task has its own).
+    const cluster = this.cluster();
+    if (!this.watch) {
+      this.watch = new PodWatch(cluster, repoSelector(this.repo()));
+      cluster.known = this.watch;
+    }
+    await this.watch.ensure().catch(() => undefined);
     const all = new Map<string, SessionView>();
-    await Promise.all(dirs.map(async (dir) => all.set(dir, await this.look(dir, tailBytes))));
+    await Promise.all(dirs.map(async (dir) => {
+      const sessions = this.sessionsOf(dir);
+      const view = (await sessions.lookAll([dir], tailBytes).catch(() => null))?.get(dir);
+      if (view) all.set(dir, view);
+    }));
     return all;
+  }
+
+  /** The pod watch let go (the daemon stops). */
+  close(): void {
+    this.watch?.close();
   }
 
   kill(dir: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<boolean> {
@@ -111,21 +158,27 @@ export class KubeRunner implements Runner {
   }
 
   /**
-   * The task's pod, made if it is not there; the checkout's place in it once it runs. A pod the cluster has
-   * not placed yet (no room: Pending, unschedulable) leaves the task queued with the scheduler's words.
+   * The task's pod, made (or claimed) if it has none; the checkout's place in it once it runs. A pod the
+   * cluster has not placed yet (no room: Pending, unschedulable) leaves the task queued with the scheduler's words.
    */
   async checkoutPath(task: RunnerTask): Promise<string> {
-    const cluster = this.cluster();
-    const name = this.pod(task);
-    let pod = await cluster.readPod(name);
-    if (!pod) pod = await cluster.createPod(podManifest({ repo: this.repo(), id: task.id }, { image: this.options.image, swarm: this.options.swarm, token_secret: this.options.token_secret, runtime_class: this.options.runtime_class, resources: this.options.resources }));
-    const state = podState(pod);
-    if (state.kind === 'running') return CHECKOUT;
-    if (state.kind === 'unschedulable') throw new ClusterWaitError(this.name, `cluster ${this.name} has no room for pod ${name} yet: ${state.why}`);
-    if (state.kind === 'pending') throw new ClusterWaitError(this.name, `pod ${name} on cluster ${this.name} is starting${state.why ? `: ${state.why}` : ''}`);
-    // Ended or going: a fresh pod next time.
-    await cluster.deletePod(name);
-    throw new ClusterWaitError(this.name, `pod ${name} on cluster ${this.name} had ended; a new one is made`);
+    const pod = await (await this.placement()).place({ id: task.id, repo: this.repo() });
+    this.placed.set(task.id, pod);
+    return CHECKOUT;
+  }
+
+  /**
+   * The task waits on a human: where the cluster allows (a Sandbox), its pod is scaled to zero until a retry
+   * wakes it; the branch is on the forge, and a woken pod clones it again. A plain pod is kept.
+   */
+  async rest(task: RunnerTask): Promise<string | null> {
+    if (!this.options.sandbox.rest_while_waiting) return null;
+    const rested = await (await this.placement()).rest({ id: task.id, repo: this.repo() });
+    if (!rested) return null;
+    const pod = this.placed.get(task.id);
+    this.placed.delete(task.id);
+    if (pod) this.sessions.delete(pod);
+    return `sandbox of task ${task.id} on cluster ${this.name} scaled to zero while it waits for you`;
   }
 
   /** The forge's URL for this repository, as the pod clones it. */
@@ -136,22 +189,25 @@ export class KubeRunner implements Runner {
   }
 
   async prepare(task: RunnerTask, _options: { start: string; kind: WorkspaceKind }): Promise<{ how: 'created' | 'reused'; installs: DepsOutcome[]; gitDirs: string[] }> {
-    const result = await this.cluster().exec(this.pod(task), ['sh', '-s', '--', await this.forgeUrl(), task.branch, task.base], { input: CHECKOUT_SCRIPT, timeoutMs: 10 * 60_000 });
+    const pod = await this.pod(task);
+    const result = await this.cluster().exec(pod, ['sh', '-s', '--', await this.forgeUrl(), task.branch, task.base], { input: CHECKOUT_SCRIPT, timeoutMs: 10 * 60_000 });
     const how = result.stdout.trim().split('\n').at(-1);
-    if (result.code !== 0 || (how !== 'created' && how !== 'reused')) throw new SwarmError('SWARM_CLUSTER', `could not clone the repository from the forge in pod ${this.pod(task)}: ${result.stderr.trim().split('\n').at(-1) || 'no answer'}`);
+    if (result.code !== 0 || (how !== 'created' && how !== 'reused')) throw new SwarmError('SWARM_CLUSTER', `could not clone the repository from the forge in pod ${pod}: ${result.stderr.trim().split('\n').at(-1) || 'no answer'}`);
     return { how, installs: [], gitDirs: [`${CHECKOUT}/.git`] };
   }
 
   /** The pod pushes the task's branch to the forge; it is fetched here from there. */
   async fetchBranch(task: RunnerTask): Promise<FetchBack> {
-    const pushed = await this.cluster().exec(this.pod(task), ['git', '-C', CHECKOUT, 'push', '--quiet', '--force', 'origin', `refs/heads/${task.branch}:refs/heads/${task.branch}`], { timeoutMs: 5 * 60_000 });
-    if (pushed.code !== 0) throw new SwarmError('SWARM_CLUSTER', `pod ${this.pod(task)} could not push ${task.branch} to the forge: ${pushed.stderr.trim().split('\n').at(-1) ?? ''}`);
+    const pod = await this.pod(task);
+    const pushed = await this.cluster().exec(pod, ['git', '-C', CHECKOUT, 'push', '--quiet', '--force', 'origin', `refs/heads/${task.branch}:refs/heads/${task.branch}`], { timeoutMs: 5 * 60_000 });
+    if (pushed.code !== 0) throw new SwarmError('SWARM_CLUSTER', `pod ${pod} could not push ${task.branch} to the forge: ${pushed.stderr.trim().split('\n').at(-1) ?? ''}`);
     return fetchBack(this.repoRoot, this.config.github.remote, task.branch);
   }
 
   async uncommitted(task: RunnerTask): Promise<string[]> {
-    const result = await this.cluster().exec(this.pod(task), ['git', '-C', CHECKOUT, 'status', '--porcelain=v1', '-z', '--untracked-files=all']);
-    if (result.code !== 0) throw new SwarmError('SWARM_GIT_FAILED', `git status in pod ${this.pod(task)} failed: ${result.stderr.trim()}`);
+    const pod = await this.pod(task);
+    const result = await this.cluster().exec(pod, ['git', '-C', CHECKOUT, 'status', '--porcelain=v1', '-z', '--untracked-files=all']);
+    if (result.code !== 0) throw new SwarmError('SWARM_GIT_FAILED', `git status in pod ${pod} failed: ${result.stderr.trim()}`);
     return porcelainPaths(result.stdout);
   }
 
@@ -161,13 +217,15 @@ export class KubeRunner implements Runner {
   }
 
   async removeCheckout(task: RunnerTask, options: { force?: boolean; deleteBranch?: boolean }): Promise<RemoveResult> {
-    const cluster = this.cluster();
-    const pod = await cluster.readPod(this.pod(task));
-    if (pod && podState(pod).kind === 'running' && !options.force) {
+    const placement = await this.placement();
+    const pod = await placement.podOf({ id: task.id, repo: this.repo() });
+    if (pod && podState(await this.cluster().readPod(pod)).kind === 'running' && !options.force) {
       const dirty = await this.uncommitted(task).catch(() => []);
-      if (dirty.length) return { removed: false, why: `uncommitted changes in pod ${this.pod(task)} in ${dirty.slice(0, 5).join(', ')}${dirty.length > 5 ? ', ...' : ''} (use --force to discard)` };
+      if (dirty.length) return { removed: false, why: `uncommitted changes in pod ${pod} in ${dirty.slice(0, 5).join(', ')}${dirty.length > 5 ? ', ...' : ''} (use --force to discard)` };
     }
-    await cluster.deletePod(this.pod(task));
+    await placement.release({ id: task.id, repo: this.repo() });
+    this.placed.delete(task.id);
+    if (pod) this.sessions.delete(pod);
     if (options.deleteBranch) await deleteBranchUnlessCheckedOut(this.repoRoot, task.branch);
     return { removed: true };
   }

@@ -1,0 +1,130 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { KubernetesConfig, SwarmConfig } from '../../src/config/schema.js';
+import { ClusterWaitError, KubeRunner } from '../../src/runners/kubernetes/runner.js';
+import { startFakeKubernetes, type FakeKubernetes, type FakeKubernetesOptions } from '../../scripts/fake-kubernetes.js';
+import { waitFor } from '../../src/wait.js';
+import { BIN } from '../helpers/sample.js';
+
+/**
+ * The Kubernetes runner on its own, against the loopback API server: how a task gets its pod (a plain pod, or
+ * a SandboxClaim where the agent-sandbox CRDs are installed, adopting a warm pool's pod), what a pass of the
+ * monitor costs the API, and a sandbox resting while a human looks.
+ */
+describe('the Kubernetes runner', () => {
+  let k8s: FakeKubernetes;
+  let runner: KubeRunner;
+  const repo = mkdtempSync(join(tmpdir(), 'swarm-k8s-runner-'));
+  afterEach(async () => {
+    runner?.close();
+    await k8s?.close();
+  });
+  afterEach(() => rmSync(repo, { recursive: true, force: true }));
+
+  const start = async (fake: FakeKubernetesOptions, cluster: Record<string, unknown> = {}): Promise<void> => {
+    k8s = await startFakeKubernetes({ secrets: { 'swarm-forge': { token: 'forge-token' } }, ...fake });
+    const options = KubernetesConfig.parse({ kubeconfig: k8s.kubeconfig, image: 'worktree-swarm/agent:test', swarm: [process.execPath, BIN], token_secret: { name: 'swarm-forge' }, ...cluster });
+    runner = new KubeRunner('cluster', options, repo, SwarmConfig.parse({}));
+  };
+  const task = (id: number) => ({ id, branch: `swarm/t${id}`, base: 'main', worktree: '/workspace/checkout' });
+  /** Asks for the task's pod until it runs; each wait's words kept. */
+  const placed = async (id: number, waits: string[] = []): Promise<string[]> => {
+    await waitFor(async () => {
+      try {
+        return await runner.checkoutPath(task(id));
+      } catch (err) {
+        if (!(err instanceof ClusterWaitError)) throw err;
+        if (waits.at(-1) !== err.message) waits.push(err.message);
+        return undefined;
+      }
+    }, { timeoutMs: 20_000, what: `task ${id}'s pod running` });
+    return waits;
+  };
+
+  it('without the CRDs: a plain pod per task; a Secret it names missing keeps it waiting in kubelet\'s words', async () => {
+    await start({}, { token_secret: { name: 'not-there' } });
+    const waits: string[] = [];
+    await expect(waitFor(async () => {
+      try {
+        return await runner.checkoutPath(task(1));
+      } catch (err) {
+        waits.push((err as Error).message);
+        return waits.some((w) => w.includes('secret')) ? (err as Error).message : undefined;
+      }
+    }, { timeoutMs: 10_000, what: 'the wait said' })).resolves.toMatch(/pod swarm-swarm-k8s-runner-\w+-\w+-t1 on cluster cluster is starting: CreateContainerConfigError: secret "not-there" not found/);
+    expect(k8s.objects.size).toBe(0);
+  });
+
+  it('with the CRDs: a task claims a sandbox of swarm\'s template, adopting a started pool pod; at rest its pod goes and the claim stays; placed again it wakes; released, all goes', async () => {
+    await start({ sandboxCrds: true, podStartMs: 300 }, { sandbox: { warm_pool: 1 } });
+    // The first placement writes the template and the pool, claims, and waits for a sandbox.
+    const waits = await placed(1);
+    expect(k8s.objects.get('sandboxtemplates')?.has('swarm/swarm-cluster')).toBe(true);
+    expect(k8s.objects.get('sandboxwarmpools')?.get('swarm/swarm-cluster')?.spec.replicas).toBe(1);
+    const claim = [...k8s.objects.get('sandboxclaims')!.values()][0]!;
+    expect(claim.spec.sandboxTemplateRef).toEqual({ name: 'swarm-cluster' });
+    expect(waits.length).toBeGreaterThan(0);
+    // The task's commands run in the pod the claim got: with the template's Secret, as any container.
+    const sandbox = k8s.objects.get('sandboxes')!.get(`swarm/${claim.metadata.name}`)!;
+    const pod = sandbox.metadata.annotations?.['agents.x-k8s.io/pod-name'] ?? sandbox.metadata.name;
+    const { dir } = await runner.freshSession(task(1), 't1-a1');
+    expect(dir).toBe(`/workspace/s/${pod}/t1-a1`);
+    expect(k8s.pods.get(pod)!.metadata.labels).toMatchObject({ 'worktree-swarm.dev/task': '1' });
+
+    // A second task, once the pool is full again, adopts a started pod: no wait for a pod to start.
+    await waitFor(() => ([...k8s.pods.values()].some((p) => p.metadata.labels?.['agents.x-k8s.io/warm-pool'] && p.status.phase === 'Running') ? true : undefined), { timeoutMs: 10_000, what: 'the pool refilled' });
+    const adoptedWaits = await placed(2);
+    const second = k8s.objects.get('sandboxes')!.get(`swarm/${[...k8s.objects.get('sandboxclaims')!.keys()][1]!.split('/')[1]}`)!;
+    expect(second.metadata.annotations?.['agents.x-k8s.io/pod-name']).toMatch(/^swarm-cluster-/);
+    expect(adoptedWaits.every((w) => !w.includes('is starting'))).toBe(true);
+
+    // At rest: the sandbox at zero, its pod gone, the claim kept.
+    expect(await runner.rest(task(2))).toMatch(/scaled to zero/);
+    const podOfSecond = second.metadata.annotations!['agents.x-k8s.io/pod-name']!;
+    await waitFor(() => (k8s.pods.has(podOfSecond) ? undefined : true), { timeoutMs: 10_000, what: 'the resting sandbox\'s pod gone' });
+    expect(k8s.objects.get('sandboxclaims')!.size).toBe(2);
+    expect(await runner.rest(task(2))).toBeNull();
+    // Placed again (a retry): woken, in a new pod of the sandbox's name.
+    const woken = await placed(2);
+    expect(woken[0]).toMatch(/was resting; it is woken/);
+    expect(k8s.pods.has(second.metadata.name)).toBe(true);
+
+    // Released: the claim deleted, and with it the sandbox and its pod.
+    await runner.removeCheckout(task(2), { force: true });
+    await waitFor(() => (k8s.pods.has(second.metadata.name) || k8s.objects.get('sandboxes')!.has(`swarm/${second.metadata.name}`) ? undefined : true), { timeoutMs: 10_000, what: 'the sandbox and its pod gone' });
+  });
+
+  it('a SandboxTemplate of yours named and not there: said, with what to do', async () => {
+    await start({ sandboxCrds: true }, { sandbox: { template: 'team-agent' } });
+    await expect(runner.checkoutPath(task(1))).rejects.toThrow(/SandboxTemplate team-agent \(kubernetes.cluster.sandbox.template\) is not in namespace swarm: apply it/);
+    expect(k8s.objects.get('sandboxclaims')?.size ?? 0).toBe(0);
+  });
+
+  it('a monitor pass over many tasks: pod states from one watch, one exec per session, no pod read', async () => {
+    await start({});
+    const n = 6;
+    const dirs: string[] = [];
+    for (let id = 1; id <= n; id++) {
+      await placed(id);
+      const { dir } = await runner.freshSession(task(id), `t${id}-a1`);
+      await runner.start(dir, { argv: ['sh', '-c', `echo agent ${id}; sleep 600`], cwd: '/workspace', env: {}, cols: 80, rows: 24, scrollback_bytes: 64 * 1024 });
+      dirs.push(dir);
+    }
+    const calls = (): Record<string, number> => Object.fromEntries(k8s.calls);
+    await runner.lookAll(dirs, 1024); // the watch opens
+    const before = calls();
+    const views = await runner.lookAll(dirs, 1024);
+    for (const dir of dirs) await runner.look(dir, 1024); // each task's own look in the pass: read ahead
+    const after = calls();
+    expect([...views.values()].map((v) => v.live.kind)).toEqual(Array(n).fill('running'));
+    expect((after['EXEC pods'] ?? 0) - (before['EXEC pods'] ?? 0)).toBe(n);
+    expect((after['GET pods'] ?? 0) - (before['GET pods'] ?? 0)).toBe(0);
+    expect(after['WATCH pods']).toBe(1);
+    // A pod gone is known from the watch: its session's look says so, the others go on.
+    k8s.evict([...k8s.pods.keys()][0]!);
+    await waitFor(async () => ((await runner.lookAll(dirs, 0)).size === n - 1 ? true : undefined), { timeoutMs: 10_000, what: 'the gone pod left out' });
+    await expect(runner.look(dirs[0]!, 0)).rejects.toThrow(/is gone from namespace swarm/);
+  });
+});

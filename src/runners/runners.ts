@@ -47,7 +47,7 @@ export function runnersOf(project: Project, daemon: { spares?: SpareHolder; pool
   let runners = made.get(project);
   if (!runners) {
     const hosts = Object.entries(project.config.hosts).map(([name, host]): Runner => new SshRunner(name, host, project.repo.root, project.paths.dir, project.config));
-    const clusters = Object.entries(project.config.kubernetes).map(([name, cluster]): Runner => new KubeRunner(name, cluster, project.repo.root, project.config));
+    const clusters = Object.entries(project.config.kubernetes).map(([name, cluster]): Runner => new KubeRunner(name, cluster, project.repo.root, project.paths.dir, project.config));
     runners = new Runners(new LocalRunner({ repoRoot: project.repo.root, sessionsDir: project.paths.sessions, config: project.config, ...daemon }), [...hosts, ...clusters]);
     made.set(project, runners);
   }

@@ -98,4 +98,63 @@ describe('the Kubernetes runner', () => {
     expect(ready.state).toBe('ready');
     registry.close();
   });
+
+  it('with the agent-sandbox CRDs: a claim adopts a pool pod; needing you, the sandbox rests at zero; a retry wakes it from the pushed branch; ready, it rests again; merged, the claim goes', async () => {
+    await k8s.close();
+    k8s = await startFakeKubernetes({ sandboxCrds: true, secrets: { 'swarm-forge': { token: TOKEN } } });
+    writeConfig(box, {
+      forge: 'github',
+      github: { repo: 'octo/sample', api_url: gh.url, retries: 0 },
+      sandbox: 'none',
+      max_retries: 0,
+      agents: { fixer: { command: agentCommand('fixer.mjs') } },
+      default_agent: 'fixer',
+      kubernetes: { cluster: { kubeconfig: k8s.kubeconfig, image: 'worktree-swarm/agent:test', swarm: [process.execPath, BIN], token_secret: { name: 'swarm-forge' }, sandbox: { warm_pool: 1 } } },
+    });
+    daemon = await runDaemon(box, env);
+    const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', '--host', 'cluster', 'Fix addNumbers'], env)).stdout) as { id: number };
+    const registry = openRegistry(box);
+    const claims = (): number => k8s.objects.get('sandboxclaims')?.size ?? 0;
+    const claimPod = (): string | undefined => {
+      const sandbox = [...(k8s.objects.get('sandboxes')?.values() ?? [])][0];
+      return sandbox ? (sandbox.spec.replicas === 0 ? undefined : (sandbox.metadata.annotations?.['agents.x-k8s.io/pod-name'] ?? sandbox.metadata.name)) : undefined;
+    };
+    // The wrong first fix fails CI: no retries left, it needs you; its sandbox rests at zero, the claim kept.
+    const stuck = await waitForState(box, id, ['needs_help', 'ready'], 90_000).catch((err: unknown) => {
+      throw failing(err);
+    });
+    expect(stuck.state).toBe('needs_help');
+    expect(k8s.calls.get('CREATE pods') ?? 0).toBe(0);
+    expect(registry.events(id).find((e) => e.kind === 'agent_started')).toBeDefined();
+    await waitFor(() => registry.events(id).find((e) => e.kind === 'rested'), { timeoutMs: 20_000, what: 'the sandbox resting' });
+    expect(claimPod()).toBeUndefined();
+    expect(claims()).toBe(1);
+    // The first agent ran in the pool's pod; what it printed is kept here, so the logs read with its pod gone.
+    expect(registry.attempts(id)[0]!.session_dir).toMatch(/^\/workspace\/s\/swarm-cluster-\w+\/t1-a1$/);
+    const logs = await swarm(box.repo, ['logs', String(id)], env);
+    expect(logs.stderr).toBe('');
+    expect(logs.stdout).toContain('fixer: attempt 1, saw assertion: false');
+    // The pool's pod was adopted by the task; the pool has another ready.
+    expect([...k8s.pods.values()].filter((p) => p.metadata.labels?.['worktree-swarm.dev/task'] === String(id))).toEqual([]);
+
+    // A retry wakes it: a new pod clones the branch as pushed, the agent sees the failure and fixes it.
+    expect((await swarm(box.repo, ['retry', String(id)], env)).stderr).toBe('');
+    await waitFor(() => (registry.getTask(id)!.attempt > stuck.attempt ? true : undefined), { timeoutMs: 60_000, what: 'the retry started' }).catch((err: unknown) => {
+      throw failing(err);
+    });
+    const ready = await waitForState(box, id, ['ready', 'needs_help'], 90_000).catch((err: unknown) => {
+      throw failing(err);
+    });
+    expect(ready.state).toBe('ready');
+    expect(registry.events(id).some((e) => e.kind === 'host_waiting' && (e.data ?? '').includes('was resting; it is woken'))).toBe(true);
+    expect(git(box.repo, ['log', '--format=%s', ready.verified_sha!])).toContain('Fix addNumbers (wrong guess)');
+    await waitFor(() => (registry.events(id).filter((e) => e.kind === 'rested').length === 2 ? true : undefined), { timeoutMs: 20_000, what: 'resting again at ready' });
+
+    expect((await swarm(box.repo, ['merge', String(id)], env)).stderr).toBe('');
+    await waitFor(() => (claims() === 0 && (k8s.objects.get('sandboxes')?.size ?? 0) === 0 ? true : undefined), { timeoutMs: 20_000, what: 'the claim and its sandbox deleted' });
+    expect((await swarm(box.repo, ['logs', String(id)], env)).stdout).toContain('fixer: attempt 2, saw assertion: true');
+    // What stays is the warm pool's own pod, started for the next task.
+    expect([...k8s.pods.values()].every((p) => p.metadata.labels?.['agents.x-k8s.io/warm-pool'] === 'swarm-cluster')).toBe(true);
+    registry.close();
+  });
 });

@@ -26,7 +26,7 @@ describe('the Kubernetes runner', () => {
   const start = async (fake: FakeKubernetesOptions, cluster: Record<string, unknown> = {}): Promise<void> => {
     k8s = await startFakeKubernetes({ secrets: { 'swarm-forge': { token: 'forge-token' } }, ...fake });
     const options = KubernetesConfig.parse({ kubeconfig: k8s.kubeconfig, image: 'worktree-swarm/agent:test', swarm: [process.execPath, BIN], token_secret: { name: 'swarm-forge' }, ...cluster });
-    runner = new KubeRunner('cluster', options, repo, SwarmConfig.parse({}));
+    runner = new KubeRunner('cluster', options, repo, join(repo, '.swarm'), SwarmConfig.parse({}));
   };
   const task = (id: number) => ({ id, branch: `swarm/t${id}`, base: 'main', worktree: '/workspace/checkout' });
   /** Asks for the task's pod until it runs; each wait's words kept. */

@@ -7,7 +7,8 @@
  * restarts; a pod not running yet leaves the task queued, saying why.
  */
 import { createHash } from 'node:crypto';
-import { basename } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { KubernetesConfig, SwarmConfig } from '../../config/schema.js';
 import { SwarmError } from '../../errors.js';
 import type { HolderMessage, SessionState } from '../../sessions/protocol.js';
@@ -18,7 +19,7 @@ import type { DepsOutcome } from '../../workspace/deps.js';
 import type { ReportAsk } from '../../forge/ci-reports.js';
 import { HostedSessions } from '../hosted.js';
 import type { Runner, RunnerTask, SessionConnection, SessionStart, SessionView } from '../runner.js';
-import { KubeCluster, podState } from './cluster.js';
+import { KubeCluster, PodGoneError, podState } from './cluster.js';
 import { repoSelector } from './manifests.js';
 import { PodPlacement, SandboxPlacement, type Placement } from './placement.js';
 import { PodWatch } from './pods.js';
@@ -27,6 +28,8 @@ import { PodTransport } from './transport.js';
 export { ClusterWaitError } from './placement.js';
 
 const WORKSPACE = '/workspace';
+/** How much of each session's transcript is kept here when its pod goes. */
+const KEEP_BYTES = 8 * 1024 * 1024;
 const CHECKOUT = `${WORKSPACE}/checkout`;
 
 /** `sh -s -- URL BRANCH BASE`: the checkout cloned from the forge on the task's branch (its pushed commits if any). */
@@ -40,6 +43,14 @@ if git rev-parse --verify --quiet "refs/remotes/origin/$branch" >/dev/null; then
 cd .. && rm -rf checkout; exit 1
 `;
 
+/** A pod gone answers `value`; any other error goes on. */
+function unlessGone<T>(value: T): (err: unknown) => T {
+  return (err) => {
+    if (err instanceof PodGoneError) return value;
+    throw err;
+  };
+}
+
 export class KubeRunner implements Runner {
   private loaded: KubeCluster | null = null;
   private placing: Promise<Placement> | null = null;
@@ -49,7 +60,8 @@ export class KubeRunner implements Runner {
   /** The pod each task was last placed in. */
   private readonly placed = new Map<number, string>();
 
-  constructor(readonly name: string, private readonly options: KubernetesConfig, private readonly repoRoot: string, private readonly config: SwarmConfig) {}
+  /** `stateDir`: where transcripts kept from pods that went are (`<stateDir>/clusters/<cluster>/<pod>/<session>`). */
+  constructor(readonly name: string, private readonly options: KubernetesConfig, private readonly repoRoot: string, private readonly stateDir: string, private readonly config: SwarmConfig) {}
 
   private cluster(): KubeCluster {
     this.loaded ??= KubeCluster.load({ kubeconfig: this.options.kubeconfig, context: this.options.context, namespace: this.options.namespace });
@@ -137,20 +149,52 @@ export class KubeRunner implements Runner {
     this.watch?.close();
   }
 
+  /** A session whose pod is gone has nothing left alive: nothing to signal, stop or leave behind. */
   kill(dir: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<boolean> {
-    return this.sessionsOf(dir).kill(dir, signal);
+    return this.sessionsOf(dir).kill(dir, signal).catch(unlessGone(false));
   }
 
   async stop(dir: string): Promise<number[] | null> {
-    return this.sessionsOf(dir).stop(dir);
+    return this.sessionsOf(dir).stop(dir).catch(unlessGone(null));
   }
 
   leftovers(dir: string): Promise<number[]> {
-    return this.sessionsOf(dir).leftovers(dir);
+    return this.sessionsOf(dir).leftovers(dir).catch(unlessGone([]));
   }
 
-  read(dir: string, offset: number, maxBytes: number): Promise<{ data: Buffer; ended: boolean }> {
-    return this.sessionsOf(dir).read(dir, offset, maxBytes);
+  /** A session whose pod went (at rest, released) is read from the transcript kept here when it went. */
+  async read(dir: string, offset: number, maxBytes: number): Promise<{ data: Buffer; ended: boolean }> {
+    try {
+      return await this.sessionsOf(dir).read(dir, offset, maxBytes);
+    } catch (err) {
+      const kept = this.keptAt(dir);
+      if (!(err instanceof PodGoneError) || !kept || !existsSync(kept)) throw err;
+      const all = readFileSync(kept);
+      return { data: all.subarray(offset, offset + maxBytes), ended: true };
+    }
+  }
+
+  private keptAt(dir: string): string | null {
+    const m = /^\/workspace\/s\/([a-z0-9.-]+)\/([^/]+)$/.exec(dir);
+    return m ? join(this.stateDir, 'clusters', this.name, m[1]!, m[2]!, 'transcript') : null;
+  }
+
+  /** Every session's transcript in the pod copied here (its last KEEP_BYTES), before the pod goes. */
+  private async keepTranscripts(pod: string): Promise<void> {
+    const listed = await this.cluster().exec(pod, ['sh', '-c', 'ls -1 "$1" 2>/dev/null; true', 'sh', `${WORKSPACE}/s/${pod}`]);
+    for (const session of listed.stdout.split('\n').filter((name) => /^[^/]+$/.test(name))) {
+      const dir = `${WORKSPACE}/s/${pod}/${session}`;
+      let kept = Buffer.alloc(0);
+      for (let offset = 0; ; ) {
+        const piece = await this.sessionsIn(pod).read(dir, offset, 1 << 20);
+        if (!piece.data.length) break;
+        offset += piece.data.length;
+        kept = Buffer.concat([kept, piece.data]).subarray(-KEEP_BYTES);
+      }
+      const file = this.keptAt(dir)!;
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, kept);
+    }
   }
 
   connect(dir: string, handlers: { onMessage: (message: HolderMessage) => void }): Promise<SessionConnection> {
@@ -173,7 +217,11 @@ export class KubeRunner implements Runner {
    */
   async rest(task: RunnerTask): Promise<string | null> {
     if (!this.options.sandbox.rest_while_waiting) return null;
-    const rested = await (await this.placement()).rest({ id: task.id, repo: this.repo() });
+    const placement = await this.placement();
+    if (placement.kind !== 'sandbox') return null;
+    const current = await placement.podOf({ id: task.id, repo: this.repo() });
+    if (current) await this.keepTranscripts(current).catch(() => undefined);
+    const rested = await placement.rest({ id: task.id, repo: this.repo() });
     if (!rested) return null;
     const pod = this.placed.get(task.id);
     this.placed.delete(task.id);
@@ -223,6 +271,7 @@ export class KubeRunner implements Runner {
       const dirty = await this.uncommitted(task).catch(() => []);
       if (dirty.length) return { removed: false, why: `uncommitted changes in pod ${pod} in ${dirty.slice(0, 5).join(', ')}${dirty.length > 5 ? ', ...' : ''} (use --force to discard)` };
     }
+    if (pod) await this.keepTranscripts(pod).catch(() => undefined);
     await placement.release({ id: task.id, repo: this.repo() });
     this.placed.delete(task.id);
     if (pod) this.sessions.delete(pod);

@@ -150,6 +150,10 @@ export function buildProgram(io: Out = stdio): Command {
           io.out(status.service ? `Under the service ${status.service}: started at login, restarted if it dies.` : 'Started by hand (not under a service; `swarm daemon install` keeps it always on).');
           if (status.admission?.reason) io.out(`Queue: ${status.admission.reason}`);
           for (const h of status.hosts ?? []) io.out(`Host ${h.name} (${h.ssh}): ${h.active} of ${h.slots} slots in use, ${h.queued} queued${h.unreachable_since !== null ? `; UNREACHABLE for ${ago(h.unreachable_since).replace(/ ago$/, '')}` : ''}`);
+          for (const c of status.clusters ?? []) {
+            io.out(`Cluster ${c.name}: ${c.active} of ${c.slots} slots in use, ${c.queued} queued`);
+            for (const w of c.waiting) io.out(`  #${w.task} waits: ${w.why}`);
+          }
           const h = status.forge_health;
           if (h) {
             const rate = h.rate ? `REST ${h.rate.remaining}/${h.rate.limit} left (resets ${new Date(h.rate.reset_at).toISOString()})` : 'REST budget not known yet';

@@ -374,6 +374,12 @@ export class Daemon {
         const mine = registry.listTasks([...ACTIVE_STATES, 'queued']).filter((t) => t.host === name);
         return { name, ssh: host.ssh, active: mine.filter((t) => t.state !== 'queued').length, queued: mine.filter((t) => t.state === 'queued').length, slots: host.slots, unreachable_since: this.monitor?.hostDownSince(name) ?? null };
       }),
+      // A cluster's own capacity decides: its queued tasks say what they wait for, in the scheduler's words.
+      clusters: Object.entries(config.kubernetes).map(([name, cluster]) => {
+        const mine = registry.listTasks([...ACTIVE_STATES, 'queued']).filter((t) => t.host === name);
+        const queued = mine.filter((t) => t.state === 'queued');
+        return { name, active: mine.length - queued.length, queued: queued.length, slots: cluster.slots, waiting: queued.filter((t) => t.reason).map((t) => ({ task: t.id, why: t.reason! })) };
+      }),
       queued: counts.queued ?? 0,
       memory: { daemon_rss: process.memoryUsage.rss(), free: freemem(), total: totalmem() },
       agents: Object.keys(config.agents),

@@ -62,6 +62,7 @@ export const DaemonStatus = z.object({
   admission: z.object({ waiting: z.number().int(), held: z.enum(['cap', 'memory', 'stagger']).nullable(), reason: z.string().nullable() }).optional(),
   /** Each host in the config: its tasks running and waiting, its slots, and whether it answered at the last pass. */
   hosts: z.array(z.object({ name: z.string(), ssh: z.string(), active: z.number().int(), queued: z.number().int(), slots: z.number().int(), unreachable_since: z.number().nullable() })).optional(),
+  clusters: z.array(z.object({ name: z.string(), active: z.number().int(), queued: z.number().int(), slots: z.number().int(), waiting: z.array(z.object({ task: z.number().int(), why: z.string() })) })).optional(),
   /** Where the dashboard answers (loopback, and dashboard.host), its public address if configured, and how to sign in. */
   dashboard: z.object({ url: z.string().nullable(), public_url: z.string().nullable(), signin: z.string() }).optional(),
 });

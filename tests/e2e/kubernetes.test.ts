@@ -74,6 +74,9 @@ describe('the Kubernetes runner', () => {
     expect(registry.getTask(id)!.state).toBe('queued');
     expect(registry.getTask(id)!.retries).toBe(0);
     expect((await swarm(box.repo, ['ls'], env)).stdout).toMatch(new RegExp(`#${id} waits: cluster cluster has no room for pod swarm-repo-\\w+-t${id} yet: 0/3 nodes are available: 3 Insufficient memory`));
+    const status = (await swarm(box.repo, ['daemon', 'status'], env)).stdout;
+    expect(status).toContain('Cluster cluster: 0 of 4 slots in use, 1 queued');
+    expect(status).toMatch(new RegExp(`  #${id} waits: cluster cluster has no room for pod .*Insufficient memory`));
     k8s.schedulable();
     await waitForState(box, id, 'running', 60_000).catch((err: unknown) => {
       throw failing(err);

@@ -1,14 +1,17 @@
 /**
  * A loopback Kubernetes API for the tests and the benchmark, speaking the wire protocol of what swarm's
  * runner uses, pointed at by a real kubeconfig (bearer token, plain http on 127.0.0.1): discovery (`/api`,
- * `/apis`, with or without the agent-sandbox groups), pods (create, get, list, watch as JSON lines, delete),
+ * `/apis`, with or without the agent-sandbox groups), pods (create, get, list and watch by label, delete),
  * pod exec over WebSocket with the channel protocol (`v5.channel.k8s.io`: stdin 0, stdout 1, stderr 2, the
- * status on 3, resize 4, a stream closed with 255) and pod logs. Errors are the API's `Status` objects.
+ * status on 3, resize 4, a stream closed with 255), pod logs, and with `sandboxCrds` the agent-sandbox kinds
+ * (create, get, list, merge patch, delete) and their controller (fake-kubernetes-sandboxes.ts). Errors are
+ * the API's `Status` objects.
  *
  * A pod "runs" here: its container's command is started as a local process confined by bubblewrap, with the
- * pod's own folder mounted at /workspace (what the pod's volume would be); exec runs in the same confinement.
- * Deleting a pod kills every process started in it. `unschedulable()` leaves new pods Pending with the
- * scheduler's condition, as a full cluster does.
+ * pod's own folder mounted at /workspace (what the pod's volume would be), its environment as kubelet makes
+ * it (Secret references read from `secrets`; a missing one keeps it waiting); exec runs in the same
+ * confinement. Deleting a pod kills every process started in it. `unschedulable()` leaves new pods Pending
+ * with the scheduler's condition, as a full cluster does; `podStartMs` models the time a pod takes to start.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { reconcileSandboxes, SANDBOX_KINDS, type SandboxObject } from './fake-kubernetes-sandboxes.js';
+import { kubeconfigText, matches, mergePatch, status } from './fake-kubernetes-wire.js';
 
 export interface FakePod {
   metadata: { name: string; namespace: string; uid: string; resourceVersion: string; labels?: Record<string, string>; creationTimestamp: string; deletionTimestamp?: string };
@@ -47,7 +51,6 @@ export interface FakeKubernetes {
   close(): Promise<void>;
 }
 
-const status = (code: number, reason: string, message: string) => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
 
 export interface FakeKubernetesOptions {
   /** Serve the agent-sandbox CRDs (v1alpha1) with their controller. */
@@ -76,12 +79,6 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
     res.writeHead(code, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
   };
-  /** `a=b,c=d`: equality selectors, all of them. */
-  const matches = (selector: string | null, labels: Record<string, string> | undefined): boolean =>
-    !selector || selector.split(',').every((term) => {
-      const [key, value] = term.split('=');
-      return labels?.[key!] === value;
-    });
   const notify = (type: 'ADDED' | 'MODIFIED' | 'DELETED', pod: FakePod): void => {
     for (const w of watchers) if (w.namespace === pod.metadata.namespace && matches(w.selector, pod.metadata.labels)) w.res.write(`${JSON.stringify({ type, object: pod })}\n`);
   };
@@ -216,17 +213,6 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
       }
     },
     list: (namespace: string) => [...pods.values()].filter((p) => p.metadata.namespace === namespace).map((p) => ({ name: p.metadata.name, ...(p.metadata.labels ? { labels: p.metadata.labels } : {}) })),
-  };
-
-  /** RFC 7386: objects merged, null deletes, anything else replaces. */
-  const mergePatch = (target: unknown, patch: unknown): unknown => {
-    if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
-    const out: Record<string, unknown> = typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
-    for (const [key, value] of Object.entries(patch)) {
-      if (value === null) delete out[key];
-      else out[key] = mergePatch(out[key], value);
-    }
-    return out;
   };
 
   /** The agent-sandbox kinds: create, get, list, merge patch, delete (the controller does the rest). */
@@ -385,32 +371,7 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const kubeconfig = join(root, 'kubeconfig');
-  writeFileSync(
-    kubeconfig,
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      'clusters:',
-      '- name: fake',
-      '  cluster:',
-      `    server: ${url}`,
-      // Plain http on loopback: the client wants this said (a real cluster has certificate-authority-data).
-      '    insecure-skip-tls-verify: true',
-      'users:',
-      '- name: fake-user',
-      '  user:',
-      `    token: ${token}`,
-      'contexts:',
-      '- name: fake',
-      '  context:',
-      '    cluster: fake',
-      '    user: fake-user',
-      '    namespace: swarm',
-      'current-context: fake',
-      '',
-    ].join('\n'),
-    { mode: 0o600 },
-  );
+  writeFileSync(kubeconfig, kubeconfigText(url, token), { mode: 0o600 });
 
   return {
     url,

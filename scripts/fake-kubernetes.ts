@@ -84,12 +84,13 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
   };
   let kicked = false;
   /** The sandbox controller runs after any change (once for many in a row). */
+  let closed = false;
   const kick = (): void => {
-    if (!options.sandboxCrds || kicked) return;
+    if (!options.sandboxCrds || kicked || closed) return;
     kicked = true;
     setImmediate(() => {
       kicked = false;
-      reconcileSandboxes(objects, hands, makeObject, (_plural, object) => void (object.metadata.resourceVersion = String(++version)));
+      if (!closed) reconcileSandboxes(objects, hands, makeObject, (_plural, object) => void (object.metadata.resourceVersion = String(++version)));
     });
   };
   const touch = (pod: FakePod, type: 'ADDED' | 'MODIFIED' = 'MODIFIED'): void => {
@@ -167,7 +168,7 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
     if (!options.podStartMs) return run(pod);
     pod.status = { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True' }], containerStatuses: [{ name: pod.spec.containers[0]!.name, ready: false, state: { waiting: { reason: 'ContainerCreating' } } }] };
     touch(pod);
-    setTimeout(() => pods.get(pod.metadata.name) === pod && run(pod), options.podStartMs).unref();
+    setTimeout(() => !closed && pods.get(pod.metadata.name) === pod && run(pod), options.podStartMs).unref();
   };
 
   const remove = (name: string): FakePod | null => {
@@ -392,6 +393,8 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
       remove(name);
     },
     async close() {
+      // Nothing starts after this: no controller pass, no pod finishing its start.
+      closed = true;
       for (const name of [...pods.keys()]) remove(name);
       for (const w of watchers) w.res.end();
       for (const ws of wss.clients) ws.terminate();

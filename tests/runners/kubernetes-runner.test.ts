@@ -1,12 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadAllYaml } from '@kubernetes/client-node';
 import { KubernetesConfig, SwarmConfig } from '../../src/config/schema.js';
+import { KubeCluster, type SandboxObject } from '../../src/runners/kubernetes/cluster.js';
 import { ClusterWaitError, KubeRunner } from '../../src/runners/kubernetes/runner.js';
 import { startFakeKubernetes, type FakeKubernetes, type FakeKubernetesOptions } from '../../scripts/fake-kubernetes.js';
 import { waitFor } from '../../src/wait.js';
 import { BIN } from '../helpers/sample.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
  * The Kubernetes runner on its own, against the loopback API server: how a task gets its pod (a plain pod, or
@@ -16,7 +21,10 @@ import { BIN } from '../helpers/sample.js';
 describe('the Kubernetes runner', () => {
   let k8s: FakeKubernetes;
   let runner: KubeRunner;
-  const repo = mkdtempSync(join(tmpdir(), 'swarm-k8s-runner-'));
+  let repo: string;
+  beforeEach(() => {
+    repo = mkdtempSync(join(tmpdir(), 'swarm-k8s-runner-'));
+  });
   afterEach(async () => {
     runner?.close();
     await k8s?.close();
@@ -25,7 +33,7 @@ describe('the Kubernetes runner', () => {
 
   const start = async (fake: FakeKubernetesOptions, cluster: Record<string, unknown> = {}): Promise<void> => {
     k8s = await startFakeKubernetes({ secrets: { 'swarm-forge': { token: 'forge-token' } }, ...fake });
-    const options = KubernetesConfig.parse({ kubeconfig: k8s.kubeconfig, image: 'worktree-swarm/agent:test', swarm: [process.execPath, BIN], token_secret: { name: 'swarm-forge' }, ...cluster });
+    const options = KubernetesConfig.parse(JSON.parse(JSON.stringify({ kubeconfig: k8s.kubeconfig, image: 'worktree-swarm/agent:test', swarm: [process.execPath, BIN], token_secret: { name: 'swarm-forge' }, ...cluster })));
     runner = new KubeRunner('cluster', options, repo, join(repo, '.swarm'), SwarmConfig.parse({}));
   };
   const task = (id: number) => ({ id, branch: `swarm/t${id}`, base: 'main', worktree: '/workspace/checkout' });
@@ -94,6 +102,19 @@ describe('the Kubernetes runner', () => {
     // Released: the claim deleted, and with it the sandbox and its pod.
     await runner.removeCheckout(task(2), { force: true });
     await waitFor(() => (k8s.pods.has(second.metadata.name) || k8s.objects.get('sandboxes')!.has(`swarm/${second.metadata.name}`) ? undefined : true), { timeoutMs: 10_000, what: 'the sandbox and its pod gone' });
+  });
+
+  it('the example template of yours (deploy/kubernetes) is claimable: its pod runs with the Secret, and a command runs in it', async () => {
+    await start({ sandboxCrds: true }, { image: undefined, sandbox: { template: 'swarm-agent' } });
+    const cluster = KubeCluster.load({ kubeconfig: k8s.kubeconfig });
+    for (const doc of loadAllYaml(readFileSync(join(ROOT, 'deploy/kubernetes/sandbox-template.yaml'), 'utf8')) as SandboxObject[]) {
+      if (doc.kind === 'SandboxTemplate' || doc.kind === 'SandboxWarmPool') await cluster.createObject(doc.kind, doc);
+    }
+    await placed(1);
+    const { dir } = await runner.freshSession(task(1), 't1-a1');
+    expect(dir).toMatch(/^\/workspace\/s\/swarm-agent-\w+\/t1-a1$/);
+    const pod = dir.split('/')[3]!;
+    expect(await cluster.exec(pod, ['sh', '-c', 'echo "$HOME $SWARM_FORGE_TOKEN"; pwd'])).toEqual({ code: 0, stdout: '/workspace forge-token\n/workspace\n', stderr: '' });
   });
 
   it('a SandboxTemplate of yours named and not there: said, with what to do', async () => {

@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HostedSessions } from '../../src/runners/hosted.js';
 import { KubeCluster, podState } from '../../src/runners/kubernetes/cluster.js';
-import { podManifest } from '../../src/runners/kubernetes/manifests.js';
+import { podManifest, podName, sandboxClaim, sandboxTemplate } from '../../src/runners/kubernetes/manifests.js';
+import { sandboxPod } from '../../src/runners/kubernetes/placement.js';
 import { PodTransport } from '../../src/runners/kubernetes/transport.js';
 import { startFakeKubernetes, type FakeKubernetes } from '../../scripts/fake-kubernetes.js';
 import type { HolderMessage } from '../../src/sessions/protocol.js';
@@ -24,7 +25,7 @@ describe.runIf(real || loopback)(`conformance: the Kubernetes runner's cluster s
   const pod = `swarm-conformance-t${process.pid}`;
 
   beforeAll(async () => {
-    if (loopback) fake = await startFakeKubernetes();
+    if (loopback) fake = await startFakeKubernetes({ sandboxCrds: true });
     cluster = KubeCluster.load({ ...(fake ? { kubeconfig: fake.kubeconfig } : {}), namespace: process.env.SWARM_K8S_NAMESPACE ?? 'swarm' });
     swarm = fake ? [process.execPath, BIN] : ['swarm'];
     const manifest = podManifest({ repo: 'conformance', id: process.pid }, { image: process.env.SWARM_K8S_IMAGE ?? 'worktree-swarm/agent:test', swarm, token_secret: { name: process.env.SWARM_K8S_SECRET ?? 'swarm-forge', key: 'token' } });
@@ -58,5 +59,28 @@ describe.runIf(real || loopback)(`conformance: the Kubernetes runner's cluster s
     connection.close();
     expect(await sessions.kill(dir)).toBe(true);
     await waitFor(async () => ((await sessions.look(dir, 0)).live.kind === 'exited' ? true : undefined), { timeoutMs: 60_000, what: 'the session ended' });
+  });
+
+  it('with the agent-sandbox CRDs: a claim on a template gets a running pod; a command runs in it; deleting the claim takes its pod', async (ctx) => {
+    if (!(await cluster.sandboxCrds())) return ctx.skip();
+    const name = `swarm-conformance-${process.pid}`;
+    const template = sandboxTemplate(name, { image: process.env.SWARM_K8S_IMAGE ?? 'worktree-swarm/agent:test', swarm, token_secret: { name: 'unused', key: 'token' } });
+    const spec = (template.spec!.podTemplate as { spec: { containers: { env?: { name: string }[] }[] } }).spec;
+    spec.containers[0]!.env = spec.containers[0]!.env!.filter((e) => e.name !== 'SWARM_FORGE_TOKEN');
+    await cluster.createObject('SandboxTemplate', template);
+    try {
+      await cluster.createObject('SandboxClaim', sandboxClaim({ repo: 'conformance', id: process.pid }, name));
+      const pod = await waitFor(async () => {
+        const sandbox = await cluster.readObject('SandboxClaim', podName({ repo: 'conformance', id: process.pid })).then((c) => (c?.status?.sandbox?.name ? cluster.readObject('Sandbox', c.status.sandbox.name) : null));
+        const podOf = sandbox ? sandboxPod(sandbox) : null;
+        return podOf && podState(await cluster.readPod(podOf)).kind === 'running' ? podOf : undefined;
+      }, { timeoutMs: 300_000, intervalMs: 1_000, what: 'the claimed sandbox\'s pod running' });
+      expect(await cluster.exec(pod, ['sh', '-c', 'echo claimed; exit 4'])).toEqual({ code: 4, stdout: 'claimed\n', stderr: '' });
+      await cluster.deleteObject('SandboxClaim', podName({ repo: 'conformance', id: process.pid }));
+      await waitFor(async () => (podState(await cluster.readPod(pod)).kind === 'gone' ? true : undefined), { timeoutMs: 120_000, intervalMs: 1_000, what: 'the claim\'s pod deleted with it' });
+    } finally {
+      await cluster.deleteObject('SandboxClaim', podName({ repo: 'conformance', id: process.pid }));
+      await cluster.deleteObject('SandboxTemplate', name);
+    }
   });
 });

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { TaskRow } from '../../registry/types.js';
 import { TERMINAL_STATES } from '../../registry/types.js';
 import type { Project } from '../config/project.js';
-import { InvalidStateError, NotReadyError, TaskNotFoundError, UsageError } from '../errors.js';
+import { errorMessage, InvalidStateError, NotReadyError, TaskNotFoundError, UsageError } from '../errors.js';
 import { silentLogger } from '../log.js';
 import { runnersOf } from '../runners/runners.js';
 import { stopEarlierAgents } from '../runners/earlier.js';
@@ -49,6 +49,21 @@ async function killTaskSessions(project: Project, task: TaskRow): Promise<number
   return killed;
 }
 
+/**
+ * A cancelled task on a cluster gives back what it can at once (its Sandbox scaled to zero, the transcripts
+ * kept here); the claim stays for a retry until `swarm cleanup`, as a worktree does. Trouble is only logged
+ * in the task's events: the kill itself is done.
+ */
+async function restCancelled(project: Project, task: TaskRow): Promise<void> {
+  if (task.host === null) return;
+  try {
+    const what = await runnersOf(project).for(task).rest?.(task);
+    if (what) project.registry.recordEvent(task.id, 'rested', { host: task.host, what });
+  } catch (err) {
+    project.registry.recordEvent(task.id, 'rest_failed', { host: task.host, why: errorMessage(err) });
+  }
+}
+
 /** Cancels a task: its sessions are killed; its worktree stays until `swarm cleanup`, so nothing is lost. */
 export async function killTask(project: Project, id: number, actor: Actor = CLI): Promise<{ task: TaskRow; sessionsKilled: number }> {
   const first = getTask(project, id);
@@ -58,7 +73,11 @@ export async function killTask(project: Project, id: number, actor: Actor = CLI)
     const task = getTask(project, id);
     if (TERMINAL_STATES.includes(task.state)) throw new InvalidStateError(`Task ${id} is already ${task.state}.`);
     const cancelled = project.registry.transition(id, task.state, 'cancelled', { event: 'cancelled', data: { by: byOf(actor) }, patch: { reason: actor.via === 'cli' ? 'cancelled with swarm kill' : `cancelled through ${actor.via}${actor.who ? ` by ${actor.who}` : ''}` } });
-    if (cancelled) return { task: cancelled, sessionsKilled: await killTaskSessions(project, cancelled) };
+    if (cancelled) {
+      const sessionsKilled = await killTaskSessions(project, cancelled);
+      await restCancelled(project, cancelled);
+      return { task: cancelled, sessionsKilled };
+    }
   }
   throw new InvalidStateError(`Task ${id} kept changing state while cancelling; run \`swarm kill ${id}\` again.`);
 }

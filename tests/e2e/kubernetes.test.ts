@@ -160,4 +160,35 @@ describe('the Kubernetes runner', () => {
     expect([...k8s.pods.values()].every((p) => p.metadata.labels?.['agents.x-k8s.io/warm-pool'] === 'swarm-cluster')).toBe(true);
     registry.close();
   });
+
+  it('with the CRDs: a killed task\'s sandbox rests at once (its logs kept here); swarm cleanup deletes its claim', async () => {
+    await k8s.close();
+    k8s = await startFakeKubernetes({ sandboxCrds: true, secrets: { 'swarm-forge': { token: TOKEN } } });
+    writeConfig(box, {
+      forge: 'github',
+      github: { repo: 'octo/sample', api_url: gh.url, retries: 0 },
+      sandbox: 'none',
+      agents: { talk: { command: agentCommand('interactive.mjs') } },
+      default_agent: 'talk',
+      kubernetes: { cluster: { kubeconfig: k8s.kubeconfig, image: 'worktree-swarm/agent:test', swarm: [process.execPath, BIN], token_secret: { name: 'swarm-forge' } } },
+    });
+    daemon = await runDaemon(box, env);
+    const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', '--host', 'cluster', 'Talk to me'], env)).stdout) as { id: number };
+    await waitForState(box, id, 'running', 60_000).catch((err: unknown) => {
+      throw failing(err);
+    });
+    const registry = openRegistry(box);
+    const dir = registry.latestAttempt(id, 'agent')!.session_dir;
+    await waitFor(async () => ((await swarm(box.repo, ['logs', String(id)], env)).stdout.includes('ready for input') ? true : undefined), { timeoutMs: 20_000, what: 'the agent\'s first line' });
+    expect((await swarm(box.repo, ['kill', String(id)], env)).stderr).toBe('');
+    const pod = dir.split('/')[3]!;
+    expect(k8s.objects.get('sandboxes')!.get(`swarm/${pod}`)!.spec.replicas).toBe(0);
+    await waitFor(() => (k8s.pods.has(pod) ? undefined : true), { timeoutMs: 10_000, what: 'the killed task\'s pod gone' });
+    expect(registry.events(id).some((e) => e.kind === 'rested')).toBe(true);
+    expect((await swarm(box.repo, ['logs', String(id)], env)).stdout).toContain('interactive: ready for input');
+    expect(k8s.objects.get('sandboxclaims')!.size).toBe(1);
+    expect((await swarm(box.repo, ['cleanup'], env)).stderr).toBe('');
+    await waitFor(() => ((k8s.objects.get('sandboxclaims')?.size ?? 0) === 0 && (k8s.objects.get('sandboxes')?.size ?? 0) === 0 ? true : undefined), { timeoutMs: 10_000, what: 'the claim deleted at cleanup' });
+    registry.close();
+  });
 });

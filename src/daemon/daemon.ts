@@ -60,6 +60,8 @@ export class Daemon {
   private loopAgain = false;
   private stopping = false;
   private wakeTimer: NodeJS.Timeout | null = null;
+  /** The soonest a task waiting on its cluster asked to be tried again (ms from this pass). */
+  private clusterRetryMs: number | null = null;
   private lastStartAt: number | null = null;
   private admission: { waiting: number; held: Held | null; reason: string | null } = { waiting: 0, held: null, reason: null };
   private ticks = 0;
@@ -88,7 +90,7 @@ export class Daemon {
     this.pool = new WorktreePool(repo.root, warmRoot ?? '', config.base, warmRoot ? config.worktree.pool : 0, options.log);
     this.spares = new SpareHolder(HOLDER_SCRIPT, paths.dir, options.log);
     this.runners = runnersOf(project, { spares: this.spares, pool: this.pool });
-    this.launcherDeps = { repoRoot: repo.root, config, registry, sessionsDir: paths.sessions, channels: channelNames, log: options.log, orchestrator: orchestratorModel(config), pool: this.pool, spares: this.spares, runners: this.runners };
+    this.launcherDeps = { repoRoot: repo.root, config, registry, sessionsDir: paths.sessions, channels: channelNames, log: options.log, orchestrator: orchestratorModel(config), pool: this.pool, spares: this.spares, runners: this.runners, comeBackIn: (ms) => (this.clusterRetryMs = Math.min(ms, this.clusterRetryMs ?? ms)) };
     for (const expression of [config.monitor.schedule, config.cleanup.schedule, config.discovery.schedule]) {
       if (expression && !cron.validate(expression)) throw new ConfigError(`swarm.config.json is invalid:\n  schedule "${expression}" is not a valid cron expression.`);
     }
@@ -225,6 +227,7 @@ export class Daemon {
 
   private async admitQueued(): Promise<void> {
     const { registry, config } = this.project;
+    this.clusterRetryMs = null;
     await this.placeOverflow();
     await this.admitOnHosts();
     for (;;) {
@@ -240,7 +243,7 @@ export class Daemon {
       this.admission = { waiting, held: decision.held, reason };
       // A backed-off task (crash respawn, transient wait) is started when its time comes, not at the next cron tick.
       const notBefore = this.monitor.nextNotBefore();
-      const waits = [decision.wakeInMs, notBefore === null ? null : Math.max(0, notBefore - Date.now()) + 20].filter((ms): ms is number => ms !== null);
+      const waits = [decision.wakeInMs, notBefore === null ? null : Math.max(0, notBefore - Date.now()) + 20, this.clusterRetryMs].filter((ms): ms is number => ms !== null);
       if (waits.length) this.wakeIn(Math.min(...waits));
       if (decision.start.length === 0 || this.stopping) return;
       // Several at once (stagger 0): launched side by side, one per core, rather than each waiting for the last.

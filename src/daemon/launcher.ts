@@ -39,6 +39,8 @@ export interface LauncherDeps {
   spares?: SpareHolder;
   /** Where each task's sessions run; default: this machine (with `spares`). */
   runners?: Runners;
+  /** A task waiting on its cluster asks to be tried again in `ms` (its pod is starting), sooner than the next pass. */
+  comeBackIn?: (ms: number) => void;
 }
 
 function runnerOf(deps: LauncherDeps, task: TaskRow) {
@@ -95,6 +97,8 @@ export async function launch(deps: LauncherDeps, taskId: number): Promise<TaskRo
     try {
       worktree = await runnerOf(deps, queued).checkoutPath(queued);
     } catch (err) {
+      const retryInMs = (err as { retryInMs?: unknown }).retryInMs;
+      if (typeof retryInMs === 'number') deps.comeBackIn?.(retryInMs);
       log.warn({ task: taskId, host: queued.host, error: errorMessage(err) }, 'host not reachable; the task waits');
       // Placed there only for want of room here (not pinned by you or its kind): it waits here instead.
       const pinned = (registry.events(taskId).find((e) => e.kind === 'created')?.data ?? '').includes('"host"');

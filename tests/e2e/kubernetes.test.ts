@@ -161,10 +161,13 @@ describe('the Kubernetes runner', () => {
     registry.close();
   });
 
-  it('with the CRDs: a killed task\'s sandbox rests at once (its logs kept here); swarm cleanup deletes its claim', async () => {
+  it('with the CRDs and no monitor pass due: a task starts as soon as its pod has; killed, its sandbox rests at once (its logs kept here); swarm cleanup deletes its claim', async () => {
     await k8s.close();
-    k8s = await startFakeKubernetes({ sandboxCrds: true, secrets: { 'swarm-forge': { token: TOKEN } } });
+    // Pods take a while to start, and the monitor's own schedule never comes round in this test: the task's
+    // waits on its cluster bring the daemon back, not the next pass.
+    k8s = await startFakeKubernetes({ sandboxCrds: true, podStartMs: 1_500, secrets: { 'swarm-forge': { token: TOKEN } } });
     writeConfig(box, {
+      monitor: { schedule: '0 0 1 1 *' },
       forge: 'github',
       github: { repo: 'octo/sample', api_url: gh.url, retries: 0 },
       sandbox: 'none',

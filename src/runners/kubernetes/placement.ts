@@ -8,12 +8,20 @@ import { SwarmError } from '../../errors.js';
 import { ClusterError, podState, type KubeCluster, type SandboxObject } from './cluster.js';
 import { podManifest, podName, sandboxClaim, sandboxTemplate, sandboxWarmPool, type PodTemplate } from './manifests.js';
 
-/** The cluster cannot take the task now (its pod is not running yet): the task waits, no retry spent. */
+/**
+ * The cluster cannot take the task now (its pod is not running yet): the task waits, no retry spent.
+ * `retryInMs`: when asking again is worth it (a pod starting soon; a full cluster, later).
+ */
 export class ClusterWaitError extends SwarmError {
-  constructor(readonly cluster: string, message: string) {
+  constructor(readonly cluster: string, message: string, readonly retryInMs: number = SOON_MS) {
     super('SWARM_CLUSTER_WAIT', message);
   }
 }
+
+/** A pod starting, a claim being bound: asked again in a moment, not at the next monitor pass. */
+const SOON_MS = 1_000;
+/** No room: the cluster may scale up or free some; asked again now and then. */
+const NO_ROOM_MS = 15_000;
 
 export interface PlacedTask {
   id: number;
@@ -37,7 +45,7 @@ export interface Placement {
 async function running(cluster: KubeCluster, clusterName: string, name: string, onEnded: () => Promise<void>): Promise<string> {
   const state = podState(await cluster.readPod(name));
   if (state.kind === 'running') return name;
-  if (state.kind === 'unschedulable') throw new ClusterWaitError(clusterName, `cluster ${clusterName} has no room for pod ${name} yet: ${state.why}`);
+  if (state.kind === 'unschedulable') throw new ClusterWaitError(clusterName, `cluster ${clusterName} has no room for pod ${name} yet: ${state.why}`, NO_ROOM_MS);
   if (state.kind === 'pending') throw new ClusterWaitError(clusterName, `pod ${name} on cluster ${clusterName} is starting${state.why ? `: ${state.why}` : ''}`);
   await onEnded();
   throw new ClusterWaitError(clusterName, `pod ${name} on cluster ${clusterName} had ended; a new one is made`);

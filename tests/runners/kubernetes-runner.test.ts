@@ -117,6 +117,22 @@ describe('the Kubernetes runner', () => {
     expect(await cluster.exec(pod, ['sh', '-c', 'echo "$HOME $SWARM_FORGE_TOKEN"; pwd'])).toEqual({ code: 0, stdout: '/workspace forge-token\n/workspace\n', stderr: '' });
   });
 
+  it('with the CRDs: an evicted sandbox pod is replaced by the controller and the task placed in it; told not to rest, a sandbox is kept', async () => {
+    await start({ sandboxCrds: true }, { sandbox: { rest_while_waiting: false } });
+    await placed(1);
+    const { dir } = await runner.freshSession(task(1), 't1-a1');
+    const first = dir.split('/')[3]!;
+    k8s.evict(first);
+    await placed(1);
+    const again = (await runner.freshSession(task(1), 't1-a2')).dir.split('/')[3]!;
+    expect(again).toBe([...k8s.objects.get('sandboxclaims')!.values()][0]!.metadata.name);
+    expect(k8s.pods.has(again)).toBe(true);
+    // The earlier session's pod went: nothing of it is alive to stop.
+    expect(await runner.stop(dir)).toBeNull();
+    expect(await runner.rest(task(1))).toBeNull();
+    expect([...k8s.objects.get('sandboxes')!.values()][0]!.spec.replicas).toBe(1);
+  });
+
   it('a SandboxTemplate of yours named and not there: said, with what to do', async () => {
     await start({ sandboxCrds: true }, { sandbox: { template: 'team-agent' } });
     await expect(runner.checkoutPath(task(1))).rejects.toThrow(/SandboxTemplate team-agent \(kubernetes.cluster.sandbox.template\) is not in namespace swarm: apply it/);

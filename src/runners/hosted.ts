@@ -7,11 +7,13 @@
  */
 import { basename } from 'node:path';
 import * as z from 'zod';
-import { SwarmError } from '../errors.js';
+import { GitError, SwarmError } from '../errors.js';
 import { HolderMessage, jsonLines, SessionExit, SessionState, type ClientMessage } from '../sessions/protocol.js';
 import type { ReportAsk } from '../forge/ci-reports.js';
 import type { Liveness, SessionConnection, SessionStart, SessionView } from './runner.js';
-import type { HostStart } from './ssh/on-host.js';
+import { SetupAnswer, type HostStart } from './ssh/on-host.js';
+import type { DepsOutcome } from '../workspace/deps.js';
+import type { SetupPlan } from '../workspace/setup.js';
 
 export interface TransportResult {
   code: number;
@@ -131,6 +133,15 @@ export class HostedSessions {
   async read(dir: string, offset: number, maxBytes: number): Promise<{ data: Buffer; ended: boolean }> {
     const piece = Piece.parse(await this.op('read', [dir, String(offset), String(maxBytes)]));
     return { data: Buffer.from(piece.data, 'base64'), ended: piece.ended };
+  }
+
+  /** The dependency installs and setup commands of `plan`, run there in the checkout `path` by its swarm; `where` names the place in an error. */
+  async setup(path: string, plan: SetupPlan, where: string): Promise<DepsOutcome[]> {
+    if (!plan.deps.length && !plan.setup.length) return [];
+    const steps = plan.deps.length + plan.setup.length;
+    const answer = SetupAnswer.parse(await this.op('setup', [path], JSON.stringify(plan), steps * plan.timeout_minutes * 60_000 + 60_000));
+    if (!answer.ok) throw new GitError('SWARM_SETUP_FAILED', `On ${where}: ${answer.error}`);
+    return answer.installs;
   }
 
   async ciReports(checkout: string, dir: string, ask: ReportAsk): Promise<string[]> {

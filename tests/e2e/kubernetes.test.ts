@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeKubernetes, type FakeKubernetes } from '../../scripts/fake-kubernetes.js';
 import { waitFor } from '../../src/wait.js';
@@ -42,7 +44,17 @@ describe('the Kubernetes runner', () => {
 
   const failing = (err: unknown): Error => new Error(`${String(err)}\ndaemon said:\n${daemon?.output().split('\n').filter((l) => /"level":(30|40|50)/.test(l)).slice(-25).join('\n') ?? ''}`);
 
-  it('a task in a pod reaches ready through the forge, merges, and its pod goes', async () => {
+  it('a task in a pod reaches ready through the forge, merges, and its pod goes; the config\'s setup runs in the pod first', async () => {
+    writeConfig(box, {
+      forge: 'github',
+      github: { repo: 'octo/sample', api_url: gh.url, retries: 0 },
+      sandbox: 'none',
+      max_retries: 0,
+      agents: { right: { command: agentCommand('fixer-right.mjs') } },
+      default_agent: 'right',
+      worktree: { setup: [['sh', '-c', 'pwd > /workspace/setup-ran']] },
+      kubernetes: { cluster: { kubeconfig: k8s.kubeconfig, image: 'worktree-swarm/agent:test', swarm: [process.execPath, BIN], token_secret: { name: 'swarm-forge' } } },
+    });
     daemon = await runDaemon(box, env);
     const spawned = await swarm(box.repo, ['spawn', '--json', '--host', 'cluster', 'Fix addNumbers'], env);
     expect(spawned.stderr).toBe('');
@@ -54,6 +66,7 @@ describe('the Kubernetes runner', () => {
     expect(ready.host).toBe('cluster');
     expect(ready.worktree).toBe('/workspace/checkout');
     expect(k8s.calls.get('CREATE pods')).toBe(1);
+    expect(readFileSync(join(k8s.podDir([...k8s.pods.keys()][0]!), 'setup-ran'), 'utf8')).toBe('/workspace/checkout\n');
     // The branch came back through the forge: the verified head is the pod's commit, on GitHub and here.
     expect(git(bare, ['rev-parse', `refs/heads/${ready.branch}`]).trim()).toBe(ready.verified_sha);
     expect(git(box.repo, ['show', `${ready.verified_sha!}:src/add.ts`])).toContain('a + b');
@@ -192,6 +205,29 @@ describe('the Kubernetes runner', () => {
     expect(k8s.objects.get('sandboxclaims')!.size).toBe(1);
     expect((await swarm(box.repo, ['cleanup'], env)).stderr).toBe('');
     await waitFor(() => ((k8s.objects.get('sandboxclaims')?.size ?? 0) === 0 && (k8s.objects.get('sandboxes')?.size ?? 0) === 0 ? true : undefined), { timeoutMs: 10_000, what: 'the claim deleted at cleanup' });
+    registry.close();
+  });
+
+  it('a setup command failing in the pod: the task needs you, in the command\'s words, no agent started, no retry spent', async () => {
+    writeConfig(box, {
+      forge: 'github',
+      github: { repo: 'octo/sample', api_url: gh.url, retries: 0 },
+      sandbox: 'none',
+      agents: { right: { command: agentCommand('fixer-right.mjs') } },
+      default_agent: 'right',
+      worktree: { setup: [['sh', '-c', 'echo "setup broke: no database in the pod" >&2; exit 3']] },
+      kubernetes: { cluster: { kubeconfig: k8s.kubeconfig, image: 'worktree-swarm/agent:test', swarm: [process.execPath, BIN], token_secret: { name: 'swarm-forge' } } },
+    });
+    daemon = await runDaemon(box, env);
+    const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', '--host', 'cluster', 'Fix addNumbers'], env)).stdout) as { id: number };
+    const task = await waitForState(box, id, 'needs_help', 60_000).catch((err: unknown) => {
+      throw failing(err);
+    });
+    expect(task.reason).toMatch(/On cluster cluster \(pod swarm-repo-\w+-t\d+\): Worktree setup command `.*` failed \(exit 3\)/);
+    expect(task.reason).toContain('setup broke: no database in the pod');
+    expect(task.retries).toBe(0);
+    const registry = openRegistry(box);
+    expect(registry.attempts(id).filter((a) => a.kind === 'agent')).toHaveLength(0);
     registry.close();
   });
 });

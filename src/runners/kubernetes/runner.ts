@@ -16,6 +16,7 @@ import { fetchBack, type FetchBack } from '../../workspace/clones.js';
 import { porcelainPaths, runGit } from '../../workspace/git.js';
 import { deleteBranchUnlessCheckedOut, type RemoveResult, type WorkspaceKind } from '../../workspace/worktrees.js';
 import type { DepsOutcome } from '../../workspace/deps.js';
+import { setupPlanOf } from '../../workspace/setup.js';
 import type { ReportAsk } from '../../forge/ci-reports.js';
 import { HostedSessions } from '../hosted.js';
 import type { Runner, RunnerTask, SessionConnection, SessionStart, SessionView } from '../runner.js';
@@ -241,7 +242,9 @@ export class KubeRunner implements Runner {
     const result = await this.cluster().exec(pod, ['sh', '-s', '--', await this.forgeUrl(), task.branch, task.base], { input: CHECKOUT_SCRIPT, timeoutMs: 10 * 60_000 });
     const how = result.stdout.trim().split('\n').at(-1);
     if (result.code !== 0 || (how !== 'created' && how !== 'reused')) throw new SwarmError('SWARM_CLUSTER', `could not clone the repository from the forge in pod ${pod}: ${result.stderr.trim().split('\n').at(-1) || 'no answer'}`);
-    return { how, installs: [], gitDirs: [`${CHECKOUT}/.git`] };
+    // The config's dependency installs and setup commands, run in the pod by its swarm (the pod is the sandbox).
+    const installs = await this.sessionsIn(pod).setup(CHECKOUT, setupPlanOf(this.config, { repoRoot: CHECKOUT, stateDir: `${WORKSPACE}/.swarm`, confined: false }), `cluster ${this.name} (pod ${pod})`);
+    return { how, installs, gitDirs: [`${CHECKOUT}/.git`] };
   }
 
   /** The pod pushes the task's branch to the forge; it is fetched here from there. */

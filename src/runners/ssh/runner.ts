@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { HostConfig, SwarmConfig } from '../../config/schema.js';
-import { errorMessage, GitError, SwarmError } from '../../errors.js';
+import { errorMessage, SwarmError } from '../../errors.js';
 import type { HolderMessage, SessionState } from '../../sessions/protocol.js';
 import { branchExists, disarmFlags, FILTER_NAMES_ARGS, porcelainPaths, revParse, runGit } from '../../workspace/git.js';
 import { fetchBack, type FetchBack } from '../../workspace/clones.js';
@@ -20,7 +20,6 @@ import type { ReportAsk } from '../../forge/ci-reports.js';
 import { setupPlanOf } from '../../workspace/setup.js';
 import type { Runner, RunnerTask, SessionConnection, SessionStart, SessionView } from '../runner.js';
 import { HostedSessions, type Stream, type Transport } from '../hosted.js';
-import { SetupAnswer } from './on-host.js';
 import { parseProbe, ROOM_SCRIPT } from './probe.js';
 import { controlDir, remoteCommand, runOnHost, sshArgv, sshTrouble, type SshResult } from './ssh.js';
 
@@ -215,11 +214,7 @@ export class SshRunner implements Runner {
     const config = this.config;
     if (!config || (!config.worktree.deps.length && !config.worktree.setup.length)) return [];
     const repoDir = await this.repoDir();
-    const plan = setupPlanOf(config, { repoRoot: `${repoDir}/mirror.git`, stateDir: `${repoDir}/sessions`, confined });
-    const steps = plan.deps.length + plan.setup.length;
-    const answer = SetupAnswer.parse(await this.sessions.op('setup', [path], JSON.stringify(plan), steps * plan.timeout_minutes * 60_000 + 60_000));
-    if (!answer.ok) throw new GitError('SWARM_SETUP_FAILED', `On host ${this.name}: ${answer.error}`);
-    return answer.installs;
+    return this.sessions.setup(path, setupPlanOf(config, { repoRoot: `${repoDir}/mirror.git`, stateDir: `${repoDir}/sessions`, confined }), `host ${this.name}`);
   }
 
   async fetchBranch(task: RunnerTask): Promise<FetchBack> {

@@ -6,10 +6,9 @@ import { dependsOn, Evidence, type ReviewRoundRow, type TaskRow, type TaskState 
 import { dagVerdict } from '../src/orchestrator/dag.js';
 import type { SwarmConfig } from '../src/config/schema.js';
 import { errorMessage } from '../src/errors.js';
-import { ADAPTERS } from '../src/agents/registry.js';
-import { AgentReport, attemptCost } from '../src/agents/report.js';
 import type { Forge, ForgeObservation } from '../src/forge/forge.js';
 import { needsHelpMessage, readyMessage } from '../src/notify/messages.js';
+import { AgentWatch } from './agents.js';
 import { HostWatch } from './hosts.js';
 import { commitsAhead, revParse, runGit } from '../src/workspace/git.js';
 import { localRunners, type Runners } from '../src/runners/runners.js';
@@ -18,10 +17,8 @@ import { PodGoneError } from '../src/runners/kubernetes/cluster.js';
 import { observeScreenshots, takeScreenshots, type ScreenshotFacts } from '../src/review/screenshots.js';
 import { ReviewRounds } from './rounds.js';
 import { waitFor } from '../src/wait.js';
-import { classifyExit, FAST_FAILURE_MS, readableNodeDump, reconnectOnly } from './classify.js';
-import { decide, type Action, type SessionFacts, type Snapshot } from './decide.js';
+import { decide, type Action, type Snapshot } from './decide.js';
 import { decideFanouts } from './fanouts.js';
-import { stripAnsi, tail } from './evidence.js';
 
 export const WATCHED_STATES: readonly TaskState[] = ['running', 'agent_exited', 'pr_open', 'ci_running', 'reviewing', 'ready'];
 
@@ -43,20 +40,14 @@ export interface MonitorDeps {
 /** What the monitor reads of a transcript's end: enough for the evidence, the last lines, the reconnect check. */
 const LOOK_BYTES = 64 * 1024;
 
-function transcriptTail(text: string): string {
-  // A node dump's byte values said as the text they were.
-  return tail(readableNodeDump(stripAnsi(text)).split('\n'), 40, 3_000);
-}
-
 export class Monitor {
-  /** Per attempt: since when its output has been only reconnect lines (a timer; a restart just restarts it). */
-  private readonly reconnecting = new Map<number, number>();
   /** Screenshot facts by task, head and whether the command ran: they change only with those. */
   private readonly shotFacts = new Map<string, ScreenshotFacts>();
 
   private readonly rounds: ReviewRounds;
   private readonly runners: Runners;
   private readonly hosts: HostWatch;
+  private readonly agents: AgentWatch;
 
   constructor(private readonly deps: MonitorDeps) {
     const sessionsDir = deps.sessionsDir ?? join(deps.repoRoot, '.swarm', 'sessions');
@@ -64,6 +55,7 @@ export class Monitor {
     const review = { repoRoot: deps.repoRoot, config: deps.config, registry: deps.registry, sessionsDir, runners: this.runners };
     this.rounds = new ReviewRounds({ review, forge: deps.forge });
     this.hosts = new HostWatch({ ...deps, runners: this.runners, now: () => this.now(), lookBytes: LOOK_BYTES });
+    this.agents = new AgentWatch({ config: deps.config, registry: deps.registry, runners: this.runners, now: () => this.now(), lookBytes: LOOK_BYTES });
   }
 
   /** GitHub runs its own checks; locally, CI is the configured command. */
@@ -75,40 +67,6 @@ export class Monitor {
     return (this.deps.now ?? Date.now)();
   }
 
-  private async observeAgent(task: TaskRow): Promise<SessionFacts> {
-    const attempt = this.deps.registry.latestAttempt(task.id, 'agent');
-    if (!attempt || attempt.n !== task.attempt) return { kind: 'none' };
-    const runner = this.runners.for(task);
-    // One look per pass: liveness, last output and the transcript's end together (on a host, read ahead for all
-    // its sessions at the start of the pass: one round trip per host, not one per task).
-    const view = await runner.look(attempt.session_dir, LOOK_BYTES);
-    const live = view.live;
-    switch (live.kind) {
-      case 'starting':
-        return { kind: 'starting', started_at: attempt.started_at };
-      case 'running': {
-        const line = reconnectOnly(view.tail.slice(-8 * 1024));
-        if (!line) {
-          this.reconnecting.delete(attempt.id);
-          return { kind: 'running', started_at: attempt.started_at, last_output_at: view.last_output_at };
-        }
-        const since = this.reconnecting.get(attempt.id) ?? this.now();
-        this.reconnecting.set(attempt.id, since);
-        return { kind: 'reconnecting', started_at: attempt.started_at, for_ms: this.now() - since, line };
-      }
-      case 'lost':
-        return { kind: 'lost', log_tail: transcriptTail(view.tail) };
-      case 'exited':
-        if (attempt.ended_at === null) {
-          this.deps.registry.updateAttempt(attempt.id, { ended_at: live.exit.ended_at, exit_code: live.exit.exit_code, signal: live.exit.signal, outcome: live.exit.exit_code === 0 ? 'exited' : 'crashed', report: await this.report(attempt.agent, attempt.session_dir, task) });
-        }
-        this.reconnecting.delete(attempt.id);
-        const duration_ms = Math.max(0, live.exit.ended_at - attempt.started_at);
-        const failure = live.exit.exit_code === 0 ? undefined : classifyExit({ exit_code: live.exit.exit_code, signal: live.exit.signal, duration_ms, output: view.tail, previous: this.previousFailure(task) });
-        return { kind: 'exited', exit_code: live.exit.exit_code, signal: live.exit.signal, error: live.exit.error, log_tail: transcriptTail(view.tail), duration_ms, ...(failure ? { failure } : {}) };
-    }
-  }
-
   /** What passed: the commit this attempt's green CI ran on; without CI, the tip the forge reported. */
   private async verifiedHead(task: TaskRow, prHead: string | null): Promise<string | null> {
     const ci = this.deps.registry.attempts(task.id).filter((a) => a.kind === 'ci' && a.n === task.attempt && a.outcome === 'passed').at(-1);
@@ -117,34 +75,9 @@ export class Monitor {
     return revParse(this.deps.repoRoot, task.branch).catch(() => null);
   }
 
-  /** The previous attempt's decisive line and whether it failed fast: the same fast failure twice is a fault. */
-  private previousFailure(task: TaskRow): { line: string; fast: boolean } | null {
-    const previous = this.deps.registry.attempts(task.id).filter((a) => a.kind === 'agent' && a.n === task.attempt - 1).at(-1);
-    if (!previous?.evidence) return null;
-    const parsed = Evidence.safeParse(JSON.parse(previous.evidence));
-    if (!parsed.success || !parsed.data.decisive_line) return null;
-    return { line: parsed.data.decisive_line, fast: (parsed.data.duration_ms ?? Infinity) < FAST_FAILURE_MS };
-  }
-
-  /** What the agent said about its run (its own session id, tokens, cost), parsed once at exit. */
-  private async report(agent: string, dir: string, task: TaskRow): Promise<string | null> {
-    const type = this.deps.config.agents[agent]?.type;
-    const parse = type ? ADAPTERS.get(type)?.parseReport : undefined;
-    if (!parse) return null;
-    try {
-      const previous = this.deps.registry.attempts(task.id).filter((a) => a.kind === 'agent' && a.n === task.attempt - 1 && a.report).at(-1);
-      const before = previous?.report ? AgentReport.safeParse(JSON.parse(previous.report)) : null;
-      const { tail: transcript } = await this.runners.for(task).look(dir, 4 * 1024 * 1024);
-      const report = attemptCost(parse(transcript), before?.success ? before.data : null);
-      return Object.keys(report).length ? JSON.stringify(report) : null;
-    } catch {
-      return null;
-    }
-  }
-
   async observe(task: TaskRow): Promise<Snapshot> {
     const { config } = this.deps;
-    const agent = task.state === 'running' || task.state === 'agent_exited' ? await this.observeAgent(task) : { kind: 'none' as const };
+    const agent = task.state === 'running' || task.state === 'agent_exited' ? await this.agents.observe(task) : { kind: 'none' as const };
     let work: Snapshot['work'];
     // A task's branch lives in its checkout (a clone, or on another machine): brought into the repository once
     // the agent has exited. A worktree shares the repository's refs: nothing to bring.

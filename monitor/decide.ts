@@ -197,6 +197,20 @@ export function hostVerdict(state: TaskState, silentMs: number, goneMs: number):
   return state === 'running' && silentMs >= goneMs ? 'place_again' : 'wait';
 }
 
+/** Pods lost in a row (evicted, ended, deleted) after which it is the task, not the cluster: it needs you. */
+export const POD_LOSSES_IN_A_ROW = 3;
+
+/**
+ * A task whose pod is gone: placed again on its cluster (no retry spent), unless its agent attempts' last
+ * outcomes (oldest first, this loss included) are that many pod losses in a row: a pod killed for its memory
+ * every time would otherwise be placed again for ever. Pure.
+ */
+export function podLostVerdict(outcomes: readonly (string | null)[]): 'place_again' | 'needs_help' {
+  let run = 0;
+  for (let i = outcomes.length - 1; i >= 0 && outcomes[i] === 'pod_lost'; i--) run++;
+  return run >= POD_LOSSES_IN_A_ROW ? 'needs_help' : 'place_again';
+}
+
 export function decide(s: Snapshot): Action {
   if (s.pr?.state === 'merged' && s.task.state !== 'done') return { type: 'done' };
   if (s.pr?.state === 'closed' && s.task.state !== 'cancelled') return { type: 'cancel', why: 'the pull request was closed without merging' };

@@ -9,13 +9,13 @@ import type { Logger } from 'pino';
 import type { Registry } from '../registry/registry.js';
 import type { TaskRow } from '../registry/types.js';
 import type { SwarmConfig } from '../src/config/schema.js';
-import { hostSilentMessage, placedAgainMessage } from '../src/notify/messages.js';
+import { hostSilentMessage, needsHelpMessage, placedAgainMessage } from '../src/notify/messages.js';
 import type { Runners } from '../src/runners/runners.js';
 import type { HostUnreachableError } from '../src/runners/ssh/runner.js';
 import type { PodGoneError } from '../src/runners/kubernetes/cluster.js';
 import { errorMessage } from '../src/errors.js';
 import { worktreesRoot } from '../src/workspace/worktrees.js';
-import { hostVerdict } from './decide.js';
+import { hostVerdict, podLostVerdict, POD_LOSSES_IN_A_ROW } from './decide.js';
 
 /** A host silent this long is told about (once per outage), or at half its gone_minutes if sooner. */
 const HOST_SILENT_NOTIFY_MS = 10 * 60_000;
@@ -156,6 +156,15 @@ export class HostWatch {
     const { registry, log } = this.deps;
     const attempt = registry.latestAttempt(task.id, 'agent');
     if (attempt && attempt.ended_at === null) registry.updateAttempt(attempt.id, { ended_at: this.deps.now(), outcome: 'pod_lost' });
+    // Losses since you last retried it by hand: the same pod killed every time (its memory) is the task's.
+    const retried = registry.events(task.id).filter((e) => e.kind === 'retry').at(-1)?.at ?? 0;
+    const outcomes = registry.attempts(task.id).filter((a) => a.kind === 'agent' && a.started_at >= retried).map((a) => a.outcome);
+    if (podLostVerdict(outcomes) === 'needs_help') {
+      const reason = `Its pod on cluster ${task.host} was lost ${POD_LOSSES_IN_A_ROW} times in a row; the last time: ${err.message} If the cluster ended it for memory (OOMKilled), raise kubernetes.${task.host}.resources.limits.memory; then \`swarm retry ${task.id}\`.`;
+      registry.transition(task.id, task.state, 'needs_help', { event: 'needs_help', data: { reason: 'pod_lost', summary: reason }, patch: { reason }, notify: { dedupe: `${task.id}:needs_help:${task.attempt}`, channels: task.fanout_of === null ? this.deps.channels : [], message: needsHelpMessage(task, reason) } });
+      log.warn({ task: task.id, pod: err.pod, why: err.message }, 'pod lost again; the task needs a human');
+      return;
+    }
     if (registry.transition(task.id, task.state, 'queued', { event: 'placed_again', data: { from: task.host, to: task.host, why: err.message }, patch: { not_before: null } })) {
       log.warn({ task: task.id, pod: err.pod, why: err.message }, 'pod gone; task placed again on its cluster (no retry spent)');
     }

@@ -26,7 +26,7 @@ import { kubeconfigText, matches, mergePatch, status } from './fake-kubernetes-w
 export interface FakePod {
   metadata: { name: string; namespace: string; uid: string; resourceVersion: string; labels?: Record<string, string>; creationTimestamp: string; deletionTimestamp?: string };
   spec: { containers: { name: string; image: string; command?: string[]; args?: string[]; env?: EnvVar[]; resources?: unknown }[]; restartPolicy?: string; runtimeClassName?: string };
-  status: { phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed'; conditions?: { type: string; status: string; reason?: string; message?: string }[]; podIP?: string; containerStatuses?: { name: string; ready: boolean; state: { waiting?: { reason: string; message?: string } } }[] };
+  status: { phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed'; conditions?: { type: string; status: string; reason?: string; message?: string }[]; podIP?: string; containerStatuses?: { name: string; ready: boolean; state: { waiting?: { reason: string; message?: string }; terminated?: { reason: string; exitCode: number } } }[] };
 }
 
 type EnvVar = { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } };
@@ -48,6 +48,8 @@ export interface FakeKubernetes {
   schedulable(): void;
   /** Deletes a pod as an eviction or a lost node would: its processes killed, the object gone. */
   evict(name: string): void;
+  /** Kills a pod's container as the kernel does past its memory limit: Failed, OOMKilled, exit 137; the object stays. */
+  oomKill(name: string): void;
   close(): Promise<void>;
 }
 
@@ -152,7 +154,7 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
     pod.status = { phase: 'Running', podIP: '10.0.0.1', conditions: [{ type: 'PodScheduled', status: 'True' }, { type: 'Ready', status: 'True' }] };
     touch(pod);
     child.once('exit', (code) => {
-      if (pods.get(name) !== pod || pod.metadata.deletionTimestamp) return;
+      if (pods.get(name) !== pod || pod.metadata.deletionTimestamp || pod.status.phase === 'Failed') return;
       pod.status = { ...pod.status, phase: code === 0 ? 'Succeeded' : 'Failed', conditions: [{ type: 'Ready', status: 'False' }] };
       touch(pod);
     });
@@ -391,6 +393,15 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
     },
     evict(name) {
       remove(name);
+    },
+    oomKill(name) {
+      const pod = pods.get(name);
+      if (!pod) return;
+      const container = pod.spec.containers[0]!.name;
+      pod.status = { phase: 'Failed', conditions: [{ type: 'Ready', status: 'False' }], containerStatuses: [{ name: container, ready: false, state: { terminated: { reason: 'OOMKilled', exitCode: 137 } } }] };
+      killPod(name);
+      mains.delete(name);
+      touch(pod);
     },
     async close() {
       // Nothing starts after this: no controller pass, no pod finishing its start.

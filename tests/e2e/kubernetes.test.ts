@@ -230,4 +230,31 @@ describe('the Kubernetes runner', () => {
     expect(registry.attempts(id).filter((a) => a.kind === 'agent')).toHaveLength(0);
     registry.close();
   });
+
+  it('a pod killed for its memory is placed again, no retry spent; the third time in a row the task needs you, saying so; retried by hand, the count starts again', async () => {
+    daemon = await runDaemon(box, env);
+    const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', '--host', 'cluster', '--agent', 'talk', 'Talk to me'], env)).stdout) as { id: number };
+    const registry = openRegistry(box);
+    const runningAfter = async (attempt: number): Promise<void> => {
+      await waitFor(() => (registry.getTask(id)!.state === 'running' && registry.getTask(id)!.attempt > attempt ? true : undefined), { timeoutMs: 60_000, what: `task ${id} running after attempt ${attempt}` }).catch((err: unknown) => {
+        throw failing(err);
+      });
+    };
+    for (let n = 0; n < 3; n++) {
+      await runningAfter(n);
+      k8s.oomKill([...k8s.pods.keys()][0]!);
+      if (n < 2) await waitFor(() => (registry.events(id).filter((e) => e.kind === 'placed_again').length === n + 1 ? true : undefined), { timeoutMs: 20_000, what: 'placed again' });
+    }
+    const stuck = await waitForState(box, id, 'needs_help', 30_000);
+    expect(stuck.reason).toMatch(/^Its pod on cluster cluster was lost 3 times in a row; the last time: Pod swarm-repo-\w+-t\d+ is gone from namespace swarm \(it failed or was evicted: OOMKilled, exit 137\)\. If the cluster ended it for memory \(OOMKilled\), raise kubernetes\.cluster\.resources\.limits\.memory/);
+    expect(stuck.retries).toBe(0);
+    expect(registry.events(id).some((e) => e.kind === 'host_waiting' && (e.data ?? '').includes('had ended (OOMKilled, exit 137)'))).toBe(true);
+    // Retried by hand: a loss after that is the first again.
+    expect((await swarm(box.repo, ['retry', String(id)], env)).stderr).toBe('');
+    await runningAfter(3);
+    k8s.oomKill([...k8s.pods.keys()][0]!);
+    await waitFor(() => (registry.events(id).filter((e) => e.kind === 'placed_again').length === 3 ? true : undefined), { timeoutMs: 20_000, what: 'placed again after the retry' });
+    await runningAfter(4);
+    registry.close();
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, hostVerdict, type Action, type Snapshot } from '../../monitor/decide.js';
+import { decide, hostVerdict, podLostVerdict, type Action, type Snapshot } from '../../monitor/decide.js';
 import type { TaskState } from '../../registry/types.js';
 
 const MIN = 60_000;
@@ -166,4 +166,12 @@ describe('a task whose host does not answer', () => {
     ['agent exited there: its branch is there, wait for it', 'agent_exited', 60 * 60_000, 30 * 60_000, 'wait'],
     ['in CI there: wait', 'ci_running', 60 * 60_000, 30 * 60_000, 'wait'],
   ] as const)('%s', (_what, state, silent, gone, want) => expect(hostVerdict(state, silent, gone)).toBe(want));
+
+  it.each([
+    ['the first loss', ['pod_lost'], 'place_again'],
+    ['a second in a row', ['crashed', 'pod_lost', 'pod_lost'], 'place_again'],
+    ['a third in a row', ['pod_lost', 'pod_lost', 'pod_lost'], 'needs_help'],
+    ['three, but not in a row', ['pod_lost', 'pod_lost', 'exited', 'pod_lost'], 'place_again'],
+    ['no attempts recorded', [], 'place_again'],
+  ] as const)('a pod lost: %s', (_what, outcomes, want) => expect(podLostVerdict(outcomes)).toBe(want));
 });

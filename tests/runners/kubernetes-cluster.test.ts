@@ -98,7 +98,9 @@ describe('a pod\'s state, in words', () => {
   it.each([
     [null, { kind: 'gone' }],
     [{ status: { phase: 'Running' } }, { kind: 'running' }],
-    [{ status: { phase: 'Failed' } }, { kind: 'ended', phase: 'Failed' }],
+    [{ status: { phase: 'Failed' } }, { kind: 'ended', phase: 'Failed', why: null }],
+    [{ status: { phase: 'Failed', reason: 'Evicted', message: 'The node was low on resource: memory.' } }, { kind: 'ended', phase: 'Failed', why: 'Evicted: The node was low on resource: memory.' }],
+    [{ status: { phase: 'Failed', containerStatuses: [{ name: 'agent', ready: false, state: { terminated: { reason: 'OOMKilled', exitCode: 137 } } }] } }, { kind: 'ended', phase: 'Failed', why: 'OOMKilled, exit 137' }],
     [{ status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes are available' }] } }, { kind: 'unschedulable', why: '0/3 nodes are available' }],
     [{ status: { phase: 'Pending' } }, { kind: 'pending', why: null }],
     [{ status: { phase: 'Pending', containerStatuses: [{ name: 'agent', ready: false, state: { waiting: { reason: 'ContainerCreating' } } }] } }, { kind: 'pending', why: 'ContainerCreating' }],

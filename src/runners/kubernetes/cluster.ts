@@ -56,7 +56,8 @@ export type PodState =
   /** The scheduler found no node: the cluster has no room now. */
   | { kind: 'unschedulable'; why: string }
   | { kind: 'running' }
-  | { kind: 'ended'; phase: 'Succeeded' | 'Failed' }
+  /** `why`: the cluster's words (Evicted: the node was low on memory; OOMKilled, exit 137), when it gave any. */
+  | { kind: 'ended'; phase: 'Succeeded' | 'Failed'; why: string | null }
   /** Deleted, evicted, or its node lost. */
   | { kind: 'gone' };
 
@@ -65,7 +66,11 @@ export function podState(pod: V1Pod | null): PodState {
   if (!pod || pod.metadata?.deletionTimestamp) return { kind: 'gone' };
   const phase = pod.status?.phase;
   if (phase === 'Running') return { kind: 'running' };
-  if (phase === 'Succeeded' || phase === 'Failed') return { kind: 'ended', phase };
+  if (phase === 'Succeeded' || phase === 'Failed') {
+    const end = pod.status?.containerStatuses?.find((c) => c.state?.terminated)?.state?.terminated;
+    const said = [pod.status?.reason && `${pod.status.reason}${pod.status.message ? `: ${pod.status.message}` : ''}`, end && `${end.reason ?? 'terminated'}, exit ${end.exitCode}${end.message ? `: ${end.message}` : ''}`].filter(Boolean);
+    return { kind: 'ended', phase, why: said.length ? said.join('; ') : null };
+  }
   const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
   if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') return { kind: 'unschedulable', why: scheduled.message ?? 'no node has room for it' };
   // Placed, not started: the container's own reason (pulling its image, a Secret it names not there).
@@ -170,7 +175,7 @@ export class KubeCluster {
   private async livePod(name: string): Promise<V1Pod> {
     const pod = this.known?.get(name) ?? (await this.readPod(name));
     const state = podState(pod);
-    if (state.kind === 'gone' || state.kind === 'ended') throw new PodGoneError(name, `Pod ${name} is gone from namespace ${this.namespace}${state.kind === 'ended' ? ` (it ${state.phase === 'Failed' ? 'failed or was evicted' : 'ended'})` : ''}.`);
+    if (state.kind === 'gone' || state.kind === 'ended') throw new PodGoneError(name, `Pod ${name} is gone from namespace ${this.namespace}${state.kind === 'ended' ? ` (it ${state.phase === 'Failed' ? 'failed or was evicted' : 'ended'}${state.why ? `: ${state.why}` : ''})` : ''}.`);
     if (state.kind !== 'running') throw new ClusterError(`Pod ${name} is not running yet (${state.kind}${'why' in state && state.why ? `: ${state.why}` : ''}).`);
     return pod!;
   }

@@ -48,7 +48,7 @@ async function running(cluster: KubeCluster, clusterName: string, name: string, 
   if (state.kind === 'unschedulable') throw new ClusterWaitError(clusterName, `cluster ${clusterName} has no room for pod ${name} yet: ${state.why}`, NO_ROOM_MS);
   if (state.kind === 'pending') throw new ClusterWaitError(clusterName, `pod ${name} on cluster ${clusterName} is starting${state.why ? `: ${state.why}` : ''}`);
   await onEnded();
-  throw new ClusterWaitError(clusterName, `pod ${name} on cluster ${clusterName} had ended; a new one is made`);
+  throw new ClusterWaitError(clusterName, `pod ${name} on cluster ${clusterName} had ended${state.kind === 'ended' && state.why ? ` (${state.why})` : ''}; a new one is made`);
 }
 
 export class PodPlacement implements Placement {

@@ -14,7 +14,7 @@
  * with the scheduler's condition, as a full cluster does; `podStartMs` models the time a pod takes to start.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -25,11 +25,12 @@ import { kubeconfigText, matches, mergePatch, status } from './fake-kubernetes-w
 
 export interface FakePod {
   metadata: { name: string; namespace: string; uid: string; resourceVersion: string; labels?: Record<string, string>; creationTimestamp: string; deletionTimestamp?: string };
-  spec: { containers: { name: string; image: string; command?: string[]; args?: string[]; env?: EnvVar[]; resources?: unknown }[]; restartPolicy?: string; runtimeClassName?: string };
+  spec: { containers: FakeContainer[]; restartPolicy?: string; runtimeClassName?: string };
   status: { phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed'; conditions?: { type: string; status: string; reason?: string; message?: string }[]; podIP?: string; containerStatuses?: { name: string; ready: boolean; state: { waiting?: { reason: string; message?: string }; terminated?: { reason: string; exitCode: number } } }[] };
 }
 
 type EnvVar = { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } };
+type FakeContainer = { name: string; image: string; command?: string[]; args?: string[]; env?: EnvVar[]; resources?: unknown; workingDir?: string; volumeMounts?: { name: string; mountPath: string }[] };
 
 export interface FakeKubernetes {
   url: string;
@@ -102,8 +103,23 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
   };
 
   /** bubblewrap around a command: the host's files, the pod's folder at /workspace, the pod's name in its environment. */
-  const confined = (name: string, argv: string[], env: Record<string, string>): ChildProcess =>
-    spawn('bwrap', ['--dev-bind', '/', '/', '--bind', podDir(name), '/workspace', '--chdir', '/workspace', '--', ...argv], {
+  /**
+   * The container's volumes where it mounts them: the volume `workspace` is the pod's folder, another is a
+   * folder of its own (shared by the pod's containers that mount it); a container mounting none gets the
+   * pod's folder at /workspace.
+   */
+  const mounts = (name: string, container: FakeContainer): string[] => {
+    if (!container.volumeMounts?.length) return ['--bind', podDir(name), '/workspace'];
+    return container.volumeMounts.flatMap((m) => {
+      // bubblewrap would make a missing mount point in this machine's own root: refused instead.
+      if (m.mountPath !== '/workspace' && !existsSync(m.mountPath)) throw new Error(`the loopback cluster mounts a volume only on a folder this machine has (${m.mountPath} is not one)`);
+      const dir = m.name === 'workspace' ? podDir(name) : join(root, 'volumes', name, m.name);
+      mkdirSync(dir, { recursive: true });
+      return ['--bind', dir, m.mountPath];
+    });
+  };
+  const confined = (name: string, container: FakeContainer, argv: string[], env: Record<string, string>): ChildProcess =>
+    spawn('bwrap', ['--dev-bind', '/', '/', ...mounts(name, container), '--chdir', container.workingDir ?? '/workspace', '--', ...argv], {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/workspace', ...env, FAKE_K8S_POD: `${root}:${name}` },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -121,9 +137,9 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
   };
 
   /** The container's environment as kubelet makes it: values, and Secret keys read (a missing one is said). */
-  const envOf = (pod: FakePod): { env: Record<string, string> } | { missing: string } => {
+  const envOf = (pod: FakePod, container: FakeContainer = pod.spec.containers[0]!): { env: Record<string, string> } | { missing: string } => {
     const env: Record<string, string> = {};
-    for (const e of pod.spec.containers[0]!.env ?? []) {
+    for (const e of container.env ?? []) {
       const ref = e.valueFrom?.secretKeyRef;
       if (e.value !== undefined) env[e.name] = e.value;
       else if (ref) {
@@ -138,15 +154,20 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
   const run = (pod: FakePod): void => {
     const name = pod.metadata.name;
     const container = pod.spec.containers[0]!;
-    const made = envOf(pod);
-    if ('missing' in made) {
-      pod.status = { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True' }], containerStatuses: [{ name: container.name, ready: false, state: { waiting: { reason: 'CreateContainerConfigError', message: made.missing } } }] };
-      touch(pod);
-      return;
+    // Every container's environment is made before any starts: one naming a missing Secret holds the pod.
+    for (const c of pod.spec.containers) {
+      const each = envOf(pod, c);
+      if ('missing' in each) {
+        pod.status = { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True' }], containerStatuses: [{ name: c.name, ready: false, state: { waiting: { reason: 'CreateContainerConfigError', message: each.missing } } }] };
+        touch(pod);
+        return;
+      }
     }
+    const made = envOf(pod);
+    if ('missing' in made) return;
     const env = made.env;
     const argv = [...(container.command ?? ['sleep', 'infinity']), ...(container.args ?? [])];
-    const child = confined(name, argv, env);
+    const child = confined(name, container, argv, env);
     const log = join(podDir(name), '..', `${name}.log`);
     child.stdout!.on('data', (d: Buffer) => writeFileSync(log, d, { flag: 'a' }));
     child.stderr!.on('data', (d: Buffer) => writeFileSync(log, d, { flag: 'a' }));
@@ -183,6 +204,7 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
     touch(pod);
     notify('DELETED', pod);
     rmSync(podDir(name), { recursive: true, force: true });
+    rmSync(join(root, 'volumes', name), { recursive: true, force: true });
     return pod;
   };
 
@@ -322,11 +344,17 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
 
   // exec: a WebSocket with the channel protocol; the command runs in the pod's confinement.
   const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => (protocols.has('v5.channel.k8s.io') ? 'v5.channel.k8s.io' : protocols.has('v4.channel.k8s.io') ? 'v4.channel.k8s.io' : false) });
-  const exec = (ws: WebSocket, name: string, command: string[], wants: { stdin: boolean; stdout: boolean; stderr: boolean }): void => {
+  const exec = (ws: WebSocket, name: string, container: FakeContainer, command: string[], wants: { stdin: boolean; stdout: boolean; stderr: boolean }): void => {
     count('EXEC pods');
-    // As kubelet does: the command gets the container's environment.
-    const made = envOf(pods.get(name)!);
-    const child = confined(name, command, 'env' in made ? made.env : {});
+    // As kubelet does: the command runs in the container asked for, with its environment and its volumes.
+    const made = envOf(pods.get(name)!, container);
+    let child: ChildProcess;
+    try {
+      child = confined(name, container, command, 'env' in made ? made.env : {});
+    } catch (err) {
+      ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify({ metadata: {}, status: 'Failure', message: String(err), reason: 'InternalError' }))]));
+      return ws.close(1000);
+    }
     const frame = (channel: number, data: Buffer | string): void => {
       if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([channel]), Buffer.isBuffer(data) ? data : Buffer.from(data)]));
     };
@@ -369,7 +397,10 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
     if (pod.status.phase !== 'Running') return refuse(400, 'BadRequest');
     const command = url.searchParams.getAll('command');
     const flag = (name: string): boolean => url.searchParams.get(name) === 'true';
-    wss.handleUpgrade(req, socket, head, (ws) => exec(ws, pod.metadata.name, command, { stdin: flag('stdin'), stdout: flag('stdout'), stderr: flag('stderr') }));
+    const wanted = url.searchParams.get('container');
+    const container = wanted ? pod.spec.containers.find((c) => c.name === wanted) : pod.spec.containers[0];
+    if (!container) return refuse(400, 'BadRequest');
+    wss.handleUpgrade(req, socket, head, (ws) => exec(ws, pod.metadata.name, container, command, { stdin: flag('stdin'), stdout: flag('stdout'), stderr: flag('stderr') }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -30,7 +30,7 @@ describe.runIf(real || loopback)(`conformance: the Kubernetes runner's cluster s
     swarm = fake ? [process.execPath, BIN] : ['swarm'];
     const manifest = podManifest({ repo: 'conformance', id: process.pid }, { image: process.env.SWARM_K8S_IMAGE ?? 'worktree-swarm/agent:test', swarm, token_secret: { name: process.env.SWARM_K8S_SECRET ?? 'swarm-forge', key: 'token' } });
     // The conformance pod needs no forge token: it clones nothing.
-    manifest.spec!.containers[0]!.env = manifest.spec!.containers[0]!.env!.filter((e) => e.name !== 'SWARM_FORGE_TOKEN');
+    for (const c of manifest.spec!.containers) c.env = c.env!.filter((e) => e.name !== 'SWARM_FORGE_TOKEN');
     await cluster.createPod({ ...manifest, metadata: { ...manifest.metadata, name: pod } });
     await waitFor(async () => (podState(await cluster.readPod(pod)).kind === 'running' ? true : undefined), { timeoutMs: 300_000, intervalMs: 1_000, what: `pod ${pod} running (image ${process.env.SWARM_K8S_IMAGE ?? 'loopback'})` });
   }, 320_000);
@@ -66,7 +66,7 @@ describe.runIf(real || loopback)(`conformance: the Kubernetes runner's cluster s
     const name = `swarm-conformance-${process.pid}`;
     const template = sandboxTemplate(name, { image: process.env.SWARM_K8S_IMAGE ?? 'worktree-swarm/agent:test', swarm, token_secret: { name: 'unused', key: 'token' } });
     const spec = (template.spec!.podTemplate as { spec: { containers: { env?: { name: string }[] }[] } }).spec;
-    spec.containers[0]!.env = spec.containers[0]!.env!.filter((e) => e.name !== 'SWARM_FORGE_TOKEN');
+    for (const c of spec.containers) c.env = c.env!.filter((e) => e.name !== 'SWARM_FORGE_TOKEN');
     await cluster.createObject('SandboxTemplate', template);
     try {
       await cluster.createObject('SandboxClaim', sandboxClaim({ repo: 'conformance', id: process.pid }, name));

@@ -20,13 +20,19 @@ describe('what swarm asks a cluster for', () => {
     expect(name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
   });
 
-  it('the forge token is a reference to a Secret, never a value; the agent runs unprivileged, without the API token', () => {
+  it('the forge token is a reference to a Secret, never a value, and only the forge\'s container has it; both run unprivileged, without the API token', () => {
     const pod = podManifest({ repo: 'shop', id: 7 }, template);
-    const env = pod.spec!.containers[0]!.env!;
-    expect(env.find((e) => e.name === 'SWARM_FORGE_TOKEN')).toEqual({ name: 'SWARM_FORGE_TOKEN', valueFrom: { secretKeyRef: { name: 'swarm-forge', key: 'token' } } });
-    expect(env.filter((e) => e.value !== undefined).map((e) => e.name)).toEqual(['HOME']);
+    const [agent, forge] = pod.spec!.containers;
+    expect(agent!.name).toBe('agent');
+    expect(agent!.env).toEqual([{ name: 'HOME', value: '/workspace' }]);
+    expect(forge!.name).toBe('forge');
+    expect(forge!.env).toContainEqual({ name: 'SWARM_FORGE_TOKEN', valueFrom: { secretKeyRef: { name: 'swarm-forge', key: 'token' } } });
+    expect(forge!.env!.filter((e) => e.value !== undefined)).toEqual([{ name: 'HOME', value: '/srv' }]);
+    // The forge's mirror is on a volume the agent's container does not mount.
+    expect(agent!.volumeMounts!.map((m) => m.name)).toEqual(['workspace']);
+    expect(forge!.volumeMounts!.map((m) => m.name)).toEqual(['workspace', 'forge']);
     expect(pod.spec!.automountServiceAccountToken).toBe(false);
-    expect(pod.spec!.containers[0]!.securityContext).toMatchObject({ allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
+    for (const c of [agent!, forge!]) expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
     expect(pod.spec!.restartPolicy).toBe('Never');
     expect(pod.spec!.runtimeClassName).toBeUndefined();
     expect(pod.metadata!.labels).toEqual({ 'worktree-swarm.dev/task': '7', 'worktree-swarm.dev/repo': 'shop' });
@@ -72,7 +78,7 @@ describe('what swarm asks a cluster for', () => {
       await cluster.createPod(podManifest({ repo: 'shop', id: 7 }, template));
       await waitFor(async () => (podState(await cluster.readPod('swarm-shop-t7')).kind === 'running' ? true : undefined), { timeoutMs: 10_000, what: 'the pod running' });
       const sent = k8s.pods.get('swarm-shop-t7')!;
-      expect(sent.spec.containers[0]!.env).toContainEqual({ name: 'SWARM_FORGE_TOKEN', valueFrom: { secretKeyRef: { name: 'swarm-forge', key: 'token' } } });
+      expect(sent.spec.containers[1]!.env).toContainEqual({ name: 'SWARM_FORGE_TOKEN', valueFrom: { secretKeyRef: { name: 'swarm-forge', key: 'token' } } });
     } finally {
       await k8s.close();
     }

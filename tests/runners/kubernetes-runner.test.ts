@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -114,7 +115,8 @@ describe('the Kubernetes runner', () => {
     const { dir } = await runner.freshSession(task(1), 't1-a1');
     expect(dir).toMatch(/^\/workspace\/s\/swarm-agent-\w+\/t1-a1$/);
     const pod = dir.split('/')[3]!;
-    expect(await cluster.exec(pod, ['sh', '-c', 'echo "$HOME $SWARM_FORGE_TOKEN"; pwd'])).toEqual({ code: 0, stdout: '/workspace forge-token\n/workspace\n', stderr: '' });
+    expect(await cluster.exec(pod, ['sh', '-c', 'echo "$HOME [$SWARM_FORGE_TOKEN]"; pwd'])).toEqual({ code: 0, stdout: '/workspace []\n/workspace\n', stderr: '' });
+    expect(await cluster.exec(pod, ['sh', '-c', 'echo "$HOME [$SWARM_FORGE_TOKEN]"; ls -d /workspace /srv'], { container: 'forge' })).toEqual({ code: 0, stdout: '/srv [forge-token]\n/srv\n/workspace\n', stderr: '' });
   });
 
   it('with the CRDs: an evicted sandbox pod is replaced by the controller and the task placed in it; told not to rest, a sandbox is kept', async () => {
@@ -131,6 +133,45 @@ describe('the Kubernetes runner', () => {
     expect(await runner.stop(dir)).toBeNull();
     expect(await runner.rest(task(1))).toBeNull();
     expect([...k8s.objects.get('sandboxes')!.values()][0]!.spec.replicas).toBe(1);
+  });
+
+  it('the agent\'s container never holds the forge token; a checkout the agent booby-trapped is pushed without running any of it', async () => {
+    // A forge: a bare repository with main, and the user's repository cloned from it.
+    const bare = join(repo, 'forge.git');
+    const here = join(repo, 'here');
+    const git = (cwd: string, ...args: string[]): string => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8' });
+    git(repo, 'init', '--quiet', '--bare', '--initial-branch=main', bare);
+    git(repo, 'clone', '--quiet', bare, here);
+    writeFileSync(join(here, 'README.md'), 'hello\n');
+    git(here, 'add', 'README.md');
+    git(here, 'commit', '--quiet', '-m', 'first');
+    git(here, 'push', '--quiet', 'origin', 'HEAD:main');
+    k8s = await startFakeKubernetes({ secrets: { 'swarm-forge': { token: 'forge-token' } } });
+    runner = new KubeRunner('cluster', KubernetesConfig.parse({ kubeconfig: k8s.kubeconfig, image: 'worktree-swarm/agent:test', swarm: [process.execPath, BIN], token_secret: { name: 'swarm-forge' } }), here, join(here, '.swarm'), SwarmConfig.parse({}));
+    await placed(1);
+    expect((await runner.prepare(task(1), { start: 'main', kind: 'clone' })).how).toBe('created');
+    const cluster = KubeCluster.load({ kubeconfig: k8s.kubeconfig });
+    const pod = [...k8s.pods.keys()][0]!;
+    // Nothing of the token where the agent is: not its environment, not a file it can read, not the mirror.
+    const look = await cluster.exec(pod, ['sh', '-c', 'env | grep -c forge-token; grep -rl forge-token /workspace; test -e /srv/mirror.git && echo sees-the-mirror; git -C /workspace/checkout remote get-url origin']);
+    expect(look.stdout).toBe(`0\n${bare}\n`);
+    // The agent commits, and plants in its checkout what would run at a push, or hand a token away.
+    const trap = [
+      'cd /workspace/checkout && echo change > change.txt && git add change.txt && git -c user.name=a -c user.email=a@a commit --quiet -m change',
+      'mkdir -p .git/hooks && printf "#!/bin/sh\\necho ran > /workspace/hook-ran\\n" > .git/hooks/pre-push && chmod +x .git/hooks/pre-push',
+      'printf "#!/bin/sh\\necho ran > /workspace/upload-hook-ran\\n" > .git/hooks/post-checkout && chmod +x .git/hooks/post-checkout',
+      'git config core.hooksPath .git/hooks',
+      'git config credential.helper "!f() { cat > /workspace/stolen; }; f"',
+      'git config core.fsmonitor "echo > /workspace/fsmonitor-ran"',
+      'git config uploadpack.packObjectsHook "sh -c \'echo > /workspace/pack-hook-ran\'"',
+      'printf "[credential]\\n\\thelper = !f() { cat > /workspace/stolen-global; }; f\\n" > /workspace/.gitconfig',
+      'git rev-parse HEAD',
+    ].join(' && ');
+    const planted = await cluster.exec(pod, ['sh', '-c', trap]);
+    expect(planted.code).toBe(0);
+    await runner.fetchBranch(task(1));
+    expect(git(bare, 'rev-parse', 'refs/heads/swarm/t1').trim()).toBe(planted.stdout.trim());
+    expect(readdirSync(k8s.podDir(pod)).sort()).toEqual(['.gitconfig', 'checkout']);
   });
 
   it('a SandboxTemplate of yours named and not there: said, with what to do', async () => {

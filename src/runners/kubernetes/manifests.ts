@@ -2,8 +2,8 @@
  * Pure: what swarm asks a cluster for, for one task. A Pod when the agent-sandbox CRDs are absent; a
  * SandboxClaim against a SandboxTemplate (a warm pool makes its start fast) when they are installed. The
  * forge token reaches the pod only as a reference to a Secret (never a literal in a spec, never in the
- * registry); the container runs as a user, without privilege escalation; the runtime class (gVisor, Kata)
- * and the resources come from the config.
+ * registry), and only its `forge` container, never the agent's; the containers run as a user, without
+ * privilege escalation; the runtime class (gVisor, Kata) and the agent's resources come from the config.
  */
 import type { V1Container, V1Pod, V1PodSpec } from '@kubernetes/client-node';
 import type { SandboxObject } from './cluster.js';
@@ -27,6 +27,11 @@ export interface PodTask {
 
 export const TASK_LABEL = 'worktree-swarm.dev/task';
 export const REPO_LABEL = 'worktree-swarm.dev/repo';
+/** The containers of a task's pod: the agent's (first: sessions run there), and the forge's (the token's). */
+export const AGENT_CONTAINER = 'agent';
+export const FORGE_CONTAINER = 'forge';
+/** Where the forge's own volume is, in its container only (a folder images have: Debian's, node's). */
+export const FORGE_DIR = '/srv';
 /** On what swarm writes for itself (a SandboxTemplate, a warm pool). */
 export const MANAGED_LABEL = 'worktree-swarm.dev/managed';
 
@@ -39,20 +44,44 @@ export function podName(task: PodTask): string {
   return `swarm-${slug(task.repo)}-t${task.id}`;
 }
 
-function container(template: PodTemplate): V1Container {
+const UNPRIVILEGED = { allowPrivilegeEscalation: false, runAsNonRoot: true, runAsUser: 1000, capabilities: { drop: ['ALL'] } };
+
+/** The agent's container: the checkout, the sessions; no token (its processes could read any it had). */
+function agentContainer(template: PodTemplate): V1Container {
   return {
-    name: 'agent',
+    name: AGENT_CONTAINER,
     image: template.image,
     // The pod waits; sessions are started in it over exec, by the same holder as on any machine.
     command: ['sleep', 'infinity'],
     workingDir: '/workspace',
+    env: [{ name: 'HOME', value: '/workspace' }],
+    ...(template.resources ? { resources: template.resources } : {}),
+    securityContext: UNPRIVILEGED,
+    volumeMounts: [{ name: 'workspace', mountPath: '/workspace' }],
+  };
+}
+
+/**
+ * The forge's container: the only one with the token (from the Secret). It clones into a mirror on a volume
+ * the agent's container does not mount, makes the agent's checkout from it, and pushes the task's branch
+ * after fetching it from the checkout (fetch: safe from a repository the agent wrote). Its home is its own.
+ */
+function forgeContainer(template: PodTemplate): V1Container {
+  return {
+    name: FORGE_CONTAINER,
+    image: template.image,
+    command: ['sleep', 'infinity'],
+    workingDir: FORGE_DIR,
     env: [
-      { name: 'HOME', value: '/workspace' },
+      { name: 'HOME', value: FORGE_DIR },
       { name: 'SWARM_FORGE_TOKEN', valueFrom: { secretKeyRef: { name: template.token_secret.name, key: template.token_secret.key } } },
     ],
-    ...(template.resources ? { resources: template.resources } : {}),
-    securityContext: { allowPrivilegeEscalation: false, runAsNonRoot: true, runAsUser: 1000, capabilities: { drop: ['ALL'] } },
-    volumeMounts: [{ name: 'workspace', mountPath: '/workspace' }],
+    resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } },
+    securityContext: UNPRIVILEGED,
+    volumeMounts: [
+      { name: 'workspace', mountPath: '/workspace' },
+      { name: 'forge', mountPath: FORGE_DIR },
+    ],
   };
 }
 
@@ -63,8 +92,11 @@ function podSpec(template: PodTemplate): V1PodSpec {
     automountServiceAccountToken: false,
     enableServiceLinks: false,
     ...(template.runtime_class ? { runtimeClassName: template.runtime_class } : {}),
-    containers: [container(template)],
-    volumes: [{ name: 'workspace', emptyDir: {} }],
+    containers: [agentContainer(template), forgeContainer(template)],
+    volumes: [
+      { name: 'workspace', emptyDir: {} },
+      { name: 'forge', emptyDir: {} },
+    ],
   };
 }
 

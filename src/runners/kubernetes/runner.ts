@@ -21,7 +21,7 @@ import type { ReportAsk } from '../../forge/ci-reports.js';
 import { HostedSessions } from '../hosted.js';
 import type { Runner, RunnerTask, SessionConnection, SessionStart, SessionView } from '../runner.js';
 import { KubeCluster, PodGoneError, podState } from './cluster.js';
-import { repoSelector } from './manifests.js';
+import { FORGE_CONTAINER, FORGE_DIR, repoSelector } from './manifests.js';
 import { PodPlacement, SandboxPlacement, type Placement } from './placement.js';
 import { PodWatch } from './pods.js';
 import { PodTransport } from './transport.js';
@@ -33,15 +33,34 @@ const WORKSPACE = '/workspace';
 const KEEP_BYTES = 8 * 1024 * 1024;
 const CHECKOUT = `${WORKSPACE}/checkout`;
 
-/** `sh -s -- URL BRANCH BASE`: the checkout cloned from the forge on the task's branch (its pushed commits if any). */
-const CHECKOUT_SCRIPT = `url=$1; branch=$2; base=$3
-cd ${WORKSPACE} || exit 1
-if [ -d checkout/.git ]; then echo reused; exit 0; fi
-helper='!f() { echo username=x-access-token; echo "password=$SWARM_FORGE_TOKEN"; }; f'
-git -c credential.helper="$helper" clone --quiet "$url" checkout || { rm -rf checkout; exit 1; }
-cd checkout && git config credential.helper "$helper" &&
-if git rev-parse --verify --quiet "refs/remotes/origin/$branch" >/dev/null; then git checkout --quiet -B "$branch" "origin/$branch"; else git checkout --quiet -B "$branch" "origin/$base"; fi && echo created && exit 0
-cd .. && rm -rf checkout; exit 1
+/** The forge token, to git, from the environment of the forge's container only. */
+const HELPER = `'!f() { echo username=x-access-token; echo "password=$SWARM_FORGE_TOKEN"; }; f'`;
+
+/**
+ * `sh -s -- URL BRANCH BASE MIRROR`, in the forge's container: the forge's branches fetched into a bare mirror
+ * (on its own volume, which the agent's container does not mount), and the agent's checkout made from the
+ * mirror on the task's branch (its pushed commits if any, else base). The checkout's origin is the forge's URL,
+ * without the token.
+ */
+const CHECKOUT_SCRIPT = `url=$1; branch=$2; base=$3; mirror=$4
+helper=${HELPER}
+if [ -d ${CHECKOUT}/.git ]; then echo reused; exit 0; fi
+if [ ! -d "$mirror" ]; then git -c credential.helper="$helper" clone --quiet --bare "$url" "$mirror" || { rm -rf "$mirror"; exit 1; }; fi
+git -C "$mirror" -c credential.helper="$helper" fetch --quiet --prune "$url" "+refs/heads/*:refs/heads/*" || exit 1
+start=$base; git -C "$mirror" rev-parse --verify --quiet "refs/heads/$branch" >/dev/null && start=$branch
+git clone --quiet --no-hardlinks --branch "$start" "$mirror" ${CHECKOUT} || { rm -rf ${CHECKOUT}; exit 1; }
+cd ${CHECKOUT} && git remote set-url origin "$url" && git checkout --quiet -B "$branch" && echo created && exit 0
+rm -rf ${CHECKOUT}; exit 1
+`;
+
+/**
+ * \`sh -s -- URL BRANCH MIRROR\`, in the forge's container: the task's branch fetched from the agent's checkout
+ * into the mirror (fetch runs nothing of a repository the agent wrote), and pushed to the forge from there.
+ */
+const PUSH_SCRIPT = `url=$1; branch=$2; mirror=$3
+helper=${HELPER}
+git -C "$mirror" fetch --quiet ${CHECKOUT} "+refs/heads/$branch:refs/heads/$branch" || exit 1
+git -C "$mirror" -c credential.helper="$helper" push --quiet --force "$url" "refs/heads/$branch:refs/heads/$branch"
 `;
 
 /** A pod gone answers `value`; any other error goes on. */
@@ -230,6 +249,15 @@ export class KubeRunner implements Runner {
     return `sandbox of task ${task.id} on cluster ${this.name} scaled to zero while it waits for you`;
   }
 
+  /**
+   * Where the forge's side runs in the pod: its own container when the pod has one (swarm's pods and
+   * template do), else (a template of yours with one container) the agent's, with the mirror in /workspace.
+   */
+  private async forgeSide(pod: string): Promise<{ container: string | null; mirror: string }> {
+    const spec = (this.cluster().known?.get(pod) ?? (await this.cluster().readPod(pod)))?.spec;
+    return spec?.containers.some((c) => c.name === FORGE_CONTAINER) ? { container: FORGE_CONTAINER, mirror: `${FORGE_DIR}/mirror.git` } : { container: null, mirror: `${WORKSPACE}/.swarm-mirror.git` };
+  }
+
   /** The forge's URL for this repository, as the pod clones it. */
   private async forgeUrl(): Promise<string> {
     const url = (await runGit(this.repoRoot, ['remote', 'get-url', this.config.github.remote])).stdout.trim();
@@ -239,7 +267,8 @@ export class KubeRunner implements Runner {
 
   async prepare(task: RunnerTask, _options: { start: string; kind: WorkspaceKind }): Promise<{ how: 'created' | 'reused'; installs: DepsOutcome[]; gitDirs: string[] }> {
     const pod = await this.pod(task);
-    const result = await this.cluster().exec(pod, ['sh', '-s', '--', await this.forgeUrl(), task.branch, task.base], { input: CHECKOUT_SCRIPT, timeoutMs: 10 * 60_000 });
+    const forge = await this.forgeSide(pod);
+    const result = await this.cluster().exec(pod, ['sh', '-s', '--', await this.forgeUrl(), task.branch, task.base, forge.mirror], { input: CHECKOUT_SCRIPT, timeoutMs: 10 * 60_000, ...(forge.container ? { container: forge.container } : {}) });
     const how = result.stdout.trim().split('\n').at(-1);
     if (result.code !== 0 || (how !== 'created' && how !== 'reused')) throw new SwarmError('SWARM_CLUSTER', `could not clone the repository from the forge in pod ${pod}: ${result.stderr.trim().split('\n').at(-1) || 'no answer'}`);
     // The config's dependency installs and setup commands, run in the pod by its swarm (the pod is the sandbox).
@@ -250,7 +279,8 @@ export class KubeRunner implements Runner {
   /** The pod pushes the task's branch to the forge; it is fetched here from there. */
   async fetchBranch(task: RunnerTask): Promise<FetchBack> {
     const pod = await this.pod(task);
-    const pushed = await this.cluster().exec(pod, ['git', '-C', CHECKOUT, 'push', '--quiet', '--force', 'origin', `refs/heads/${task.branch}:refs/heads/${task.branch}`], { timeoutMs: 5 * 60_000 });
+    const forge = await this.forgeSide(pod);
+    const pushed = await this.cluster().exec(pod, ['sh', '-s', '--', await this.forgeUrl(), task.branch, forge.mirror], { input: PUSH_SCRIPT, timeoutMs: 5 * 60_000, ...(forge.container ? { container: forge.container } : {}) });
     if (pushed.code !== 0) throw new SwarmError('SWARM_CLUSTER', `pod ${pod} could not push ${task.branch} to the forge: ${pushed.stderr.trim().split('\n').at(-1) ?? ''}`);
     return fetchBack(this.repoRoot, this.config.github.remote, task.branch);
   }

@@ -63,6 +63,8 @@ export interface FakeKubernetesOptions {
   secrets?: Record<string, Record<string, string>>;
   /** How long a scheduled pod takes to start (pulling its image, starting its container): Pending meanwhile. */
   podStartMs?: number;
+  /** What the credentials may not do (`create pods/exec`, `patch sandboxes`): SelfSubjectAccessReview says so. */
+  forbid?: string[];
 }
 
 export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): Promise<FakeKubernetes> {
@@ -292,6 +294,13 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
           ]
         : [];
       return json(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups });
+    }
+    if (req.method === 'POST' && path === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews') {
+      count('CREATE selfsubjectaccessreviews');
+      const review = JSON.parse(await readBody(req)) as { spec?: { resourceAttributes?: { verb?: string; resource?: string; subresource?: string } } };
+      const a = review.spec?.resourceAttributes ?? {};
+      const allowed = !(options.forbid ?? []).includes(`${a.verb} ${a.resource}${a.subresource ? `/${a.subresource}` : ''}`);
+      return json(res, 201, { ...review, status: { allowed, ...(allowed ? {} : { reason: 'not allowed by the loopback cluster' }) } });
     }
     const custom = /^\/apis\/([^/]+)\/v1alpha1\/namespaces\/([^/]+)\/([a-z]+)(?:\/([^/]+))?$/.exec(path);
     if (custom) return customObjects(req, res, custom[1]!, custom[2]!, custom[3]!, custom[4]);

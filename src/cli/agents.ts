@@ -157,7 +157,7 @@ export async function doctor(project: Project): Promise<DoctorCheck[]> {
   const probe = probeSandbox();
   checks.push({ agent: 'sandbox', ok: configured === 'none' || probe.ok, what: sandboxLine(configured) });
   // Each host, asked for real: what fails there is said with what to do.
-  if (Object.keys(project.config.hosts).length) {
+  if (Object.keys(project.config.hosts).length + Object.keys(project.config.kubernetes).length) {
     const { hostReports } = await import('./hosts.js');
     for (const report of await hostReports(project)) {
       for (const c of report.checks) checks.push({ agent: `host ${report.name}`, ok: c.ok, what: c.what });

@@ -55,6 +55,8 @@ describe('the Kubernetes runner', () => {
       worktree: { setup: [['sh', '-c', 'pwd > /workspace/setup-ran']] },
       kubernetes: { cluster: { kubeconfig: k8s.kubeconfig, image: 'worktree-swarm/agent:test', swarm: [process.execPath, BIN], token_secret: { name: 'swarm-forge' } } },
     });
+    const hosts = await swarm(box.repo, ['hosts'], env);
+    expect(hosts.stdout).toContain('cluster (kubernetes: context fake, namespace swarm): ready\n  ok   the API answers\n  ok   no agent-sandbox CRDs: tasks run in plain pods of worktree-swarm/agent:test');
     daemon = await runDaemon(box, env);
     const spawned = await swarm(box.repo, ['spawn', '--json', '--host', 'cluster', 'Fix addNumbers'], env);
     expect(spawned.stderr).toBe('');

@@ -6,7 +6,7 @@
  * isolates, limits and restarts; this file only asks and reports, in words.
  */
 import { PassThrough, Writable } from 'node:stream';
-import { ApisApi, CoreV1Api, CustomObjectsApi, Exec, KubeConfig, PatchStrategy, setHeaderOptions, Watch, type V1Pod, type V1Status } from '@kubernetes/client-node';
+import { ApisApi, AuthorizationV1Api, CoreV1Api, CustomObjectsApi, Exec, KubeConfig, PatchStrategy, setHeaderOptions, Watch, type V1Pod, type V1Status } from '@kubernetes/client-node';
 // Not re-exported by the package's index: its exec socket handler, wrapped below.
 import { WebSocketHandler, type WebSocketInterface } from '@kubernetes/client-node/dist/web-socket-handler.js';
 import { errorMessage, SwarmError } from '../../errors.js';
@@ -247,6 +247,16 @@ export class KubeCluster {
       await this.custom().deleteNamespacedCustomObject({ ...CRDS[kind], namespace: this.namespace, name });
     } catch (err) {
       if ((err as { code?: number }).code !== 404) throw new ClusterError(`Could not delete ${kind} ${name}: ${said(err)}.`);
+    }
+  }
+
+  /** Whether these credentials may do `verb` on a resource in the namespace, as the API itself says (SelfSubjectAccessReview). */
+  async may(what: { verb: string; group: string; resource: string; subresource?: string }): Promise<boolean> {
+    try {
+      const review = await this.kc.makeApiClient(AuthorizationV1Api).createSelfSubjectAccessReview({ body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { namespace: this.namespace, ...what } } } });
+      return review.status?.allowed === true;
+    } catch (err) {
+      throw new ClusterError(`Could not ask the cluster what these credentials may do: ${said(err)}.`);
     }
   }
 

@@ -11,7 +11,7 @@ import type { TaskRow } from '../registry/types.js';
 import type { SwarmConfig } from '../src/config/schema.js';
 import { hostSilentMessage, needsHelpMessage, placedAgainMessage } from '../src/notify/messages.js';
 import type { Runners } from '../src/runners/runners.js';
-import type { HostUnreachableError } from '../src/runners/ssh/runner.js';
+import type { HostUnreachableError } from '../src/runners/errors.js';
 import type { PodGoneError } from '../src/runners/kubernetes/cluster.js';
 import { errorMessage } from '../src/errors.js';
 import { worktreesRoot } from '../src/workspace/worktrees.js';

@@ -12,7 +12,7 @@ import { AgentWatch } from './agents.js';
 import { HostWatch } from './hosts.js';
 import { commitsAhead, revParse, runGit } from '../src/workspace/git.js';
 import { localRunners, type Runners } from '../src/runners/runners.js';
-import { HostUnreachableError } from '../src/runners/ssh/runner.js';
+import { HostUnreachableError } from '../src/runners/errors.js';
 import { PodGoneError } from '../src/runners/kubernetes/cluster.js';
 import { observeScreenshots, takeScreenshots, type ScreenshotFacts } from '../src/review/screenshots.js';
 import { ReviewRounds } from './rounds.js';

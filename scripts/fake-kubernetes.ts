@@ -49,6 +49,9 @@ export interface FakeKubernetes {
   schedulable(): void;
   /** Deletes a pod as an eviction or a lost node would: its processes killed, the object gone. */
   evict(name: string): void;
+  /** The API goes away (its port closed, connections cut) until `resume()`; the pods go on running. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   /** Kills a pod's container as the kernel does past its memory limit: Failed, OOMKilled, exit 137; the object stays. */
   oomKill(name: string): void;
   close(): Promise<void>;
@@ -412,6 +415,14 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
     wss.handleUpgrade(req, socket, head, (ws) => exec(ws, pod.metadata.name, container, command, { stdin: flag('stdin'), stdout: flag('stdout'), stderr: flag('stderr') }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const port = (server.address() as AddressInfo).port;
+  /** The API gone: its port closed, every connection (watches, execs) cut; the pods go on running. */
+  const away = async (): Promise<void> => {
+    for (const w of watchers) w.res.end();
+    for (const ws of wss.clients) ws.terminate();
+    for (const socket of sockets) socket.destroy();
+    if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const kubeconfig = join(root, 'kubeconfig');
   writeFileSync(kubeconfig, kubeconfigText(url, token), { mode: 0o600 });
@@ -447,11 +458,12 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
       // Nothing starts after this: no controller pass, no pod finishing its start.
       closed = true;
       for (const name of [...pods.keys()]) remove(name);
-      for (const w of watchers) w.res.end();
-      for (const ws of wss.clients) ws.terminate();
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await away();
       rmSync(root, { recursive: true, force: true });
+    },
+    pause: away,
+    async resume() {
+      if (!server.listening) await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
     },
   };
 }

@@ -28,7 +28,9 @@ export function hostSilentMessage(task: TaskRow, host: string, silentMs: number,
   return {
     event: 'host_silent',
     title: `Host ${host} unreachable for ${spell(silentMs)}: ${waiting === 1 ? '1 task waiting' : `${waiting} tasks waiting`}`,
-    body: `No retry is spent while it is away; running tasks move to this machine after ${goneMinutes} min (hosts.${host}.gone_minutes). \`swarm hosts\` says what is wrong with it.`,
+    body: Number.isFinite(goneMinutes)
+      ? `No retry is spent while it is away; running tasks move to this machine after ${goneMinutes} min (hosts.${host}.gone_minutes). \`swarm hosts\` says what is wrong with it.`
+      : `No retry is spent while it is away; its tasks wait for it (they stay on it). \`swarm hosts\` says what is wrong with it.`,
   };
 }
 

@@ -181,7 +181,7 @@ async function checkHostReady(project: Project, name: string, agent: ResolvedAge
   if (cluster) {
     // The cluster answers (discovery), and the agent's sandbox is the pod's.
     const { KubeCluster } = await import('../runners/kubernetes/cluster.js');
-    const crds = await KubeCluster.load({ kubeconfig: cluster.kubeconfig, context: cluster.context, namespace: cluster.namespace }).sandboxCrds();
+    const crds = await KubeCluster.load({ kubeconfig: cluster.kubeconfig, context: cluster.context, namespace: cluster.namespace, name }).sandboxCrds();
     if (!crds && !cluster.image) throw new UsageError(`Cluster ${name} has no agent-sandbox CRDs, so its tasks run in plain pods built by swarm: set kubernetes.${name}.image (a SandboxTemplate of yours is used only where the CRDs are installed).`);
     if (agent.sandbox === 'bwrap') throw new UsageError(`On cluster ${name} the pod is the sandbox (kubernetes.${name}.runtime_class): set agent ${agent.name}'s "sandbox" to "none" for its tasks there.`);
     return;

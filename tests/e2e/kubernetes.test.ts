@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeKubernetes, type FakeKubernetes } from '../../scripts/fake-kubernetes.js';
@@ -257,6 +257,42 @@ describe('the Kubernetes runner', () => {
     k8s.oomKill([...k8s.pods.keys()][0]!);
     await waitFor(() => (registry.events(id).filter((e) => e.kind === 'placed_again').length === 3 ? true : undefined), { timeoutMs: 20_000, what: 'placed again after the retry' });
     await runningAfter(4);
+    registry.close();
+  });
+
+  it('the cluster\'s API away: a running task waits, no retry spent, said once; when it is back the task goes on to ready', async () => {
+    const gate = join(box.dir, 'gate');
+    writeConfig(box, {
+      forge: 'github',
+      github: { repo: 'octo/sample', api_url: gh.url, retries: 0 },
+      sandbox: 'none',
+      max_retries: 0,
+      agents: { gated: { command: agentCommand('gated.mjs'), env: { AGENT_RECORD_DIR: box.records, AGENT_GATE: gate } } },
+      default_agent: 'gated',
+      kubernetes: { cluster: { kubeconfig: k8s.kubeconfig, image: 'worktree-swarm/agent:test', swarm: [process.execPath, BIN], token_secret: { name: 'swarm-forge' } } },
+    });
+    daemon = await runDaemon(box, env);
+    const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', '--host', 'cluster', 'Fix addNumbers'], env)).stdout) as { id: number };
+    await waitForState(box, id, 'running', 60_000).catch((err: unknown) => {
+      throw failing(err);
+    });
+    const registry = openRegistry(box);
+    await k8s.pause();
+    const away = await waitFor(() => registry.events(id).find((e) => e.kind === 'host_unreachable'), { timeoutMs: 20_000, what: 'the task waiting for its cluster' });
+    expect(away.data).toContain('The API of cluster cluster (context fake) cannot be reached');
+    expect(registry.getTask(id)!.state).toBe('running');
+    // The agent works on in its pod meanwhile; the API comes back and the task goes on from where it was.
+    writeFileSync(gate, 'go');
+    await k8s.resume();
+    const ready = await waitForState(box, id, ['ready', 'needs_help'], 90_000).catch((err: unknown) => {
+      throw failing(err);
+    });
+    expect(ready.state).toBe('ready');
+    expect(ready.retries).toBe(0);
+    expect(registry.events(id).filter((e) => e.kind === 'host_unreachable')).toHaveLength(1);
+    // Said back in the same pass that took it to ready, just after.
+    await waitFor(() => registry.events(id).find((e) => e.kind === 'host_back'), { timeoutMs: 10_000, what: 'the cluster said back' });
+    expect(registry.attempts(id).filter((a) => a.kind === 'agent')).toHaveLength(1);
     registry.close();
   });
 });

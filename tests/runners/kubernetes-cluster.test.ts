@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { V1Pod } from '@kubernetes/client-node';
-import { ClusterError, KubeCluster, podState } from '../../src/runners/kubernetes/cluster.js';
+import { ClusterError, KubeCluster, podState, unreachable } from '../../src/runners/kubernetes/cluster.js';
 import { startFakeKubernetes, type FakeKubernetes } from '../../scripts/fake-kubernetes.js';
 import { waitFor } from '../../src/wait.js';
 
@@ -107,4 +107,19 @@ describe('a pod\'s state, in words', () => {
     [{ status: { phase: 'Pending', containerStatuses: [{ name: 'agent', ready: false, state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "ghcr.io/acme/agent:2"' } } }] } }, { kind: 'pending', why: 'ImagePullBackOff: Back-off pulling image "ghcr.io/acme/agent:2"' }],
     [{ metadata: { deletionTimestamp: new Date() }, status: { phase: 'Running' } }, { kind: 'gone' }],
   ] as [V1Pod | null, unknown][])('%j', (p, want) => expect(podState(p)).toEqual(want));
+});
+
+describe('a failed call: the API out of reach, or saying no', () => {
+  it.each([
+    ['a refused connection (REST)', { name: 'FetchError', code: 'ECONNREFUSED' }, true],
+    ['a refused connection (exec\'s WebSocket event)', { error: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) }, true],
+    ['no such host', { cause: { code: 'ENOTFOUND' } }, true],
+    ['the API server unavailable', { code: 503 }, true],
+    ['a gateway timing out', { code: 504 }, true],
+    ['refused credentials', { code: 401 }, false],
+    ['not allowed', { code: 403 }, false],
+    ['not found', { code: 404 }, false],
+    ['an error without a code', new Error('boom'), false],
+    ['nothing', null, false],
+  ] as const)('%s', (_what, err, want) => expect(unreachable(err)).toBe(want));
 });

@@ -10,6 +10,7 @@ import { ApisApi, AuthorizationV1Api, CoreV1Api, CustomObjectsApi, Exec, KubeCon
 // Not re-exported by the package's index: its exec socket handler, wrapped below.
 import { WebSocketHandler, type WebSocketInterface } from '@kubernetes/client-node/dist/web-socket-handler.js';
 import { errorMessage, SwarmError } from '../../errors.js';
+import { HostUnreachableError } from '../errors.js';
 
 export class ClusterError extends SwarmError {
   constructor(message: string) {
@@ -48,6 +49,8 @@ export interface ClusterOptions {
   context?: string | undefined;
   /** Default: the context's namespace, else `default`. */
   namespace?: string | undefined;
+  /** The cluster's name in the config (in words about it). */
+  name?: string | undefined;
 }
 
 /** Where a pod is, in the words `swarm ls` uses. */
@@ -79,8 +82,22 @@ export function podState(pod: V1Pod | null): PodState {
   return { kind: 'pending', why: scheduled?.message ?? null };
 }
 
+/** Errors that mean the API could not be reached (not that it said no): the cluster is away for now. */
+const AWAY = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
+
+/** Pure: whether a failed call means the API is out of reach (a refused connection, no route, 502/503/504). */
+export function unreachable(err: unknown): boolean {
+  const e = (err ?? {}) as { code?: unknown; error?: { code?: unknown }; cause?: { code?: unknown } };
+  const code = e.code ?? e.error?.code ?? e.cause?.code;
+  if (typeof code === 'string') return AWAY.has(code);
+  return code === 502 || code === 503 || code === 504;
+}
+
 /** The API's own words from a failed call (its Status message), never a token. */
 function said(err: unknown): string {
+  // A WebSocket's failure (exec) is an event carrying the error.
+  const inner = (err as { error?: unknown } | null)?.error;
+  if (inner instanceof Error) return inner.message;
   let body = (err as { body?: unknown }).body;
   if (typeof body === 'string') {
     try {
@@ -95,7 +112,7 @@ function said(err: unknown): string {
   // The generated client keeps an unlisted answer's reason in its message only ("Message: Unauthorized").
   const reason = /^Message: (.+)$/m.exec(errorMessage(err))?.[1];
   if (code && reason) return `${code} ${reason}${code === 401 ? ' (the kubeconfig\'s credentials were refused)' : code === 403 ? ' (these credentials may not do this in the namespace)' : ''}`;
-  return code ? `HTTP ${code}` : errorMessage(err);
+  return typeof code === 'number' ? `HTTP ${code}` : errorMessage(err);
 }
 
 /**
@@ -123,7 +140,8 @@ export class KubeCluster {
   readonly context: string;
   private readonly core: CoreV1Api;
 
-  constructor(private readonly kc: KubeConfig, namespace: string) {
+  /** `name`: the cluster's name in the config, said when its API cannot be reached. */
+  constructor(private readonly kc: KubeConfig, namespace: string, readonly name = 'cluster') {
     this.namespace = namespace;
     this.context = kc.getCurrentContext();
     this.core = kc.makeApiClient(CoreV1Api);
@@ -140,7 +158,13 @@ export class KubeCluster {
     }
     if (!kc.getCurrentCluster()) throw new ClusterError(`The kubeconfig has no cluster for context "${kc.getCurrentContext() || '(none)'}". \`kubectl config get-contexts\` lists them; set kubernetes.context.`);
     const fromContext = kc.getContextObject(kc.getCurrentContext())?.namespace;
-    return new KubeCluster(kc, options.namespace ?? fromContext ?? 'default');
+    return new KubeCluster(kc, options.namespace ?? fromContext ?? 'default', options.name);
+  }
+
+  /** A failed call as the error to throw: the API out of reach is transient trouble (the task waits), else `words`. */
+  private failed(err: unknown, words: string): Error {
+    if (unreachable(err)) return new HostUnreachableError(this.name, `The API of cluster ${this.name} (context ${this.context}) cannot be reached: ${said(err)}.`);
+    return new ClusterError(words);
   }
 
   /** Whether the agent-sandbox CRDs are installed (Sandbox, SandboxClaim, SandboxTemplate at v1alpha1, the version swarm speaks): asked by discovery. */
@@ -150,7 +174,7 @@ export class KubeCluster {
       const serves = (group: string): boolean => groups.groups.some((g) => g.name === group && g.versions.some((v) => v.version === 'v1alpha1'));
       return serves('agents.x-k8s.io') && serves('extensions.agents.x-k8s.io');
     } catch (err) {
-      throw new ClusterError(`The cluster (context ${this.context}) did not answer discovery: ${said(err)}.`);
+      throw this.failed(err, `The cluster (context ${this.context}) did not answer discovery: ${said(err)}.`);
     }
   }
 
@@ -158,7 +182,7 @@ export class KubeCluster {
     try {
       return await this.core.createNamespacedPod({ namespace: this.namespace, body: pod });
     } catch (err) {
-      throw new ClusterError(`The cluster refused pod ${pod.metadata?.name ?? ''} in namespace ${this.namespace}: ${said(err)}.`);
+      throw this.failed(err, `The cluster refused pod ${pod.metadata?.name ?? ''} in namespace ${this.namespace}: ${said(err)}.`);
     }
   }
 
@@ -167,7 +191,7 @@ export class KubeCluster {
       return await this.core.readNamespacedPod({ name, namespace: this.namespace });
     } catch (err) {
       if ((err as { code?: number }).code === 404) return null;
-      throw new ClusterError(`Could not read pod ${name}: ${said(err)}.`);
+      throw this.failed(err, `Could not read pod ${name}: ${said(err)}.`);
     }
   }
 
@@ -184,7 +208,7 @@ export class KubeCluster {
     try {
       await this.core.deleteNamespacedPod({ name, namespace: this.namespace, gracePeriodSeconds: 0 });
     } catch (err) {
-      if ((err as { code?: number }).code !== 404) throw new ClusterError(`Could not delete pod ${name}: ${said(err)}.`);
+      if ((err as { code?: number }).code !== 404) throw this.failed(err, `Could not delete pod ${name}: ${said(err)}.`);
     }
   }
 
@@ -194,7 +218,7 @@ export class KubeCluster {
       const list = await this.core.listNamespacedPod({ namespace: this.namespace, labelSelector });
       return { pods: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };
     } catch (err) {
-      throw new ClusterError(`Could not list pods in namespace ${this.namespace}: ${said(err)}.`);
+      throw this.failed(err, `Could not list pods in namespace ${this.namespace}: ${said(err)}.`);
     }
   }
 
@@ -221,7 +245,7 @@ export class KubeCluster {
       return (await this.custom().getNamespacedCustomObject({ ...CRDS[kind], namespace: this.namespace, name })) as SandboxObject;
     } catch (err) {
       if ((err as { code?: number }).code === 404) return null;
-      throw new ClusterError(`Could not read ${kind} ${name}: ${said(err)}.`);
+      throw this.failed(err, `Could not read ${kind} ${name}: ${said(err)}.`);
     }
   }
 
@@ -229,7 +253,7 @@ export class KubeCluster {
     try {
       return (await this.custom().createNamespacedCustomObject({ ...CRDS[kind], namespace: this.namespace, body })) as SandboxObject;
     } catch (err) {
-      throw new ClusterError(`The cluster refused ${kind} ${body.metadata?.name ?? ''} in namespace ${this.namespace}: ${said(err)}.`);
+      throw this.failed(err, `The cluster refused ${kind} ${body.metadata?.name ?? ''} in namespace ${this.namespace}: ${said(err)}.`);
     }
   }
 
@@ -238,7 +262,7 @@ export class KubeCluster {
     try {
       return (await this.custom().patchNamespacedCustomObject({ ...CRDS[kind], namespace: this.namespace, name, body: patch }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch))) as SandboxObject;
     } catch (err) {
-      throw new ClusterError(`Could not change ${kind} ${name}: ${said(err)}.`);
+      throw this.failed(err, `Could not change ${kind} ${name}: ${said(err)}.`);
     }
   }
 
@@ -246,7 +270,7 @@ export class KubeCluster {
     try {
       await this.custom().deleteNamespacedCustomObject({ ...CRDS[kind], namespace: this.namespace, name });
     } catch (err) {
-      if ((err as { code?: number }).code !== 404) throw new ClusterError(`Could not delete ${kind} ${name}: ${said(err)}.`);
+      if ((err as { code?: number }).code !== 404) throw this.failed(err, `Could not delete ${kind} ${name}: ${said(err)}.`);
     }
   }
 
@@ -256,7 +280,7 @@ export class KubeCluster {
       const review = await this.kc.makeApiClient(AuthorizationV1Api).createSelfSubjectAccessReview({ body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { namespace: this.namespace, ...what } } } });
       return review.status?.allowed === true;
     } catch (err) {
-      throw new ClusterError(`Could not ask the cluster what these credentials may do: ${said(err)}.`);
+      throw this.failed(err, `Could not ask the cluster what these credentials may do: ${said(err)}.`);
     }
   }
 
@@ -280,7 +304,7 @@ export class KubeCluster {
     try {
       socket = await new Exec(this.kc, safeSocket(this.kc)).exec(this.namespace, pod, container, [...argv], sink(out), sink(err), stdin, false, resolveStatus);
     } catch (e) {
-      throw new ClusterError(`Could not run ${argv[0]} in pod ${pod}: ${said(e)}.`);
+      throw this.failed(e, `Could not run ${argv[0]} in pod ${pod}: ${said(e)}.`);
     }
     if (stdin) stdin.end(options.input);
     const closed = new Promise<void>((resolve) => socket.addEventListener('close', () => resolve()));
@@ -308,7 +332,7 @@ export class KubeCluster {
     try {
       socket = await new Exec(this.kc, safeSocket(this.kc)).exec(this.namespace, pod, container, [...argv], stdout, stderr, stdin, false, (status) => ended(status.status === 'Success' ? 0 : Number(status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message ?? 1)));
     } catch (e) {
-      throw new ClusterError(`Could not run ${argv[0]} in pod ${pod}: ${said(e)}.`);
+      throw this.failed(e, `Could not run ${argv[0]} in pod ${pod}: ${said(e)}.`);
     }
     socket.addEventListener('close', () => ended(null));
     return {

@@ -32,7 +32,7 @@ export async function probeCluster(name: string, options: KubernetesConfig, conf
   if (config.forge !== 'github') checks.push({ ok: false, what: `tasks there move their code through a forge the cluster can reach: set "forge": "github"` });
   let cluster: KubeCluster;
   try {
-    cluster = KubeCluster.load({ kubeconfig: options.kubeconfig, context: options.context, namespace: options.namespace });
+    cluster = KubeCluster.load({ kubeconfig: options.kubeconfig, context: options.context, namespace: options.namespace, name });
   } catch (err) {
     checks.push({ ok: false, what: errorMessage(err) });
     return report(false, 'kubernetes');

@@ -84,7 +84,7 @@ export class KubeRunner implements Runner {
   constructor(readonly name: string, private readonly options: KubernetesConfig, private readonly repoRoot: string, private readonly stateDir: string, private readonly config: SwarmConfig) {}
 
   private cluster(): KubeCluster {
-    this.loaded ??= KubeCluster.load({ kubeconfig: this.options.kubeconfig, context: this.options.context, namespace: this.options.namespace });
+    this.loaded ??= KubeCluster.load({ kubeconfig: this.options.kubeconfig, context: this.options.context, namespace: this.options.namespace, name: this.name });
     return this.loaded;
   }
 

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { HostConfig, SwarmConfig } from '../../config/schema.js';
+import { HostUnreachableError } from '../errors.js';
 import { errorMessage, SwarmError } from '../../errors.js';
 import type { HolderMessage, SessionState } from '../../sessions/protocol.js';
 import { branchExists, disarmFlags, FILTER_NAMES_ARGS, porcelainPaths, revParse, runGit } from '../../workspace/git.js';
@@ -24,11 +25,7 @@ import { parseProbe, ROOM_SCRIPT } from './probe.js';
 import { controlDir, remoteCommand, runOnHost, sshArgv, sshTrouble, type SshResult } from './ssh.js';
 
 /** The host cannot be reached now: transient trouble (the monitor waits; no retry is spent). */
-export class HostUnreachableError extends SwarmError {
-  constructor(readonly host: string, message: string) {
-    super('SWARM_HOST_UNREACHABLE', message);
-  }
-}
+export { HostUnreachableError } from '../errors.js';
 
 /** `sh -s -- DIR REPO`: the host's folder made and resolved, the repository's mirror made in it (one round trip). */
 const RESOLVE_SCRIPT = `dir=$1

@@ -245,9 +245,14 @@ describe('the Kubernetes runner', () => {
     for (let n = 0; n < 3; n++) {
       await runningAfter(n);
       k8s.oomKill([...k8s.pods.keys()][0]!);
-      if (n < 2) await waitFor(() => (registry.events(id).filter((e) => e.kind === 'placed_again').length === n + 1 ? true : undefined), { timeoutMs: 20_000, what: 'placed again' });
+      if (n === 2) break;
+      const placedAgain = (): number => registry.events(id).filter((e) => e.kind === 'placed_again').length;
+      await waitFor(() => (placedAgain() >= n + 1 ? true : undefined), { timeoutMs: 45_000, what: 'placed again' }).catch((err: unknown) => {
+        throw failing(err);
+      });
+      expect(placedAgain()).toBe(n + 1);
     }
-    const stuck = await waitForState(box, id, 'needs_help', 30_000);
+    const stuck = await waitForState(box, id, 'needs_help', 45_000);
     expect(stuck.reason).toMatch(/^Its pod on cluster cluster was lost 3 times in a row; the last time: Pod swarm-repo-\w+-t\d+ is gone from namespace swarm \(it failed or was evicted: OOMKilled, exit 137\)\. If the cluster ended it for memory \(OOMKilled\), raise kubernetes\.cluster\.resources\.limits\.memory/);
     expect(stuck.retries).toBe(0);
     expect(registry.events(id).some((e) => e.kind === 'host_waiting' && (e.data ?? '').includes('had ended (OOMKilled, exit 137)'))).toBe(true);
@@ -255,7 +260,8 @@ describe('the Kubernetes runner', () => {
     expect((await swarm(box.repo, ['retry', String(id)], env)).stderr).toBe('');
     await runningAfter(3);
     k8s.oomKill([...k8s.pods.keys()][0]!);
-    await waitFor(() => (registry.events(id).filter((e) => e.kind === 'placed_again').length === 3 ? true : undefined), { timeoutMs: 20_000, what: 'placed again after the retry' });
+    await waitFor(() => (registry.events(id).filter((e) => e.kind === 'placed_again').length >= 3 ? true : undefined), { timeoutMs: 45_000, what: 'placed again after the retry' });
+    expect(registry.events(id).filter((e) => e.kind === 'placed_again')).toHaveLength(3);
     await runningAfter(4);
     registry.close();
   });

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { V1Pod } from '@kubernetes/client-node';
-import { ClusterError, KubeCluster, podState, unreachable } from '../../src/runners/kubernetes/cluster.js';
+import { ClusterError, KubeCluster, PodGoneError, podState, unreachable } from '../../src/runners/kubernetes/cluster.js';
 import { startFakeKubernetes, type FakeKubernetes } from '../../scripts/fake-kubernetes.js';
 import { waitFor } from '../../src/wait.js';
 
@@ -68,6 +68,18 @@ describe('the cluster, through the official client', () => {
     expect(seen.slice(0, 2)).toEqual(['task-8:pending', 'task-8:unschedulable']);
     expect(k8s.calls.get('WATCH pods')).toBe(1);
     stop();
+  });
+
+  it('a pod killed for its memory while the watch still says it runs: an exec into it says the pod is gone, in the cluster\'s words', async () => {
+    const cluster = KubeCluster.load();
+    await cluster.createPod(pod('task-9'));
+    await waitFor(async () => (podState(await cluster.readPod('task-9')).kind === 'running' ? true : undefined), { timeoutMs: 10_000, what: 'the pod running' });
+    const seen = (await cluster.readPod('task-9'))!;
+    cluster.known = { get: (name) => (name === 'task-9' ? seen : undefined) };
+    k8s.oomKill('task-9');
+    const failed = cluster.exec('task-9', ['true']);
+    await expect(failed).rejects.toBeInstanceOf(PodGoneError);
+    await expect(failed).rejects.toThrow('Pod task-9 is gone from namespace swarm (it failed or was evicted: OOMKilled, exit 137).');
   });
 
   it('with the agent-sandbox CRDs installed, discovery says so', async () => {

@@ -199,7 +199,8 @@ export class KubeCluster {
   private async livePod(name: string): Promise<V1Pod> {
     const pod = this.known?.get(name) ?? (await this.readPod(name));
     const state = podState(pod);
-    if (state.kind === 'gone' || state.kind === 'ended') throw new PodGoneError(name, `Pod ${name} is gone from namespace ${this.namespace}${state.kind === 'ended' ? ` (it ${state.phase === 'Failed' ? 'failed or was evicted' : 'ended'}${state.why ? `: ${state.why}` : ''})` : ''}.`);
+    const gone = this.goneError(name, state);
+    if (gone) throw gone;
     if (state.kind !== 'running') throw new ClusterError(`Pod ${name} is not running yet (${state.kind}${'why' in state && state.why ? `: ${state.why}` : ''}).`);
     return pod!;
   }
@@ -290,6 +291,28 @@ export class KubeCluster {
     return this.customApi;
   }
 
+  /**
+   * An exec the API refused: the pod is asked for afresh (what the watch last said may be behind), so a pod
+   * that ended or went meanwhile is said to be gone, not a failed command.
+   */
+  private async execFailed(e: unknown, pod: string, argv: readonly string[]): Promise<Error> {
+    const refused = this.failed(e, `Could not run ${argv[0]} in pod ${pod}: ${said(e)}.`);
+    if (unreachable(e)) return refused;
+    let fresh: V1Pod | null;
+    try {
+      fresh = await this.readPod(pod);
+    } catch {
+      return refused;
+    }
+    return this.goneError(pod, podState(fresh)) ?? refused;
+  }
+
+  /** The error for a pod that is gone or ended (null: it is neither). */
+  private goneError(name: string, state: PodState): PodGoneError | null {
+    if (state.kind !== 'gone' && state.kind !== 'ended') return null;
+    return new PodGoneError(name, `Pod ${name} is gone from namespace ${this.namespace}${state.kind === 'ended' ? ` (it ${state.phase === 'Failed' ? 'failed or was evicted' : 'ended'}${state.why ? `: ${state.why}` : ''})` : ''}.`);
+  }
+
   /** Runs `argv` in the pod's first container (or `container`); stdin from `input`. Its exit code and output. */
   async exec(pod: string, argv: readonly string[], options: { input?: string; container?: string; timeoutMs?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
     const out: Buffer[] = [];
@@ -304,7 +327,7 @@ export class KubeCluster {
     try {
       socket = await new Exec(this.kc, safeSocket(this.kc)).exec(this.namespace, pod, container, [...argv], sink(out), sink(err), stdin, false, resolveStatus);
     } catch (e) {
-      throw this.failed(e, `Could not run ${argv[0]} in pod ${pod}: ${said(e)}.`);
+      throw await this.execFailed(e, pod, argv);
     }
     if (stdin) stdin.end(options.input);
     const closed = new Promise<void>((resolve) => socket.addEventListener('close', () => resolve()));
@@ -332,7 +355,7 @@ export class KubeCluster {
     try {
       socket = await new Exec(this.kc, safeSocket(this.kc)).exec(this.namespace, pod, container, [...argv], stdout, stderr, stdin, false, (status) => ended(status.status === 'Success' ? 0 : Number(status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message ?? 1)));
     } catch (e) {
-      throw this.failed(e, `Could not run ${argv[0]} in pod ${pod}: ${said(e)}.`);
+      throw await this.execFailed(e, pod, argv);
     }
     socket.addEventListener('close', () => ended(null));
     return {

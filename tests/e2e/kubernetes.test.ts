@@ -24,14 +24,10 @@ describe('the Kubernetes runner', () => {
     ({ gh, bare } = await githubFor(box));
     k8s = await startFakeKubernetes({ secrets: { 'swarm-forge': { token: TOKEN } } });
     actionsRunner(gh, bare);
-    writeConfig(box, {
-      forge: 'github',
-      github: { repo: 'octo/sample', api_url: gh.url, retries: 0 },
-      sandbox: 'none',
+    clusterConfig({
       max_retries: 0,
       agents: { right: { command: agentCommand('fixer-right.mjs') }, talk: { command: agentCommand('interactive.mjs') } },
       default_agent: 'right',
-      kubernetes: { cluster: { kubeconfig: k8s.kubeconfig, image: 'worktree-swarm/agent:test', swarm: [process.execPath, BIN], token_secret: { name: 'swarm-forge' } } },
     });
   });
   afterEach(async () => {
@@ -42,18 +38,24 @@ describe('the Kubernetes runner', () => {
     box.cleanup();
   });
 
-  const failing = (err: unknown): Error => new Error(`${String(err)}\ndaemon said:\n${daemon?.output().split('\n').filter((l) => /"level":(30|40|50)/.test(l)).slice(-25).join('\n') ?? ''}`);
-
-  it('a task in a pod reaches ready through the forge, merges, and its pod goes; the config\'s setup runs in the pod first', async () => {
+  /** The sample on GitHub's stand-in with the cluster `cluster` (the loopback API): `extra` settings, and the cluster's own. */
+  const clusterConfig = (extra: Record<string, unknown>, cluster: Record<string, unknown> = {}): void =>
     writeConfig(box, {
       forge: 'github',
       github: { repo: 'octo/sample', api_url: gh.url, retries: 0 },
       sandbox: 'none',
+      ...extra,
+      kubernetes: { cluster: { kubeconfig: k8s.kubeconfig, image: 'worktree-swarm/agent:test', swarm: [process.execPath, BIN], token_secret: { name: 'swarm-forge' }, ...cluster } },
+    });
+
+  const failing = (err: unknown): Error => new Error(`${String(err)}\ndaemon said:\n${daemon?.output().split('\n').filter((l) => /"level":(30|40|50)/.test(l)).slice(-25).join('\n') ?? ''}`);
+
+  it('a task in a pod reaches ready through the forge, merges, and its pod goes; the config\'s setup runs in the pod first', async () => {
+    clusterConfig({
       max_retries: 0,
       agents: { right: { command: agentCommand('fixer-right.mjs') } },
       default_agent: 'right',
       worktree: { setup: [['sh', '-c', 'pwd > /workspace/setup-ran']] },
-      kubernetes: { cluster: { kubeconfig: k8s.kubeconfig, image: 'worktree-swarm/agent:test', swarm: [process.execPath, BIN], token_secret: { name: 'swarm-forge' } } },
     });
     const hosts = await swarm(box.repo, ['hosts'], env);
     expect(hosts.stdout).toContain('cluster (kubernetes: context fake, namespace swarm): ready\n  ok   the API answers\n  ok   no agent-sandbox CRDs: tasks run in plain pods of worktree-swarm/agent:test');
@@ -120,15 +122,11 @@ describe('the Kubernetes runner', () => {
   it('with the agent-sandbox CRDs: a claim adopts a pool pod; needing you, the sandbox rests at zero; a retry wakes it from the pushed branch; ready, it rests again; merged, the claim goes', async () => {
     await k8s.close();
     k8s = await startFakeKubernetes({ sandboxCrds: true, secrets: { 'swarm-forge': { token: TOKEN } } });
-    writeConfig(box, {
-      forge: 'github',
-      github: { repo: 'octo/sample', api_url: gh.url, retries: 0 },
-      sandbox: 'none',
+    clusterConfig({
       max_retries: 0,
       agents: { fixer: { command: agentCommand('fixer.mjs') } },
       default_agent: 'fixer',
-      kubernetes: { cluster: { kubeconfig: k8s.kubeconfig, image: 'worktree-swarm/agent:test', swarm: [process.execPath, BIN], token_secret: { name: 'swarm-forge' }, sandbox: { warm_pool: 1 } } },
-    });
+    }, { sandbox: { warm_pool: 1 } });
     daemon = await runDaemon(box, env);
     const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', '--host', 'cluster', 'Fix addNumbers'], env)).stdout) as { id: number };
     const registry = openRegistry(box);
@@ -181,14 +179,10 @@ describe('the Kubernetes runner', () => {
     // Pods take a while to start, and the monitor's own schedule never comes round in this test: the task's
     // waits on its cluster bring the daemon back, not the next pass.
     k8s = await startFakeKubernetes({ sandboxCrds: true, podStartMs: 1_500, secrets: { 'swarm-forge': { token: TOKEN } } });
-    writeConfig(box, {
+    clusterConfig({
       monitor: { schedule: '0 0 1 1 *' },
-      forge: 'github',
-      github: { repo: 'octo/sample', api_url: gh.url, retries: 0 },
-      sandbox: 'none',
       agents: { talk: { command: agentCommand('interactive.mjs') } },
       default_agent: 'talk',
-      kubernetes: { cluster: { kubeconfig: k8s.kubeconfig, image: 'worktree-swarm/agent:test', swarm: [process.execPath, BIN], token_secret: { name: 'swarm-forge' } } },
     });
     daemon = await runDaemon(box, env);
     const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', '--host', 'cluster', 'Talk to me'], env)).stdout) as { id: number };
@@ -211,14 +205,10 @@ describe('the Kubernetes runner', () => {
   });
 
   it('a setup command failing in the pod: the task needs you, in the command\'s words, no agent started, no retry spent', async () => {
-    writeConfig(box, {
-      forge: 'github',
-      github: { repo: 'octo/sample', api_url: gh.url, retries: 0 },
-      sandbox: 'none',
+    clusterConfig({
       agents: { right: { command: agentCommand('fixer-right.mjs') } },
       default_agent: 'right',
       worktree: { setup: [['sh', '-c', 'echo "setup broke: no database in the pod" >&2; exit 3']] },
-      kubernetes: { cluster: { kubeconfig: k8s.kubeconfig, image: 'worktree-swarm/agent:test', swarm: [process.execPath, BIN], token_secret: { name: 'swarm-forge' } } },
     });
     daemon = await runDaemon(box, env);
     const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', '--host', 'cluster', 'Fix addNumbers'], env)).stdout) as { id: number };
@@ -268,14 +258,10 @@ describe('the Kubernetes runner', () => {
 
   it('the cluster\'s API away: a running task waits, no retry spent, said once; when it is back the task goes on to ready', async () => {
     const gate = join(box.dir, 'gate');
-    writeConfig(box, {
-      forge: 'github',
-      github: { repo: 'octo/sample', api_url: gh.url, retries: 0 },
-      sandbox: 'none',
+    clusterConfig({
       max_retries: 0,
       agents: { gated: { command: agentCommand('gated.mjs'), env: { AGENT_RECORD_DIR: box.records, AGENT_GATE: gate } } },
       default_agent: 'gated',
-      kubernetes: { cluster: { kubeconfig: k8s.kubeconfig, image: 'worktree-swarm/agent:test', swarm: [process.execPath, BIN], token_secret: { name: 'swarm-forge' } } },
     });
     daemon = await runDaemon(box, env);
     const { id } = JSON.parse((await swarm(box.repo, ['spawn', '--json', '--host', 'cluster', 'Fix addNumbers'], env)).stdout) as { id: number };

@@ -272,6 +272,8 @@ describe('a task on a host over SSH', () => {
     for (let i = 1; i <= 4; i++) ids.push((JSON.parse((await swarm(box.repo, ['spawn', '--json', `Task ${i}`])).stdout) as { id: number }).id);
     await waitFor(() => (readRecords(box, 'gated.jsonl').length === 3 ? true : undefined), { timeoutMs: 40_000, what: 'three agents running (one here, one on each host)' });
     const registry = openRegistry(box);
+    // An agent writes its record as it starts; its task is marked running once the start is confirmed, a moment later.
+    await waitFor(() => (ids.filter((id) => registry.getTask(id)!.state === 'running').length === 3 ? true : undefined), { timeoutMs: 20_000, what: 'three tasks marked running' });
     const where = ids.map((id) => registry.getTask(id)!);
     expect(where.filter((t) => t.state === 'running').map((t) => t.host ?? 'local').sort()).toEqual(['box', 'box2', 'local']);
     // The fourth finds no room anywhere: it waits here, unplaced.

@@ -160,17 +160,16 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
     const name = pod.metadata.name;
     const container = pod.spec.containers[0]!;
     // Every container's environment is made before any starts: one naming a missing Secret holds the pod.
-    for (const c of pod.spec.containers) {
-      const each = envOf(pod, c);
+    const made = pod.spec.containers.map((c) => ({ c, each: envOf(pod, c) }));
+    for (const { c, each } of made) {
       if ('missing' in each) {
         pod.status = { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True' }], containerStatuses: [{ name: c.name, ready: false, state: { waiting: { reason: 'CreateContainerConfigError', message: each.missing } } }] };
         touch(pod);
         return;
       }
     }
-    const made = envOf(pod);
-    if ('missing' in made) return;
-    const env = made.env;
+    const first = made[0]!.each;
+    const env = 'env' in first ? first.env : {};
     const argv = [...(container.command ?? ['sleep', 'infinity']), ...(container.args ?? [])];
     const child = confined(name, container, argv, env);
     const log = join(podDir(name), '..', `${name}.log`);

@@ -39,6 +39,11 @@ function slug(repo: string): string {
   return repo.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40).replace(/-+$/, '') || 'repo';
 }
 
+/** The SandboxTemplate a cluster's tasks claim from: yours when named, else the one swarm writes (`swarm-<cluster>`). */
+export function templateName(cluster: string, yours: string | undefined): string {
+  return yours ?? `swarm-${slug(cluster)}`;
+}
+
 /** The pod's name: DNS-1123, at most 63 characters, the same for a task's every attempt. */
 export function podName(task: PodTask): string {
   return `swarm-${slug(task.repo)}-t${task.id}`;

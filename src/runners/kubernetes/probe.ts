@@ -8,6 +8,7 @@ import type { KubernetesConfig, SwarmConfig } from '../../config/schema.js';
 import { errorMessage } from '../../errors.js';
 import type { HostCheck, HostReport } from '../ssh/probe.js';
 import { CRDS, KubeCluster, type CrdKind } from './cluster.js';
+import { templateName } from './manifests.js';
 
 /** What the runner does, by kind: pods always; the agent-sandbox kinds with the CRDs. */
 export function permissionsNeeded(sandboxes: boolean, writesTemplate: boolean, warmPool: boolean): { group: string; resource: string; subresource?: string; verbs: string[] }[] {
@@ -46,7 +47,7 @@ export async function probeCluster(name: string, options: KubernetesConfig, conf
     checks.push({ ok: false, what: errorMessage(err) });
     return report(false, where);
   }
-  const template = options.sandbox.template ?? `swarm-${name.toLowerCase().replace(/[^a-z0-9-]+/g, '-')}`;
+  const template = templateName(name, options.sandbox.template);
   if (crds && options.sandbox.template) {
     const found = await cluster.readObject('SandboxTemplate', template).catch(() => null);
     checks.push(found ? { ok: true, what: `agent-sandbox CRDs installed: tasks claim Sandboxes of your template ${template}` } : { ok: false, what: `agent-sandbox CRDs installed, but SandboxTemplate ${template} (kubernetes.${name}.sandbox.template) is not in namespace ${cluster.namespace}: apply it, or leave the setting out and swarm writes one` });

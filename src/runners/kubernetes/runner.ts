@@ -21,8 +21,8 @@ import type { ReportAsk } from '../../forge/ci-reports.js';
 import { HostedSessions } from '../hosted.js';
 import type { Runner, RunnerTask, SessionConnection, SessionStart, SessionView } from '../runner.js';
 import { KubeCluster, PodGoneError, podState } from './cluster.js';
-import { FORGE_CONTAINER, FORGE_DIR, repoSelector } from './manifests.js';
-import { PodPlacement, SandboxPlacement, type Placement } from './placement.js';
+import { FORGE_CONTAINER, FORGE_DIR, repoSelector, templateName } from './manifests.js';
+import { PodPlacement, SandboxPlacement, type PlacedTask, type Placement } from './placement.js';
 import { PodWatch } from './pods.js';
 import { PodTransport } from './transport.js';
 
@@ -63,6 +63,12 @@ git -C "$mirror" fetch --quiet ${CHECKOUT} "+refs/heads/$branch:refs/heads/$bran
 git -C "$mirror" -c credential.helper="$helper" push --quiet --force "$url" "refs/heads/$branch:refs/heads/$branch"
 `;
 
+/** The pod and session a session folder names (`/workspace/s/<pod>/<session>`), or null. */
+function sessionPlace(dir: string): { pod: string; session: string } | null {
+  const m = /^\/workspace\/s\/([a-z0-9.-]+)\/([^/]+)$/.exec(dir);
+  return m ? { pod: m[1]!, session: m[2]! } : null;
+}
+
 /** A pod gone answers `value`; any other error goes on. */
 function unlessGone<T>(value: T): (err: unknown) => T {
   return (err) => {
@@ -81,7 +87,12 @@ export class KubeRunner implements Runner {
   private readonly placed = new Map<number, string>();
 
   /** `stateDir`: where transcripts kept from pods that went are (`<stateDir>/clusters/<cluster>/<pod>/<session>`). */
-  constructor(readonly name: string, private readonly options: KubernetesConfig, private readonly repoRoot: string, private readonly stateDir: string, private readonly config: SwarmConfig) {}
+  constructor(readonly name: string, private readonly options: KubernetesConfig, private readonly repoRoot: string, private readonly stateDir: string, private readonly config: SwarmConfig) {
+    this.repo = `${basename(repoRoot)}-${createHash('sha256').update(repoRoot).digest('hex').slice(0, 6)}`;
+  }
+
+  /** This repository's name on the cluster: its folder and a hash of its path. */
+  private readonly repo: string;
 
   private cluster(): KubeCluster {
     this.loaded ??= KubeCluster.load({ kubeconfig: this.options.kubeconfig, context: this.options.context, namespace: this.options.namespace, name: this.name });
@@ -94,7 +105,7 @@ export class KubeRunner implements Runner {
       const cluster = this.cluster();
       const { image, swarm, token_secret, runtime_class, resources, sandbox } = this.options;
       const pod = image ? { image, swarm, token_secret, runtime_class, resources } : null;
-      if (await cluster.sandboxCrds()) return new SandboxPlacement(cluster, this.name, { template: sandbox.template ?? `swarm-${this.name.toLowerCase().replace(/[^a-z0-9-]+/g, '-')}`, pod: sandbox.template ? null : pod, warmPool: sandbox.warm_pool });
+      if (await cluster.sandboxCrds()) return new SandboxPlacement(cluster, this.name, { template: templateName(this.name, sandbox.template), pod: sandbox.template ? null : pod, warmPool: sandbox.warm_pool });
       if (!pod) throw new SwarmError('SWARM_CLUSTER', `Cluster ${this.name} has no agent-sandbox CRDs, so its tasks run in plain pods: set kubernetes.${this.name}.image (a SandboxTemplate is used only where the CRDs are installed).`);
       return new PodPlacement(cluster, this.name, pod);
     })().catch((err: unknown) => {
@@ -104,14 +115,15 @@ export class KubeRunner implements Runner {
     return this.placing;
   }
 
-  /** This repository's name on the cluster: its folder and a hash of its path. */
-  private repo(): string {
-    return `${basename(this.repoRoot)}-${createHash('sha256').update(this.repoRoot).digest('hex').slice(0, 6)}`;
+
+  /** The task as its placement knows it. */
+  private at(task: { id: number }): PlacedTask {
+    return { id: task.id, repo: this.repo };
   }
 
   /** The pod the task's checkout is in (as placed, or as the cluster says). */
   private async pod(task: { id: number }): Promise<string> {
-    const known = this.placed.get(task.id) ?? (await (await this.placement()).podOf({ id: task.id, repo: this.repo() }));
+    const known = this.placed.get(task.id) ?? (await (await this.placement()).podOf(this.at(task)));
     if (!known) throw new SwarmError('SWARM_CLUSTER', `task ${task.id} has no pod on cluster ${this.name} now`);
     return known;
   }
@@ -124,9 +136,9 @@ export class KubeRunner implements Runner {
 
   /** Session folders name their pod: `/workspace/s/<pod>/<session>`. */
   private sessionsOf(dir: string): HostedSessions {
-    const pod = /^\/workspace\/s\/([a-z0-9.-]+)\//.exec(dir)?.[1];
-    if (!pod) throw new SwarmError('SWARM_CLUSTER', `${dir} is not a session folder of cluster ${this.name}`);
-    return this.sessionsIn(pod);
+    const at = sessionPlace(dir);
+    if (!at) throw new SwarmError('SWARM_CLUSTER', `${dir} is not a session folder of cluster ${this.name}`);
+    return this.sessionsIn(at.pod);
   }
 
   async freshSession(task: RunnerTask, base: string): Promise<{ sessionId: string; dir: string }> {
@@ -151,7 +163,7 @@ export class KubeRunner implements Runner {
   async lookAll(dirs: readonly string[], tailBytes: number): Promise<Map<string, SessionView>> {
     const cluster = this.cluster();
     if (!this.watch) {
-      this.watch = new PodWatch(cluster, repoSelector(this.repo()));
+      this.watch = new PodWatch(cluster, repoSelector(this.repo));
       cluster.known = this.watch;
     }
     await this.watch.ensure().catch(() => undefined);
@@ -195,8 +207,8 @@ export class KubeRunner implements Runner {
   }
 
   private keptAt(dir: string): string | null {
-    const m = /^\/workspace\/s\/([a-z0-9.-]+)\/([^/]+)$/.exec(dir);
-    return m ? join(this.stateDir, 'clusters', this.name, m[1]!, m[2]!, 'transcript') : null;
+    const at = sessionPlace(dir);
+    return at ? join(this.stateDir, 'clusters', this.name, at.pod, at.session, 'transcript') : null;
   }
 
   /** Every session's transcript in the pod copied here (its last KEEP_BYTES), before the pod goes. */
@@ -226,7 +238,7 @@ export class KubeRunner implements Runner {
    * cluster has not placed yet (no room: Pending, unschedulable) leaves the task queued with the scheduler's words.
    */
   async checkoutPath(task: RunnerTask): Promise<string> {
-    const pod = await (await this.placement()).place({ id: task.id, repo: this.repo() });
+    const pod = await (await this.placement()).place(this.at(task));
     this.placed.set(task.id, pod);
     return CHECKOUT;
   }
@@ -239,9 +251,9 @@ export class KubeRunner implements Runner {
     if (!this.options.sandbox.rest_while_waiting) return null;
     const placement = await this.placement();
     if (placement.kind !== 'sandbox') return null;
-    const current = await placement.podOf({ id: task.id, repo: this.repo() });
+    const current = await placement.podOf(this.at(task));
     if (current) await this.keepTranscripts(current).catch(() => undefined);
-    const rested = await placement.rest({ id: task.id, repo: this.repo() });
+    const rested = await placement.rest(this.at(task));
     if (!rested) return null;
     const pod = this.placed.get(task.id);
     this.placed.delete(task.id);
@@ -299,13 +311,13 @@ export class KubeRunner implements Runner {
 
   async removeCheckout(task: RunnerTask, options: { force?: boolean; deleteBranch?: boolean }): Promise<RemoveResult> {
     const placement = await this.placement();
-    const pod = await placement.podOf({ id: task.id, repo: this.repo() });
+    const pod = await placement.podOf(this.at(task));
     if (pod && podState(await this.cluster().readPod(pod)).kind === 'running' && !options.force) {
       const dirty = await this.uncommitted(task).catch(() => []);
       if (dirty.length) return { removed: false, why: `uncommitted changes in pod ${pod} in ${dirty.slice(0, 5).join(', ')}${dirty.length > 5 ? ', ...' : ''} (use --force to discard)` };
     }
     if (pod) await this.keepTranscripts(pod).catch(() => undefined);
-    await placement.release({ id: task.id, repo: this.repo() });
+    await placement.release(this.at(task));
     this.placed.delete(task.id);
     if (pod) this.sessions.delete(pod);
     if (options.deleteBranch) await deleteBranchUnlessCheckedOut(this.repoRoot, task.branch);
